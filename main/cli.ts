@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/**
+ * `prosody-active-users`: the headless entry point. It only builds the real adapters and hands
+ * them to runCli; everything it does is tested in-process through runCli.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from './cli/run-cli.js';
+import { discoverLocalSources } from './sources/discover-local.js';
+import { InternalStorageSource } from './sources/internal-storage-source.js';
+import { SqliteSource } from './sources/sqlite-source.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+runCli(process.argv.slice(2), {
+  version: packageVersion(),
+  now: () => Math.floor(Date.now() / 1000),
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  sqliteSource: (path) => new SqliteSource(path),
+  internalSource: (dir) => new InternalStorageSource(dir),
+  discoverSources: (config) => discoverLocalSources(config),
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    // Unexpected: logged once, here at the edge.
+    process.stderr.write(
+      `prosody-active-users: unexpected error, please report it: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);

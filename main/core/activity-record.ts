@@ -1,0 +1,51 @@
+/**
+ * What every source yields: one activity event of one account, or one stored row that could not
+ * be used. Sources emit all records of one account next to each other, so that folding them needs
+ * no map of every account (the core stays flat in memory at a million accounts).
+ */
+
+/** lastlog2's keys, plus Prosody 13's account_activity timestamp. */
+export type ActivityEvent = 'login' | 'logout' | 'registered' | 'activity';
+
+export interface ActivityRecord {
+  readonly host: string;
+  readonly user: string;
+  readonly event: ActivityEvent;
+  /** Unix seconds. */
+  readonly timestamp: number;
+}
+
+/**
+ * Why a stored row was left out of the count.
+ * - not-an-event: a lastlog2 key other than login/logout/registered (mod_lastlog2 on a component
+ *   stores `<room> / <component host> = "message"`).
+ * - malformed: the value is not JSON / not a table / the file is not data we can read.
+ * - no-timestamp: the event has no numeric timestamp.
+ */
+export type SkipReason = 'not-an-event' | 'malformed' | 'no-timestamp';
+
+export const SKIP_REASONS: readonly SkipReason[] = ['not-an-event', 'malformed', 'no-timestamp'];
+
+export interface SkippedRecord {
+  readonly host: string;
+  readonly user: string;
+  readonly skipped: SkipReason;
+  /** Where it was found, for the message: a file name or `store/key`. */
+  readonly where?: string;
+}
+
+export type SourceRecord = ActivityRecord | SkippedRecord;
+
+export function isSkipped(r: SourceRecord): r is SkippedRecord {
+  return 'skipped' in r;
+}
+
+/** One account's activity reduced to what counting needs. */
+export interface AccountActivity {
+  readonly host: string;
+  readonly user: string;
+  /** max(login, logout, activity), or null when the account has none of them. */
+  readonly lastActive: number | null;
+  /** The `registered` timestamp, or null. */
+  readonly registered: number | null;
+}

@@ -1,0 +1,35 @@
+import { type ActivityReport, ActivityTally } from './count-active.js';
+import { type Result, fail, ok } from './failure.js';
+
+/** Where activity records come from. Every source feeds the same tally. */
+export interface ActivitySource {
+  /** Says where the records are, for the report and for messages ("SQLite /var/lib/…"). */
+  readonly label: string;
+  feed(tally: ActivityTally): Promise<Result<void>>;
+}
+
+/** A count, with where it came from. */
+export interface SourcedReport extends ActivityReport {
+  sources: string[];
+}
+
+/**
+ * Counts every source as of `now`. No activity record at all is a failure that names the module
+ * to enable, never a silent zero.
+ */
+export async function countSources(
+  sources: readonly ActivitySource[],
+  now: number,
+): Promise<Result<SourcedReport>> {
+  const tally = new ActivityTally(now);
+  for (const source of sources) {
+    const fed = await source.feed(tally);
+    if (!fed.ok) return fed;
+  }
+  const report = tally.report();
+  const labels = sources.map((s) => s.label);
+  if (Object.keys(report.hosts).length === 0) {
+    return fail({ kind: 'no-activity-records', source: labels.join(' and ') });
+  }
+  return ok({ ...report, sources: labels });
+}

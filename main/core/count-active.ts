@@ -1,0 +1,193 @@
+import {
+  type AccountActivity,
+  type SkipReason,
+  type SourceRecord,
+  SKIP_REASONS,
+  isSkipped,
+} from './activity-record.js';
+import { WINDOWS, withinWindow } from './windows.js';
+
+/** The figures for one virtual host (or the total across hosts). */
+export interface HostCounts {
+  /** Accounts active within 1, 7 and 30 days: mod_measure_active_users' active_users_1d/7d/30d. */
+  dau: number;
+  wau: number;
+  mau: number;
+  /** Accounts with at least one usable record. */
+  accounts: number;
+  /** Accounts whose `registered` event lies within 1, 7 and 30 days. */
+  new1d: number;
+  new7d: number;
+  new30d: number;
+  /** The newest login, logout or activity timestamp seen, so that stalled records can be spotted. */
+  newestEvent: number | null;
+  /** Rows left out of the count, and why. */
+  skipped: number;
+  skippedByReason: Record<SkipReason, number>;
+}
+
+export interface ActivityReport {
+  /** The moment counted for, Unix seconds. */
+  at: number;
+  hosts: Record<string, HostCounts>;
+  total: HostCounts;
+}
+
+function emptyCounts(): HostCounts {
+  const skippedByReason = Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<
+    SkipReason,
+    number
+  >;
+  return {
+    dau: 0,
+    wau: 0,
+    mau: 0,
+    accounts: 0,
+    new1d: 0,
+    new7d: 0,
+    new30d: 0,
+    newestEvent: null,
+    skipped: 0,
+    skippedByReason,
+  };
+}
+
+function maxOrNull(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a > b ? a : b;
+}
+
+/**
+ * Counts as of an injected `now`, one account at a time. Memory grows with the number of hosts,
+ * never with the number of accounts.
+ */
+export class ActivityTally {
+  private readonly hosts = new Map<string, HostCounts>();
+
+  constructor(readonly now: number) {}
+
+  private host(name: string): HostCounts {
+    let counts = this.hosts.get(name);
+    if (!counts) {
+      counts = emptyCounts();
+      this.hosts.set(name, counts);
+    }
+    return counts;
+  }
+
+  /** Makes a host appear in the report even when it has no usable records. */
+  touchHost(name: string): void {
+    this.host(name);
+  }
+
+  addAccount(account: AccountActivity): void {
+    const c = this.host(account.host);
+    const { now } = this;
+    c.accounts++;
+    const last = account.lastActive;
+    // A user with only `registered` (or nothing) is never active: last_active stays absent.
+    if (last !== null) {
+      if (withinWindow(now, last, WINDOWS.d1)) c.dau++;
+      if (withinWindow(now, last, WINDOWS.d7)) c.wau++;
+      if (withinWindow(now, last, WINDOWS.d30)) c.mau++;
+      c.newestEvent = maxOrNull(c.newestEvent, last);
+    }
+    const reg = account.registered;
+    if (reg !== null) {
+      if (withinWindow(now, reg, WINDOWS.d1)) c.new1d++;
+      if (withinWindow(now, reg, WINDOWS.d7)) c.new7d++;
+      if (withinWindow(now, reg, WINDOWS.d30)) c.new30d++;
+    }
+  }
+
+  addSkipped(host: string, reason: SkipReason, n = 1): void {
+    const c = this.host(host);
+    c.skipped += n;
+    c.skippedByReason[reason] += n;
+  }
+
+  report(): ActivityReport {
+    const hosts: Record<string, HostCounts> = {};
+    const total = emptyCounts();
+    for (const name of [...this.hosts.keys()].sort()) {
+      const c = this.hosts.get(name)!;
+      hosts[name] = c;
+      total.dau += c.dau;
+      total.wau += c.wau;
+      total.mau += c.mau;
+      total.accounts += c.accounts;
+      total.new1d += c.new1d;
+      total.new7d += c.new7d;
+      total.new30d += c.new30d;
+      total.newestEvent = maxOrNull(total.newestEvent, c.newestEvent);
+      total.skipped += c.skipped;
+      for (const r of SKIP_REASONS) total.skippedByReason[r] += c.skippedByReason[r];
+    }
+    return { at: this.now, hosts, total };
+  }
+}
+
+/**
+ * Folds a stream of records into accounts. Records of one account must be adjacent (every source
+ * guarantees it); when lastlog2 and account_activity both hold a timestamp, the newest wins.
+ */
+export class AccountFolder {
+  private key: string | null = null;
+  private host = '';
+  private user = '';
+  private lastActive: number | null = null;
+  private registered: number | null = null;
+  private usable = false;
+
+  constructor(private readonly tally: ActivityTally) {}
+
+  add(record: SourceRecord): void {
+    const key = `${record.host}\u0000${record.user}`;
+    if (key !== this.key) {
+      this.flush();
+      this.key = key;
+      this.host = record.host;
+      this.user = record.user;
+    }
+    if (isSkipped(record)) {
+      this.tally.addSkipped(record.host, record.skipped);
+      return;
+    }
+    this.usable = true;
+    if (record.event === 'registered') {
+      this.registered = maxOrNull(this.registered, record.timestamp);
+    } else {
+      this.lastActive = maxOrNull(this.lastActive, record.timestamp);
+    }
+  }
+
+  /** Ends the current account; call once after the last record. */
+  flush(): void {
+    if (this.key !== null) {
+      if (this.usable) {
+        this.tally.addAccount({
+          host: this.host,
+          user: this.user,
+          lastActive: this.lastActive,
+          registered: this.registered,
+        });
+      } else {
+        this.tally.touchHost(this.host);
+      }
+    }
+    this.key = null;
+    this.lastActive = null;
+    this.registered = null;
+    this.usable = false;
+  }
+}
+
+/** Counts a whole record stream as of `now`. */
+export function countRecords(records: Iterable<SourceRecord>, now: number): ActivityReport {
+  const tally = new ActivityTally(now);
+  const folder = new AccountFolder(tally);
+  for (const r of records) folder.add(r);
+  folder.flush();
+  return tally.report();
+}

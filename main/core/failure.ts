@@ -1,0 +1,34 @@
+/**
+ * Expected failures are values, not exceptions: each has a kind that the CLI and the window turn
+ * into one sentence with a next step (see describe-failure.ts).
+ */
+export type Failure =
+  | { kind: 'usage'; message: string }
+  | { kind: 'not-found'; path: string; what: string }
+  | { kind: 'permission-denied'; path: string; what: string }
+  | { kind: 'corrupt'; path: string; detail: string }
+  | { kind: 'too-large'; path: string; size: number; limit: number }
+  | { kind: 'busy'; path: string }
+  | { kind: 'no-activity-records'; source: string }
+  | { kind: 'unsupported-storage'; detail: string }
+  | { kind: 'no-prosody-data'; looked: string[] };
+
+export type FailureKind = Failure['kind'];
+
+export type Result<T> = { ok: true; value: T } | { ok: false; failure: Failure };
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+
+export function fail<T = never>(failure: Failure): Result<T> {
+  return { ok: false, failure };
+}
+
+/** Thrown only to carry a Failure through code that cannot return one (iterators); caught at the edge. */
+export class FailureError extends Error {
+  constructor(readonly failure: Failure) {
+    super(failure.kind);
+    this.name = 'FailureError';
+  }
+}

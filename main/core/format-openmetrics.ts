@@ -1,0 +1,72 @@
+import { SKIP_REASONS } from './activity-record.js';
+import type { SourcedReport } from './activity-source.js';
+import type { HostCounts } from './count-active.js';
+
+/** Prosody's own names, so that dashboards built on mod_measure_active_users work unchanged. */
+const PROSODY_PREFIX = 'prosody_mod_measure_active_users__active_users_';
+/** Our extra figures, under a prefix of our own. */
+const OURS = 'prosody_active_users_';
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+interface Family {
+  name: string;
+  help: string;
+  unit?: string;
+  samples: (host: string, c: HostCounts) => Array<[labels: string, value: number]>;
+}
+
+const FAMILIES: Family[] = [
+  ...(['1d', '7d', '30d'] as const).map(
+    (w): Family => ({
+      name: `${PROSODY_PREFIX}${w}`,
+      help: `Accounts that logged in or out within the last ${w.replace('d', ' day(s)')}`,
+      samples: (_h, c) => [['', w === '1d' ? c.dau : w === '7d' ? c.wau : c.mau]],
+    }),
+  ),
+  {
+    name: `${OURS}accounts`,
+    help: 'Accounts with activity records',
+    samples: (_h, c) => [['', c.accounts]],
+  },
+  {
+    name: `${OURS}new_registrations`,
+    help: 'Accounts registered within the window',
+    samples: (_h, c) => [
+      [',window="1d"', c.new1d],
+      [',window="7d"', c.new7d],
+      [',window="30d"', c.new30d],
+    ],
+  },
+  {
+    name: `${OURS}newest_event_timestamp`,
+    help: 'Unix time of the newest login, logout or activity record',
+    unit: 'seconds',
+    samples: (_h, c) => (c.newestEvent === null ? [] : [['', c.newestEvent]]),
+  },
+  {
+    name: `${OURS}skipped_records`,
+    help: 'Stored rows left out of the count',
+    samples: (_h, c) => SKIP_REASONS.map((r) => [`,reason="${r}"`, c.skippedByReason[r]]),
+  },
+];
+
+/** `--openmetrics`: the OpenMetrics text format, ending in `# EOF`. */
+export function formatOpenMetrics(report: SourcedReport): string {
+  const lines: string[] = [];
+  for (const f of FAMILIES) {
+    const metric = f.unit ? `${f.name}_${f.unit}` : f.name;
+    lines.push(`# TYPE ${metric} gauge`);
+    if (f.unit) lines.push(`# UNIT ${metric} ${f.unit}`);
+    lines.push(`# HELP ${metric} ${f.help}.`);
+    for (const [host, counts] of Object.entries(report.hosts)) {
+      for (const [labels, value] of f.samples(host, counts)) {
+        lines.push(`${metric}{host="${escapeLabel(host)}"${labels}} ${value}`);
+      }
+    }
+  }
+  lines.push('# EOF');
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,62 @@
+import { SKIP_REASONS, type SkipReason } from './activity-record.js';
+import type { SourcedReport } from './activity-source.js';
+import type { HostCounts } from './count-active.js';
+import { formatTime } from './parse-time.js';
+
+const REASON_TEXT: Record<SkipReason, string> = {
+  'not-an-event': 'not a login/logout/registration (e.g. a component\u2019s message rows)',
+  malformed: 'not readable as data',
+  'no-timestamp': 'without a numeric timestamp',
+};
+
+/** "Skipped 3 records: 2 not a login/…, 1 not readable as data." or null when none. */
+export function describeSkipped(counts: HostCounts): string | null {
+  if (counts.skipped === 0) return null;
+  const parts = SKIP_REASONS.filter((r) => counts.skippedByReason[r] > 0).map(
+    (r) => `${counts.skippedByReason[r]} ${REASON_TEXT[r]}`,
+  );
+  const noun = counts.skipped === 1 ? 'record' : 'records';
+  return `Skipped ${counts.skipped} ${noun}: ${parts.join(', ')}.`;
+}
+
+function pad(cells: string[], widths: number[]): string {
+  return cells
+    .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+    .join('  ')
+    .trimEnd();
+}
+
+/** The default, human-readable output. */
+export function formatTable(report: SourcedReport): string {
+  const header = ['HOST', 'DAU', 'WAU', 'MAU', 'ACCOUNTS', 'NEW 1D/7D/30D', 'NEWEST EVENT'];
+  const row = (name: string, c: HostCounts): string[] => [
+    name,
+    String(c.dau),
+    String(c.wau),
+    String(c.mau),
+    String(c.accounts),
+    `${c.new1d}/${c.new7d}/${c.new30d}`,
+    c.newestEvent === null ? '-' : formatTime(c.newestEvent),
+  ];
+  const rows = Object.entries(report.hosts).map(([name, c]) => row(name, c));
+  const total = row('TOTAL', report.total);
+  const all = [header, ...rows, total];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  const lines = [
+    `Active users as of ${formatTime(report.at)}, from ${report.sources.join(' and ')}`,
+    '',
+    pad(header, widths),
+    ...rows.map((r) => pad(r, widths)),
+    pad(total, widths),
+  ];
+  const skipped = describeSkipped(report.total);
+  if (skipped) lines.push('', skipped);
+  lines.push('', 'DAU/WAU/MAU: accounts that logged in or out within the last 1, 7 and 30 days.');
+  return lines.join('\n') + '\n';
+}
+
+/** `--json`: one object; the names at, hosts, total, dau, wau, mau are a promise to scripts. */
+export function formatJson(report: SourcedReport): string {
+  const { at, hosts, total, sources } = report;
+  return JSON.stringify({ at, sources, hosts, total, skipped: total.skipped }) + '\n';
+}

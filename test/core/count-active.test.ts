@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import type { ActivityRecord, SourceRecord } from '../../main/core/activity-record.js';
+import { countRecords } from '../../main/core/count-active.js';
+import { DAY } from '../../main/core/windows.js';
+
+const NOW = 1_795_536_000;
+const rec = (user: string, event: ActivityRecord['event'], ago: number, host = 'a.test'): ActivityRecord => ({
+  host,
+  user,
+  event,
+  timestamp: NOW - ago,
+});
+
+const edges: Array<[name: string, ago: number, dau: number, wau: number, mau: number]> = [
+  ['a login 86399 s ago is active today', DAY - 1, 1, 1, 1],
+  ['a login exactly 86400 s ago is not active today', DAY, 0, 1, 1],
+  ['a login 7 days less one second ago is active this week', 7 * DAY - 1, 0, 1, 1],
+  ['a login exactly 7 days ago is not active this week', 7 * DAY, 0, 0, 1],
+  ['a login 30 days less one second ago is active this month', 30 * DAY - 1, 0, 0, 1],
+  ['a login exactly 30 days ago is not active this month', 30 * DAY, 0, 0, 0],
+  ['a login in the future counts in every window, as in Prosody', -3600, 1, 1, 1],
+];
+
+for (const [name, ago, dau, wau, mau] of edges) {
+  test(name, () => {
+    const r = countRecords([rec('alice', 'login', ago)], NOW);
+    assert.deepEqual([r.total.dau, r.total.wau, r.total.mau], [dau, wau, mau]);
+  });
+}
+
+test('the newer of login and logout is the last activity', () => {
+  const r = countRecords([rec('bob', 'login', 40 * DAY), rec('bob', 'logout', 3600)], NOW);
+  assert.equal(r.total.dau, 1);
+  const s = countRecords([rec('bob', 'login', 3600), rec('bob', 'logout', 40 * DAY)], NOW);
+  assert.equal(s.total.dau, 1);
+});
+
+test('a registration alone never counts as activity', () => {
+  const r = countRecords([rec('carol', 'registered', 60)], NOW);
+  assert.deepEqual([r.total.dau, r.total.wau, r.total.mau], [0, 0, 0]);
+  assert.equal(r.total.accounts, 1);
+  assert.deepEqual([r.total.new1d, r.total.new7d, r.total.new30d], [1, 1, 1]);
+});
+
+test('new registrations use the same strict windows', () => {
+  const r = countRecords(
+    [rec('a', 'registered', DAY), rec('b', 'registered', DAY - 1), rec('c', 'registered', 30 * DAY)],
+    NOW,
+  );
+  assert.deepEqual([r.total.new1d, r.total.new7d, r.total.new30d], [1, 2, 2]);
+});
+
+test('account_activity newer than lastlog2 wins', () => {
+  const r = countRecords([rec('dave', 'login', 10 * DAY), rec('dave', 'activity', 60)], NOW);
+  assert.equal(r.total.dau, 1);
+});
+
+test('lastlog2 newer than account_activity wins', () => {
+  const r = countRecords([rec('dave', 'activity', 10 * DAY), rec('dave', 'login', 60)], NOW);
+  assert.equal(r.total.dau, 1);
+});
+
+test('hosts are counted separately and summed in the total', () => {
+  const r = countRecords(
+    [rec('x', 'login', 60, 'a.test'), rec('x', 'login', 8 * DAY, 'b.test'), rec('y', 'login', 60, 'b.test')],
+    NOW,
+  );
+  assert.equal(r.hosts['a.test']?.dau, 1);
+  assert.equal(r.hosts['b.test']?.dau, 1);
+  assert.equal(r.hosts['b.test']?.mau, 2);
+  assert.equal(r.total.dau, 2);
+  assert.equal(r.total.mau, 3);
+});
+
+test('the newest event is the newest login, logout or activity of the host', () => {
+  const r = countRecords(
+    [rec('x', 'login', 500), rec('x', 'registered', 10), rec('y', 'logout', 200)],
+    NOW,
+  );
+  assert.equal(r.hosts['a.test']?.newestEvent, NOW - 200);
+});
+
+test('skipped rows are counted by reason and do not hide the rest of the host', () => {
+  const records: SourceRecord[] = [
+    { host: 'a.test', user: 'room', skipped: 'not-an-event' },
+    rec('x', 'login', 60),
+    { host: 'a.test', user: 'y', skipped: 'no-timestamp' },
+    { host: 'a.test', user: 'z', skipped: 'malformed' },
+  ];
+  const r = countRecords(records, NOW);
+  const host = r.hosts['a.test']!;
+  assert.equal(host.dau, 1);
+  assert.equal(host.accounts, 1);
+  assert.equal(host.skipped, 3);
+  assert.deepEqual(host.skippedByReason, { 'not-an-event': 1, malformed: 1, 'no-timestamp': 1 });
+});
+
+test('a host with only skipped rows still appears, with zeros', () => {
+  const r = countRecords([{ host: 'muc.test', user: 'room', skipped: 'not-an-event' }], NOW);
+  assert.equal(r.hosts['muc.test']?.mau, 0);
+  assert.equal(r.hosts['muc.test']?.skipped, 1);
+});
+
+/** The rule written the plain way, as an oracle for the streaming fold. */
+function oracle(records: ActivityRecord[], now: number) {
+  const last = new Map<string, number>();
+  for (const r of records) {
+    if (r.event === 'registered') continue;
+    const k = `${r.host}/${r.user}`;
+    last.set(k, Math.max(last.get(k) ?? 0, r.timestamp));
+  }
+  const within = (w: number) => [...last.values()].filter((t) => now - t < w).length;
+  return { dau: within(DAY), wau: within(7 * DAY), mau: within(30 * DAY) };
+}
+
+test('the streaming fold agrees with the plain rule on any grouped record stream', () => {
+  const recordArb = fc.record({
+    host: fc.constantFrom('a.test', 'b.test'),
+    user: fc.constantFrom('u1', 'u2', 'u3', 'u4', 'zoë'),
+    event: fc.constantFrom('login', 'logout', 'registered', 'activity') as fc.Arbitrary<
+      ActivityRecord['event']
+    >,
+    timestamp: fc.integer({ min: NOW - 40 * DAY, max: NOW + DAY }),
+  });
+  fc.assert(
+    fc.property(fc.array(recordArb, { maxLength: 60 }), (records) => {
+      const grouped = [...records].sort((a, b) =>
+        `${a.host}/${a.user}`.localeCompare(`${b.host}/${b.user}`),
+      );
+      const r = countRecords(grouped, NOW);
+      const o = oracle(records, NOW);
+      assert.deepEqual([r.total.dau, r.total.wau, r.total.mau], [o.dau, o.wau, o.mau]);
+      assert.equal(r.total.accounts, new Set(records.map((x) => `${x.host}/${x.user}`)).size);
+    }),
+  );
+});

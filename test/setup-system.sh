@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the real components the tests run against, from Debian's/Ubuntu's packages.
+# Idempotent; uses sudo only when not already root.
+set -euo pipefail
+packages=(
+  prosody prosody-modules lua-dbi-sqlite3 # the reference server and its mod_measure_active_users
+  sqlite3                                 # the sqlite3 command
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup-system: all test packages present"
+  exit 0
+fi
+as_root=()
+[ "$(id -u)" -eq 0 ] || as_root=(sudo)
+echo "setup-system: installing ${missing[*]}"
+"${as_root[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
