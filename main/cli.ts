@@ -3,17 +3,18 @@
  * `prosody-active-users`: the headless entry point. It only builds the real adapters and hands
  * them to runCli; everything it does is tested in-process through runCli.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { runCli } from './cli/run-cli.js';
 import { discoverLocalSources } from './sources/discover-local.js';
 import { InternalStorageSource } from './sources/internal-storage-source.js';
 import { SqliteSource } from './sources/sqlite-source.js';
 
+/** The nearest package.json above this file: dist/main/ when built, main/ when run from source. */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
-    version: string;
-  };
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 

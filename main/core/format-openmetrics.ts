@@ -19,13 +19,11 @@ interface Family {
 }
 
 const FAMILIES: Family[] = [
-  ...(['1d', '7d', '30d'] as const).map(
-    (w): Family => ({
-      name: `${PROSODY_PREFIX}${w}`,
-      help: `Accounts that logged in or out within the last ${w.replace('d', ' day(s)')}`,
-      samples: (_h, c) => [['', w === '1d' ? c.dau : w === '7d' ? c.wau : c.mau]],
-    }),
-  ),
+  ...(['1d', '7d', '30d'] as const).map((w): Family => ({
+    name: `${PROSODY_PREFIX}${w}`,
+    help: `Accounts that logged in or out within the last ${w.replace('d', ' day(s)')}`,
+    samples: (_h, c) => [['', w === '1d' ? c.dau : w === '7d' ? c.wau : c.mau]],
+  })),
   {
     name: `${OURS}accounts`,
     help: 'Accounts with activity records',

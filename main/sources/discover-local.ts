@@ -15,7 +15,8 @@ export const DEFAULT_DATA_PATH = '/var/lib/prosody';
 
 const ACTIVITY_STORES = ['lastlog2', 'account_activity'] as const;
 
-type Backend = { kind: 'internal' } | { kind: 'sqlite'; path: string } | { kind: 'other'; name: string };
+type Backend =
+  { kind: 'internal' } | { kind: 'sqlite'; path: string } | { kind: 'other'; name: string };
 
 function readConfig(path: string): ProsodyConfigFacts | null {
   try {
@@ -32,7 +33,10 @@ function backendOf(facts: ProsodyConfigFacts, host: string | null, dataPath: str
     if (s.backend === 'internal') return { kind: 'internal' };
     if (s.backend === 'other') return { kind: 'other', name: s.name };
     if (s.driver !== 'SQLite3') return { kind: 'other', name: `sql (${s.driver})` };
-    return { kind: 'sqlite', path: isAbsolute(s.database) ? s.database : join(dataPath, s.database) };
+    return {
+      kind: 'sqlite',
+      path: isAbsolute(s.database) ? s.database : join(dataPath, s.database),
+    };
   });
 }
 
@@ -58,9 +62,7 @@ export async function discoverLocalSources(
   const facts = readConfig(configPath);
   const looked: string[] = [facts ? configPath : `${configPath} (not readable)`];
   const dataPath =
-    facts?.dataPath === undefined
-      ? defaultDataPath
-      : resolve(dirname(configPath), facts.dataPath);
+    facts?.dataPath === undefined ? defaultDataPath : resolve(dirname(configPath), facts.dataPath);
 
   if (!facts) {
     const sources: ActivitySource[] = [];
@@ -78,9 +80,7 @@ export async function discoverLocalSources(
   const all = [global, ...perHost.values()].flat();
 
   const sources: ActivitySource[] = [];
-  const sqlitePaths = [
-    ...new Set(all.flatMap((b) => (b.kind === 'sqlite' ? [b.path] : []))),
-  ];
+  const sqlitePaths = [...new Set(all.flatMap((b) => (b.kind === 'sqlite' ? [b.path] : [])))];
   for (const path of sqlitePaths) {
     looked.push(path);
     if (!existsSync(path)) continue;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { fail } from '../../main/core/failure.js';
 import { type CliDeps, runCli } from '../../main/cli/run-cli.js';
 import { InternalStorageSource } from '../../main/sources/internal-storage-source.js';
@@ -12,14 +12,25 @@ import { activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 
 const NOW = 1_795_536_000;
 
+const dir = mkdtempSync(join(tmpdir(), 'pau-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let dbs = 0;
+
 function sampleDb(): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'pau-cli-')), 'prosody.sqlite');
+  const path = join(dir, `prosody-${dbs++}.sqlite`);
   writeProsodySqlite(path, [
     activityRow({ host: 'a.test', user: 'alice', event: 'login', timestamp: NOW - 60 }),
     activityRow({ host: 'a.test', user: 'bob', event: 'logout', timestamp: NOW - 2 * DAY }),
     activityRow({ host: 'b.test', user: 'carol', event: 'login', timestamp: NOW - 10 * DAY }),
     activityRow({ host: 'b.test', user: 'carol', event: 'registered', timestamp: NOW - 10 * DAY }),
-    { host: 'b.test', user: 'room', store: 'lastlog2', key: 'muc.b.test', type: 'string', value: 'message' },
+    {
+      host: 'b.test',
+      user: 'room',
+      store: 'lastlog2',
+      key: 'muc.b.test',
+      type: 'string',
+      value: 'message',
+    },
   ]);
   return path;
 }
@@ -80,7 +91,10 @@ test('--openmetrics uses Prosody\u2019s metric names and ends with # EOF', async
   assert.match(stdout, /^prosody_mod_measure_active_users__active_users_7d\{host="a\.test"\} 2$/m);
   assert.match(stdout, /^prosody_mod_measure_active_users__active_users_30d\{host="b\.test"\} 1$/m);
   assert.match(stdout, /^prosody_active_users_accounts\{host="b\.test"\} 1$/m);
-  assert.match(stdout, /^prosody_active_users_skipped_records\{host="b\.test",reason="not-an-event"\} 1$/m);
+  assert.match(
+    stdout,
+    /^prosody_active_users_skipped_records\{host="b\.test",reason="not-an-event"\} 1$/m,
+  );
   assert.ok(stdout.endsWith('# EOF\n'));
 });
 
@@ -105,13 +119,19 @@ test('a missing database exits 1 with one line that says what to do', async () =
   assert.equal(code, 1);
   assert.equal(stdout, '');
   assert.equal(stderr.trim().split('\n').length, 1);
-  assert.match(stderr, /No Prosody SQLite database at \/nonexistent\/prosody\.sqlite: check the path/);
+  assert.match(
+    stderr,
+    /No Prosody SQLite database at \/nonexistent\/prosody\.sqlite: check the path/,
+  );
 });
 
 test('with neither option the data is discovered', async () => {
   const { code, stderr } = await run([]);
   assert.equal(code, 1);
-  assert.match(stderr, /No Prosody data found \(looked in \/nowhere\): pass --db FILE or --data-dir DIR/);
+  assert.match(
+    stderr,
+    /No Prosody data found \(looked in \/nowhere\): pass --db FILE or --data-dir DIR/,
+  );
 });
 
 test('--help and --version print and exit 0', async () => {

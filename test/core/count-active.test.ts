@@ -6,7 +6,12 @@ import { countRecords } from '../../main/core/count-active.js';
 import { DAY } from '../../main/core/windows.js';
 
 const NOW = 1_795_536_000;
-const rec = (user: string, event: ActivityRecord['event'], ago: number, host = 'a.test'): ActivityRecord => ({
+const rec = (
+  user: string,
+  event: ActivityRecord['event'],
+  ago: number,
+  host = 'a.test',
+): ActivityRecord => ({
   host,
   user,
   event,
@@ -46,7 +51,11 @@ test('a registration alone never counts as activity', () => {
 
 test('new registrations use the same strict windows', () => {
   const r = countRecords(
-    [rec('a', 'registered', DAY), rec('b', 'registered', DAY - 1), rec('c', 'registered', 30 * DAY)],
+    [
+      rec('a', 'registered', DAY),
+      rec('b', 'registered', DAY - 1),
+      rec('c', 'registered', 30 * DAY),
+    ],
     NOW,
   );
   assert.deepEqual([r.total.new1d, r.total.new7d, r.total.new30d], [1, 2, 2]);
@@ -64,7 +73,11 @@ test('lastlog2 newer than account_activity wins', () => {
 
 test('hosts are counted separately and summed in the total', () => {
   const r = countRecords(
-    [rec('x', 'login', 60, 'a.test'), rec('x', 'login', 8 * DAY, 'b.test'), rec('y', 'login', 60, 'b.test')],
+    [
+      rec('x', 'login', 60, 'a.test'),
+      rec('x', 'login', 8 * DAY, 'b.test'),
+      rec('y', 'login', 60, 'b.test'),
+    ],
     NOW,
   );
   assert.equal(r.hosts['a.test']?.dau, 1);

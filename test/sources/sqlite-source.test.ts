@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { countSources } from '../../main/core/activity-source.js';
 import { countRecords } from '../../main/core/count-active.js';
@@ -16,7 +16,10 @@ import {
 } from '../fixtures/prosody-sqlite.js';
 
 const NOW = 1_795_536_000;
-const tmp = () => mkdtempSync(join(tmpdir(), 'pau-sqlite-'));
+const dir = mkdtempSync(join(tmpdir(), 'pau-sqlite-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const tmp = () => mkdtempSync(join(dir, `${files++}-`));
 
 function dbWith(rows: ProsodyRow[]): string {
   const path = join(tmp(), 'prosody.sqlite');
@@ -26,7 +29,13 @@ function dbWith(rows: ProsodyRow[]): string {
 
 test('counts lastlog2 and account_activity rows per host', async () => {
   const path = dbWith([
-    activityRow({ host: 'a.test', user: 'alice', event: 'login', timestamp: NOW - 60, ip: '2001:db8::1' }),
+    activityRow({
+      host: 'a.test',
+      user: 'alice',
+      event: 'login',
+      timestamp: NOW - 60,
+      ip: '2001:db8::1',
+    }),
     activityRow({ host: 'a.test', user: 'alice', event: 'logout', timestamp: NOW - 30 }),
     activityRow({ host: 'a.test', user: 'bob', event: 'activity', timestamp: NOW - 3 * DAY }),
     activityRow({ host: 'b.test', user: 'carol', event: 'registered', timestamp: NOW - 100 }),
@@ -35,7 +44,12 @@ test('counts lastlog2 and account_activity rows per host', async () => {
   const r = await countSources([new SqliteSource(path)], NOW);
   assert.ok(r.ok);
   assert.deepEqual(
-    Object.fromEntries(Object.entries(r.value.hosts).map(([h, c]) => [h, [c.dau, c.wau, c.mau, c.accounts, c.new1d]])),
+    Object.fromEntries(
+      Object.entries(r.value.hosts).map(([h, c]) => [
+        h,
+        [c.dau, c.wau, c.mau, c.accounts, c.new1d],
+      ]),
+    ),
     { 'a.test': [1, 2, 2, 2, 0], 'b.test': [0, 0, 1, 2, 1] },
   );
 });
@@ -44,12 +58,54 @@ test('rows that do not fit are skipped by reason, and the host is still counted'
   const path = dbWith([
     activityRow({ host: 'a.test', user: 'alice', event: 'login', timestamp: NOW - 60 }),
     // mod_lastlog2 on a component: key = the component's host, a plain string value.
-    { host: 'a.test', user: 'room', store: 'lastlog2', key: 'muc.a.test', type: 'string', value: 'message' },
-    { host: 'a.test', user: 'eve', store: 'lastlog2', key: 'login', type: 'json', value: '{not json' },
-    { host: 'a.test', user: 'eve', store: 'lastlog2', key: 'logout', type: 'json', value: '{"ip":"192.0.2.1"}' },
-    { host: 'a.test', user: 'fay', store: 'lastlog2', key: 'login', type: 'json', value: '{"timestamp":"yesterday"}' },
-    { host: 'a.test', user: 'gus', store: 'account_activity', key: 'timestamp', type: 'number', value: 'NaN' },
-    { host: 'a.test', user: 'hal', store: 'account_activity', key: 'timestamp', type: 'number', value: String(NOW - 5) },
+    {
+      host: 'a.test',
+      user: 'room',
+      store: 'lastlog2',
+      key: 'muc.a.test',
+      type: 'string',
+      value: 'message',
+    },
+    {
+      host: 'a.test',
+      user: 'eve',
+      store: 'lastlog2',
+      key: 'login',
+      type: 'json',
+      value: '{not json',
+    },
+    {
+      host: 'a.test',
+      user: 'eve',
+      store: 'lastlog2',
+      key: 'logout',
+      type: 'json',
+      value: '{"ip":"192.0.2.1"}',
+    },
+    {
+      host: 'a.test',
+      user: 'fay',
+      store: 'lastlog2',
+      key: 'login',
+      type: 'json',
+      value: '{"timestamp":"yesterday"}',
+    },
+    {
+      host: 'a.test',
+      user: 'gus',
+      store: 'account_activity',
+      key: 'timestamp',
+      type: 'number',
+      value: 'NaN',
+    },
+    {
+      host: 'a.test',
+      user: 'hal',
+      store: 'account_activity',
+      key: 'timestamp',
+      type: 'number',
+      value: String(NOW - 5),
+    },
   ]);
   const r = await countSources([new SqliteSource(path)], NOW);
   assert.ok(r.ok);
@@ -62,8 +118,22 @@ test('rows that do not fit are skipped by reason, and the host is still counted'
 test('other stores in the same table are never read', async () => {
   const path = dbWith([
     activityRow({ host: 'a.test', user: 'alice', event: 'login', timestamp: NOW - 60 }),
-    { host: 'a.test', user: 'alice', store: 'roster', key: 'bob@a.test', type: 'json', value: '{"timestamp":1}' },
-    { host: 'a.test', user: 'zed', store: 'accounts', key: 'password', type: 'string', value: 'secret' },
+    {
+      host: 'a.test',
+      user: 'alice',
+      store: 'roster',
+      key: 'bob@a.test',
+      type: 'json',
+      value: '{"timestamp":1}',
+    },
+    {
+      host: 'a.test',
+      user: 'zed',
+      store: 'accounts',
+      key: 'password',
+      type: 'string',
+      value: 'secret',
+    },
   ]);
   const r = await countSources([new SqliteSource(path)], NOW);
   assert.ok(r.ok);
@@ -72,7 +142,9 @@ test('other stores in the same table are never read', async () => {
 });
 
 test('a database without activity records is an error naming the module to enable', async () => {
-  const path = dbWith([{ host: 'a.test', user: 'x', store: 'roster', key: 'k', type: 'json', value: '{}' }]);
+  const path = dbWith([
+    { host: 'a.test', user: 'x', store: 'roster', key: 'k', type: 'json', value: '{}' },
+  ]);
   const r = await countSources([new SqliteSource(path)], NOW);
   assert.ok(!r.ok);
   assert.equal(r.failure.kind, 'no-activity-records');
@@ -107,18 +179,29 @@ test('the SQL reduction agrees with the record fold on random data', async () =>
   const seedArb = fc.record({
     host: fc.constantFrom('a.test', 'b.test', 'c.test'),
     user: fc.constantFrom('u1', 'u2', 'u3', 'zoë', "o'neil", 'x y'),
-    event: fc.constantFrom('login', 'logout', 'registered', 'activity') as fc.Arbitrary<ActivitySeed['event']>,
+    event: fc.constantFrom('login', 'logout', 'registered', 'activity') as fc.Arbitrary<
+      ActivitySeed['event']
+    >,
     timestamp: fc.integer({ min: NOW - 40 * DAY, max: NOW + 100 }),
   });
   await fc.assert(
-    fc.asyncProperty(fc.uniqueArray(seedArb, { minLength: 1, maxLength: 40, selector: (s) => `${s.host}/${s.user}/${s.event}` }), async (seeds) => {
-      const path = dbWith(seeds.map(activityRow));
-      const r = await countSources([new SqliteSource(path)], NOW);
-      assert.ok(r.ok);
-      const sorted = [...seeds].sort((a, b) => (a.host + '\0' + a.user < b.host + '\0' + b.user ? -1 : 1));
-      const expected = countRecords(sorted, NOW);
-      assert.deepEqual(r.value.hosts, expected.hosts);
-    }),
+    fc.asyncProperty(
+      fc.uniqueArray(seedArb, {
+        minLength: 1,
+        maxLength: 40,
+        selector: (s) => `${s.host}/${s.user}/${s.event}`,
+      }),
+      async (seeds) => {
+        const path = dbWith(seeds.map(activityRow));
+        const r = await countSources([new SqliteSource(path)], NOW);
+        assert.ok(r.ok);
+        const sorted = [...seeds].sort((a, b) =>
+          a.host + '\0' + a.user < b.host + '\0' + b.user ? -1 : 1,
+        );
+        const expected = countRecords(sorted, NOW);
+        assert.deepEqual(r.value.hosts, expected.hosts);
+      },
+    ),
     { numRuns: 40 },
   );
 });
