@@ -5,7 +5,14 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 const adapterModules = ['electron', 'ssh2', 'better-sqlite3', 'node-notifier'];
-const nodeIo = ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'child_process', 'node:child_process'];
+const nodeIo = [
+  'fs',
+  'node:fs',
+  'fs/promises',
+  'node:fs/promises',
+  'child_process',
+  'node:child_process',
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test-output/**', 'release/**'] },
@@ -27,8 +34,14 @@ export default tseslint.config(
       ],
       'no-restricted-syntax': [
         'error',
-        { selector: "MemberExpression[object.name='Date'][property.name='now']", message: 'Inject the clock.' },
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Inject the clock.' },
+        {
+          selector: "MemberExpression[object.name='Date'][property.name='now']",
+          message: 'Inject the clock.',
+        },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'Inject the clock.',
+        },
       ],
     },
   },
@@ -36,7 +49,13 @@ export default tseslint.config(
     // The window never reaches Node or Electron.
     files: ['renderer/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [...adapterModules, ...nodeIo], patterns: ['node:*', '../main/*', '!../main/core/*'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...adapterModules, ...nodeIo],
+          patterns: ['node:*', '../main/*', '!../main/core/*'],
+        },
+      ],
     },
   },
 );
