@@ -142,10 +142,10 @@ export function knownHostKeyTypes(knownHostsText: string, host: string, port: nu
  * keys shows the one we know rather than one that would read as a changed key. Pass the result
  * to ssh2 as `algorithms.serverHostKey`.
  */
-export function orderHostKeyAlgorithms(
-  algorithms: readonly string[],
+export function orderHostKeyAlgorithms<A extends string>(
+  algorithms: readonly A[],
   knownTypes: readonly string[],
-): string[] {
+): A[] {
   const known = (alg: string) => knownTypes.includes(keyTypeOfAlgorithm(alg));
   return [...algorithms.filter(known), ...algorithms.filter((a) => !known(a))];
 }
@@ -254,8 +254,9 @@ function hostsFieldMatches(hosts: string, name: string): boolean {
   if (hosts.startsWith('|')) {
     if (!hosts.startsWith(HASH_MAGIC)) return false;
     const end = hosts.indexOf('|', HASH_MAGIC.length);
+    if (end < 0) return false;
     const encodedSalt = hosts.slice(HASH_MAGIC.length, end);
-    if (end < 0 || encodedSalt.length === 0 || encodedSalt.length > 1024) return false;
+    if (encodedSalt.length === 0 || encodedSalt.length > 1024) return false;
     const salt = decodeBase64(encodedSalt);
     return salt?.length === SALT_BYTES && hashHostName(name, salt) === hosts;
   }
