@@ -5,6 +5,8 @@ set -euo pipefail
 packages=(
   prosody prosody-modules lua-dbi-sqlite3 # the reference server and its mod_measure_active_users
   sqlite3                                 # the sqlite3 command
+  openssh-server openssh-client           # a real sshd on loopback, ssh-keygen for test keys
+  putty-tools                             # puttygen, for PPK keys the app must name and refuse
 )
 missing=()
 for p in "${packages[@]}"; do

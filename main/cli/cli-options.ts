@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { parseTime } from '../core/parse-time.js';
 import { type Result, fail, ok } from '../core/failure.js';
+import { DEFAULT_PROSODY_CONFIG } from '../sources/discover-sources.js';
 
 export type OutputFormat = 'table' | 'json' | 'openmetrics';
 
@@ -15,8 +16,6 @@ export interface CliOptions {
   at?: number;
   format: OutputFormat;
 }
-
-export const DEFAULT_PROSODY_CONFIG = '/etc/prosody/prosody.cfg.lua';
 
 export const HELP = `Usage: prosody-active-users [options]
 

@@ -20,6 +20,30 @@ export function describeFailure(f: Failure): string {
     case 'unsupported-storage':
       return `${f.detail}: point --db at a SQLite file or --data-dir at Prosody's internal storage.`;
     case 'no-prosody-data':
-      return `No Prosody data found (looked in ${f.looked.join(', ')}): pass --db FILE or --data-dir DIR.`;
+      return `No Prosody data found (looked in ${f.looked.join(', ')}): pass --db FILE or --data-dir DIR (over SSH: --remote-db or --remote-data-dir).`;
+    case 'network':
+      return `Cannot reach ${f.host} port ${f.port} (${f.detail}): check the host name, the port and that sshd is running.`;
+    case 'timeout':
+      return `${f.host} did not answer within ${f.seconds} s while ${f.step}: check the network, or try again later.`;
+    case 'host-key-unknown':
+      return `${f.host} is not in known_hosts; its ${f.keyType} key is ${f.fingerprint}. If that is the server's key, connect again with --accept-new-host-key.`;
+    case 'host-key-changed':
+      return `WARNING: the host key of ${f.host} has changed (it now offers ${f.keyType} ${f.fingerprint}; ${f.knownHostsFile} line ${f.line} holds another): someone may be intercepting the connection. Nothing was sent. If the server was reinstalled, check the new key with its operator, then remove the old line.`;
+    case 'host-key-revoked':
+      return `The host key of ${f.host} (${f.fingerprint}) is marked @revoked in known_hosts: refusing to connect. Ask the server's operator for its current key.`;
+    case 'auth':
+      return `${f.host} refused authentication as ${f.user} (tried ${f.tried.length > 0 ? f.tried.join(', ') : 'no method'}): check the user name, load the key into ssh-agent or pass --identity FILE.`;
+    case 'key-format':
+      return `The key ${f.path} is in ${f.format} format, which cannot be used: convert it to an OpenSSH key (ssh-keygen -p -f FILE, or puttygen FILE -O private-openssh -o NEW) or load it into ssh-agent.`;
+    case 'key-passphrase':
+      return f.wrong
+        ? `The passphrase for ${f.path} is wrong: check ${f.envVar}, or load the key into ssh-agent.`
+        : `The key ${f.path} is protected by a passphrase: set ${f.envVar}, run in a terminal to be asked, or load the key into ssh-agent.`;
+    case 'ssh-config':
+      return `Cannot use the SSH config ${f.path} (${f.detail}): fix it or pass --ssh-config FILE.`;
+    case 'connection-lost':
+      return `The connection to ${f.host} was lost while ${f.step}: nothing partial was used; try again.`;
+    case 'remote-protocol':
+      return `${f.host} answered with something other than activity data (${f.detail}): check that the account's forced command (if any) is the one from the README.`;
   }
 }

@@ -11,7 +11,27 @@ export type Failure =
   | { kind: 'busy'; path: string }
   | { kind: 'no-activity-records'; source: string }
   | { kind: 'unsupported-storage'; detail: string }
-  | { kind: 'no-prosody-data'; looked: string[] };
+  | { kind: 'no-prosody-data'; looked: string[] }
+  // Over SSH:
+  | { kind: 'network'; host: string; port: number; detail: string }
+  | { kind: 'timeout'; host: string; step: string; seconds: number }
+  | { kind: 'host-key-unknown'; host: string; port: number; keyType: string; fingerprint: string }
+  | {
+      kind: 'host-key-changed';
+      host: string;
+      port: number;
+      keyType: string;
+      fingerprint: string;
+      knownHostsFile: string;
+      line: number;
+    }
+  | { kind: 'host-key-revoked'; host: string; port: number; fingerprint: string }
+  | { kind: 'auth'; host: string; user: string; tried: string[] }
+  | { kind: 'key-format'; path: string; format: string }
+  | { kind: 'key-passphrase'; path: string; wrong: boolean; envVar: string }
+  | { kind: 'ssh-config'; path: string; detail: string }
+  | { kind: 'connection-lost'; host: string; step: string }
+  | { kind: 'remote-protocol'; host: string; detail: string };
 
 export type FailureKind = Failure['kind'];
 

@@ -1,0 +1,126 @@
+import { posix } from 'node:path';
+import type { ActivitySource } from '../core/activity-source.js';
+import { type Result, fail, ok } from '../core/failure.js';
+import {
+  type ProsodyConfigFacts,
+  activityStorage,
+  parseProsodyConfig,
+} from './prosody-config-parser.js';
+import type { StorageFs } from './storage-fs.js';
+
+/** Where Debian's and most distributions' packages keep Prosody's config and data. */
+export const DEFAULT_PROSODY_CONFIG = '/etc/prosody/prosody.cfg.lua';
+export const DEFAULT_DATA_PATH = '/var/lib/prosody';
+
+/** Prosody's config files are a few KB; a cap keeps a wrong path from filling memory. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+const ACTIVITY_STORES = ['lastlog2', 'account_activity'] as const;
+
+export interface DiscoveryFs extends StorageFs {
+  exists(path: string): Promise<boolean>;
+}
+
+/** Builds the sources for what discovery finds, locally or over SSH. */
+export interface SourceFactory {
+  sqlite(path: string, includeHost: (host: string) => boolean): ActivitySource;
+  internal(dataPath: string, includeHost: (host: string) => boolean): ActivitySource;
+}
+
+type Backend =
+  { kind: 'internal' } | { kind: 'sqlite'; path: string } | { kind: 'other'; name: string };
+
+async function readConfig(fs: DiscoveryFs, path: string): Promise<ProsodyConfigFacts | null> {
+  try {
+    const file = await fs.readCapped(path, MAX_CONFIG_BYTES);
+    return file && 'text' in file ? parseProsodyConfig(file.text) : null;
+  } catch {
+    // Not ours to read: Prosody's defaults apply, as documented.
+    return null;
+  }
+}
+
+function backendsOf(facts: ProsodyConfigFacts, host: string | null, dataPath: string): Backend[] {
+  return ACTIVITY_STORES.map((store): Backend => {
+    const s = activityStorage(facts, host, store);
+    if (s.backend === 'internal') return { kind: 'internal' };
+    if (s.backend === 'other') return { kind: 'other', name: s.name };
+    if (s.driver !== 'SQLite3') return { kind: 'other', name: `sql (${s.driver})` };
+    return { kind: 'sqlite', path: posix.resolve(dataPath, s.database) };
+  });
+}
+
+/** True when some `<data>/<host>/lastlog2` or `account_activity` folder exists. */
+async function hasInternalActivity(fs: DiscoveryFs, dataPath: string): Promise<boolean> {
+  let entries;
+  try {
+    entries = await fs.list(dataPath);
+  } catch {
+    return false;
+  }
+  for (const e of entries ?? []) {
+    if (!e.isDir) continue;
+    for (const store of ACTIVITY_STORES) {
+      if (await fs.exists(fs.join(dataPath, e.name, store))) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Finds Prosody's activity data the way Prosody does: data_path and storage/sql from its config
+ * when readable, else the default data path.
+ */
+export async function discoverSources(
+  fs: DiscoveryFs,
+  factory: SourceFactory,
+  configPath: string,
+  defaultDataPath = DEFAULT_DATA_PATH,
+): Promise<Result<ActivitySource[]>> {
+  const facts = await readConfig(fs, configPath);
+  const looked: string[] = [facts ? configPath : `${configPath} (not readable)`];
+  const dataPath =
+    facts?.dataPath === undefined
+      ? defaultDataPath
+      : posix.resolve(posix.dirname(configPath), facts.dataPath);
+  const everyHost = () => true;
+
+  if (!facts) {
+    const sources: ActivitySource[] = [];
+    const db = fs.join(dataPath, 'prosody.sqlite');
+    looked.push(db, dataPath);
+    if (await fs.exists(db)) sources.push(factory.sqlite(db, everyHost));
+    if (await hasInternalActivity(fs, dataPath))
+      sources.push(factory.internal(dataPath, everyHost));
+    return sources.length > 0 ? ok(sources) : fail({ kind: 'no-prosody-data', looked });
+  }
+
+  const global = backendsOf(facts, null, dataPath);
+  const perHost = new Map(facts.hosts.map((h) => [h.name, backendsOf(facts, h.name, dataPath)]));
+  const backendsFor = (host: string): Backend[] => perHost.get(host) ?? global;
+  const all = [global, ...perHost.values()].flat();
+
+  const sources: ActivitySource[] = [];
+  const sqlitePaths = [...new Set(all.flatMap((b) => (b.kind === 'sqlite' ? [b.path] : [])))];
+  for (const path of sqlitePaths) {
+    looked.push(path);
+    if (!(await fs.exists(path))) continue;
+    const mine = (host: string): boolean =>
+      backendsFor(host).some((b) => b.kind === 'sqlite' && b.path === path);
+    sources.push(factory.sqlite(path, mine));
+  }
+  if (all.some((b) => b.kind === 'internal')) {
+    looked.push(dataPath);
+    const mine = (host: string): boolean => backendsFor(host).some((b) => b.kind === 'internal');
+    if (await hasInternalActivity(fs, dataPath)) sources.push(factory.internal(dataPath, mine));
+  }
+  if (sources.length > 0) return ok(sources);
+  const other = all.find((b): b is Extract<Backend, { kind: 'other' }> => b.kind === 'other');
+  if (other) {
+    return fail({
+      kind: 'unsupported-storage',
+      detail: `Prosody keeps its activity records in ${other.name} storage, which this tool cannot read yet`,
+    });
+  }
+  return fail({ kind: 'no-prosody-data', looked });
+}
