@@ -1,4 +1,4 @@
-import { type ActivityReport, ActivityTally } from './count-active.js';
+import { type ActivityReport, ActivityTally, type FetchInfo } from './count-active.js';
 import { type Result, fail, ok } from './failure.js';
 
 /** Where activity records come from. Every source feeds the same tally. */
@@ -11,6 +11,8 @@ export interface ActivitySource {
 /** A count, with where it came from. */
 export interface SourcedReport extends ActivityReport {
   sources: string[];
+  notices: string[];
+  fetches: FetchInfo[];
 }
 
 /**
@@ -31,5 +33,5 @@ export async function countSources(
   if (Object.keys(report.hosts).length === 0) {
     return fail({ kind: 'no-activity-records', source: labels.join(' and ') });
   }
-  return ok({ ...report, sources: labels });
+  return ok({ ...report, sources: labels, notices: tally.notices, fetches: tally.fetches });
 }

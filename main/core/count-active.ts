@@ -26,6 +26,13 @@ export interface HostCounts {
   skippedByReason: Record<SkipReason, number>;
 }
 
+/** How a source got its records: the method, what crossed the network, how long it took. */
+export interface FetchInfo {
+  method: string;
+  bytesReceived: number;
+  seconds: number;
+}
+
 export interface ActivityReport {
   /** The moment counted for, Unix seconds. */
   at: number;
@@ -64,6 +71,10 @@ function maxOrNull(a: number | null, b: number | null): number | null {
  */
 export class ActivityTally {
   private readonly hosts = new Map<string, HostCounts>();
+  /** Things a source wants the operator to know, such as a risky journal mode. */
+  readonly notices: string[] = [];
+  /** How each source fetched its data, for the report. */
+  readonly fetches: FetchInfo[] = [];
 
   constructor(readonly now: number) {}
 

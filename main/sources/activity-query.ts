@@ -13,9 +13,9 @@ export const ACTIVITY_QUERY = `
 SELECT host, user,
   max(CASE WHEN bad IS NULL AND ev <> 'registered' THEN ts END) AS last_active,
   max(CASE WHEN bad IS NULL AND ev = 'registered' THEN ts END) AS registered,
-  total(bad = 'not-an-event') AS not_an_event,
-  total(bad = 'malformed') AS malformed,
-  total(bad = 'no-timestamp') AS no_timestamp
+  coalesce(sum(bad = 'not-an-event'), 0) AS not_an_event,
+  coalesce(sum(bad = 'malformed'), 0) AS malformed,
+  coalesce(sum(bad = 'no-timestamp'), 0) AS no_timestamp
 FROM (
   SELECT host, user, key AS ev,
     CASE

@@ -1,0 +1,92 @@
+import type { SFTPWrapper } from 'ssh2';
+import type { ActivitySource } from '../core/activity-source.js';
+import type { ActivityTally } from '../core/count-active.js';
+import { type Result, fail, ok } from '../core/failure.js';
+import { DEFAULT_DATA_PATH, discoverSources } from '../sources/discover-sources.js';
+import { InternalStorageSource } from '../sources/internal-storage-source.js';
+import { type RemoteSqliteOptions, RemoteSqliteSource } from './remote-sqlite-source.js';
+import { sftpStorageFs } from './sftp-storage-fs.js';
+import type { SshConnection } from './ssh-connection.js';
+
+export interface RemoteSourceOptions extends Omit<RemoteSqliteOptions, 'includeHost'> {
+  remoteDb?: string;
+  remoteDataDir?: string;
+  /** Prosody's config on the server, read over SFTP to find the data. */
+  remoteConfig: string;
+}
+
+/** Records the method, bytes and time of a source that does not report them itself. */
+class MeasuredSource implements ActivitySource {
+  constructor(
+    private readonly inner: ActivitySource,
+    private readonly conn: SshConnection,
+    private readonly method: string,
+  ) {}
+
+  get label(): string {
+    return this.inner.label;
+  }
+
+  async feed(tally: ActivityTally): Promise<Result<void>> {
+    const started = Date.now();
+    const before = this.conn.bytesReceived;
+    const fed = await this.inner.feed(tally);
+    if (fed.ok) {
+      tally.fetches.push({
+        method: this.method,
+        bytesReceived: this.conn.bytesReceived - before,
+        seconds: (Date.now() - started) / 1000,
+      });
+    }
+    return fed;
+  }
+}
+
+/** The sources to read over one SSH connection: as given, or found from the server's config. */
+export async function remoteSources(
+  conn: SshConnection,
+  options: RemoteSourceOptions,
+): Promise<Result<ActivitySource[]>> {
+  let sftp: Promise<Result<SFTPWrapper>> | null = null;
+  const openSftp = () => (sftp ??= conn.sftp(options.stepSeconds));
+  const sqlite = (path: string, includeHost: (host: string) => boolean) =>
+    new RemoteSqliteSource(conn, openSftp, path, { ...options, includeHost });
+  const internal = (
+    fs: ReturnType<typeof sftpStorageFs>,
+    dir: string,
+    includeHost: (h: string) => boolean,
+  ) =>
+    new MeasuredSource(
+      new InternalStorageSource(dir, {
+        fs,
+        includeHost,
+        label: `Prosody data folder ${conn.host}:${dir}`,
+      }),
+      conn,
+      'SFTP files',
+    );
+
+  if (options.remoteDb !== undefined) return ok([sqlite(options.remoteDb, () => true)]);
+  const opened = await openSftp();
+  if (!opened.ok) {
+    return fail({
+      kind: 'remote-protocol',
+      host: conn.host,
+      detail:
+        'SFTP is not available to find the data; pass --remote-db PATH (a forced-command account needs it)',
+    });
+  }
+  const fs = sftpStorageFs(opened.value, conn.host);
+  if (options.remoteDataDir !== undefined)
+    return ok([internal(fs, options.remoteDataDir, () => true)]);
+  const found = await discoverSources(
+    fs,
+    { sqlite, internal: (dir, includeHost) => internal(fs, dir, includeHost) },
+    options.remoteConfig,
+    DEFAULT_DATA_PATH,
+  );
+  if (!found.ok && found.failure.kind === 'no-prosody-data') {
+    return fail({ ...found.failure, looked: found.failure.looked.map((p) => `${conn.host}:${p}`) });
+  }
+  return found;
+}

@@ -1,0 +1,430 @@
+import { type Socket, connect as netConnect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { type AuthenticationType, Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import { type Failure, type Result, fail, ok } from '../core/failure.js';
+import { sha256Fingerprint } from './host-key-fingerprint.js';
+import {
+  checkHostKey,
+  keyTypeOfBlob,
+  knownHostKeyTypes,
+  knownHostsLine,
+  orderHostKeyAlgorithms,
+} from './known-hosts.js';
+
+/** Where to connect, after ~/.ssh/config: what ssh-target.ts resolves. */
+export interface ConnectTarget {
+  alias: string;
+  host: string;
+  port: number;
+  user: string;
+  identityFiles: string[];
+  /** Identity files the user named (--identity, IdentityFile): a bad one is an error, not skipped. */
+  explicitIdentityFiles?: string[];
+  proxyJump?: ConnectTarget;
+}
+
+/** A private key ready for ssh2, or why it cannot be used. */
+export type KeyLoad = Result<{ key: unknown; type: string; fingerprint: string }> | null;
+
+export interface KnownHostsStore {
+  /** The file's path, for messages. */
+  path: string;
+  /** The file's text ('' when it does not exist yet). */
+  read(): string;
+  /** Appends one line (accept-new). */
+  append(line: string): void;
+}
+
+export interface SshConnectOptions {
+  target: ConnectTarget;
+  knownHosts: KnownHostsStore;
+  acceptNewHostKey: boolean;
+  /** ssh-agent's socket (SSH_AUTH_SOCK) or the Windows OpenSSH agent's named pipe. */
+  agent?: string;
+  /** Loads a key file; null when the file does not exist. */
+  loadKey(path: string): Promise<KeyLoad>;
+  /** A password when the server allows it and one is available (env or prompt), else null. */
+  password(target: ConnectTarget): Promise<string | null>;
+  /** Connecting, key exchange and authentication together. */
+  connectTimeoutSeconds?: number;
+  /** Announces each step (connect, host key, authenticate …), for --verbose and the UI. */
+  onStep?(step: string): void;
+}
+
+/** The defaults ssh2 offers, in its own order, reordered like OpenSSH for known key types. */
+const HOST_KEY_ALGORITHMS = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+] as const;
+
+/** Compression first: activity data compresses several-fold. */
+const COMPRESSION = ['zlib@openssh.com', 'zlib', 'none'] as const;
+
+type SshError = Error & { level?: string; code?: string };
+
+function networkFailure(e: SshError, host: string, port: number): Failure {
+  const detail =
+    e.code === 'ECONNREFUSED'
+      ? 'connection refused'
+      : e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN'
+        ? 'unknown host name'
+        : e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH'
+          ? 'no route to host'
+          : e.code === 'ECONNRESET'
+            ? 'connection reset'
+            : (e.code ?? e.message);
+  return { kind: 'network', host, port, detail };
+}
+
+/** One authenticated SSH connection (through one jump host when configured). */
+export class SshConnection {
+  private closed = false;
+
+  private constructor(
+    private readonly client: Client,
+    private readonly counter: { bytes: number },
+    readonly host: string,
+    private readonly jump: SshConnection | null,
+  ) {}
+
+  /** Bytes received from the network so far, SSH framing and all. */
+  get bytesReceived(): number {
+    return this.jump ? this.jump.bytesReceived : this.counter.bytes;
+  }
+
+  static async open(options: SshConnectOptions): Promise<Result<SshConnection>> {
+    const { target } = options;
+    let jump: SshConnection | null = null;
+    let sock: Duplex;
+    const counter = { bytes: 0 };
+    const timeout = (options.connectTimeoutSeconds ?? 15) * 1000;
+    if (target.proxyJump) {
+      options.onStep?.(`connecting to the jump host ${target.proxyJump.alias}`);
+      const opened = await SshConnection.open({ ...options, target: target.proxyJump });
+      if (!opened.ok) return opened;
+      jump = opened.value;
+      const forwarded = await jump.forward(target.host, target.port, timeout);
+      if (!forwarded.ok) {
+        jump.close();
+        return forwarded;
+      }
+      sock = forwarded.value;
+    } else {
+      options.onStep?.(`connecting to ${target.host} port ${target.port}`);
+      const socket = await openSocket(target.host, target.port, timeout);
+      if (!socket.ok) return socket;
+      sock = socket.value;
+      sock.on('data', (chunk: Buffer) => (counter.bytes += chunk.length));
+    }
+    const result = await handshake(options, sock, timeout);
+    if (!result.ok) {
+      jump?.close();
+      sock.destroy();
+      return result;
+    }
+    return ok(new SshConnection(result.value, counter, target.host, jump));
+  }
+
+  private forward(host: string, port: number, timeoutMs: number): Promise<Result<Duplex>> {
+    return withDeadline(
+      new Promise<Result<Duplex>>((resolve) => {
+        this.client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => {
+          if (err)
+            resolve(
+              fail({ kind: 'network', host, port, detail: `via the jump host: ${err.message}` }),
+            );
+          else resolve(ok(stream));
+        });
+      }),
+      timeoutMs,
+      () =>
+        fail({
+          kind: 'timeout',
+          host,
+          step: 'connecting through the jump host',
+          seconds: timeoutMs / 1000,
+        }),
+    );
+  }
+
+  /**
+   * Runs one command and collects its output, up to maxBytes, within a deadline. The command line
+   * is built by the caller from constants and checked values only.
+   */
+  exec(
+    command: string,
+    step: string,
+    deadlineSeconds: number,
+    maxBytes: number,
+  ): Promise<Result<{ stdout: Buffer; stderr: string; code: number | null }>> {
+    const lost = (): Failure => ({ kind: 'connection-lost', host: this.host, step });
+    const work = new Promise<Result<{ stdout: Buffer; stderr: string; code: number | null }>>(
+      (resolve) => {
+        this.client.exec(command, (err, channel) => {
+          if (err) return resolve(fail(lost()));
+          const out: Buffer[] = [];
+          let outBytes = 0;
+          let errText = '';
+          let code: number | null = null;
+          channel.on('data', (chunk: Buffer) => {
+            outBytes += chunk.length;
+            if (outBytes > maxBytes) {
+              channel.close();
+              resolve(
+                fail({
+                  kind: 'remote-protocol',
+                  host: this.host,
+                  detail: `more than ${maxBytes} bytes of output`,
+                }),
+              );
+              return;
+            }
+            out.push(chunk);
+          });
+          channel.stderr.on('data', (chunk: Buffer) => {
+            if (errText.length < 4096) errText += chunk.toString('utf8');
+          });
+          channel.on('exit', (c: number | null) => (code = c));
+          channel.on('close', () =>
+            resolve(ok({ stdout: Buffer.concat(out), stderr: errText, code })),
+          );
+        });
+        this.client.once('close', () => resolve(fail(lost())));
+      },
+    );
+    return withDeadline(work, deadlineSeconds * 1000, () => {
+      this.close();
+      return fail({ kind: 'timeout', host: this.host, step, seconds: deadlineSeconds });
+    });
+  }
+
+  /** Opens the SFTP subsystem. */
+  sftp(deadlineSeconds: number): Promise<Result<SFTPWrapper>> {
+    const step = 'opening SFTP';
+    return withDeadline(
+      new Promise<Result<SFTPWrapper>>((resolve) => {
+        this.client.sftp((err, sftp) => {
+          if (err) {
+            resolve(
+              fail({
+                kind: 'remote-protocol',
+                host: this.host,
+                detail: `SFTP is not available: ${err.message}`,
+              }),
+            );
+          } else resolve(ok(sftp));
+        });
+        this.client.once('close', () =>
+          resolve(fail({ kind: 'connection-lost', host: this.host, step })),
+        );
+      }),
+      deadlineSeconds * 1000,
+      () => {
+        this.close();
+        return fail({ kind: 'timeout', host: this.host, step, seconds: deadlineSeconds });
+      },
+    );
+  }
+
+  /** Resolves when the connection closes (for callers that must notice a cut). */
+  onClose(listener: () => void): void {
+    this.client.once('close', listener);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.client.end();
+    this.client.destroy();
+    this.jump?.close();
+  }
+}
+
+/** Races a promise against a timer; the timer's result wins when it fires first. */
+export function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(onTimeout()), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+function openSocket(host: string, port: number, timeoutMs: number): Promise<Result<Socket>> {
+  return new Promise((resolve) => {
+    const socket = netConnect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(fail({ kind: 'timeout', host, step: 'connecting', seconds: timeoutMs / 1000 }));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(ok(socket));
+    });
+    socket.once('error', (e: SshError) => {
+      clearTimeout(timer);
+      resolve(fail(networkFailure(e, host, port)));
+    });
+  });
+}
+
+/** Key exchange, host key verification, then authentication in OpenSSH's order. */
+function handshake(
+  options: SshConnectOptions,
+  sock: Duplex,
+  timeoutMs: number,
+): Promise<Result<Client>> {
+  const { target, knownHosts } = options;
+  const client = new Client();
+  let failure: Failure | null = null;
+  const tried: string[] = [];
+  const knownText = knownHosts.read();
+
+  const hostVerifier = (blob: Buffer): boolean => {
+    options.onStep?.('checking the host key');
+    const keyType = keyTypeOfBlob(blob) ?? 'unknown';
+    const fingerprint = sha256Fingerprint(blob);
+    const check = checkHostKey(knownText, target.host, target.port, { blob });
+    const where = { host: target.host, port: target.port };
+    switch (check.status) {
+      case 'match':
+        return true;
+      case 'revoked':
+        failure = { kind: 'host-key-revoked', ...where, fingerprint };
+        return false;
+      case 'changed':
+        failure = {
+          kind: 'host-key-changed',
+          ...where,
+          keyType,
+          fingerprint,
+          knownHostsFile: knownHosts.path,
+          line: check.line,
+        };
+        return false;
+      case 'unknown':
+        if (!options.acceptNewHostKey) {
+          failure = { kind: 'host-key-unknown', ...where, keyType, fingerprint };
+          return false;
+        }
+        knownHosts.append(knownHostsLine(target.host, target.port, { blob }));
+        options.onStep?.(
+          `added ${target.host}'s ${keyType} key ${fingerprint} to ${knownHosts.path}`,
+        );
+        return true;
+    }
+  };
+
+  type Auth =
+    | { type: 'agent'; username: string; agent: string }
+    | { type: 'publickey'; username: string; key: never }
+    | { type: 'password'; username: string; password: string };
+  type Attempt = () => Promise<Auth | 'skip' | 'stop'>;
+  const attempts: Attempt[] = [];
+  const username = target.user;
+  if (options.agent) {
+    const agent = options.agent;
+    attempts.push(async () => {
+      tried.push('ssh-agent');
+      return { type: 'agent' as const, username, agent };
+    });
+  }
+  for (const path of target.identityFiles) {
+    attempts.push(async () => {
+      const loaded = await options.loadKey(path);
+      if (loaded === null) return 'skip';
+      if (!loaded.ok) {
+        // A key the user named must work; a default one that does not is passed over, as ssh does.
+        if (target.explicitIdentityFiles?.includes(path)) {
+          failure = loaded.failure;
+          return 'stop';
+        }
+        return 'skip';
+      }
+      tried.push(`key ${path}`);
+      return { type: 'publickey' as const, username, key: loaded.value.key as never };
+    });
+  }
+  attempts.push(async () => {
+    const password = await options.password(target);
+    if (password === null) return 'skip';
+    tried.push('password');
+    return { type: 'password' as const, username, password };
+  });
+
+  const methodOf = (a: Auth): string => (a.type === 'agent' ? 'publickey' : a.type);
+
+  const authHandler = (
+    methodsLeft: string[] | null,
+    _partial: boolean | null,
+    callback: (next: AuthenticationType | false) => void,
+  ): void => {
+    if (tried.length === 0 && attempts.length > 0) options.onStep?.('authenticating');
+    const next = async (): Promise<Auth | false> => {
+      while (attempts.length > 0) {
+        const attempt = attempts.shift()!;
+        const result = await attempt();
+        if (result === 'stop') return false;
+        if (result === 'skip') continue;
+        if (methodsLeft && !methodsLeft.includes(methodOf(result))) {
+          tried.pop();
+          continue;
+        }
+        return result;
+      }
+      return false;
+    };
+    void next().then((auth) => callback(auth as AuthenticationType | false));
+  };
+
+  const knownTypes = knownHostKeyTypes(knownText, target.host, target.port);
+  const config: ConnectConfig = {
+    sock: sock as ConnectConfig['sock'],
+    username,
+    readyTimeout: timeoutMs,
+    keepaliveInterval: 10_000,
+    keepaliveCountMax: 3,
+    hostVerifier,
+    authHandler: authHandler as ConnectConfig['authHandler'],
+    algorithms: {
+      serverHostKey: orderHostKeyAlgorithms([...HOST_KEY_ALGORITHMS], knownTypes),
+      compress: [...COMPRESSION],
+    },
+  };
+
+  return new Promise((resolve) => {
+    client.once('ready', () => {
+      client.removeAllListeners('error');
+      // Later errors (a cut, keepalive timeouts) surface as 'close' on the pending step.
+      client.on('error', () => undefined);
+      resolve(ok(client));
+    });
+    client.once('error', (e: SshError) => {
+      client.destroy();
+      if (failure) return resolve(fail(failure));
+      if (e.level === 'client-authentication') {
+        return resolve(fail({ kind: 'auth', host: target.host, user: username, tried }));
+      }
+      if (e.level === 'client-timeout') {
+        return resolve(
+          fail({
+            kind: 'timeout',
+            host: target.host,
+            step: 'logging in',
+            seconds: timeoutMs / 1000,
+          }),
+        );
+      }
+      if (e.level === 'client-socket') {
+        return resolve(fail(networkFailure(e, target.host, target.port)));
+      }
+      resolve(fail({ kind: 'remote-protocol', host: target.host, detail: e.message }));
+    });
+    client.connect(config);
+  });
+}
