@@ -5,6 +5,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { homedir, userInfo } from 'node:os';
+import { openSshSources } from './cli/open-ssh-sources.js';
+import { promptHidden } from './cli/prompt-hidden.js';
 import { runCli } from './cli/run-cli.js';
 import { discoverLocalSources } from './sources/discover-local.js';
 import { InternalStorageSource } from './sources/internal-storage-source.js';
@@ -26,6 +29,15 @@ runCli(process.argv.slice(2), {
   sqliteSource: (path) => new SqliteSource(path),
   internalSource: (dir) => new InternalStorageSource(dir),
   discoverSources: (config) => discoverLocalSources(config),
+  stderrIsTTY: process.stderr.isTTY === true,
+  sshSources: (options, onStep, onProgress) =>
+    openSshSources(options, onStep, onProgress, {
+      home: homedir(),
+      localUser: userInfo().username,
+      env: process.env,
+      platform: process.platform,
+      prompt: promptHidden,
+    }),
 }).then(
   (code) => {
     process.exitCode = code;

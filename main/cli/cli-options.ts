@@ -1,9 +1,24 @@
 import { parseArgs } from 'node:util';
-import { parseTime } from '../core/parse-time.js';
 import { type Result, fail, ok } from '../core/failure.js';
+import { parseTime } from '../core/parse-time.js';
 import { DEFAULT_PROSODY_CONFIG } from '../sources/discover-sources.js';
 
 export type OutputFormat = 'table' | 'json' | 'openmetrics';
+
+export interface SshCliOptions {
+  /** `[user@]host[:port]` or an alias from ~/.ssh/config. */
+  target: string;
+  identity?: string;
+  sshConfig?: string;
+  knownHosts?: string;
+  acceptNewHostKey: boolean;
+  remoteDb?: string;
+  remoteDataDir?: string;
+  remoteConfig: string;
+  method: 'auto' | 'query' | 'copy';
+  connectTimeout: number;
+  stepTimeout: number;
+}
 
 export interface CliOptions {
   help: boolean;
@@ -12,10 +27,17 @@ export interface CliOptions {
   dataDir?: string;
   /** Prosody's config, for finding the data when neither --db nor --data-dir is given. */
   config: string;
+  ssh?: SshCliOptions;
+  /** Prints the authorized_keys options for a monitoring key, then exits. */
+  printForcedCommand: boolean;
   /** Counting moment, Unix seconds; undefined means now. */
   at?: number;
   format: OutputFormat;
+  verbose: boolean;
 }
+
+export const PASSPHRASE_ENV = 'PROSODY_ACTIVE_USERS_PASSPHRASE';
+export const PASSWORD_ENV = 'PROSODY_ACTIVE_USERS_PASSWORD';
 
 export const HELP = `Usage: prosody-active-users [options]
 
@@ -24,22 +46,40 @@ mod_lastlog2's records (Prosody 13: mod_account_activity), exactly as mod_measur
 
 Where the records are (default: found the way Prosody finds them, from /etc/prosody/prosody.cfg.lua,
 else /var/lib/prosody):
-  --db FILE          Prosody's SQL storage in a SQLite file (opened read-only)
-  --data-dir DIR     Prosody's internal storage (its data_path, e.g. /var/lib/prosody)
-  --config FILE      the Prosody config to find the data from (default ${DEFAULT_PROSODY_CONFIG})
+  --db FILE             Prosody's SQL storage in a SQLite file (opened read-only)
+  --data-dir DIR        Prosody's internal storage (its data_path, e.g. /var/lib/prosody)
+  --config FILE         the Prosody config to find the data from (default ${DEFAULT_PROSODY_CONFIG})
+
+On a server over SSH (nothing is installed there):
+  --ssh [USER@]HOST[:PORT]  the server, or a Host alias from ~/.ssh/config
+  --identity FILE       a private key (tried after ssh-agent; default ~/.ssh/id_ed25519, id_ecdsa, id_rsa)
+  --ssh-config FILE     another ssh_config (default ~/.ssh/config): HostName, User, Port, IdentityFile, ProxyJump
+  --known-hosts FILE    another known_hosts (default ~/.ssh/known_hosts); host keys are always checked
+  --accept-new-host-key trust an unknown host's key and add it to known_hosts (like accept-new)
+  --remote-db PATH      the SQLite database on the server
+  --remote-data-dir DIR Prosody's internal storage on the server
+  --remote-config FILE  Prosody's config on the server, to find the data (default ${DEFAULT_PROSODY_CONFIG})
+  --method M            for SQLite: auto (query with the server's sqlite3, else copy), query or copy
+  --timeout SECONDS     to connect and log in (default 15); each remote step gets 8 times as long
+  --print-forced-command  print the authorized_keys options that let a key run only the query
+                        for --remote-db PATH, then exit
+  Key passphrase: ${PASSPHRASE_ENV}, or asked in a terminal. Password: ${PASSWORD_ENV}, or asked.
 
 Counting:
-  --at TIME          count as of TIME: Unix seconds or ISO 8601 (default: now)
+  --at TIME             count as of TIME: Unix seconds or ISO 8601 (default: now)
 
 Output (default: a table):
-  --json             one JSON object: {"at", "hosts": {host: {"dau", "wau", "mau", ...}}, "total", ...}
-  --openmetrics      OpenMetrics text with Prosody's own metric names
+  --json                one JSON object: {"at", "hosts": {host: {"dau", "wau", "mau", ...}}, "total", ...}
+  --openmetrics         OpenMetrics text with Prosody's own metric names
+  -v, --verbose         say each step, and the method, bytes received and time taken, on stderr
 
-  -h, --help         show this help
-  -V, --version      show the version
+  -h, --help            show this help
+  -V, --version         show the version
 
 Exit status: 0 on success, 1 when the records could not be read, 2 on a usage error.
 `;
+
+const usage = (message: string) => fail<CliOptions>({ kind: 'usage', message });
 
 /** Parses argv (without node and script). Usage errors are failures of kind 'usage'. */
 export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
@@ -52,43 +92,120 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
       options: {
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
+        verbose: { type: 'boolean', short: 'v' },
         db: { type: 'string' },
         'data-dir': { type: 'string' },
         config: { type: 'string' },
+        ssh: { type: 'string' },
+        identity: { type: 'string' },
+        'ssh-config': { type: 'string' },
+        'known-hosts': { type: 'string' },
+        'accept-new-host-key': { type: 'boolean' },
+        'remote-db': { type: 'string' },
+        'remote-data-dir': { type: 'string' },
+        'remote-config': { type: 'string' },
+        method: { type: 'string' },
+        timeout: { type: 'string' },
+        'print-forced-command': { type: 'boolean' },
         at: { type: 'string' },
         json: { type: 'boolean' },
         openmetrics: { type: 'boolean' },
       },
     }));
   } catch (e) {
-    return fail({ kind: 'usage', message: (e as Error).message.replace(/\.$/, '') });
+    return usage((e as Error).message.replace(/\.$/, ''));
   }
-  if (values.db !== undefined && values['data-dir'] !== undefined) {
-    return fail({ kind: 'usage', message: '--db and --data-dir cannot be used together' });
+  const sources = ['db', 'data-dir', 'ssh'].filter((k) => values[k as 'db'] !== undefined);
+  if (sources.length > 1) {
+    return usage(`${sources.map((s) => `--${s}`).join(' and ')} cannot be used together`);
   }
   if (values.json && values.openmetrics) {
-    return fail({ kind: 'usage', message: '--json and --openmetrics cannot be used together' });
+    return usage('--json and --openmetrics cannot be used together');
   }
-  for (const name of ['db', 'data-dir', 'config'] as const) {
-    if (values[name] === '') return fail({ kind: 'usage', message: `--${name} needs a path` });
+  for (const name of [
+    'db',
+    'data-dir',
+    'config',
+    'ssh',
+    'identity',
+    'ssh-config',
+    'known-hosts',
+    'remote-db',
+    'remote-data-dir',
+    'remote-config',
+  ] as const) {
+    if (values[name] === '') return usage(`--${name} needs a value`);
+  }
+  const sshOnly = [
+    'identity',
+    'ssh-config',
+    'known-hosts',
+    'accept-new-host-key',
+    'remote-db',
+    'remote-data-dir',
+    'remote-config',
+    'method',
+    'timeout',
+  ] as const;
+  const strayed = sshOnly.find((k) => values[k] !== undefined);
+  if (
+    strayed &&
+    values.ssh === undefined &&
+    !(values['print-forced-command'] && strayed === 'remote-db')
+  ) {
+    return usage(`--${strayed} needs --ssh`);
+  }
+  if (values['remote-db'] !== undefined && values['remote-data-dir'] !== undefined) {
+    return usage('--remote-db and --remote-data-dir cannot be used together');
+  }
+  if (values['print-forced-command'] && values['remote-db'] === undefined) {
+    return usage('--print-forced-command needs --remote-db PATH');
+  }
+  const method = values.method ?? 'auto';
+  if (method !== 'auto' && method !== 'query' && method !== 'copy') {
+    return usage(`--method must be auto, query or copy, not ${JSON.stringify(method)}`);
+  }
+  let connectTimeout = 15;
+  if (values.timeout !== undefined) {
+    connectTimeout = Number(values.timeout);
+    if (!Number.isFinite(connectTimeout) || connectTimeout <= 0) {
+      return usage(`--timeout must be a number of seconds, not ${JSON.stringify(values.timeout)}`);
+    }
   }
   let at: number | undefined;
   if (values.at !== undefined) {
     const parsed = parseTime(values.at);
     if (parsed === null) {
-      return fail({
-        kind: 'usage',
-        message: `--at ${JSON.stringify(values.at)} is not Unix seconds or an ISO 8601 time (e.g. 2026-11-24T12:00:00Z)`,
-      });
+      return usage(
+        `--at ${JSON.stringify(values.at)} is not Unix seconds or an ISO 8601 time (e.g. 2026-11-24T12:00:00Z)`,
+      );
     }
     at = parsed;
   }
   return ok({
     help: values.help ?? false,
     version: values.version ?? false,
+    verbose: values.verbose ?? false,
     db: values.db,
     dataDir: values['data-dir'],
     config: values.config ?? DEFAULT_PROSODY_CONFIG,
+    printForcedCommand: values['print-forced-command'] ?? false,
+    ssh:
+      values.ssh === undefined && !values['print-forced-command']
+        ? undefined
+        : {
+            target: values.ssh ?? '',
+            identity: values.identity,
+            sshConfig: values['ssh-config'],
+            knownHosts: values['known-hosts'],
+            acceptNewHostKey: values['accept-new-host-key'] ?? false,
+            remoteDb: values['remote-db'],
+            remoteDataDir: values['remote-data-dir'],
+            remoteConfig: values['remote-config'] ?? DEFAULT_PROSODY_CONFIG,
+            method,
+            connectTimeout,
+            stepTimeout: connectTimeout * 8,
+          },
     at,
     format: values.json ? 'json' : values.openmetrics ? 'openmetrics' : 'table',
   });

@@ -1,6 +1,6 @@
 import { SKIP_REASONS, type SkipReason } from './activity-record.js';
 import type { SourcedReport } from './activity-source.js';
-import type { HostCounts } from './count-active.js';
+import type { FetchInfo, HostCounts } from './count-active.js';
 import { formatTime } from './parse-time.js';
 
 const REASON_TEXT: Record<SkipReason, string> = {
@@ -51,12 +51,22 @@ export function formatTable(report: SourcedReport): string {
   ];
   const skipped = describeSkipped(report.total);
   if (skipped) lines.push('', skipped);
+  for (const notice of report.notices) lines.push('', `Note: ${notice}`);
+  for (const fetch of report.fetches) lines.push('', formatFetch(fetch));
   lines.push('', 'DAU/WAU/MAU: accounts that logged in or out within the last 1, 7 and 30 days.');
   return lines.join('\n') + '\n';
 }
 
+/** "Fetched by remote query: 12 345 bytes received in 0.42 s." */
+export function formatFetch(f: FetchInfo): string {
+  return `Fetched by ${f.method}: ${f.bytesReceived} bytes received in ${f.seconds.toFixed(2)} s.`;
+}
+
 /** `--json`: one object; the names at, hosts, total, dau, wau, mau are a promise to scripts. */
 export function formatJson(report: SourcedReport): string {
-  const { at, hosts, total, sources } = report;
-  return JSON.stringify({ at, sources, hosts, total, skipped: total.skipped }) + '\n';
+  const { at, hosts, total, sources, notices, fetches } = report;
+  return (
+    JSON.stringify({ at, sources, hosts, total, skipped: total.skipped, notices, fetch: fetches }) +
+    '\n'
+  );
 }

@@ -46,6 +46,9 @@ async function run(argv: string[], overrides: Partial<CliDeps> = {}) {
     sqliteSource: (p) => new SqliteSource(p),
     internalSource: (d) => new InternalStorageSource(d),
     discoverSources: async () => fail({ kind: 'no-prosody-data', looked: ['/nowhere'] }),
+    stderrIsTTY: false,
+    sshSources: async () =>
+      fail({ kind: 'network', host: 'h', port: 22, detail: 'not in this test' }),
     ...overrides,
   });
   return { code, stdout, stderr };

@@ -1,0 +1,128 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { type Result, fail, ok } from '../core/failure.js';
+import { isEncryptedKey, loadPrivateKey } from '../ssh/private-keys.js';
+import { remoteSources } from '../ssh/remote-sources.js';
+import { type KeyLoad, type KnownHostsStore, SshConnection } from '../ssh/ssh-connection.js';
+import { resolveSshTarget } from '../ssh/ssh-target.js';
+import { PASSPHRASE_ENV, PASSWORD_ENV, type SshCliOptions } from './cli-options.js';
+import type { RemoteSources } from './run-cli.js';
+
+export interface SshEnvironment {
+  home: string;
+  localUser: string;
+  env: NodeJS.ProcessEnv;
+  platform: NodeJS.Platform;
+  /** Asks for a secret; null when nobody can be asked. */
+  prompt(question: string): Promise<string | null>;
+}
+
+/** The largest SQLite file the SFTP copy fetches by default. */
+const MAX_COPY_BYTES = 8 * 1024 ** 3;
+/** About 100 bytes of JSON per account: room for ten million accounts. */
+const MAX_QUERY_BYTES = 1024 ** 3;
+
+function knownHostsStore(path: string): KnownHostsStore {
+  return {
+    path,
+    read: () => (existsSync(path) ? readFileSync(path, 'utf8') : ''),
+    append(line) {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      const current = existsSync(path) ? readFileSync(path, 'utf8') : '';
+      const sep = current === '' || current.endsWith('\n') ? '' : '\n';
+      appendFileSync(path, `${sep}${line}\n`, { mode: 0o600 });
+    },
+  };
+}
+
+/** The agent OpenSSH users have: SSH_AUTH_SOCK, or on Windows the OpenSSH agent's named pipe. */
+function agentSocket(env: SshEnvironment): string | undefined {
+  if (env.env.SSH_AUTH_SOCK) return env.env.SSH_AUTH_SOCK;
+  return env.platform === 'win32' ? '\\\\.\\pipe\\openssh-ssh-agent' : undefined;
+}
+
+/** Connects as the options say and lists the sources to read over that connection. */
+export async function openSshSources(
+  options: SshCliOptions,
+  onStep: (step: string) => void,
+  onProgress: (text: string) => void,
+  env: SshEnvironment,
+): Promise<Result<RemoteSources>> {
+  const configPath = options.sshConfig ?? join(env.home, '.ssh', 'config');
+  let configText: string | null = null;
+  if (existsSync(configPath)) {
+    configText = readFileSync(configPath, 'utf8');
+  } else if (options.sshConfig !== undefined) {
+    return fail({ kind: 'ssh-config', path: configPath, detail: 'no such file' });
+  }
+  const resolved = resolveSshTarget(options.target, {
+    configText,
+    configPath,
+    localUser: env.localUser,
+    home: env.home,
+    identityOverride: options.identity,
+  });
+  if (!resolved.ok) return resolved;
+  const target = resolved.value;
+  const explicit = options.identity === undefined ? [] : [target.identityFiles[0]!];
+
+  const loadKey = async (path: string): Promise<KeyLoad> => {
+    if (!existsSync(path)) {
+      return explicit.includes(path)
+        ? fail({ kind: 'not-found', path, what: 'private key' })
+        : null;
+    }
+    const data = readFileSync(path);
+    let passphrase = env.env[PASSPHRASE_ENV];
+    if (passphrase === undefined && isEncryptedKey(data)) {
+      passphrase = (await env.prompt(`Passphrase for ${path}: `)) ?? undefined;
+    }
+    const loaded = loadPrivateKey(path, data, passphrase, PASSPHRASE_ENV);
+    if (!loaded.ok) return loaded;
+    return ok({
+      key: loaded.value.key,
+      type: loaded.value.type,
+      fingerprint: loaded.value.fingerprint,
+    });
+  };
+
+  const knownHosts = knownHostsStore(options.knownHosts ?? join(env.home, '.ssh', 'known_hosts'));
+  const opened = await SshConnection.open({
+    target: { ...target, explicitIdentityFiles: explicit },
+    knownHosts,
+    acceptNewHostKey: options.acceptNewHostKey,
+    agent: agentSocket(env),
+    loadKey,
+    password: async (t) =>
+      env.env[PASSWORD_ENV] ?? (await env.prompt(`${t.user}@${t.host}'s password: `)),
+    connectTimeoutSeconds: options.connectTimeout,
+    onStep,
+  });
+  if (!opened.ok) return opened;
+  const conn = opened.value;
+  onStep(`logged in to ${conn.host}`);
+  let lastShown = 0;
+  const found = await remoteSources(conn, {
+    remoteDb: options.remoteDb,
+    remoteDataDir: options.remoteDataDir,
+    remoteConfig: options.remoteConfig,
+    method: options.method,
+    stepSeconds: options.stepTimeout,
+    maxCopyBytes: MAX_COPY_BYTES,
+    maxQueryBytes: MAX_QUERY_BYTES,
+    onStep,
+    onProgress: (received, total) => {
+      // Progress on long copies: every 5 % is plenty.
+      const percent = Math.floor((received / Math.max(total, 1)) * 100);
+      if (percent >= lastShown + 5 || received === total) {
+        lastShown = percent;
+        onProgress(`copied ${received} of ${total} bytes (${percent} %)`);
+      }
+    },
+  });
+  if (!found.ok) {
+    conn.close();
+    return found;
+  }
+  return ok({ sources: found.value, close: () => conn.close() });
+}
