@@ -40,7 +40,8 @@ function script(path: string): string {
     `if [ "$1" = 2 ]; then u="$f"; else u="file:$f?immutable=1"; fi`,
     `sqlite3 -readonly -batch -bail -json "$u" ${shellQuote(SQL)} || exit $?`,
     `echo "PAU:after:$(${HEADER})"`,
-  ].join('\n');
+    // One line: it must also fit in an authorized_keys command="…" option.
+  ].join('; ');
 }
 
 /** The command line for one database, or null when the path is not on the allowlist. */
@@ -56,7 +57,8 @@ export function remoteQueryCommand(dbPath: string): string | null {
 export function forcedCommandLine(dbPath: string, publicKey: string): string | null {
   const command = remoteQueryCommand(dbPath);
   if (command === null) return null;
-  return `restrict,command="${command.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}" ${publicKey.trim()}`;
+  // sshd unescapes only \" inside the option; every other backslash stays as it is.
+  return `restrict,command="${command.replace(/"/g, '\\"')}" ${publicKey.trim()}`;
 }
 
 export type RemoteQueryOutput =
