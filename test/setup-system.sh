@@ -7,6 +7,7 @@ packages=(
   sqlite3                                 # the sqlite3 command
   openssh-server openssh-client           # a real sshd on loopback, ssh-keygen for test keys
   putty-tools                             # puttygen, for PPK keys the app must name and refuse
+  xvfb dbus dbus-x11 dunst libnotify-bin  # a real notification daemon for node-notifier
 )
 missing=()
 for p in "${packages[@]}"; do
