@@ -6,7 +6,7 @@ import { remoteSources } from '../ssh/remote-sources.js';
 import { type KeyLoad, type KnownHostsStore, SshConnection } from '../ssh/ssh-connection.js';
 import { resolveSshTarget } from '../ssh/ssh-target.js';
 import { PASSPHRASE_ENV, PASSWORD_ENV, type SshCliOptions } from './cli-options.js';
-import type { RemoteSources } from './run-cli.js';
+import type { OpenedSources } from '../monitor/open-sources.js';
 
 export interface SshEnvironment {
   home: string;
@@ -47,7 +47,7 @@ export async function openSshSources(
   onStep: (step: string) => void,
   onProgress: (text: string) => void,
   env: SshEnvironment,
-): Promise<Result<RemoteSources>> {
+): Promise<Result<OpenedSources>> {
   const configPath = options.sshConfig ?? join(env.home, '.ssh', 'config');
   let configText: string | null = null;
   if (existsSync(configPath)) {

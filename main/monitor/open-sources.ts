@@ -1,0 +1,67 @@
+import { type ActivitySource, type SourcedReport, countSources } from '../core/activity-source.js';
+import { type Result, ok } from '../core/failure.js';
+import type { SshCliOptions } from '../cli/cli-options.js';
+
+/** Sources to count from, and how to let go of them (an SSH connection) afterwards. */
+export interface OpenedSources {
+  sources: ActivitySource[];
+  close(): void;
+}
+
+/** Where one count reads from: the CLI's one-shot options, or a profile. */
+export type SourceSpec =
+  | { kind: 'ssh'; ssh: SshCliOptions }
+  | { kind: 'db'; path: string }
+  | { kind: 'data-dir'; path: string }
+  | { kind: 'discover'; config: string };
+
+/** The adapters that build sources; the composition root supplies the real ones. */
+export interface SourceDeps {
+  sqliteSource(path: string): ActivitySource;
+  internalSource(dir: string): ActivitySource;
+  discoverSources(configPath: string): Promise<Result<ActivitySource[]>>;
+  sshSources(
+    options: SshCliOptions,
+    onStep: (step: string) => void,
+    onProgress: (text: string) => void,
+  ): Promise<Result<OpenedSources>>;
+}
+
+const nothingToClose = () => undefined;
+
+export async function openSources(
+  spec: SourceSpec,
+  deps: SourceDeps,
+  onStep: (step: string) => void,
+  onProgress: (text: string) => void,
+): Promise<Result<OpenedSources>> {
+  switch (spec.kind) {
+    case 'ssh':
+      return deps.sshSources(spec.ssh, onStep, onProgress);
+    case 'db':
+      return ok({ sources: [deps.sqliteSource(spec.path)], close: nothingToClose });
+    case 'data-dir':
+      return ok({ sources: [deps.internalSource(spec.path)], close: nothingToClose });
+    case 'discover': {
+      const found = await deps.discoverSources(spec.config);
+      return found.ok ? ok({ sources: found.value, close: nothingToClose }) : found;
+    }
+  }
+}
+
+/** Opens the sources, counts as of `now`, and lets go of them, whatever happened. */
+export async function countOnce(
+  spec: SourceSpec,
+  deps: SourceDeps,
+  now: number,
+  onStep: (step: string) => void,
+  onProgress: (text: string) => void,
+): Promise<Result<SourcedReport>> {
+  const opened = await openSources(spec, deps, onStep, onProgress);
+  if (!opened.ok) return opened;
+  try {
+    return await countSources(opened.value.sources, now);
+  } finally {
+    opened.value.close();
+  }
+}
