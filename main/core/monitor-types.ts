@@ -55,6 +55,10 @@ export interface RefreshFailure {
 
 export type RefreshOutcome = RefreshSuccess | RefreshFailure;
 
+/**
+ * Every variant may carry `at`: Unix seconds of the refresh that raised it (for a large change, the
+ * time of `to`). Held alerts are delivered later, so the text needs it ("against 24 h earlier").
+ */
 export type Alert =
   | {
       kind: 'large-change';
@@ -65,10 +69,18 @@ export type Alert =
       to: number;
       /** Unix seconds of the baseline figure. */
       baselineAt: number;
+      at?: number;
     }
-  | { kind: 'failing'; profile: string; failures: number; message: string }
-  | { kind: 'recovered'; profile: string; failures: number }
-  | { kind: 'stale'; profile: string; host: string; newestEvent: number; hours: number };
+  | { kind: 'failing'; profile: string; failures: number; message: string; at?: number }
+  | { kind: 'recovered'; profile: string; failures: number; at?: number }
+  | {
+      kind: 'stale';
+      profile: string;
+      host: string;
+      newestEvent: number;
+      hours: number;
+      at?: number;
+    };
 
 export interface AlertSettings {
   /** Relative change that counts as large (0.2 = 20 %). */
