@@ -1,0 +1,120 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * The history database's schema, as the ordered steps that build it. `PRAGMA user_version` holds
+ * the number of the last step applied; each step runs in its own transaction together with the
+ * version bump, so a crash leaves the file at one version or the next, never in between.
+ *
+ * Rules for adding a step: append, never edit a released one (files in the field were built by
+ * it); keep data; bump nothing by hand. Tables are STRICT so a figure can never be stored as text
+ * or a fraction.
+ */
+export interface Migration {
+  /** The user_version after this step; steps are numbered 1, 2, 3 … without gaps. */
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'refreshes, per-host figures and per-profile state',
+    sql: `
+      CREATE TABLE refreshes (
+        id INTEGER PRIMARY KEY,
+        profile TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+        method TEXT,
+        error_kind TEXT,
+        error_message TEXT,
+        CHECK (ok = 1 OR (error_kind IS NOT NULL AND error_message IS NOT NULL)),
+        CHECK (ok = 0 OR (method IS NOT NULL AND error_kind IS NULL))
+      ) STRICT;
+      CREATE INDEX refreshes_by_profile_at ON refreshes (profile, at);
+
+      CREATE TABLE figures (
+        refresh_id INTEGER NOT NULL REFERENCES refreshes (id) ON DELETE CASCADE,
+        host TEXT NOT NULL,
+        dau INTEGER NOT NULL CHECK (dau >= 0),
+        wau INTEGER NOT NULL CHECK (wau >= 0),
+        mau INTEGER NOT NULL CHECK (mau >= 0),
+        accounts INTEGER NOT NULL CHECK (accounts >= 0),
+        new1d INTEGER NOT NULL CHECK (new1d >= 0),
+        new7d INTEGER NOT NULL CHECK (new7d >= 0),
+        new30d INTEGER NOT NULL CHECK (new30d >= 0),
+        newest_event INTEGER,
+        PRIMARY KEY (refresh_id, host)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE state (
+        profile TEXT NOT NULL,
+        key TEXT NOT NULL,
+        json TEXT NOT NULL CHECK (json_valid(json)),
+        PRIMARY KEY (profile, key)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 2,
+    description: 'bytes received and duration of each refresh',
+    // Rows from version 1 keep NULL here: unknown, not zero.
+    sql: `
+      ALTER TABLE refreshes ADD COLUMN bytes_received INTEGER
+        CHECK (bytes_received IS NULL OR bytes_received >= 0);
+      ALTER TABLE refreshes ADD COLUMN seconds REAL
+        CHECK (seconds IS NULL OR seconds >= 0);
+    `,
+  },
+  {
+    version: 3,
+    description: 'alerts raised by the policy',
+    // kind, host and figure are copies of the payload's fields, kept as columns to be queried.
+    sql: `
+      CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        profile TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        host TEXT,
+        figure TEXT,
+        payload TEXT NOT NULL CHECK (json_valid(payload))
+      ) STRICT;
+      CREATE INDEX alerts_by_profile_at ON alerts (profile, at);
+    `,
+  },
+];
+
+/** The schema version this code writes and understands. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Reads `PRAGMA user_version`; throws SQLITE_NOTADB on a file that is not a database. */
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Brings the database up to `target` (default: the latest), one step per IMMEDIATE transaction.
+ * The version is re-read inside each transaction, so two processes opening the same file at once
+ * (the app and the CLI) apply each step once. Returns the versions applied.
+ */
+export function migrate(db: Database.Database, target: number = SCHEMA_VERSION): number[] {
+  const applied: number[] = [];
+  for (const step of MIGRATIONS) {
+    if (step.version > target) break;
+    const apply = db.transaction(() => {
+      const current = schemaVersion(db);
+      if (current >= step.version) return;
+      if (current !== step.version - 1) {
+        throw new Error(`history schema is at version ${current}, cannot apply ${step.version}`);
+      }
+      db.exec(step.sql);
+      // Not a bound parameter: PRAGMA takes none. step.version is our own integer.
+      db.pragma(`user_version = ${step.version}`);
+      applied.push(step.version);
+    });
+    apply.immediate();
+  }
+  return applied;
+}
