@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { type Result, fail, ok } from '../core/failure.js';
+import { parseDuration } from '../core/duration.js';
 import { parseTime } from '../core/parse-time.js';
+import type { SourceSpec } from '../monitor/open-sources.js';
 import { DEFAULT_PROSODY_CONFIG } from '../sources/discover-sources.js';
 
 export type OutputFormat = 'table' | 'json' | 'openmetrics';
@@ -21,6 +23,8 @@ export interface SshCliOptions {
 }
 
 export interface CliOptions {
+  /** `history` prints what the monitor recorded; otherwise count (once, or --watch). */
+  command: 'count' | 'history';
   help: boolean;
   version: boolean;
   db?: string;
@@ -34,12 +38,24 @@ export interface CliOptions {
   at?: number;
   format: OutputFormat;
   verbose: boolean;
+  /** Count at start and every interval, record history, alert. */
+  watch: boolean;
+  /** Seconds between counts in watch mode (default: the profile's, else 1 hour). */
+  interval?: number;
+  /** A saved server profile from settings.json. */
+  profile?: string;
+  /** Everything the monitor keeps (settings, history); default the platform's config folder. */
+  stateDir?: string;
+  /** history output */
+  historyFormat: 'table' | 'json' | 'csv';
 }
 
 export const PASSPHRASE_ENV = 'PROSODY_ACTIVE_USERS_PASSPHRASE';
 export const PASSWORD_ENV = 'PROSODY_ACTIVE_USERS_PASSWORD';
 
 export const HELP = `Usage: prosody-active-users [options]
+       prosody-active-users --watch [--profile NAME | options] [--interval 1h]
+       prosody-active-users history [--json | --csv] [--profile NAME]
 
 Counts the daily, weekly and monthly active users (DAU/WAU/MAU) of a Prosody XMPP server from
 mod_lastlog2's records (Prosody 13: mod_account_activity), exactly as mod_measure_active_users does.
@@ -68,6 +84,14 @@ On a server over SSH (nothing is installed there):
 Counting:
   --at TIME             count as of TIME: Unix seconds or ISO 8601 (default: now)
 
+Monitoring:
+  --profile NAME        a saved server from settings.json in the state folder
+  --watch               count at start and every interval, record history, print and notify alerts;
+                        Ctrl-C or SIGTERM stops cleanly
+  --interval DURATION   between counts in watch mode, e.g. 1h, 30m, 10s (default 1h)
+  --state-dir DIR       where settings and history live (default $XDG_CONFIG_HOME/prosody-active-users)
+  history               print the recorded history: a table, --json or --csv
+
 Output (default: a table):
   --json                one JSON object: {"at", "hosts": {host: {"dau", "wau", "mau", ...}}, "total", ...}
   --openmetrics         OpenMetrics text with Prosody's own metric names
@@ -84,12 +108,18 @@ const usage = (message: string) => fail<CliOptions>({ kind: 'usage', message });
 /** Parses argv (without node and script). Usage errors are failures of kind 'usage'. */
 export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
   let values;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: [...argv],
       strict: true,
-      allowPositionals: false,
+      allowPositionals: true,
       options: {
+        watch: { type: 'boolean' },
+        interval: { type: 'string' },
+        profile: { type: 'string' },
+        'state-dir': { type: 'string' },
+        csv: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
         verbose: { type: 'boolean', short: 'v' },
@@ -115,7 +145,30 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
   } catch (e) {
     return usage((e as Error).message.replace(/\.$/, ''));
   }
-  const sources = ['db', 'data-dir', 'ssh'].filter((k) => values[k as 'db'] !== undefined);
+  const [command = 'count', ...extra] = positionals;
+  if (command !== 'count' && command !== 'history') {
+    return usage(`unknown command ${JSON.stringify(command)} (the only command is history)`);
+  }
+  if (extra.length > 0) return usage(`unexpected argument ${JSON.stringify(extra[0])}`);
+  if (values.csv && command !== 'history') return usage('--csv is for the history command');
+  if (command === 'history' && (values.watch || values.openmetrics)) {
+    return usage('history takes --json or --csv');
+  }
+  let interval: number | undefined;
+  if (values.interval !== undefined) {
+    const parsed = parseDuration(values.interval);
+    if (parsed === null) {
+      return usage(
+        `--interval ${JSON.stringify(values.interval)} is not a duration such as 1h, 30m or 10s`,
+      );
+    }
+    interval = parsed;
+  }
+  if (interval !== undefined && !values.watch) return usage('--interval needs --watch');
+  if (values.watch && values.at !== undefined) return usage('--at cannot be used with --watch');
+  const sources = ['db', 'data-dir', 'ssh', 'profile'].filter(
+    (k) => values[k as 'db'] !== undefined,
+  );
   if (sources.length > 1) {
     return usage(`${sources.map((s) => `--${s}`).join(' and ')} cannot be used together`);
   }
@@ -183,6 +236,12 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
     at = parsed;
   }
   return ok({
+    command,
+    watch: values.watch ?? false,
+    interval,
+    profile: values.profile,
+    stateDir: values['state-dir'],
+    historyFormat: values.json ? 'json' : values.csv ? 'csv' : 'table',
     help: values.help ?? false,
     version: values.version ?? false,
     verbose: values.verbose ?? false,
@@ -209,4 +268,12 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
     at,
     format: values.json ? 'json' : values.openmetrics ? 'openmetrics' : 'table',
   });
+}
+
+/** Where the one-shot options say to read. */
+export function sourceSpecOf(options: CliOptions): SourceSpec {
+  if (options.ssh !== undefined) return { kind: 'ssh', ssh: options.ssh };
+  if (options.db !== undefined) return { kind: 'db', path: options.db };
+  if (options.dataDir !== undefined) return { kind: 'data-dir', path: options.dataDir };
+  return { kind: 'discover', config: options.config };
 }

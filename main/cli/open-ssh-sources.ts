@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Result, fail, ok } from '../core/failure.js';
 import { isEncryptedKey, loadPrivateKey } from '../ssh/private-keys.js';
+import { isSafeRemotePath } from '../ssh/remote-query-command.js';
 import { remoteSources } from '../ssh/remote-sources.js';
 import { type KeyLoad, type KnownHostsStore, SshConnection } from '../ssh/ssh-connection.js';
 import { resolveSshTarget } from '../ssh/ssh-target.js';
@@ -48,6 +49,18 @@ export async function openSshSources(
   onProgress: (text: string) => void,
   env: SshEnvironment,
 ): Promise<Result<OpenedSources>> {
+  // A path the remote query cannot take is a usage error: say so before connecting, so that
+  // nobody is asked for a passphrase or password and nothing reaches the server.
+  if (
+    options.remoteDb !== undefined &&
+    options.method !== 'copy' &&
+    !isSafeRemotePath(options.remoteDb)
+  ) {
+    return fail({
+      kind: 'usage',
+      message: `the remote database path ${JSON.stringify(options.remoteDb)} must be absolute and use only letters, digits and ._/+@,=-`,
+    });
+  }
   const configPath = options.sshConfig ?? join(env.home, '.ssh', 'config');
   let configText: string | null = null;
   if (existsSync(configPath)) {

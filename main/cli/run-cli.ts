@@ -2,11 +2,13 @@ import { describeFailure } from '../core/describe-failure.js';
 import { formatOpenMetrics } from '../core/format-openmetrics.js';
 import { formatFetch, formatJson, formatTable } from '../core/format-report.js';
 import { forcedCommandLine } from '../ssh/remote-query-command.js';
-import { type SourceDeps, type SourceSpec, countOnce } from '../monitor/open-sources.js';
-import { type CliOptions, HELP, parseCliOptions } from './cli-options.js';
+import { type SourceDeps, countOnce } from '../monitor/open-sources.js';
+import { HELP, parseCliOptions, sourceSpecOf } from './cli-options.js';
+import { runHistory } from './run-history.js';
+import { type MonitorCliDeps, runWatch } from './run-watch.js';
 
 /** Everything the CLI touches, passed in so that tests drive it in-process. */
-export interface CliDeps extends SourceDeps {
+export interface CliDeps extends SourceDeps, MonitorCliDeps {
   version: string;
   /** Unix seconds. */
   now(): number;
@@ -14,14 +16,6 @@ export interface CliDeps extends SourceDeps {
   stderr(text: string): void;
   /** True when stderr is a terminal: progress on long copies is shown there even without -v. */
   stderrIsTTY: boolean;
-}
-
-/** Where the one-shot options say to read. */
-export function sourceSpecOf(options: CliOptions): SourceSpec {
-  if (options.ssh !== undefined) return { kind: 'ssh', ssh: options.ssh };
-  if (options.db !== undefined) return { kind: 'db', path: options.db };
-  if (options.dataDir !== undefined) return { kind: 'data-dir', path: options.dataDir };
-  return { kind: 'discover', config: options.config };
 }
 
 export const EXIT_OK = 0;
@@ -56,6 +50,8 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     deps.stdout(`${line}\n`);
     return EXIT_OK;
   }
+  if (options.command === 'history') return runHistory(options, deps);
+  if (options.watch) return runWatch(options, deps);
   const verbose = options.verbose ? (text: string) => deps.stderr(`${text}\n`) : () => undefined;
   const progress =
     options.verbose || deps.stderrIsTTY

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fail } from '../../main/core/failure.js';
+import { realCliDeps } from '../../main/cli/real-cli-deps.js';
 import { type CliDeps, runCli } from '../../main/cli/run-cli.js';
 import { InternalStorageSource } from '../../main/sources/internal-storage-source.js';
 import { SqliteSource } from '../../main/sources/sqlite-source.js';
@@ -39,6 +40,7 @@ async function run(argv: string[], overrides: Partial<CliDeps> = {}) {
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {
+    ...realCliDeps(),
     version: '9.9.9',
     now: () => NOW,
     stdout: (t) => (stdout += t),

@@ -1,0 +1,71 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import { stateDir } from '../config/state-dir.js';
+import { openProfilesStore } from '../config/profiles-store.js';
+import { DesktopNotifier } from '../notify/desktop-notifier.js';
+import { discoverLocalSources } from '../sources/discover-local.js';
+import { InternalStorageSource } from '../sources/internal-storage-source.js';
+import { SqliteSource } from '../sources/sqlite-source.js';
+import { HistoryDb } from '../store/history-db.js';
+import { openSshSources } from './open-ssh-sources.js';
+import { promptHidden } from './prompt-hidden.js';
+import type { CliDeps } from './run-cli.js';
+
+/** The nearest package.json above this file: dist/main/ when built, main/ when run from source. */
+function packageVersion(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Resolves on the first Ctrl-C or SIGTERM; a second one ends the process at once. */
+function untilStopped(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+      process.once('SIGINT', () => process.exit(130));
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+/** The CLI's composition root: every real adapter, built once. */
+export function realCliDeps(): CliDeps {
+  return {
+    version: packageVersion(),
+    now: () => Math.floor(Date.now() / 1000),
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    stderrIsTTY: process.stderr.isTTY === true,
+    sqliteSource: (path) => new SqliteSource(path),
+    internalSource: (dir) => new InternalStorageSource(dir),
+    discoverSources: (config) => discoverLocalSources(config),
+    sshSources: (options, onStep, onProgress) =>
+      openSshSources(options, onStep, onProgress, {
+        home: homedir(),
+        localUser: userInfo().username,
+        env: process.env,
+        platform: process.platform,
+        prompt: promptHidden,
+      }),
+    clock: { now: () => Date.now(), setTimeout, clearTimeout },
+    localMinuteOfDay: (ms) => {
+      const d = new Date(ms);
+      return d.getHours() * 60 + d.getMinutes();
+    },
+    stateDir: (override) =>
+      stateDir({ env: process.env, platform: process.platform, home: homedir(), override }),
+    loadSettings: (dir) => openProfilesStore(dir).load(),
+    openHistory: (path) => {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      return HistoryDb.open(path);
+    },
+    notifier: new DesktopNotifier(),
+    untilStopped,
+  };
+}

@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import { alertLine } from '../core/alert-text.js';
+import { describeFailure } from '../core/describe-failure.js';
+import type { Result } from '../core/failure.js';
+import { type RefreshOutcome, TOTAL_HOST } from '../core/monitor-types.js';
+import { formatTime } from '../core/parse-time.js';
+import type { Settings } from '../core/profile-validation.js';
+import type { Clock } from '../core/scheduler.js';
+import type { Notifier } from '../notify/notifier.js';
+import type { HistoryDb } from '../store/history-db.js';
+import { Monitor } from '../monitor/monitor.js';
+import type { CliOptions } from './cli-options.js';
+import { monitorProfileOf } from './monitor-profile.js';
+import type { CliDeps } from './run-cli.js';
+
+/** What watch mode and the history command need beyond a one-shot count. */
+export interface MonitorCliDeps {
+  clock: Clock;
+  localMinuteOfDay(ms: number): number;
+  stateDir(override: string | undefined): string;
+  loadSettings(stateDir: string): Promise<Result<Settings>>;
+  openHistory(path: string): Result<HistoryDb>;
+  notifier: Notifier;
+  /** Resolves on Ctrl-C or SIGTERM. */
+  untilStopped(): Promise<void>;
+}
+
+export const HISTORY_FILE = 'history.sqlite';
+
+/** One line per refresh: when, which profile, the total figures and how they came. */
+export function refreshLine(outcome: RefreshOutcome): string {
+  const when = formatTime(outcome.at);
+  if (!outcome.ok) return `${when}  ${outcome.profile}  refresh failed: ${outcome.message}`;
+  const t = outcome.hosts[TOTAL_HOST];
+  const figures = t ? `DAU ${t.dau} · WAU ${t.wau} · MAU ${t.mau}` : 'no hosts';
+  return `${when}  ${outcome.profile}  ${figures}  (${outcome.method}, ${outcome.bytesReceived} bytes, ${outcome.seconds.toFixed(2)} s)`;
+}
+
+/** `--watch`: counts at start and every interval until stopped; exit 0 on Ctrl-C or SIGTERM. */
+export async function runWatch(
+  options: CliOptions,
+  deps: CliDeps & MonitorCliDeps,
+): Promise<number> {
+  const complain = (text: string) => deps.stderr(`prosody-active-users: ${text}\n`);
+  const dir = deps.stateDir(options.stateDir);
+  const settings = await deps.loadSettings(dir);
+  if (!settings.ok) {
+    complain(describeFailure(settings.failure));
+    return 1;
+  }
+  const profile = monitorProfileOf(options, settings.value, join(dir, 'settings.json'));
+  if (!profile.ok) {
+    complain(describeFailure(profile.failure));
+    return 2;
+  }
+  const history = deps.openHistory(join(dir, HISTORY_FILE));
+  if (!history.ok) {
+    complain(describeFailure(history.failure));
+    return 1;
+  }
+  const verbose = options.verbose;
+  const monitor = new Monitor([profile.value], {
+    clock: deps.clock,
+    localMinuteOfDay: deps.localMinuteOfDay,
+    history: history.value,
+    notifier: deps.notifier,
+    sources: deps,
+    recheckMs: 60_000,
+    onRefresh: (outcome) => deps.stdout(`${refreshLine(outcome)}\n`),
+    onAlert: (alert) => deps.stdout(`${alertLine(alert)}\n`),
+    onStep: verbose ? (name, step) => deps.stderr(`${name}: ${step}\n`) : undefined,
+    onError: (e) =>
+      complain(
+        `unexpected error, please report it: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      ),
+  });
+  deps.stderr(
+    `Watching ${profile.value.name} every ${profile.value.intervalSeconds} s; history in ${join(dir, HISTORY_FILE)}. Ctrl-C stops.\n`,
+  );
+  monitor.start();
+  await deps.untilStopped();
+  await monitor.stop();
+  history.value.close();
+  return 0;
+}
