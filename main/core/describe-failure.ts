@@ -13,6 +13,9 @@ export function describeFailure(f: Failure): string {
       return `${f.path} could not be read (${f.detail}): check that it is Prosody's data, not a partial copy.`;
     case 'too-large':
       return `${f.path} is ${f.size} bytes, above the ${f.limit}-byte limit for activity data: check that the path points at Prosody's data.`;
+    case 'settings':
+    case 'notify':
+      return `${f.message}.`;
     case 'busy':
       return `${f.path} is locked by a writer: try again in a moment (WAL mode, sqlite_tune = "normal" on Prosody 13, avoids this).`;
     case 'no-activity-records':

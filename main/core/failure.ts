@@ -12,6 +12,10 @@ export type Failure =
   | { kind: 'no-activity-records'; source: string }
   | { kind: 'unsupported-storage'; detail: string }
   | { kind: 'no-prosody-data'; looked: string[] }
+  /** The monitor's settings file: `message` names the file and the field. */
+  | { kind: 'settings'; message: string }
+  /** A desktop notification that could not be shown. */
+  | { kind: 'notify'; message: string }
   // Over SSH:
   | { kind: 'network'; host: string; port: number; detail: string }
   | { kind: 'timeout'; host: string; step: string; seconds: number }
