@@ -1,9 +1,11 @@
+import { join } from 'node:path';
 import { describeFailure } from '../core/describe-failure.js';
 import { formatOpenMetrics } from '../core/format-openmetrics.js';
 import { formatFetch, formatJson, formatTable } from '../core/format-report.js';
 import { forcedCommandLine } from '../ssh/remote-query-command.js';
 import { type SourceDeps, countOnce } from '../monitor/open-sources.js';
 import { HELP, parseCliOptions, sourceSpecOf } from './cli-options.js';
+import { monitorProfileOf } from './monitor-profile.js';
 import { runHistory } from './run-history.js';
 import { type MonitorCliDeps, runWatch } from './run-watch.js';
 
@@ -57,13 +59,22 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     options.verbose || deps.stderrIsTTY
       ? (text: string) => deps.stderr(`${text}\n`)
       : () => undefined;
-  const counted = await countOnce(
-    sourceSpecOf(options),
-    deps,
-    options.at ?? deps.now(),
-    verbose,
-    progress,
-  );
+  let spec = sourceSpecOf(options);
+  if (options.profile !== undefined) {
+    const dir = deps.stateDir(options.stateDir);
+    const settings = await deps.loadSettings(dir);
+    if (!settings.ok) {
+      complain(describeFailure(settings.failure));
+      return EXIT_FAILURE;
+    }
+    const profile = monitorProfileOf(options, settings.value, join(dir, 'settings.json'));
+    if (!profile.ok) {
+      complain(describeFailure(profile.failure));
+      return EXIT_USAGE;
+    }
+    spec = profile.value.spec;
+  }
+  const counted = await countOnce(spec, deps, options.at ?? deps.now(), verbose, progress);
   if (!counted.ok) {
     complain(describeFailure(counted.failure));
     return counted.failure.kind === 'usage' ? EXIT_USAGE : EXIT_FAILURE;

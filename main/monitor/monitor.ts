@@ -1,11 +1,6 @@
 import { type AlertState, evaluateAlerts, restoreAlertState } from '../core/alert-policy.js';
 import { alertBody, alertTitle } from '../core/alert-text.js';
-import type {
-  Alert,
-  AlertSettings,
-  FigureName,
-  RefreshOutcome,
-} from '../core/monitor-types.js';
+import type { Alert, AlertSettings, FigureName, RefreshOutcome } from '../core/monitor-types.js';
 import { type Clock, RefreshScheduler, type SchedulerState } from '../core/scheduler.js';
 import type { Notifier } from '../notify/notifier.js';
 import { type SourceDeps, type SourceSpec, countOnce } from './open-sources.js';
@@ -13,6 +8,8 @@ import { type HostFilter, failureToOutcome, reportToOutcome } from './report-to-
 
 /** What the monitor keeps: the history database, as far as the monitor needs it. */
 export interface HistoryPort {
+  /** Runs the writes in `fn` as one transaction. */
+  atomically<T>(fn: () => T): T;
   record(outcome: RefreshOutcome): void;
   recordAlert(alert: Alert, at: number): void;
   nearest(
@@ -120,7 +117,8 @@ export class Monitor {
     const outcome = counted.ok
       ? reportToOutcome(profile.name, counted.value, profile.filter)
       : failureToOutcome(profile.name, now, counted.failure);
-    if (outcome.ok && outcome.seconds === 0) outcome.seconds = (deps.clock.now() - startedMs) / 1000;
+    if (outcome.ok && outcome.seconds === 0)
+      outcome.seconds = (deps.clock.now() - startedMs) / 1000;
 
     // Judge against history before this refresh joins it.
     const stored = deps.history.loadState(profile.name, ALERT_STATE_KEY);
@@ -131,14 +129,19 @@ export class Monitor {
       now,
       localMinuteOfDay: deps.localMinuteOfDay(startedMs),
       outcome,
-      baseline: (host, figure, at) => deps.history.nearest(profile.name, host, figure, at, tolerance),
+      baseline: (host, figure, at) =>
+        deps.history.nearest(profile.name, host, figure, at, tolerance),
       state,
     });
-    deps.history.record(outcome);
-    deps.history.saveState(profile.name, ALERT_STATE_KEY, JSON.stringify(judged.state));
+    // The refresh, the policy's new state and the alerts it raised are recorded together, so that
+    // a crash cannot leave an alert to be raised twice.
+    deps.history.atomically(() => {
+      deps.history.record(outcome);
+      deps.history.saveState(profile.name, ALERT_STATE_KEY, JSON.stringify(judged.state));
+      for (const alert of judged.deliver) deps.history.recordAlert(alert, now);
+    });
     deps.onRefresh?.(outcome);
     for (const alert of judged.deliver) {
-      deps.history.recordAlert(alert, now);
       deps.onAlert?.(alert);
       const sent = await deps.notifier.notify({
         title: alertTitle(alert),

@@ -84,13 +84,48 @@ function networkFailure(e: SshError, host: string, port: number): Failure {
 /** One authenticated SSH connection (through one jump host when configured). */
 export class SshConnection {
   private closed = false;
+  /** Set once the transport is gone (a cut, or close()): nothing may be sent after that. */
+  private gone = false;
 
   private constructor(
     private readonly client: Client,
     private readonly counter: { bytes: number },
     readonly host: string,
     private readonly jump: SshConnection | null,
-  ) {}
+  ) {
+    client.once('close', () => (this.gone = true));
+  }
+
+  /**
+   * False once the connection is closed or cut. ssh2 throws synchronously when asked to send on a
+   * connection whose socket has closed (mscdex/ssh2#1178: "Invalid Zlib instance" with
+   * compression), so callers check this before sending anything, a channel close included.
+   */
+  get isOpen(): boolean {
+    return !this.gone && !this.closed;
+  }
+
+  /**
+   * Runs `work`, which resolves through `settle`, unless the connection closes first: then `lost`.
+   * The 'close' listener is removed when the work settles, so that many steps over one connection
+   * do not pile listeners up; a synchronous throw from ssh2 counts as the connection lost.
+   */
+  private unlessClosed<T>(work: (settle: (value: T) => void) => void, lost: () => T): Promise<T> {
+    return new Promise<T>((resolve) => {
+      if (!this.isOpen) return resolve(lost());
+      const onClose = () => resolve(lost());
+      this.client.once('close', onClose);
+      const settle = (value: T) => {
+        this.client.off('close', onClose);
+        resolve(value);
+      };
+      try {
+        work(settle);
+      } catch {
+        settle(lost());
+      }
+    });
+  }
 
   /** Bytes received from the network so far, SSH framing and all. */
   get bytesReceived(): number {
@@ -132,15 +167,18 @@ export class SshConnection {
 
   private forward(host: string, port: number, timeoutMs: number): Promise<Result<Duplex>> {
     return withDeadline(
-      new Promise<Result<Duplex>>((resolve) => {
-        this.client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => {
-          if (err)
-            resolve(
-              fail({ kind: 'network', host, port, detail: `via the jump host: ${err.message}` }),
-            );
-          else resolve(ok(stream));
-        });
-      }),
+      this.unlessClosed<Result<Duplex>>(
+        (resolve) => {
+          this.client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => {
+            if (err)
+              resolve(
+                fail({ kind: 'network', host, port, detail: `via the jump host: ${err.message}` }),
+              );
+            else resolve(ok(stream));
+          });
+        },
+        () => fail({ kind: 'connection-lost', host: this.host, step: `connecting to ${host}` }),
+      ),
       timeoutMs,
       () =>
         fail({
@@ -162,19 +200,23 @@ export class SshConnection {
     deadlineSeconds: number,
     maxBytes: number,
   ): Promise<Result<{ stdout: Buffer; stderr: string; code: number | null }>> {
-    const lost = (): Failure => ({ kind: 'connection-lost', host: this.host, step });
-    const work = new Promise<Result<{ stdout: Buffer; stderr: string; code: number | null }>>(
+    const lost = () => fail({ kind: 'connection-lost', host: this.host, step });
+    const work = this.unlessClosed<Result<{ stdout: Buffer; stderr: string; code: number | null }>>(
       (resolve) => {
         this.client.exec(command, (err, channel) => {
-          if (err) return resolve(fail(lost()));
+          if (err) return resolve(lost());
           const out: Buffer[] = [];
           let outBytes = 0;
+          let tooMuch = false;
           let errText = '';
           let code: number | null = null;
           channel.on('data', (chunk: Buffer) => {
+            if (tooMuch) return;
             outBytes += chunk.length;
             if (outBytes > maxBytes) {
-              channel.close();
+              tooMuch = true;
+              out.length = 0;
+              if (this.isOpen) channel.close();
               resolve(
                 fail({
                   kind: 'remote-protocol',
@@ -194,8 +236,8 @@ export class SshConnection {
             resolve(ok({ stdout: Buffer.concat(out), stderr: errText, code })),
           );
         });
-        this.client.once('close', () => resolve(fail(lost())));
       },
+      lost,
     );
     return withDeadline(work, deadlineSeconds * 1000, () => {
       this.close();
@@ -207,22 +249,22 @@ export class SshConnection {
   sftp(deadlineSeconds: number): Promise<Result<SFTPWrapper>> {
     const step = 'opening SFTP';
     return withDeadline(
-      new Promise<Result<SFTPWrapper>>((resolve) => {
-        this.client.sftp((err, sftp) => {
-          if (err) {
-            resolve(
-              fail({
-                kind: 'remote-protocol',
-                host: this.host,
-                detail: `SFTP is not available: ${err.message}`,
-              }),
-            );
-          } else resolve(ok(sftp));
-        });
-        this.client.once('close', () =>
-          resolve(fail({ kind: 'connection-lost', host: this.host, step })),
-        );
-      }),
+      this.unlessClosed<Result<SFTPWrapper>>(
+        (resolve) => {
+          this.client.sftp((err, sftp) => {
+            if (err) {
+              resolve(
+                fail({
+                  kind: 'remote-protocol',
+                  host: this.host,
+                  detail: `SFTP is not available: ${err.message}`,
+                }),
+              );
+            } else resolve(ok(sftp));
+          });
+        },
+        () => fail({ kind: 'connection-lost', host: this.host, step }),
+      ),
       deadlineSeconds * 1000,
       () => {
         this.close();

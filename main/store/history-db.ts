@@ -266,6 +266,14 @@ export class HistoryDb {
     return undefined;
   }
 
+  /**
+   * Runs `fn` in one transaction (the writes inside nest as savepoints): a refresh and the alert
+   * state it produced are kept together or not at all.
+   */
+  atomically<T>(fn: () => T): T {
+    return this.guard(() => this.db.transaction(fn).immediate());
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

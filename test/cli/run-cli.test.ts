@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -145,4 +145,33 @@ test('--help and --version print and exit 0', async () => {
   assert.match(help.stdout, /--db FILE/);
   const version = await run(['--version']);
   assert.equal(version.stdout, 'prosody-active-users 9.9.9\n');
+});
+
+test('--profile counts a saved server from settings.json in the state folder', async () => {
+  const state = join(dir, `state-${dbs++}`);
+  mkdirSync(state);
+  const db = sampleDb();
+  writeFileSync(
+    join(state, 'settings.json'),
+    JSON.stringify({ version: 1, profiles: [{ name: 'Home', local: { db } }] }),
+  );
+  const { code, stdout, stderr } = await run(['--profile', 'home', '--state-dir', state, '--json']);
+  assert.equal(code, 0, stderr);
+  assert.equal(JSON.parse(stdout).total.mau, 3);
+  const missing = await run(['--profile', 'work', '--state-dir', state]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /no profile named "work" in .*settings\.json \(it has Home\)/);
+});
+
+test('a broken settings file is reported with the field, and nothing is counted', async () => {
+  const state = join(dir, `state-${dbs++}`);
+  mkdirSync(state);
+  writeFileSync(
+    join(state, 'settings.json'),
+    JSON.stringify({ version: 1, profiles: [{ name: '' }] }),
+  );
+  const { code, stdout, stderr } = await run(['--profile', 'x', '--state-dir', state]);
+  assert.equal(code, 1);
+  assert.equal(stdout, '');
+  assert.match(stderr, /profiles\[0\]\.name/);
 });
