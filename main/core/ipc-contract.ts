@@ -1,0 +1,162 @@
+/**
+ * The one IPC contract between the window and the main process: every channel, its argument and
+ * its result. Types only, so main, preload and renderer all import it; adding a channel without
+ * implementing it in the preload and in main fails to compile.
+ */
+import type { Figures, RefreshOutcome } from './monitor-types.js';
+import type { Settings } from './profile-validation.js';
+
+export type ProfileStatus = 'ok' | 'alerting' | 'stale' | 'failing' | 'refreshing' | 'never';
+
+/** A figure now and its change against 24 hours and 7 days earlier (null: nothing recorded then). */
+export interface FigureWithDeltas {
+  value: number;
+  d24h: number | null;
+  d7d: number | null;
+}
+
+export interface HostRow {
+  host: string;
+  figures: Figures;
+}
+
+/** What the window shows for one profile. */
+export interface ProfileView {
+  name: string;
+  status: ProfileStatus;
+  /** The last good figures (kept, and marked stale, when later refreshes fail). */
+  total: {
+    dau: FigureWithDeltas;
+    wau: FigureWithDeltas;
+    mau: FigureWithDeltas;
+    new1d: number;
+    new7d: number;
+    new30d: number;
+    accounts: number;
+  } | null;
+  hosts: HostRow[];
+  /** Unix seconds of the last good refresh, the last attempt, and the next one planned. */
+  lastSuccessAt: number | null;
+  lastAttemptAt: number | null;
+  nextRefreshAt: number | null;
+  method: string | null;
+  bytesReceived: number | null;
+  seconds: number | null;
+  /** The last refresh failed: the sentence that says what to do. */
+  error: { kind: string; message: string; at: number } | null;
+}
+
+export interface AppSnapshot {
+  profiles: ProfileView[];
+  /** No server configured yet: the window opens on settings with the setup guide. */
+  firstRun: boolean;
+  /** Alerts are held until this Unix time. */
+  alertsPausedUntil: number | null;
+  startAtLogin: boolean;
+  /** Secrets can be stored (safeStorage has a real backend). */
+  secretsAvailable: boolean;
+}
+
+export type HistoryWindowName = '7d' | '30d' | '90d';
+
+export interface SeriesPoint {
+  at: number;
+  dau: number;
+  wau: number;
+  mau: number;
+}
+
+/** One step of "Test connection", in order: connect, host key, authenticate, find the data, read it. */
+export interface ConnectionStep {
+  step: 'connect' | 'host-key' | 'authenticate' | 'find-data' | 'read';
+  state: 'ok' | 'failed' | 'skipped';
+  detail: string;
+}
+
+export interface ConnectionTestResult {
+  steps: ConnectionStep[];
+  /** The server's host key is not known: ask whether to trust it. */
+  unknownHostKey: { host: string; port: number; keyType: string; fingerprint: string } | null;
+  /** The server's host key changed: refused, with a warning. */
+  changedHostKey: { host: string; fingerprint: string; message: string } | null;
+  /** The figures, when everything worked. */
+  outcome: RefreshOutcome | null;
+}
+
+/** A settings problem, naming the field (`profiles[0].ssh.target`). */
+export interface SaveSettingsResult {
+  ok: boolean;
+  message: string | null;
+}
+
+/** Request/response channels: renderer → main. */
+export interface InvokeChannels {
+  'snapshot:get': { args: []; result: AppSnapshot };
+  'series:get': { args: [profile: string, window: HistoryWindowName]; result: SeriesPoint[] };
+  'refresh:now': { args: [profile: string | null]; result: void };
+  'settings:get': { args: []; result: Settings };
+  'settings:save': { args: [settings: Settings]; result: SaveSettingsResult };
+  'connection:test': {
+    args: [profileName: string, settings: Settings];
+    result: ConnectionTestResult;
+  };
+  'host-key:trust': {
+    args: [host: string, port: number, fingerprint: string, knownHostsPath: string | null];
+    result: SaveSettingsResult;
+  };
+  'secret:set': {
+    args: [profile: string, kind: 'password' | 'passphrase', value: string];
+    result: SaveSettingsResult;
+  };
+  'alerts:pause': { args: [until: number | null]; result: void };
+  'start-at-login:set': { args: [enabled: boolean]; result: SaveSettingsResult };
+}
+
+/** Events: main → renderer. */
+export interface EventChannels {
+  'snapshot:changed': AppSnapshot;
+}
+
+export type InvokeChannel = keyof InvokeChannels;
+export type EventChannel = keyof EventChannels;
+
+/**
+ * What the preload exposes as `window.prosodyActiveUsers`: one function per capability, and
+ * subscriptions that return their unsubscribe function. Never a generic send.
+ */
+export interface RendererApi {
+  getSnapshot(): Promise<AppSnapshot>;
+  getSeries(profile: string, window: HistoryWindowName): Promise<SeriesPoint[]>;
+  refreshNow(profile: string | null): Promise<void>;
+  getSettings(): Promise<Settings>;
+  saveSettings(settings: Settings): Promise<SaveSettingsResult>;
+  testConnection(profileName: string, settings: Settings): Promise<ConnectionTestResult>;
+  trustHostKey(
+    host: string,
+    port: number,
+    fingerprint: string,
+    knownHostsPath: string | null,
+  ): Promise<SaveSettingsResult>;
+  setSecret(
+    profile: string,
+    kind: 'password' | 'passphrase',
+    value: string,
+  ): Promise<SaveSettingsResult>;
+  pauseAlerts(until: number | null): Promise<void>;
+  setStartAtLogin(enabled: boolean): Promise<SaveSettingsResult>;
+  onSnapshot(listener: (snapshot: AppSnapshot) => void): () => void;
+}
+
+/** Which channel each API function uses: the preload and main are both checked against it. */
+export const API_CHANNELS = {
+  getSnapshot: 'snapshot:get',
+  getSeries: 'series:get',
+  refreshNow: 'refresh:now',
+  getSettings: 'settings:get',
+  saveSettings: 'settings:save',
+  testConnection: 'connection:test',
+  trustHostKey: 'host-key:trust',
+  setSecret: 'secret:set',
+  pauseAlerts: 'alerts:pause',
+  setStartAtLogin: 'start-at-login:set',
+} as const satisfies Record<Exclude<keyof RendererApi, 'onSnapshot'>, InvokeChannel>;
