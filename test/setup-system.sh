@@ -8,6 +8,7 @@ packages=(
   openssh-server openssh-client           # a real sshd on loopback, ssh-keygen for test keys
   putty-tools                             # puttygen, for PPK keys the app must name and refuse
   xvfb dbus dbus-x11 dunst libnotify-bin  # a real notification daemon for node-notifier
+  chromium                                # the window's tests run in real headless Chromium
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,2 @@
+// The window's entry point (the view arrives with the desktop-app work).
+export {};
