@@ -25,6 +25,12 @@ export default tseslint.config(
     },
   },
   {
+    // Electron stays a thin shell: only main/electron/ may import it.
+    files: ['main/**/*.ts'],
+    ignores: ['main/electron/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: ['electron'] }] },
+  },
+  {
     // The core is pure logic: adapters and I/O live outside it (house style).
     files: ['main/core/**/*.ts'],
     rules: {

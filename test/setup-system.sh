@@ -9,6 +9,7 @@ packages=(
   putty-tools                             # puttygen, for PPK keys the app must name and refuse
   xvfb dbus dbus-x11 dunst libnotify-bin  # a real notification daemon for node-notifier
   chromium                                # the window's tests run in real headless Chromium
+  libglib2.0-bin                          # gio, which launches the XDG autostart entry in a test
 )
 missing=()
 for p in "${packages[@]}"; do

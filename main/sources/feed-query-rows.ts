@@ -1,20 +1,39 @@
 import type { ActivityTally } from '../core/count-active.js';
-import type { ActivityQueryRow } from './activity-query.js';
+import type { ActivityQueryRow, ActivityQueryTuple } from './activity-query.js';
 
 /** Adds one row of ACTIVITY_QUERY (from any transport) to the tally. */
 export function feedQueryRow(tally: ActivityTally, row: ActivityQueryRow): void {
-  const { host } = row;
-  if (row.not_an_event > 0) tally.addSkipped(host, 'not-an-event', row.not_an_event);
-  if (row.malformed > 0) tally.addSkipped(host, 'malformed', row.malformed);
-  if (row.no_timestamp > 0) tally.addSkipped(host, 'no-timestamp', row.no_timestamp);
-  if (row.last_active === null && row.registered === null) {
+  feedQueryColumns(
+    tally,
+    row.host,
+    row.last_active,
+    row.registered,
+    row.not_an_event,
+    row.malformed,
+    row.no_timestamp,
+  );
+}
+
+/** Adds one `.raw()` row of ACTIVITY_QUERY to the tally. */
+export function feedQueryTuple(tally: ActivityTally, row: ActivityQueryTuple): void {
+  feedQueryColumns(tally, row[0], row[2], row[3], row[4], row[5], row[6]);
+}
+
+function feedQueryColumns(
+  tally: ActivityTally,
+  host: string,
+  lastActive: number | null,
+  registered: number | null,
+  notAnEvent: number,
+  malformed: number,
+  noTimestamp: number,
+): void {
+  if (notAnEvent > 0) tally.addSkipped(host, 'not-an-event', notAnEvent);
+  if (malformed > 0) tally.addSkipped(host, 'malformed', malformed);
+  if (noTimestamp > 0) tally.addSkipped(host, 'no-timestamp', noTimestamp);
+  if (lastActive === null && registered === null) {
     tally.touchHost(host);
     return;
   }
-  tally.addAccount({
-    host,
-    user: row.user,
-    lastActive: row.last_active,
-    registered: row.registered,
-  });
+  tally.addActivity(host, lastActive, registered);
 }

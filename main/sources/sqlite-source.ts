@@ -1,11 +1,19 @@
 import { accessSync, constants } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import Database from 'better-sqlite3';
+import { sqliteBindingOptions } from '../store/sqlite-binding.js';
 import type { ActivityTally } from '../core/count-active.js';
 import { type Result, fail, ok } from '../core/failure.js';
-import { ACTIVITY_QUERY, type ActivityQueryRow } from './activity-query.js';
+import { ACTIVITY_QUERY, type ActivityQueryTuple } from './activity-query.js';
 import type { ActivitySource } from '../core/activity-source.js';
-import { feedQueryRow } from './feed-query-rows.js';
+import { feedQueryTuple } from './feed-query-rows.js';
 import { fileFailure } from './file-failure.js';
+
+/**
+ * Helper threads SQLite may use to sort ACTIVITY_QUERY's rows (PRAGMA threads): the other cores,
+ * at most three. A million accounts sort in about two thirds of the time on two cores.
+ */
+const SORTER_THREADS = Math.max(0, Math.min(3, availableParallelism() - 1));
 
 /** Prosody's SQL storage in a SQLite file, opened read-only. */
 export class SqliteSource implements ActivitySource {
@@ -23,7 +31,11 @@ export class SqliteSource implements ActivitySource {
     try {
       // SQLite reports a missing and an unreadable file alike; ask the file system first.
       accessSync(this.path, constants.R_OK);
-      db = new Database(this.path, { readonly: true, fileMustExist: true });
+      db = new Database(this.path, {
+        ...sqliteBindingOptions(),
+        readonly: true,
+        fileMustExist: true,
+      });
     } catch (e) {
       return fail(fileFailure(e, this.path, 'Prosody SQLite database'));
     }
@@ -36,8 +48,22 @@ export class SqliteSource implements ActivitySource {
       if (!hasTable) {
         return fail({ kind: 'no-activity-records', source: this.label });
       }
-      const rows = db.prepare(ACTIVITY_QUERY).iterate() as IterableIterator<ActivityQueryRow>;
-      for (const row of rows) if (this.includeHost(row.host)) feedQueryRow(tally, row);
+      db.pragma(`threads = ${SORTER_THREADS}`);
+      // Arrays rather than objects: a million rows, each read once.
+      const rows = db
+        .prepare(ACTIVITY_QUERY)
+        .raw(true)
+        .iterate() as IterableIterator<ActivityQueryTuple>;
+      let host: string | null = null;
+      let included = false;
+      for (const row of rows) {
+        // Rows come grouped by host: ask about each host once.
+        if (row[0] !== host) {
+          host = row[0];
+          included = this.includeHost(host);
+        }
+        if (included) feedQueryTuple(tally, row);
+      }
       return ok(undefined);
     } catch (e) {
       return fail(fileFailure(e, this.path, 'Prosody SQLite database'));

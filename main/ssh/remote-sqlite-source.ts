@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { sqliteBindingOptions } from '../store/sqlite-binding.js';
 import type { SFTPWrapper } from 'ssh2';
 import type { ActivitySource } from '../core/activity-source.js';
 import type { ActivityTally } from '../core/count-active.js';
@@ -31,31 +32,142 @@ export interface RemoteSqliteOptions {
 /** How often a read that overlapped a write is tried again. */
 const ATTEMPTS = 3;
 
+/**
+ * The lock-free query is asked again when a commit overlapped it; between tries it waits a little
+ * longer each time, with jitter, so that it can fall between Prosody's writes.
+ */
+export const QUERY_ATTEMPTS = 6;
+const pauseBeforeRetry = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, 150 * attempt + Math.random() * 250));
+
 const WAL_ADVICE =
   'the database is in rollback-journal mode, where a reader can make Prosody 0.12\u2019s writes fail; WAL mode is safer (Prosody 13: sqlite_tune = "normal"; 0.12: PRAGMA journal_mode=WAL while Prosody is stopped). Reads here take no lock, so they stay harmless.';
 
 type SftpOpener = () => Promise<Result<SFTPWrapper>>;
 
-function stat(sftp: SFTPWrapper, path: string): Promise<{ size: number; mtime: number } | Error> {
-  return new Promise((resolve) =>
-    sftp.stat(path, (err, s) => resolve(err ? err : { size: s.size, mtime: s.mtime })),
+/** Reads kept in flight during a copy, 32 KB each: enough to fill a long, fast link. */
+const READS_IN_FLIGHT = 32;
+const CHUNK_BYTES = 32 * 1024;
+
+type SftpCallback<T> = (err: Error | null | undefined, value?: T) => void;
+
+/**
+ * The SFTP requests of one copy, under an idle deadline: when requests are pending and none is
+ * answered for `seconds`, every pending one fails at once and the connection is closed (a stalled
+ * server would otherwise keep the copy waiting forever). Callbacks only settle promises: nothing
+ * is ever sent from inside ssh2's own cleanup after a cut (see SshConnection.isOpen).
+ */
+class SftpRequests {
+  timedOut = false;
+  private readonly pending = new Set<(answer: Error) => void>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly conn: SshConnection,
+    private readonly seconds: number,
+  ) {}
+
+  /** False once the deadline passed or the connection is gone: then nothing more is sent. */
+  get usable(): boolean {
+    return !this.timedOut && this.conn.isOpen;
+  }
+
+  send<T>(request: (cb: SftpCallback<T>) => void): Promise<T | Error> {
+    return new Promise((resolve) => {
+      if (!this.usable) return resolve(new Error('the connection is closed'));
+      const settle = (v: T | Error) => {
+        if (!this.pending.delete(settle)) return;
+        if (this.pending.size === 0) clearTimeout(this.timer);
+        else this.arm();
+        resolve(v);
+      };
+      this.pending.add(settle);
+      this.arm();
+      try {
+        request((err, value) => settle(err ? err : (value as T)));
+      } catch (e) {
+        settle(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      for (const settle of [...this.pending]) settle(new Error('timed out'));
+      this.conn.close();
+    }, this.seconds * 1000);
+  }
+}
+
+function stat(
+  requests: SftpRequests,
+  sftp: SFTPWrapper,
+  path: string,
+): Promise<{ size: number; mtime: number } | Error> {
+  return requests.send<{ size: number; mtime: number }>((cb) =>
+    sftp.stat(path, (err, s) => cb(err, s && { size: s.size, mtime: s.mtime })),
   );
 }
 
-function fastGet(
+/**
+ * Copies the first `size` bytes of a remote file to `local` (a file that grows meanwhile is caught
+ * by the caller's second stat). Our own loop rather than ssh2's fastGet: after a cut, fastGet
+ * closes its remote handle from inside ssh2's cleanup, which throws where nobody can catch it
+ * (mscdex/ssh2#1178), and fastGet has no deadline.
+ */
+async function copyFile(
+  requests: SftpRequests,
   sftp: SFTPWrapper,
   remote: string,
   local: string,
-  onStep: (received: number, total: number) => void,
+  size: number,
+  onProgress: (received: number, total: number) => void,
 ): Promise<Error | null> {
-  return new Promise((resolve) =>
-    sftp.fastGet(
-      remote,
-      local,
-      { step: (received, _chunk, total) => onStep(received, total) },
-      (err) => resolve(err ?? null),
-    ),
-  );
+  const handle = await requests.send<Buffer>((cb) => sftp.open(remote, 'r', cb));
+  if (handle instanceof Error) return handle;
+  const fd = openSync(local, 'w', 0o600);
+  let failed: Error | null = null;
+  let next = 0;
+  let received = 0;
+  const reader = async () => {
+    while (failed === null && next < size) {
+      const offset = next;
+      const length = Math.min(CHUNK_BYTES, size - offset);
+      next += length;
+      const buffer = Buffer.allocUnsafe(length);
+      for (let done = 0; done < length && failed === null;) {
+        const n = await requests.send<number>((cb) =>
+          sftp.read(handle, buffer, done, length - done, offset + done, (err, bytesRead) =>
+            cb(err, bytesRead),
+          ),
+        );
+        if (n instanceof Error) failed = n;
+        else if (n === 0)
+          return; // the file shrank: the second stat will tell
+        else {
+          writeSync(fd, buffer, done, n, offset + done);
+          done += n;
+          received += n;
+          onProgress(received, size);
+        }
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: READS_IN_FLIGHT }, reader));
+    return failed;
+  } finally {
+    closeSync(fd);
+    if (requests.usable) {
+      try {
+        sftp.close(handle, () => undefined);
+      } catch {
+        // The connection went away meanwhile: the server drops the handle with it.
+      }
+    }
+  }
 }
 
 /** Prosody's SQLite database on the server: one read-only query, or a copy over SFTP. */
@@ -109,7 +221,12 @@ export class RemoteSqliteSource implements ActivitySource {
       });
     }
     const host = this.conn.host;
-    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    // A read torn by a commit can make sqlite3 say "malformed": the file's change counter moving
+    // between tries tells that from a database that is really damaged.
+    let lastHeader: string | undefined;
+    let writerSeen = false;
+    for (let attempt = 1; attempt <= QUERY_ATTEMPTS; attempt++) {
+      if (attempt > 1) await pauseBeforeRetry(attempt);
       this.options.onStep?.(`querying ${this.path}`);
       const ran = await this.conn.exec(
         command,
@@ -120,6 +237,11 @@ export class RemoteSqliteSource implements ActivitySource {
       if (!ran.ok) return ran;
       const { stdout, stderr, code } = ran.value;
       const out = parseRemoteQueryOutput(stdout.toString('utf8'));
+      const header = /^PAU:before:([0-9 ]*)$/m.exec(stdout.toString('utf8'))?.[1]?.trim();
+      if (header !== undefined) {
+        if (lastHeader !== undefined && header !== lastHeader) writerSeen = true;
+        lastHeader = header;
+      }
       if (out.kind === 'no-sqlite3') return 'no-sqlite3';
       if (out.kind === 'not-found')
         return fail({
@@ -138,7 +260,8 @@ export class RemoteSqliteSource implements ActivitySource {
         if (/no such table: prosody/.test(stderr))
           return fail({ kind: 'no-activity-records', source: this.label });
         if (/not a database|malformed/.test(stderr)) {
-          if (attempt < ATTEMPTS) continue;
+          if (attempt < QUERY_ATTEMPTS) continue;
+          if (writerSeen) return fail({ kind: 'busy', path: `${host}:${this.path}` });
           return fail({
             kind: 'corrupt',
             path: `${host}:${this.path}`,
@@ -149,7 +272,8 @@ export class RemoteSqliteSource implements ActivitySource {
           code !== 0 && stderr.trim() !== '' ? stderr.trim().split('\n')[0]! : out.detail;
         return fail({ kind: 'remote-protocol', host, detail });
       }
-      if (!out.consistent && attempt < ATTEMPTS) continue;
+      if (!out.consistent) writerSeen = true;
+      if (!out.consistent && attempt < QUERY_ATTEMPTS) continue;
       if (!out.consistent) {
         return fail({ kind: 'busy', path: `${host}:${this.path}` });
       }
@@ -166,12 +290,22 @@ export class RemoteSqliteSource implements ActivitySource {
     const opened = await this.openSftp();
     if (!opened.ok) return opened;
     const sftp = opened.value;
+    const requests = new SftpRequests(this.conn, this.options.stepSeconds);
+    const failed = (e: Error): Result<void> =>
+      requests.timedOut
+        ? fail({
+            kind: 'timeout',
+            host,
+            step: 'copying the database',
+            seconds: this.options.stepSeconds,
+          })
+        : fail(sftpStatFailure(e, remotePath));
     const dir = mkdtempSync(join(this.options.tempDir ?? tmpdir(), 'prosody-active-users-'));
     try {
       let last: Failure = { kind: 'busy', path: remotePath };
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-        const before = await stat(sftp, this.path);
-        if (before instanceof Error) return fail(sftpStatFailure(before, remotePath));
+        const before = await stat(requests, sftp, this.path);
+        if (before instanceof Error) return failed(before);
         if (before.size > this.options.maxCopyBytes) {
           return fail({
             kind: 'too-large',
@@ -182,19 +316,29 @@ export class RemoteSqliteSource implements ActivitySource {
         }
         const local = join(dir, `copy-${attempt}.sqlite`);
         this.options.onStep?.(`copying ${this.path} (${before.size} bytes) over SFTP`);
-        const got = await fastGet(sftp, this.path, local, (r, t) =>
+        const got = await copyFile(requests, sftp, this.path, local, before.size, (r, t) =>
           this.options.onProgress?.(r, t),
         );
-        if (got) return fail(sftpStatFailure(got, remotePath));
-        const wal = await stat(sftp, `${this.path}-wal`);
+        if (got) return failed(got);
+        const wal = await stat(requests, sftp, `${this.path}-wal`);
         if (!(wal instanceof Error) && wal.size > 0) {
-          const gotWal = await fastGet(sftp, `${this.path}-wal`, `${local}-wal`, () => undefined);
-          if (gotWal) return fail(sftpStatFailure(gotWal, remotePath));
+          const gotWal = await copyFile(
+            requests,
+            sftp,
+            `${this.path}-wal`,
+            `${local}-wal`,
+            wal.size,
+            () => undefined,
+          );
+          if (gotWal) return failed(gotWal);
+        } else if (wal instanceof Error && !requests.usable) {
+          return failed(wal); // not "no -wal file": the connection is gone
         }
-        const after = await stat(sftp, this.path);
+        const after = await stat(requests, sftp, this.path);
+        if (after instanceof Error && !requests.usable) return failed(after);
         const unchanged =
           !(after instanceof Error) && after.size === before.size && after.mtime === before.mtime;
-        const check = checkCopy(local);
+        const check = checkCopy(local, remotePath);
         if (unchanged && check === null) {
           const isWal = readFileSync(local).subarray(18, 19)[0] === 2;
           const counted = await new SqliteSource(local, this.options.includeHost).feed(tally);
@@ -224,17 +368,17 @@ function sftpStatFailure(e: Error & { code?: unknown }, path: string): Failure {
   };
 }
 
-/** A copy is used only when SQLite itself finds it sound; null when it is. */
-function checkCopy(path: string): Failure | null {
+/** A copy is used only when SQLite itself finds it sound; null when it is. Named by `shownAs`. */
+function checkCopy(path: string, shownAs: string): Failure | null {
   let db: Database.Database | undefined;
   try {
     // Opened writable only so that SQLite can fold a copied -wal file in; it is our own temp file.
-    db = new Database(path, { fileMustExist: true });
+    db = new Database(path, { ...sqliteBindingOptions(), fileMustExist: true });
     db.pragma('trusted_schema = OFF');
     const result = db.pragma('quick_check', { simple: true });
-    return result === 'ok' ? null : { kind: 'corrupt', path, detail: String(result) };
+    return result === 'ok' ? null : { kind: 'corrupt', path: shownAs, detail: String(result) };
   } catch (e) {
-    return { kind: 'corrupt', path, detail: e instanceof Error ? e.message : String(e) };
+    return { kind: 'corrupt', path: shownAs, detail: e instanceof Error ? e.message : String(e) };
   } finally {
     db?.close();
   }

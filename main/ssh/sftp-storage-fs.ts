@@ -4,11 +4,15 @@ import { type Failure, FailureError } from '../core/failure.js';
 import type { DiscoveryFs } from '../sources/discover-sources.js';
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02, section 7). */
+const SFTP_EOF = 1;
 const SFTP_NO_SUCH_FILE = 2;
 const SFTP_PERMISSION_DENIED = 3;
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
+
+/** Seconds one SFTP request may go unanswered: the CLI's default step time. */
+const DEFAULT_REQUEST_SECONDS = 120;
 
 type SftpError = Error & { code?: number | string };
 
@@ -19,47 +23,115 @@ function sftpFailure(e: SftpError, host: string, path: string, what: string): Fa
   return { kind: 'connection-lost', host, step: `reading ${path}` };
 }
 
-function call<T>(
-  fn: (cb: (err: SftpError | undefined | null, value: T) => void) => void,
-): Promise<T> {
-  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
-}
+/**
+ * Prosody's files over SFTP: the same reader as on the local disk.
+ *
+ * Two things ssh2 leaves to us. A request the server never answers waits forever, so each one
+ * has a deadline (`requestSeconds`); after a timeout every later request fails at once. And after
+ * a cut, sending anything (a handle's close included) throws from inside ssh2 where nobody can
+ * catch it (mscdex/ssh2#1178, "Invalid Zlib instance"), so nothing is sent once the channel has
+ * closed, and callbacks only settle promises; this is also why folders are listed with
+ * opendir/readdir here rather than with readdir(path), which closes its handle from its callback.
+ */
+export function sftpStorageFs(
+  sftp: SFTPWrapper,
+  host: string,
+  requestSeconds = DEFAULT_REQUEST_SECONDS,
+): DiscoveryFs {
+  let closed = false;
+  sftp.once('close', () => (closed = true));
+  let timedOut: Failure | null = null;
 
-/** Prosody's files over SFTP: the same reader as on the local disk. */
-export function sftpStorageFs(sftp: SFTPWrapper, host: string): DiscoveryFs {
+  /** One request; rejects with its SftpError, or with a FailureError (timeout, lost). */
+  function call<T>(
+    path: string,
+    send: (cb: (err: SftpError | undefined | null, value: T) => void) => void,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (timedOut) return reject(new FailureError(timedOut));
+      if (closed) {
+        return reject(new FailureError({ kind: 'connection-lost', host, step: `reading ${path}` }));
+      }
+      const timer = setTimeout(() => {
+        timedOut = { kind: 'timeout', host, step: `reading ${path}`, seconds: requestSeconds };
+        reject(new FailureError(timedOut));
+      }, requestSeconds * 1000);
+      try {
+        send((err, value) => {
+          clearTimeout(timer);
+          if (err) reject(err);
+          else resolve(value);
+        });
+      } catch (e) {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  }
+
+  /** Lets go of a handle, unless the connection is gone (the server then drops it itself). */
+  function release(handle: Buffer): void {
+    if (closed || timedOut) return;
+    try {
+      sftp.close(handle, () => undefined);
+    } catch {
+      // The channel closed between the check and the send.
+    }
+  }
+
+  const rethrow = (e: unknown, path: string, what: string): never => {
+    if (e instanceof FailureError) throw e;
+    throw new FailureError(sftpFailure(e as SftpError, host, path, what));
+  };
+
   return {
     join: (...parts) => posix.join(...parts),
 
     async list(path) {
+      let handle: Buffer;
       try {
-        const entries = await call<Array<{ filename: string; attrs: { mode: number } }>>((cb) =>
-          sftp.readdir(path, cb),
-        );
-        return entries.map((e) => ({
-          name: e.filename,
-          isDir: (e.attrs.mode & S_IFMT) === S_IFDIR,
-        }));
+        handle = await call<Buffer>(path, (cb) => sftp.opendir(path, cb));
       } catch (e) {
         if ((e as SftpError).code === SFTP_NO_SUCH_FILE) return null;
-        throw new FailureError(sftpFailure(e as SftpError, host, path, 'Prosody data folder'));
+        return rethrow(e, path, 'Prosody data folder');
+      }
+      try {
+        const entries: Array<{ name: string; isDir: boolean }> = [];
+        for (;;) {
+          let batch: Array<{ filename: string; attrs: { mode: number } }>;
+          try {
+            batch = await call(path, (cb) => sftp.readdir(handle, cb));
+          } catch (e) {
+            if ((e as SftpError).code === SFTP_EOF) return entries;
+            throw e;
+          }
+          for (const e of batch) {
+            if (e.filename === '.' || e.filename === '..') continue;
+            entries.push({ name: e.filename, isDir: (e.attrs.mode & S_IFMT) === S_IFDIR });
+          }
+        }
+      } catch (e) {
+        return rethrow(e, path, 'Prosody data folder');
+      } finally {
+        release(handle);
       }
     },
 
     async readCapped(path, maxBytes) {
       let handle: Buffer;
       try {
-        handle = await call<Buffer>((cb) => sftp.open(path, 'r', cb));
+        handle = await call<Buffer>(path, (cb) => sftp.open(path, 'r', cb));
       } catch (e) {
         if ((e as SftpError).code === SFTP_NO_SUCH_FILE) return null;
-        throw new FailureError(sftpFailure(e as SftpError, host, path, 'Prosody data file'));
+        return rethrow(e, path, 'Prosody data file');
       }
       try {
-        const { size } = await call<{ size: number }>((cb) => sftp.fstat(handle, cb));
+        const { size } = await call<{ size: number }>(path, (cb) => sftp.fstat(handle, cb));
         if (size > maxBytes) return { tooLarge: true };
         const buffer = Buffer.alloc(size);
         let filled = 0;
         while (filled < size) {
-          const n = await call<number>((cb) =>
+          const n = await call<number>(path, (cb) =>
             sftp.read(handle, buffer, filled, size - filled, filled, (err, bytesRead) =>
               cb(err, bytesRead),
             ),
@@ -69,15 +141,15 @@ export function sftpStorageFs(sftp: SFTPWrapper, host: string): DiscoveryFs {
         }
         return { text: buffer.subarray(0, filled).toString('utf8') };
       } catch (e) {
-        throw new FailureError(sftpFailure(e as SftpError, host, path, 'Prosody data file'));
+        return rethrow(e, path, 'Prosody data file');
       } finally {
-        sftp.close(handle, () => undefined);
+        release(handle);
       }
     },
 
     async exists(path) {
       try {
-        await call((cb) => sftp.stat(path, cb));
+        await call(path, (cb) => sftp.stat(path, cb));
         return true;
       } catch (e) {
         // Something we may not see is still there: reading it will say "permission denied".

@@ -92,6 +92,8 @@ export class SshConnection {
     private readonly counter: { bytes: number },
     readonly host: string,
     private readonly jump: SshConnection | null,
+    /** The channel through the jump host that carries this connection. */
+    private readonly tunnel: Duplex | null,
   ) {
     client.once('close', () => (this.gone = true));
   }
@@ -162,7 +164,7 @@ export class SshConnection {
       sock.destroy();
       return result;
     }
-    return ok(new SshConnection(result.value, counter, target.host, jump));
+    return ok(new SshConnection(result.value, counter, target.host, jump, jump ? sock : null));
   }
 
   private forward(host: string, port: number, timeoutMs: number): Promise<Result<Duplex>> {
@@ -283,6 +285,9 @@ export class SshConnection {
     this.closed = true;
     this.client.end();
     this.client.destroy();
+    // Close the forwarded channel while the jump connection can still carry the close message:
+    // ssh2 would otherwise send it later through the jump's already freed compressor.
+    this.tunnel?.destroy();
     this.jump?.close();
   }
 }

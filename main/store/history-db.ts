@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { sqliteBindingOptions } from './sqlite-binding.js';
 import { type Failure, FailureError, type Result, fail, ok } from '../core/failure.js';
 import type { HistoryRow } from '../core/history-export.js';
 import {
@@ -212,7 +213,7 @@ export class HistoryDb {
     }
     let db: Database.Database;
     try {
-      db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+      db = new Database(path, { ...sqliteBindingOptions(), timeout: BUSY_TIMEOUT_MS });
     } catch (e) {
       const failure = historyFailure(e, path);
       if (failure) return fail(failure);
