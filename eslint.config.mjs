@@ -59,7 +59,7 @@ export default tseslint.config(
         'error',
         {
           paths: [...adapterModules, ...nodeIo],
-          patterns: ['node:*', '../main/*', '!../main/core/*'],
+          patterns: ['node:*', '../main/*', '!../main/core'],
         },
       ],
     },

@@ -55,6 +55,12 @@ export interface AppSnapshot {
   startAtLogin: boolean;
   /** Secrets can be stored (safeStorage has a real backend). */
   secretsAvailable: boolean;
+  /**
+   * settings.json could not be read (broken, or written by a newer version): the sentence that says
+   * so and what to do. Nothing is monitored meanwhile, and the file is never overwritten from the
+   * window. Optional, so that code that builds snapshots without a settings file need not name it.
+   */
+  settingsProblem?: string | null;
 }
 
 export type HistoryWindowName = '7d' | '30d' | '90d';

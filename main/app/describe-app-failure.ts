@@ -1,0 +1,34 @@
+/**
+ * The window's sentence for a failure: the CLI's (describe-failure.ts) wherever that fits, and the
+ * app's own next step wherever the CLI's names a command-line option or an environment variable the
+ * app user never sees.
+ */
+import { describeFailure } from '../core/describe-failure.js';
+import type { Failure } from '../core/failure.js';
+
+export function describeAppFailure(f: Failure): string {
+  switch (f.kind) {
+    case 'usage':
+      return `${f.message}.`;
+    case 'not-found':
+      return f.what === 'private key'
+        ? `No private key at ${f.path}: check the identity file in Settings.`
+        : describeFailure(f);
+    case 'no-prosody-data':
+      return `No Prosody data found (looked in ${f.looked.join(', ')}): in Settings, give the SQLite database or the data folder instead of finding them from Prosody's config.`;
+    case 'unsupported-storage':
+      return `${f.detail}: in Settings, point this server at a SQLite database or at Prosody's data folder.`;
+    case 'host-key-unknown':
+      return `${f.host} is not in known_hosts; its ${f.keyType} key is ${f.fingerprint}. Open Settings and press Test connection: if that is the server's key, trust it there.`;
+    case 'auth':
+      return `${f.host} refused authentication as ${f.user} (tried ${f.tried.length > 0 ? f.tried.join(', ') : 'no method'}): check the user name, load the key into ssh-agent, or set the identity file or password in Settings.`;
+    case 'key-passphrase':
+      return f.wrong
+        ? `The passphrase for ${f.path} is wrong: correct it in Settings, or load the key into ssh-agent.`
+        : `The key ${f.path} is protected by a passphrase: enter it in Settings, or load the key into ssh-agent.`;
+    case 'ssh-config':
+      return `Cannot use the SSH config ${f.path} (${f.detail}): fix it, then refresh.`;
+    default:
+      return describeFailure(f);
+  }
+}

@@ -1,0 +1,52 @@
+import { DEFAULT_PROSODY_CONFIG } from '../sources/discover-sources.js';
+import { type Profile, withDefaults } from '../core/profile-validation.js';
+import type { MonitorProfile } from '../monitor/monitor.js';
+
+const DEFAULT_CONNECT_TIMEOUT = 15;
+
+/**
+ * What the monitor runs for a saved profile in the app: the same choices as the CLI's `--profile`
+ * (cli/monitor-profile.ts), except that known_hosts defaults to the app's file and an unknown host
+ * key is never accepted on the fly (the window asks first, through Test connection).
+ */
+export function monitorProfileFor(profile: Profile, defaultKnownHosts: string): MonitorProfile {
+  const p = withDefaults(profile);
+  const common = {
+    name: p.name,
+    filter: p.hosts,
+    alerts: p.alerts,
+    intervalSeconds: p.intervalSeconds,
+  };
+  if (p.ssh) {
+    const connectTimeout = p.ssh.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
+    return {
+      ...common,
+      spec: {
+        kind: 'ssh',
+        ssh: {
+          target: p.ssh.target,
+          identity: p.ssh.identity,
+          sshConfig: p.ssh.sshConfig,
+          knownHosts: p.ssh.knownHosts ?? defaultKnownHosts,
+          acceptNewHostKey: false,
+          remoteDb: p.ssh.remoteDb,
+          remoteDataDir: p.ssh.remoteDataDir,
+          remoteConfig: p.ssh.remoteConfig ?? DEFAULT_PROSODY_CONFIG,
+          method: p.ssh.method ?? 'auto',
+          connectTimeout,
+          stepTimeout: connectTimeout * 8,
+        },
+      },
+    };
+  }
+  const local = p.local ?? {};
+  return {
+    ...common,
+    spec:
+      local.db !== undefined
+        ? { kind: 'db', path: local.db }
+        : local.dataDir !== undefined
+          ? { kind: 'data-dir', path: local.dataDir }
+          : { kind: 'discover', config: local.config ?? DEFAULT_PROSODY_CONFIG },
+  };
+}
