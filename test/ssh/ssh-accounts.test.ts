@@ -6,15 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +16,7 @@ import { DAY } from '../../main/core/windows.js';
 import { sha256Fingerprint } from '../../main/ssh/host-key-fingerprint.js';
 import { parseRemoteQueryOutput } from '../../main/ssh/remote-query-command.js';
 import { type ActivitySeed, activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
+import { cliArgv } from '../fixtures/run-built-cli.js';
 import {
   type GeneratedKey,
   type SshdInstance,
@@ -105,7 +98,6 @@ interface Run {
 }
 
 const projectDir = join(__dirname, '..', '..');
-const builtCli = join(projectDir, 'dist', 'main', 'cli.js');
 
 /** The environment every child gets: no ssh-agent, no secrets, an empty home. */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -135,10 +127,7 @@ function run(command: string, args: string[], input?: string): Promise<Run> {
 
 /** The CLI as runBuiltCli runs it, in the clean environment. */
 function runCli(args: string[]): Promise<Run> {
-  const argv = existsSync(builtCli)
-    ? [builtCli, ...args]
-    : ['--import', 'tsx', join(projectDir, 'main', 'cli.ts'), ...args];
-  return run(process.execPath, argv);
+  return run(process.execPath, cliArgv(args));
 }
 
 /**

@@ -9,7 +9,6 @@ import { execFile, spawn } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
-  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -24,6 +23,7 @@ import { PASSPHRASE_ENV, PASSWORD_ENV } from '../../main/cli/cli-options.js';
 import { DAY } from '../../main/core/windows.js';
 import { sha256Fingerprint } from '../../main/ssh/host-key-fingerprint.js';
 import { writeProsodyInternal } from '../fixtures/prosody-internal.js';
+import { cliArgv } from '../fixtures/run-built-cli.js';
 import { type ActivitySeed, activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 import {
   type GeneratedKey,
@@ -90,7 +90,6 @@ interface CliRun {
 }
 
 const projectDir = join(__dirname, '..', '..');
-const builtCli = join(projectDir, 'dist', 'main', 'cli.js');
 
 /**
  * Runs the CLI as runBuiltCli does, but with a clean environment: no ssh-agent, no passphrase or
@@ -98,9 +97,7 @@ const builtCli = join(projectDir, 'dist', 'main', 'cli.js');
  * asynchronously so that sshd's log keeps flowing meanwhile.
  */
 function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const argv = existsSync(builtCli)
-    ? [builtCli, ...args]
-    : ['--import', 'tsx', join(projectDir, 'main', 'cli.ts'), ...args];
+  const argv = cliArgv(args);
   const base = { ...process.env };
   for (const name of ['SSH_AUTH_SOCK', PASSPHRASE_ENV, PASSWORD_ENV]) delete base[name];
   return new Promise((resolve, reject) => {
@@ -409,22 +406,19 @@ describe('credentials', () => {
     );
   });
 
-  const puttygen = ['/usr/bin/puttygen', '/usr/local/bin/puttygen'].find((p) => existsSync(p));
-  test(
-    'a PuTTY PPK v3 key is refused, naming the format',
-    { skip: puttygen ? false : 'puttygen is not installed' },
-    async () => {
-      const ppk = join(local, 'id_ed25519.ppk');
-      const converted = await tool(puttygen!, [key.privatePath, '-O', 'private', '-o', ppk]);
-      assert.equal(converted.code, 0);
-      assert.match(readFileSync(ppk, 'utf8'), /^PuTTY-User-Key-File-3: ssh-ed25519/);
-      assertRefused(
-        await runCli(sshArgs(reader, '--identity', ppk)),
-        1,
-        `The key ${ppk} is in PuTTY PPK v3 format, which cannot be used: convert it to an OpenSSH key`,
-      );
-    },
-  );
+  // putty-tools comes from test/setup-system.sh: a missing puttygen fails this test.
+  const puttygen = '/usr/bin/puttygen';
+  test('a PuTTY PPK v3 key is refused, naming the format', async () => {
+    const ppk = join(local, 'id_ed25519.ppk');
+    const converted = await tool(puttygen, [key.privatePath, '-O', 'private', '-o', ppk]);
+    assert.equal(converted.code, 0);
+    assert.match(readFileSync(ppk, 'utf8'), /^PuTTY-User-Key-File-3: ssh-ed25519/);
+    assertRefused(
+      await runCli(sshArgs(reader, '--identity', ppk)),
+      1,
+      `The key ${ppk} is in PuTTY PPK v3 format, which cannot be used: convert it to an OpenSSH key`,
+    );
+  });
 });
 
 describe('the data on the server', () => {
