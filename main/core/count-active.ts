@@ -78,12 +78,19 @@ export class ActivityTally {
 
   constructor(readonly now: number) {}
 
+  /** The last host looked up: sources give one host's accounts in a row, so most calls hit it. */
+  private lastName: string | null = null;
+  private lastCounts: HostCounts | null = null;
+
   private host(name: string): HostCounts {
+    if (name === this.lastName && this.lastCounts !== null) return this.lastCounts;
     let counts = this.hosts.get(name);
     if (!counts) {
       counts = emptyCounts();
       this.hosts.set(name, counts);
     }
+    this.lastName = name;
+    this.lastCounts = counts;
     return counts;
   }
 
@@ -93,22 +100,28 @@ export class ActivityTally {
   }
 
   addAccount(account: AccountActivity): void {
-    const c = this.host(account.host);
+    this.addActivity(account.host, account.lastActive, account.registered);
+  }
+
+  /**
+   * addAccount without the object, for sources that feed a million accounts: the user's name is
+   * not needed to count, so none is asked for.
+   */
+  addActivity(host: string, lastActive: number | null, registered: number | null): void {
+    const c = this.host(host);
     const { now } = this;
     c.accounts++;
-    const last = account.lastActive;
     // A user with only `registered` (or nothing) is never active: last_active stays absent.
-    if (last !== null) {
-      if (withinWindow(now, last, WINDOWS.d1)) c.dau++;
-      if (withinWindow(now, last, WINDOWS.d7)) c.wau++;
-      if (withinWindow(now, last, WINDOWS.d30)) c.mau++;
-      c.newestEvent = maxOrNull(c.newestEvent, last);
+    if (lastActive !== null) {
+      if (withinWindow(now, lastActive, WINDOWS.d1)) c.dau++;
+      if (withinWindow(now, lastActive, WINDOWS.d7)) c.wau++;
+      if (withinWindow(now, lastActive, WINDOWS.d30)) c.mau++;
+      c.newestEvent = maxOrNull(c.newestEvent, lastActive);
     }
-    const reg = account.registered;
-    if (reg !== null) {
-      if (withinWindow(now, reg, WINDOWS.d1)) c.new1d++;
-      if (withinWindow(now, reg, WINDOWS.d7)) c.new7d++;
-      if (withinWindow(now, reg, WINDOWS.d30)) c.new30d++;
+    if (registered !== null) {
+      if (withinWindow(now, registered, WINDOWS.d1)) c.new1d++;
+      if (withinWindow(now, registered, WINDOWS.d7)) c.new7d++;
+      if (withinWindow(now, registered, WINDOWS.d30)) c.new30d++;
     }
   }
 

@@ -110,13 +110,17 @@ export class InternalStorageSource implements ActivitySource {
       const activity = await this.listStore(hostDir, 'account_activity');
       const users = [...new Set([...lastlog2, ...activity])].sort();
       const stores = { lastlog2, account_activity: activity };
-      for (let i = 0; i < users.length; i += READ_CONCURRENCY) {
-        const batch = users.slice(i, i + READ_CONCURRENCY);
-        const results = await Promise.all(
-          batch.map((u) => this.accountRecords(hostDir, host, u, stores)),
-        );
-        for (const records of results) for (const r of records) folder.add(r);
-      }
+      // A sliding window of reads. Each account's records reach the folder together, so they
+      // stay adjacent whatever order the reads finish in.
+      let next = 0;
+      const reader = async () => {
+        while (next < users.length) {
+          const user = users[next++] as string;
+          const records = await this.accountRecords(hostDir, host, user, stores);
+          for (const r of records) folder.add(r);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, users.length) }, reader));
     }
     folder.flush();
   }
