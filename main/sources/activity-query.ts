@@ -13,8 +13,9 @@
  * integer, and `LIMIT -1` keeps SQLite from flattening it into the outer query, which would
  * evaluate the JSON functions again for each of the five aggregates. SQLite then reads the table
  * in storage order and sorts the small rows by (host, user); on a real server's file, where one
- * account's rows lie wherever they were last written, that is about twice as fast as walking
- * prosody_index and fetching every row from its random place.
+ * account's rows lie wherever they were last written, that beats walking prosody_index and
+ * fetching every row from its random place by about a third. Together: 1 M accounts in half the
+ * time of the earlier, flattened query (sqlite3 3.40: 8.2 s before, 4.0 s now).
  *
  * Classes: 0 login/logout/account_activity with a numeric timestamp, 1 registered with one,
  * 2 not an event, 3 malformed, 4 no numeric timestamp.

@@ -1,0 +1,520 @@
+/**
+ * The benchmark (issue 6), local part: counting from a local SQLite file and from local internal
+ * storage, against the floor of the sqlite3 command running the same aggregate over the same file.
+ *
+ *   npm run bench                       10 k, 100 k and 1 M accounts
+ *   npm run bench -- --quick            10 k only, a smoke run
+ *   npm run bench -- --sizes 10k,100k   chosen sizes
+ *   npm run bench -- --json             the same figures as JSON on stdout (progress on stderr)
+ *   npm run bench -- --runs 7           runs per case (default 5, 3 at 1 M and above)
+ *   npm run bench -- --save FILE        also writes the JSON to FILE (the table still prints)
+ *
+ * Every measured count runs in a fresh process (a plain-JavaScript bundle of count-child.ts, so no
+ * TypeScript loader is in the figures), after one unmeasured warm-up run: the figures are for a
+ * warm page cache. Each run's figures are checked against what the generator says they must be.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { buildSync } from 'esbuild';
+import { ACTIVITY_QUERY } from '../../main/sources/activity-query.js';
+import type { ChildResult } from './count-child.js';
+import {
+  BENCH_NOW,
+  type DatasetSpec,
+  type ExpectedCounts,
+  type Layout,
+  type Manifest,
+  ensureDataset,
+  parseCount,
+} from './generate.js';
+
+const REPO = resolve(__dirname, '..', '..');
+const BUILD_DIR = join(os.tmpdir(), 'pau-bench-build');
+const CHILD = join(BUILD_DIR, 'count-child.js');
+const HOSTS = 3;
+/** Internal storage is measured up to this size (one file per account: 1 M is not a real server). */
+const INTERNAL_MAX = 100_000;
+
+/**
+ * The archive in the SQLite file at each size: 300 MB from 100 k accounts up (the size the issue's
+ * SSH part uses, and what a real server of that size holds), 30 MB below.
+ */
+export function archiveMbFor(accounts: number): number {
+  return accounts >= 100_000 ? 300 : 30;
+}
+
+const TARGETS = {
+  sqliteRatio: 1.5,
+  sqliteRssMb: 300,
+  internalSeconds: 3,
+};
+
+interface Stat {
+  median: number;
+  min: number;
+  max: number;
+}
+
+function stat(values: number[]): Stat {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  const median =
+    s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+  return { median, min: s[0] as number, max: s[s.length - 1] as number };
+}
+
+interface ProcessRun {
+  seconds: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command; the time is from spawn to exit, as a person at a shell would see it. */
+function runProcess(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; stdoutToNull?: boolean } = {},
+): Promise<ProcessRun> {
+  return new Promise((done, failed) => {
+    const devNull = options.stdoutToNull ? openSync('/dev/null', 'w') : null;
+    const started = process.hrtime.bigint();
+    const child = spawn(command, args, {
+      env: options.env ?? process.env,
+      stdio: ['ignore', devNull ?? 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', failed);
+    child.on('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (devNull !== null) closeSync(devNull);
+      done({ seconds, code, stdout, stderr });
+    });
+  });
+}
+
+const GNU_TIME = '/usr/bin/time';
+
+function hasGnuTime(): boolean {
+  return spawnSync(GNU_TIME, ['-f', '%M', 'true'], { encoding: 'utf8' }).status === 0;
+}
+
+interface Measured {
+  /** Process wall time, spawn to exit. */
+  wallSeconds: Stat;
+  /** countSources alone, inside the process (ours only). */
+  countSeconds?: Stat;
+  /** Peak RSS in MB (MiB), when known. */
+  peakRssMb?: Stat;
+}
+
+interface CaseResult {
+  what: string;
+  layout: Layout;
+  accounts: number;
+  archiveMb: number;
+  /** SQLite file or sum of .dat files, bytes. */
+  dataBytes: number;
+  files: number;
+  runs: number;
+  ours: Measured;
+  /** The figures matched the generator's in every run. */
+  exact: boolean;
+  sqlite3Same?: Measured;
+  sqlite3Simplest?: Measured;
+  /** ours / sqlite3 (same query), process wall times. */
+  ratio?: number;
+}
+
+interface TargetResult {
+  target: string;
+  limit: string;
+  measured: string;
+  met: boolean;
+}
+
+/** Fields of a host's counts that the generator predicts. */
+const CHECKED: ReadonlyArray<keyof ExpectedCounts> = [
+  'dau',
+  'wau',
+  'mau',
+  'accounts',
+  'new1d',
+  'new7d',
+  'new30d',
+  'skipped',
+];
+
+function sameFigures(expected: Manifest['expected'], got: ChildResult['hosts']): string | null {
+  const names = Object.keys(expected).sort();
+  if (names.join() !== Object.keys(got).sort().join()) {
+    return `hosts ${Object.keys(got).join(', ')} instead of ${names.join(', ')}`;
+  }
+  for (const h of names) {
+    for (const f of CHECKED) {
+      const want = (expected[h] as ExpectedCounts)[f];
+      const have = (got[h] as Record<string, unknown>)[f];
+      if (want !== have) return `${h} ${f}: ${String(have)} instead of ${want}`;
+    }
+  }
+  return null;
+}
+
+function buildChild(): void {
+  mkdirSync(BUILD_DIR, { recursive: true });
+  buildSync({
+    entryPoints: [join(REPO, 'test/bench/count-child.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: CHILD,
+    external: ['better-sqlite3'],
+    logLevel: 'warning',
+  });
+}
+
+type Log = (line: string) => void;
+
+async function measureOurs(
+  manifest: Manifest,
+  runs: number,
+  log: Log,
+): Promise<{ measured: Measured; exact: boolean }> {
+  const env = { ...process.env, NODE_PATH: join(REPO, 'node_modules') };
+  const args = [CHILD, manifest.layout, manifest.path, String(BENCH_NOW)];
+  const walls: number[] = [];
+  const counts: number[] = [];
+  const rss: number[] = [];
+  for (let r = 0; r <= runs; r++) {
+    const run = await runProcess(process.execPath, args, { env });
+    if (run.code !== 0) throw new Error(`count-child failed (${run.code}): ${run.stderr}`);
+    const result = JSON.parse(run.stdout) as ChildResult;
+    const wrong = sameFigures(manifest.expected, result.hosts);
+    if (wrong !== null) throw new Error(`wrong figures from ${manifest.path}: ${wrong}`);
+    if (r === 0) continue; // the warm-up
+    walls.push(run.seconds);
+    counts.push(result.countSeconds);
+    rss.push(result.maxRssKb / 1024);
+    log(
+      `    run ${r}/${runs}: ${run.seconds.toFixed(3)} s, ${(result.maxRssKb / 1024).toFixed(0)} MB`,
+    );
+  }
+  return {
+    measured: { wallSeconds: stat(walls), countSeconds: stat(counts), peakRssMb: stat(rss) },
+    exact: true,
+  };
+}
+
+/**
+ * The simplest aggregate that gives the same figures on well-formed data: no validation of the
+ * stored values at all. A lower floor than ACTIVITY_QUERY, shown for scale.
+ */
+const SIMPLEST_QUERY = `SELECT host, user,
+  max(CASE WHEN store = 'account_activity' THEN CAST(value AS INTEGER)
+           WHEN key <> 'registered' THEN json_extract(value, '$.timestamp') END),
+  max(CASE WHEN key = 'registered' THEN json_extract(value, '$.timestamp') END)
+FROM prosody WHERE (store = 'lastlog2' AND type = 'json') OR store = 'account_activity'
+GROUP BY host, user`;
+
+async function measureSqlite3(
+  file: string,
+  sql: string,
+  runs: number,
+  gnuTime: boolean,
+): Promise<Measured> {
+  const walls: number[] = [];
+  const rss: number[] = [];
+  const timeFile = join(BUILD_DIR, 'time.out');
+  const sqliteArgs = ['-readonly', '-batch', '-bail', file, sql.replace(/\s+/g, ' ').trim()];
+  for (let r = 0; r <= runs; r++) {
+    const run = gnuTime
+      ? await runProcess(GNU_TIME, ['-f', '%M', '-o', timeFile, 'sqlite3', ...sqliteArgs], {
+          stdoutToNull: true,
+        })
+      : await runProcess('sqlite3', sqliteArgs, { stdoutToNull: true });
+    if (run.code !== 0) throw new Error(`sqlite3 failed (${run.code}): ${run.stderr}`);
+    if (r === 0) continue;
+    walls.push(run.seconds);
+    if (gnuTime) rss.push(Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop()) / 1024);
+  }
+  return gnuTime
+    ? { wallSeconds: stat(walls), peakRssMb: stat(rss) }
+    : { wallSeconds: stat(walls) };
+}
+
+interface Machine {
+  cores: number;
+  cpu: string;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  betterSqlite3: string;
+  sqliteInBetterSqlite3: string;
+  sqlite3Command: string;
+  /** 1-minute load averages at the start and the end: other work on the machine shows here. */
+  loadAverage: { start: number; end: number };
+}
+
+function machine(): Machine {
+  const db = new Database(':memory:');
+  const sqliteVersion = (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
+  db.close();
+  const pkg = JSON.parse(
+    readFileSync(join(REPO, 'node_modules/better-sqlite3/package.json'), 'utf8'),
+  ) as { version: string };
+  const cli = spawnSync('sqlite3', ['--version'], { encoding: 'utf8' });
+  return {
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    betterSqlite3: pkg.version,
+    sqliteInBetterSqlite3: sqliteVersion,
+    sqlite3Command: cli.status === 0 ? (cli.stdout.trim().split(' ')[0] ?? '') : 'not installed',
+    loadAverage: { start: os.loadavg()[0] ?? 0, end: 0 },
+  };
+}
+
+function runsFor(accounts: number, override: number | null): number {
+  return override ?? (accounts >= 1_000_000 ? 3 : 5);
+}
+
+async function benchSqlite(
+  accounts: number,
+  runsOverride: number | null,
+  gnuTime: boolean,
+  log: Log,
+): Promise<CaseResult> {
+  const spec: DatasetSpec = { accounts, hosts: HOSTS, archiveMb: archiveMbFor(accounts), seed: 1 };
+  const manifest = await ensureDataset('sqlite', spec, { log });
+  const runs = runsFor(accounts, runsOverride);
+  log(`  SQLite, ${fmtCount(accounts)} accounts: ours`);
+  const ours = await measureOurs(manifest, runs, log);
+  log(`  SQLite, ${fmtCount(accounts)} accounts: sqlite3 command`);
+  const same = await measureSqlite3(manifest.path, ACTIVITY_QUERY, runs, gnuTime);
+  const simplest = await measureSqlite3(manifest.path, SIMPLEST_QUERY, runs, gnuTime);
+  return {
+    what: 'local SQLite file',
+    layout: 'sqlite',
+    accounts,
+    archiveMb: spec.archiveMb,
+    dataBytes: manifest.stats.bytes,
+    files: 1,
+    runs,
+    ours: ours.measured,
+    exact: ours.exact,
+    sqlite3Same: same,
+    sqlite3Simplest: simplest,
+    ratio: ours.measured.wallSeconds.median / same.wallSeconds.median,
+  };
+}
+
+async function benchInternal(
+  accounts: number,
+  runsOverride: number | null,
+  log: Log,
+): Promise<CaseResult> {
+  const spec: DatasetSpec = { accounts, hosts: HOSTS, archiveMb: 0, seed: 1 };
+  const manifest = await ensureDataset('internal', spec, { log });
+  const runs = runsFor(accounts, runsOverride);
+  log(`  internal storage, ${fmtCount(accounts)} accounts: ours`);
+  const ours = await measureOurs(manifest, runs, log);
+  return {
+    what: 'local internal storage',
+    layout: 'internal',
+    accounts,
+    archiveMb: 0,
+    dataBytes: manifest.stats.bytes,
+    files: manifest.stats.files,
+    runs,
+    ours: ours.measured,
+    exact: ours.exact,
+  };
+}
+
+function targets(results: CaseResult[]): TargetResult[] {
+  const out: TargetResult[] = [];
+  const big = results.find((r) => r.layout === 'sqlite' && r.accounts === 1_000_000);
+  if (big?.ratio !== undefined && big.ours.peakRssMb) {
+    out.push({
+      target: 'Counting 1 M accounts from a local SQLite file: time',
+      limit: `≤ ${TARGETS.sqliteRatio} × the sqlite3 command (same aggregate)`,
+      measured: `${big.ratio.toFixed(2)} ×`,
+      met: big.ratio <= TARGETS.sqliteRatio,
+    });
+    out.push({
+      target: 'Counting 1 M accounts from a local SQLite file: peak RSS',
+      limit: `≤ ${TARGETS.sqliteRssMb} MB`,
+      measured: `${big.ours.peakRssMb.max.toFixed(0)} MB (highest of the runs)`,
+      met: big.ours.peakRssMb.max <= TARGETS.sqliteRssMb,
+    });
+  }
+  const internal = results.find((r) => r.layout === 'internal' && r.accounts === 100_000);
+  if (internal) {
+    out.push({
+      target: 'Internal storage, 100 k accounts (a full read; "nothing changed" comes later)',
+      limit: `≤ ${TARGETS.internalSeconds} s`,
+      measured: `${internal.ours.wallSeconds.median.toFixed(2)} s`,
+      met: internal.ours.wallSeconds.median <= TARGETS.internalSeconds,
+    });
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------
+// The table a person reads.
+
+function fmtCount(n: number): string {
+  if (n >= 1_000_000 && n % 1_000_000 === 0) return `${n / 1_000_000} M`;
+  if (n >= 1000 && n % 1000 === 0) return `${n / 1000} k`;
+  return String(n);
+}
+
+function fmtMb(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MB`;
+}
+
+function fmtStat(s: Stat | undefined, digits: number): string {
+  if (!s) return '—';
+  return `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}–${s.max.toFixed(digits)}]`;
+}
+
+function table(rows: string[][]): string {
+  const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c] as number))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function report(m: Machine, results: CaseResult[], t: TargetResult[]): string {
+  const lines: string[] = [];
+  lines.push(
+    `prosody-active-users benchmark: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB RAM, ${m.os}`,
+    `Node ${m.node}, better-sqlite3 ${m.betterSqlite3} (SQLite ${m.sqliteInBetterSqlite3}), sqlite3 command ${m.sqlite3Command}`,
+    `Load average (1 min) ${m.loadAverage.start.toFixed(2)} at the start, ${m.loadAverage.end.toFixed(2)} at the end.`,
+    'Warm page cache; every run a fresh process after one warm-up run; median [min–max]; MB = 2^20 bytes.',
+    '',
+  );
+  const head = ['data', 'accounts', 'size', 'runs', 'measured', 'time (s)', 'peak RSS (MB)'];
+  const rows: string[][] = [head];
+  for (const r of results) {
+    const size =
+      r.layout === 'sqlite'
+        ? `${fmtMb(r.dataBytes)} (archive ${r.archiveMb} MB)`
+        : `${r.files} files, ${fmtMb(r.dataBytes)}`;
+    const first = [r.what, fmtCount(r.accounts), size, String(r.runs)];
+    const blank = ['', '', '', ''];
+    rows.push([
+      ...first,
+      'ours: whole process',
+      fmtStat(r.ours.wallSeconds, 3),
+      fmtStat(r.ours.peakRssMb, 0),
+    ]);
+    rows.push([...blank, 'ours: countSources alone', fmtStat(r.ours.countSeconds, 3), '']);
+    if (r.sqlite3Same) {
+      rows.push([
+        ...blank,
+        'sqlite3 command, same query',
+        fmtStat(r.sqlite3Same.wallSeconds, 3),
+        fmtStat(r.sqlite3Same.peakRssMb, 0),
+      ]);
+    }
+    if (r.sqlite3Simplest) {
+      rows.push([
+        ...blank,
+        'sqlite3, simplest aggregate',
+        fmtStat(r.sqlite3Simplest.wallSeconds, 3),
+        fmtStat(r.sqlite3Simplest.peakRssMb, 0),
+      ]);
+    }
+    if (r.ratio !== undefined)
+      rows.push([...blank, 'ratio ours / sqlite3', `${r.ratio.toFixed(2)} ×`, '']);
+    rows.push(['', '', '', '', r.exact ? 'figures exact in every run' : 'FIGURES WRONG', '', '']);
+  }
+  lines.push(table(rows), '');
+  if (t.length > 0) {
+    lines.push('Targets (issue 6, on a 2-core machine):');
+    for (const x of t)
+      lines.push(`  ${x.met ? '✓' : '✗'} ${x.target}: ${x.limit}; measured ${x.measured}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+// ------------------------------------------------------------------------------------------
+
+interface Options {
+  json: boolean;
+  sizes: number[];
+  runs: number | null;
+  save: string | null;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { json: false, sizes: [10_000, 100_000, 1_000_000], runs: null, save: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') o.json = true;
+    else if (a === '--quick') o.sizes = [10_000];
+    else if (a === '--sizes') o.sizes = (argv[++i] ?? '').split(',').map(parseCount);
+    else if (a === '--runs') o.runs = Number(argv[++i]);
+    else if (a === '--save') o.save = argv[++i] ?? null;
+    else
+      throw new Error(
+        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE`,
+      );
+  }
+  return o;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const options = parseArgs(argv);
+  const log: Log = (line) => process.stderr.write(line + '\n');
+  const gnuTime = hasGnuTime();
+  if (!gnuTime)
+    log(
+      '(/usr/bin/time is not installed: no peak RSS for the sqlite3 command; apt package "time")',
+    );
+  buildChild();
+  const m = machine();
+  const results: CaseResult[] = [];
+  try {
+    for (const accounts of options.sizes) {
+      results.push(await benchSqlite(accounts, options.runs, gnuTime, log));
+    }
+    for (const accounts of options.sizes.filter((n) => n <= INTERNAL_MAX)) {
+      results.push(await benchInternal(accounts, options.runs, log));
+    }
+  } finally {
+    rmSync(join(BUILD_DIR, 'time.out'), { force: true });
+  }
+  m.loadAverage.end = os.loadavg()[0] ?? 0;
+  const t = targets(results);
+  const out = {
+    command: `npm run bench -- ${argv.join(' ')}`.trim(),
+    machine: m,
+    now: BENCH_NOW,
+    results,
+    targets: t,
+  };
+  const json = JSON.stringify(out, null, 2) + '\n';
+  if (options.save !== null) writeFileSync(options.save, json);
+  process.stdout.write(options.json ? json : report(m, results, t));
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+});
