@@ -307,7 +307,8 @@ test('reading over SSH while accounts log in and out flat out makes Prosody lose
   const run = await sideBySide(0);
   assertNothingLost(run);
   // Under a storm of commits a read may find no quiet moment: then it says "busy", never more.
-  assert.ok(run.fetches.length >= 10, `only ${run.fetches.length} reads`);
+  // A busy read asks up to QUERY_ATTEMPTS times with pauses, so each can take seconds here.
+  assert.ok(run.fetches.length >= 3, `only ${run.fetches.length} reads`);
   for (const f of run.fetches) {
     if (f.code === 0) assertFigures(f);
     else assert.match(f.stderr, / is locked by a writer: try again in a moment/);
