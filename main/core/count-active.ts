@@ -40,7 +40,8 @@ export interface ActivityReport {
   total: HostCounts;
 }
 
-function emptyCounts(): HostCounts {
+/** All zeros: the start of a host's tally or of a total. */
+export function emptyCounts(): HostCounts {
   const skippedByReason = Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<
     SkipReason,
     number
@@ -137,19 +138,24 @@ export class ActivityTally {
     for (const name of [...this.hosts.keys()].sort()) {
       const c = this.hosts.get(name)!;
       hosts[name] = c;
-      total.dau += c.dau;
-      total.wau += c.wau;
-      total.mau += c.mau;
-      total.accounts += c.accounts;
-      total.new1d += c.new1d;
-      total.new7d += c.new7d;
-      total.new30d += c.new30d;
-      total.newestEvent = maxOrNull(total.newestEvent, c.newestEvent);
-      total.skipped += c.skipped;
-      for (const r of SKIP_REASONS) total.skippedByReason[r] += c.skippedByReason[r];
+      addCounts(total, c);
     }
     return { at: this.now, hosts, total };
   }
+}
+
+/** Adds one host's figures into a total (accounts on different hosts are different accounts). */
+export function addCounts(total: HostCounts, c: HostCounts): void {
+  total.dau += c.dau;
+  total.wau += c.wau;
+  total.mau += c.mau;
+  total.accounts += c.accounts;
+  total.new1d += c.new1d;
+  total.new7d += c.new7d;
+  total.new30d += c.new30d;
+  total.newestEvent = maxOrNull(total.newestEvent, c.newestEvent);
+  total.skipped += c.skipped;
+  for (const r of SKIP_REASONS) total.skippedByReason[r] += c.skippedByReason[r];
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { SourcedReport } from '../core/activity-source.js';
-import type { HostCounts } from '../core/count-active.js';
+import { type HostCounts, addCounts, emptyCounts } from '../core/count-active.js';
 import { describeFailure } from '../core/describe-failure.js';
 import type { Failure } from '../core/failure.js';
 import {
@@ -32,35 +32,13 @@ export function reportToOutcome(
   filter?: HostFilter,
 ): RefreshSuccess {
   const hosts: Record<string, Figures> = {};
-  const total: Figures = {
-    dau: 0,
-    wau: 0,
-    mau: 0,
-    accounts: 0,
-    new1d: 0,
-    new7d: 0,
-    new30d: 0,
-    newestEvent: null,
-  };
+  const total = emptyCounts();
   for (const [host, counts] of Object.entries(report.hosts)) {
     if (!shown(host, filter)) continue;
-    const f = figures(counts);
-    hosts[host] = f;
-    total.dau += f.dau;
-    total.wau += f.wau;
-    total.mau += f.mau;
-    total.accounts += f.accounts;
-    total.new1d += f.new1d;
-    total.new7d += f.new7d;
-    total.new30d += f.new30d;
-    if (
-      f.newestEvent !== null &&
-      (total.newestEvent === null || f.newestEvent > total.newestEvent)
-    ) {
-      total.newestEvent = f.newestEvent;
-    }
+    hosts[host] = figures(counts);
+    addCounts(total, counts);
   }
-  hosts[TOTAL_HOST] = total;
+  hosts[TOTAL_HOST] = figures(total);
   const fetch = report.fetches;
   return {
     ok: true,
