@@ -32,7 +32,7 @@ import { type AppSourceDeps, profileSourceDeps, storedSecrets } from './app-sour
 import { testConnection as runConnectionTest } from './connection-test.js';
 import { describeAppFailure } from './describe-app-failure.js';
 import { trustHostKey as trustKnownHost } from './host-key-trust.js';
-import { monitorProfileFor } from './monitor-profile-for.js';
+import { monitorProfileFor } from '../monitor/profile-to-monitor.js';
 import { buildProfileView } from './profile-view.js';
 
 export interface AppServiceDeps {

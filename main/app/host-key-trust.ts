@@ -6,6 +6,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { HOST_KEY_ALGORITHMS } from '../ssh/ssh-connection.js';
 import { Client } from 'ssh2';
 import { sha256Fingerprint } from '../ssh/host-key-fingerprint.js';
 import {
@@ -27,21 +28,6 @@ export interface TrustRequest {
   knownHostsPath: string;
   timeoutSeconds?: number;
 }
-
-/**
- * ssh2's own order of host key algorithms, the one ssh-connection.ts starts from: with the same
- * order (and the same reordering by known key types) the server presents the same key as it did
- * to Test connection.
- */
-const HOST_KEY_ALGORITHMS = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
-  'ssh-rsa',
-] as const;
 
 /** The server's host key blob, from a key exchange cut short before authentication. */
 function fetchHostKey(

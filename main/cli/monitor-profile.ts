@@ -1,15 +1,9 @@
 import { type Result, fail, ok } from '../core/failure.js';
 import { DEFAULT_ALERT_SETTINGS } from '../core/monitor-types.js';
-import {
-  DEFAULT_INTERVAL_SECONDS,
-  type Settings,
-  withDefaults,
-} from '../core/profile-validation.js';
-import { DEFAULT_PROSODY_CONFIG } from '../sources/discover-sources.js';
+import { DEFAULT_INTERVAL_SECONDS, type Settings } from '../core/profile-validation.js';
 import type { MonitorProfile } from '../monitor/monitor.js';
+import { monitorProfileFor } from '../monitor/profile-to-monitor.js';
 import { type CliOptions, sourceSpecOf } from './cli-options.js';
-
-const DEFAULT_CONNECT_TIMEOUT = 15;
 
 /**
  * The profile watch mode runs: a saved one by name (`--profile`), or one made of the one-shot
@@ -42,44 +36,6 @@ export function monitorProfileOf(
       })`,
     });
   }
-  const p = withDefaults(found);
-  const intervalSeconds = options.interval ?? p.intervalSeconds;
-  if (p.ssh) {
-    const connectTimeout = p.ssh.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
-    return ok({
-      name: p.name,
-      filter: p.hosts,
-      alerts: p.alerts,
-      intervalSeconds,
-      spec: {
-        kind: 'ssh',
-        ssh: {
-          target: p.ssh.target,
-          identity: p.ssh.identity,
-          sshConfig: p.ssh.sshConfig,
-          knownHosts: p.ssh.knownHosts,
-          acceptNewHostKey: false,
-          remoteDb: p.ssh.remoteDb,
-          remoteDataDir: p.ssh.remoteDataDir,
-          remoteConfig: p.ssh.remoteConfig ?? DEFAULT_PROSODY_CONFIG,
-          method: p.ssh.method ?? 'auto',
-          connectTimeout,
-          stepTimeout: connectTimeout * 8,
-        },
-      },
-    });
-  }
-  const local = p.local ?? {};
-  return ok({
-    name: p.name,
-    filter: p.hosts,
-    alerts: p.alerts,
-    intervalSeconds,
-    spec:
-      local.db !== undefined
-        ? { kind: 'db', path: local.db }
-        : local.dataDir !== undefined
-          ? { kind: 'data-dir', path: local.dataDir }
-          : { kind: 'discover', config: local.config ?? DEFAULT_PROSODY_CONFIG },
-  });
+  const profile = monitorProfileFor(found);
+  return ok({ ...profile, intervalSeconds: options.interval ?? profile.intervalSeconds });
 }

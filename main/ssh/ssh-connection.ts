@@ -52,7 +52,7 @@ export interface SshConnectOptions {
 }
 
 /** The defaults ssh2 offers, in its own order, reordered like OpenSSH for known key types. */
-const HOST_KEY_ALGORITHMS = [
+export const HOST_KEY_ALGORITHMS = [
   'ssh-ed25519',
   'ecdsa-sha2-nistp256',
   'ecdsa-sha2-nistp384',

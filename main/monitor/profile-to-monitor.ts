@@ -1,15 +1,16 @@
 import { DEFAULT_PROSODY_CONFIG } from '../sources/discover-sources.js';
 import { type Profile, withDefaults } from '../core/profile-validation.js';
-import type { MonitorProfile } from '../monitor/monitor.js';
+import type { MonitorProfile } from './monitor.js';
 
 const DEFAULT_CONNECT_TIMEOUT = 15;
 
 /**
- * What the monitor runs for a saved profile in the app: the same choices as the CLI's `--profile`
- * (cli/monitor-profile.ts), except that known_hosts defaults to the app's file and an unknown host
- * key is never accepted on the fly (the window asks first, through Test connection).
+ * What the monitor runs for a saved profile, in the app and for the CLI's `--profile`. An unknown
+ * host key is never accepted on the fly (the window asks first, through Test connection; the CLI
+ * has --accept-new-host-key for one-shot runs). `defaultKnownHosts` is the app's file; the CLI
+ * leaves it to ~/.ssh/known_hosts.
  */
-export function monitorProfileFor(profile: Profile, defaultKnownHosts: string): MonitorProfile {
+export function monitorProfileFor(profile: Profile, defaultKnownHosts?: string): MonitorProfile {
   const p = withDefaults(profile);
   const common = {
     name: p.name,
