@@ -33,6 +33,7 @@ import { testConnection as runConnectionTest } from './connection-test.js';
 import { describeAppFailure } from './describe-app-failure.js';
 import { trustHostKey as trustKnownHost } from './host-key-trust.js';
 import { monitorProfileFor } from '../monitor/profile-to-monitor.js';
+import { withAccountCache } from '../monitor/open-sources.js';
 import { buildProfileView } from './profile-view.js';
 
 export interface AppServiceDeps {
@@ -51,6 +52,8 @@ export interface AppServiceDeps {
   secretsAvailable: boolean;
   /** known_hosts for profiles that name none: the user's ~/.ssh/known_hosts. */
   knownHostsPath: string;
+  /** Where SSH sources keep their account cache, so that hourly refreshes fetch only changes. */
+  accountCacheFile?: string;
   /** Caps each scheduler timer (MonitorDeps.recheckMs). */
   recheckMs?: number;
   /** Unexpected errors (bugs), to log. */
@@ -199,6 +202,9 @@ export function createAppService(deps: AppServiceDeps): AppService {
   const startMonitors = () => {
     running = settings.profiles.map((p) => {
       const profile = monitorProfileFor(p, deps.knownHostsPath);
+      if (deps.accountCacheFile !== undefined) {
+        profile.spec = withAccountCache(profile.spec, deps.accountCacheFile);
+      }
       const ownPausedUntil = profile.alerts.pausedUntil;
       const paused = effectivePause(ownPausedUntil);
       if (paused === undefined) delete profile.alerts.pausedUntil;

@@ -20,6 +20,11 @@ export interface SshCliOptions {
   method: 'auto' | 'query' | 'copy';
   connectTimeout: number;
   stepTimeout: number;
+  /**
+   * The account cache (in the state folder), so that a refresh when little changed fetches
+   * little; none for a one-shot count without --state-dir.
+   */
+  cacheFile?: string;
 }
 
 export interface CliOptions {

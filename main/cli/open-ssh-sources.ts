@@ -6,6 +6,7 @@ import { isSafeRemotePath } from '../ssh/remote-query-command.js';
 import { remoteSources } from '../ssh/remote-sources.js';
 import { type KeyLoad, type KnownHostsStore, SshConnection } from '../ssh/ssh-connection.js';
 import { resolveSshTarget } from '../ssh/ssh-target.js';
+import { type SqliteAccountCache, openAccountCache } from '../store/account-cache-db.js';
 import { PASSPHRASE_ENV, PASSWORD_ENV, type SshCliOptions } from './cli-options.js';
 import type { OpenedSources } from '../monitor/open-sources.js';
 
@@ -34,6 +35,20 @@ function knownHostsStore(path: string): KnownHostsStore {
       appendFileSync(path, `${sep}${line}\n`, { mode: 0o600 });
     },
   };
+}
+
+/** The account cache, or none when it cannot be opened (counting goes on without it). */
+function openCache(
+  file: string | undefined,
+  onStep: (step: string) => void,
+): SqliteAccountCache | null {
+  if (file === undefined) return null;
+  try {
+    return openAccountCache(file);
+  } catch (e) {
+    onStep(`the cache ${file} cannot be used (${e instanceof Error ? e.message : String(e)})`);
+    return null;
+  }
 }
 
 /** The agent OpenSSH users have: SSH_AUTH_SOCK, or on Windows the OpenSSH agent's named pipe. */
@@ -114,6 +129,8 @@ export async function openSshSources(
   if (!opened.ok) return opened;
   const conn = opened.value;
   onStep(`logged in to ${conn.host}`);
+  const cache = openCache(options.cacheFile, onStep);
+  const where = `${target.user}@${target.host}:${target.port}`;
   let lastShown = 0;
   const found = await remoteSources(conn, {
     remoteDb: options.remoteDb,
@@ -124,6 +141,10 @@ export async function openSshSources(
     maxCopyBytes: MAX_COPY_BYTES,
     maxQueryBytes: MAX_QUERY_BYTES,
     onStep,
+    cache:
+      cache === null
+        ? undefined
+        : { store: cache, where, clock: () => Math.floor(Date.now() / 1000) },
     onProgress: (received, total) => {
       // Progress on long copies: every 5 % is plenty.
       const percent = Math.floor((received / Math.max(total, 1)) * 100);
@@ -133,9 +154,13 @@ export async function openSshSources(
       }
     },
   });
-  if (!found.ok) {
+  const close = () => {
     conn.close();
+    cache?.close();
+  };
+  if (!found.ok) {
+    close();
     return found;
   }
-  return ok({ sources: found.value, close: () => conn.close() });
+  return ok({ sources: found.value, close });
 }

@@ -3,7 +3,8 @@ import { describeFailure } from '../core/describe-failure.js';
 import { formatOpenMetrics } from '../core/format-openmetrics.js';
 import { formatFetch, formatJson, formatTable } from '../core/format-report.js';
 import { forcedCommandLine } from '../ssh/remote-query-command.js';
-import { type SourceDeps, countOnce } from '../monitor/open-sources.js';
+import { type SourceDeps, countOnce, withAccountCache } from '../monitor/open-sources.js';
+import { ACCOUNT_CACHE_FILE } from '../sources/account-cache.js';
 import { HELP, parseCliOptions, sourceSpecOf } from './cli-options.js';
 import { monitorProfileOf } from './monitor-profile.js';
 import { runHistory } from './run-history.js';
@@ -73,6 +74,9 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       return EXIT_USAGE;
     }
     spec = profile.value.spec;
+  }
+  if (options.stateDir !== undefined || options.profile !== undefined) {
+    spec = withAccountCache(spec, join(deps.stateDir(options.stateDir), ACCOUNT_CACHE_FILE));
   }
   const counted = await countOnce(spec, deps, options.at ?? deps.now(), verbose, progress);
   if (!counted.ok) {

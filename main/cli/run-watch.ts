@@ -9,6 +9,8 @@ import type { Clock } from '../core/scheduler.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { HistoryDb } from '../store/history-db.js';
 import { Monitor } from '../monitor/monitor.js';
+import { withAccountCache } from '../monitor/open-sources.js';
+import { ACCOUNT_CACHE_FILE } from '../sources/account-cache.js';
 import type { CliOptions } from './cli-options.js';
 import { monitorProfileOf } from './monitor-profile.js';
 import type { CliDeps } from './run-cli.js';
@@ -59,7 +61,11 @@ export async function runWatch(
     return 1;
   }
   const verbose = options.verbose;
-  const monitor = new Monitor([profile.value], {
+  const watched = {
+    ...profile.value,
+    spec: withAccountCache(profile.value.spec, join(dir, ACCOUNT_CACHE_FILE)),
+  };
+  const monitor = new Monitor([watched], {
     clock: deps.clock,
     localMinuteOfDay: deps.localMinuteOfDay,
     history: history.value,

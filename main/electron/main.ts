@@ -35,6 +35,7 @@ import { createAppService } from '../app/app-service.js';
 import { realAppSourceDeps } from '../app/app-sources.js';
 import { describeAppFailure } from '../app/describe-app-failure.js';
 import { HISTORY_FILE } from '../cli/run-watch.js';
+import { ACCOUNT_CACHE_FILE } from '../sources/account-cache.js';
 import { openProfilesStore } from '../config/profiles-store.js';
 import { stateDir } from '../config/state-dir.js';
 import { CONTENT_SECURITY_POLICY } from '../core/csp.js';
@@ -127,6 +128,7 @@ async function start(): Promise<void> {
     setStartAtLogin: (enabled) => autostart.setEnabled(enabled),
     secretsAvailable,
     knownHostsPath: join(homedir(), '.ssh', 'known_hosts'),
+    accountCacheFile: join(dataDir, ACCOUNT_CACHE_FILE),
     onError: log,
   });
 

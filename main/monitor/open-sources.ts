@@ -29,6 +29,11 @@ export interface SourceDeps {
 
 const nothingToClose = () => undefined;
 
+/** The same spec, with SSH sources keeping their account cache in `cacheFile`. */
+export function withAccountCache(spec: SourceSpec, cacheFile: string): SourceSpec {
+  return spec.kind === 'ssh' ? { ...spec, ssh: { ...spec.ssh, cacheFile } } : spec;
+}
+
 export async function openSources(
   spec: SourceSpec,
   deps: SourceDeps,

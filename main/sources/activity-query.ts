@@ -72,3 +72,12 @@ export type ActivityQueryTuple = [
   malformed: number,
   no_timestamp: number,
 ];
+
+/** One host's totals over every account a source holds: what an incremental fetch is checked by. */
+export interface HostTotals {
+  host: string;
+  accounts: number;
+  notAnEvent: number;
+  malformed: number;
+  noTimestamp: number;
+}

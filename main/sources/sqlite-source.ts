@@ -22,6 +22,8 @@ export class SqliteSource implements ActivitySource {
   constructor(
     private readonly path: string,
     private readonly includeHost: (host: string) => boolean = () => true,
+    /** Sees every account row, of every host (the SFTP copy keeps them for its cache). */
+    private readonly onRow?: (row: ActivityQueryTuple) => void,
   ) {
     this.label = `SQLite database ${path}`;
   }
@@ -56,7 +58,9 @@ export class SqliteSource implements ActivitySource {
         .iterate() as IterableIterator<ActivityQueryTuple>;
       let host: string | null = null;
       let included = false;
+      const onRow = this.onRow;
       for (const row of rows) {
+        onRow?.(row);
         // Rows come grouped by host: ask about each host once.
         if (row[0] !== host) {
           host = row[0];

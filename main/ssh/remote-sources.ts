@@ -6,9 +6,19 @@ import { DEFAULT_DATA_PATH, discoverSources } from '../sources/discover-sources.
 import { InternalStorageSource } from '../sources/internal-storage-source.js';
 import { type RemoteSqliteOptions, RemoteSqliteSource } from './remote-sqlite-source.js';
 import { sftpStorageFs } from './sftp-storage-fs.js';
+import type { AccountCache } from '../sources/account-cache.js';
 import type { SshConnection } from './ssh-connection.js';
 
-export interface RemoteSourceOptions extends Omit<RemoteSqliteOptions, 'includeHost'> {
+/** The account cache for every source on one connection; each gets a key of its own. */
+export interface ConnectionCache {
+  store: AccountCache;
+  /** `user@host:port`: with the path, what a cached snapshot belongs to. */
+  where: string;
+  clock: () => number;
+}
+
+export interface RemoteSourceOptions extends Omit<RemoteSqliteOptions, 'includeHost' | 'cache'> {
+  cache?: ConnectionCache;
   remoteDb?: string;
   remoteDataDir?: string;
   /** Prosody's config on the server, read over SFTP to find the data. */
@@ -50,7 +60,15 @@ export async function remoteSources(
   let sftp: Promise<Result<SFTPWrapper>> | null = null;
   const openSftp = () => (sftp ??= conn.sftp(options.stepSeconds));
   const sqlite = (path: string, includeHost: (host: string) => boolean) =>
-    new RemoteSqliteSource(conn, openSftp, path, { ...options, includeHost });
+    new RemoteSqliteSource(conn, openSftp, path, {
+      ...options,
+      includeHost,
+      cache: options.cache && {
+        store: options.cache.store,
+        clock: options.cache.clock,
+        key: `sqlite ${options.cache.where} ${path}`,
+      },
+    });
   const internal = (
     fs: ReturnType<typeof sftpStorageFs>,
     dir: string,

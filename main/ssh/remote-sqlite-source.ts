@@ -7,9 +7,15 @@ import type { SFTPWrapper } from 'ssh2';
 import type { ActivitySource } from '../core/activity-source.js';
 import type { ActivityTally } from '../core/count-active.js';
 import { type Failure, type Result, fail, ok } from '../core/failure.js';
-import { feedQueryRow } from '../sources/feed-query-rows.js';
+import { type AccountCache, FULL_RECHECK_SECONDS } from '../sources/account-cache.js';
+import type { ActivityQueryTuple } from '../sources/activity-query.js';
+import { feedQueryTuple } from '../sources/feed-query-rows.js';
 import { SqliteSource } from '../sources/sqlite-source.js';
-import { parseRemoteQueryOutput, remoteQueryCommand } from './remote-query-command.js';
+import {
+  type RemoteQueryOutput,
+  parseRemoteQueryOutput,
+  remoteQueryCommand,
+} from './remote-query-command.js';
 import type { SshConnection } from './ssh-connection.js';
 
 export type SqlMethod = 'auto' | 'query' | 'copy';
@@ -27,7 +33,28 @@ export interface RemoteSqliteOptions {
   onStep?: (step: string) => void;
   /** Where temporary copies go; the OS temp folder by default. */
   tempDir?: string;
+  /** Remembers accounts between refreshes, so that an unchanged server costs little. */
+  cache?: SourceCache;
 }
+
+/** The account cache as one source uses it: its own key, and the clock for the daily full fetch. */
+export interface SourceCache {
+  store: AccountCache;
+  key: string;
+  /** This machine's clock, Unix seconds. */
+  clock: () => number;
+}
+
+/** A query answer, and the time it was asked from (undefined: every account). */
+type QueryAnswer = Extract<RemoteQueryOutput, { kind: 'rows' }> & { since: number | undefined };
+
+const QUERY_STAMP = 'query';
+
+/**
+ * How far before the newest time held an incremental query starts: commits that land a little out
+ * of order, and a server clock stepped back a little, are still caught. Costs a few rows.
+ */
+const SINCE_MARGIN_SECONDS = 600;
 
 /** How often a read that overlapped a write is tried again. */
 const ATTEMPTS = 3;
@@ -184,6 +211,7 @@ export class RemoteSqliteSource implements ActivitySource {
   }
 
   async feed(tally: ActivityTally): Promise<Result<void>> {
+    this.usedCache = false;
     const started = Date.now();
     const bytesBefore = this.conn.bytesReceived;
     const record = (method: string) =>
@@ -195,7 +223,7 @@ export class RemoteSqliteSource implements ActivitySource {
     if (this.options.method !== 'copy') {
       const queried = await this.query(tally);
       if (queried !== 'no-sqlite3') {
-        if (queried.ok) record('remote query');
+        if (queried.ok) record(this.usedCache ? 'remote query, changes only' : 'remote query');
         return queried;
       }
       if (this.options.method === 'query') {
@@ -208,12 +236,88 @@ export class RemoteSqliteSource implements ActivitySource {
       this.options.onStep?.('no sqlite3 on the server: copying the database over SFTP');
     }
     const copied = await this.copy(tally);
-    if (copied.ok) record('SFTP copy');
+    if (copied.ok)
+      record(this.usedCache ? 'SFTP copy, unchanged: counted from the cache' : 'SFTP copy');
     return copied;
   }
 
+  /** The account cache, when there is one and it works; a broken cache is left aside, once. */
+  private useCache<T>(tally: ActivityTally, action: (c: SourceCache) => T): T | undefined {
+    const cache = this.options.cache;
+    if (cache === undefined || this.cacheBroken) return undefined;
+    try {
+      return action(cache);
+    } catch (e) {
+      this.cacheBroken = true;
+      tally.notices.push(
+        `the local cache could not be used (${e instanceof Error ? e.message : String(e)}); counted without it`,
+      );
+      return undefined;
+    }
+  }
+
+  private cacheBroken = false;
+  /** Whether the last feed was answered (in part) from the cache. */
+  private usedCache = false;
+
+  /** When the cached accounts may be brought up to date rather than fetched again: the time. */
+  private sinceFor(tally: ActivityTally): number | undefined {
+    return this.useCache(tally, (cache) => {
+      const held = cache.store.snapshot(cache.key);
+      const now = cache.clock();
+      if (held === null || held.stamp !== QUERY_STAMP || held.serverNow === null) return undefined;
+      if (now < held.fullAt || now - held.fullAt >= FULL_RECHECK_SECONDS) return undefined;
+      const newest = Math.min(held.newest ?? held.serverNow, held.serverNow);
+      return Math.max(0, Math.floor(newest) - SINCE_MARGIN_SECONDS);
+    });
+  }
+
   private async query(tally: ActivityTally): Promise<Result<void> | 'no-sqlite3'> {
-    const command = remoteQueryCommand(this.path);
+    const since = this.sinceFor(tally);
+    let got = await this.queryRetrying(since);
+    if (got === 'no-sqlite3' || !got.ok) return got;
+    let accounts: Iterable<ActivityQueryTuple> = got.value.accounts;
+    const key = this.options.cache?.key ?? '';
+    if (since !== undefined) {
+      const answer = got.value;
+      const merged = this.useCache(tally, (cache) => {
+        const held = cache.store.snapshot(key);
+        const info = { stamp: QUERY_STAMP, fullAt: held?.fullAt ?? 0, serverNow: answer.serverNow };
+        return cache.store.merge(key, info, answer.accounts, answer.totals)
+          ? [...cache.store.accounts(key)]
+          : null;
+      });
+      if (merged) {
+        accounts = merged;
+        this.usedCache = true;
+      } else {
+        if (merged === null)
+          this.options.onStep?.('the cached accounts no longer match: fetching all');
+        got = await this.queryRetrying(undefined);
+        if (got === 'no-sqlite3' || !got.ok) return got;
+        accounts = got.value.accounts;
+      }
+    }
+    const answer = got.value;
+    if (answer.since === undefined) {
+      this.useCache(tally, (cache) =>
+        cache.store.replace(
+          key,
+          { stamp: QUERY_STAMP, fullAt: cache.clock(), serverNow: answer.serverNow },
+          answer.accounts,
+        ),
+      );
+    }
+    for (const a of accounts) if (this.options.includeHost(a[0])) feedQueryTuple(tally, a);
+    if (!answer.wal) tally.notices.push(`${this.conn.host}:${this.path}: ${WAL_ADVICE}`);
+    return ok(undefined);
+  }
+
+  /** Runs the query, asking again while commits overlap it (the lock-free read may be torn). */
+  private async queryRetrying(
+    since: number | undefined,
+  ): Promise<Result<QueryAnswer> | 'no-sqlite3'> {
+    const command = remoteQueryCommand(this.path, since);
     if (command === null) {
       return fail({
         kind: 'usage',
@@ -227,7 +331,11 @@ export class RemoteSqliteSource implements ActivitySource {
     let writerSeen = false;
     for (let attempt = 1; attempt <= QUERY_ATTEMPTS; attempt++) {
       if (attempt > 1) await pauseBeforeRetry(attempt);
-      this.options.onStep?.(`querying ${this.path}`);
+      this.options.onStep?.(
+        since === undefined
+          ? `querying ${this.path}`
+          : `querying ${this.path} for changes since ${new Date(since * 1000).toISOString()}`,
+      );
       const ran = await this.conn.exec(
         command,
         'running the query',
@@ -236,8 +344,9 @@ export class RemoteSqliteSource implements ActivitySource {
       );
       if (!ran.ok) return ran;
       const { stdout, stderr, code } = ran.value;
-      const out = parseRemoteQueryOutput(stdout.toString('utf8'));
-      const header = /^PAU:before:([0-9 ]*)$/m.exec(stdout.toString('utf8'))?.[1]?.trim();
+      const text = stdout.toString('utf8');
+      const out = parseRemoteQueryOutput(text);
+      const header = /^PAU:before:([0-9 ]*)$/m.exec(text)?.[1]?.trim();
       if (header !== undefined) {
         if (lastHeader !== undefined && header !== lastHeader) writerSeen = true;
         lastHeader = header;
@@ -254,6 +363,14 @@ export class RemoteSqliteSource implements ActivitySource {
           kind: 'permission-denied',
           path: `${host}:${this.path}`,
           what: 'Prosody SQLite database',
+        });
+      }
+      if (out.kind === 'old-format') {
+        return fail({
+          kind: 'remote-protocol',
+          host,
+          detail:
+            'the forced command on the server is from an older version of prosody-active-users; replace its authorized_keys line with the one --print-forced-command prints now',
         });
       }
       if (out.kind === 'garbage') {
@@ -277,9 +394,7 @@ export class RemoteSqliteSource implements ActivitySource {
       if (!out.consistent) {
         return fail({ kind: 'busy', path: `${host}:${this.path}` });
       }
-      for (const row of out.rows) if (this.options.includeHost(row.host)) feedQueryRow(tally, row);
-      if (!out.wal) tally.notices.push(`${host}:${this.path}: ${WAL_ADVICE}`);
-      return ok(undefined);
+      return ok({ ...out, since });
     }
     return fail({ kind: 'busy', path: `${host}:${this.path}` });
   }
@@ -306,6 +421,13 @@ export class RemoteSqliteSource implements ActivitySource {
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
         const before = await stat(requests, sftp, this.path);
         if (before instanceof Error) return failed(before);
+        const walBefore = await stat(requests, sftp, `${this.path}-wal`);
+        if (walBefore instanceof Error && !requests.usable) return failed(walBefore);
+        const stamp = copyStamp(before, walBefore);
+        if (attempt === 1 && this.fromCache(tally, stamp)) {
+          this.usedCache = true;
+          return ok(undefined);
+        }
         if (before.size > this.options.maxCopyBytes) {
           return fail({
             kind: 'too-large',
@@ -341,10 +463,36 @@ export class RemoteSqliteSource implements ActivitySource {
         const check = checkCopy(local, remotePath);
         if (unchanged && check === null) {
           const isWal = readFileSync(local).subarray(18, 19)[0] === 2;
-          const counted = await new SqliteSource(local, this.options.includeHost).feed(tally);
+          const rows: ActivityQueryTuple[] | null = this.options.cache ? [] : null;
+          const counted = await new SqliteSource(local, this.options.includeHost, (row) =>
+            rows?.push(row),
+          ).feed(tally);
           if (counted.ok && !isWal) tally.notices.push(`${remotePath}: ${WAL_ADVICE}`);
           if (!counted.ok && counted.failure.kind === 'no-activity-records') {
             return fail({ kind: 'no-activity-records', source: this.label });
+          }
+          if (counted.ok && rows !== null) {
+            const walAfter = await stat(requests, sftp, `${this.path}-wal`);
+            // Only a copy of a file that stood still may stand for it next time; and not one
+            // changed within the last minute, where mtime's whole seconds could hide a write.
+            const settled = (cache: SourceCache) =>
+              [before, walBefore].every((s) => s instanceof Error || cache.clock() - s.mtime > 60);
+            if (copyStamp(after, walAfter) === stamp) {
+              this.useCache(
+                tally,
+                (cache) =>
+                  settled(cache) &&
+                  cache.store.replace(
+                    cache.key,
+                    {
+                      stamp: `${COPY_STAMP}${isWal ? 'wal' : 'rollback'}:${stamp}`,
+                      fullAt: cache.clock(),
+                      serverNow: null,
+                    },
+                    rows,
+                  ),
+              );
+            }
           }
           return counted;
         }
@@ -356,6 +504,42 @@ export class RemoteSqliteSource implements ActivitySource {
       rmSync(dir, { recursive: true, force: true });
     }
   }
+
+  /**
+   * Counts from the cache when the file (and its -wal) still has the size and mtime of the copy
+   * the cache was made from, and that copy is less than a day old.
+   */
+  private fromCache(tally: ActivityTally, stamp: string): boolean {
+    return (
+      this.useCache(tally, (cache) => {
+        const held = cache.store.snapshot(cache.key);
+        const now = cache.clock();
+        if (held === null || !held.stamp.startsWith(COPY_STAMP)) return false;
+        const [mode, heldStamp] = held.stamp.slice(COPY_STAMP.length).split(/:(.*)/s);
+        if (heldStamp !== stamp) return false;
+        if (now < held.fullAt || now - held.fullAt >= FULL_RECHECK_SECONDS) return false;
+        this.options.onStep?.(`${this.path} has not changed since it was last copied`);
+        for (const a of cache.store.accounts(cache.key)) {
+          if (this.options.includeHost(a[0])) feedQueryTuple(tally, a);
+        }
+        if (mode === 'rollback')
+          tally.notices.push(`${this.conn.host}:${this.path}: ${WAL_ADVICE}`);
+        return true;
+      }) ?? false
+    );
+  }
+}
+
+const COPY_STAMP = 'copy:';
+
+/** What says the file is as it was: size and mtime of the database and of its -wal, if any. */
+function copyStamp(
+  db: { size: number; mtime: number } | Error,
+  wal: { size: number; mtime: number } | Error,
+): string {
+  const part = (s: { size: number; mtime: number } | Error) =>
+    s instanceof Error ? '-' : `${s.size}@${s.mtime}`;
+  return `${part(db)} ${part(wal)}`;
 }
 
 function sftpStatFailure(e: Error & { code?: unknown }, path: string): Failure {

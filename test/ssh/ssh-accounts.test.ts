@@ -368,7 +368,7 @@ describe('the least-privilege monitoring account (README)', () => {
   function assertQueryOutput(stdout: string): void {
     const parsed = parseRemoteQueryOutput(stdout);
     assert.equal(parsed.kind, 'rows', stdout);
-    assert.equal(parsed.kind === 'rows' && parsed.rows.length, SEEDS.length);
+    assert.equal(parsed.kind === 'rows' && parsed.accounts.length, SEEDS.length);
   }
 
   test('the CLI with --remote-db gives the same figures as the local file', async () => {
@@ -382,6 +382,37 @@ describe('the least-privilege monitoring account (README)', () => {
         `Starting session: forced-command \\(key-option\\) 'sh -c .* for ${monitor.name} `,
       ),
     );
+  });
+
+  test('the forced command takes the time to start from out of the command asked for', async () => {
+    const since = async (command: string) => {
+      const ssh = await sshAsMonitor([], command);
+      assert.equal(ssh.status, 0, ssh.stderr);
+      const parsed = parseRemoteQueryOutput(ssh.stdout);
+      assert.equal(parsed.kind, 'rows', ssh.stdout);
+      return parsed.kind === 'rows' ? parsed : null;
+    };
+    const future = await since('anything at all 99999999999');
+    assert.equal(future?.accounts.length, 0);
+    assert.equal(
+      future?.totals.reduce((n, t) => n + t.accounts, 0),
+      SEEDS.length,
+      'the totals still cover every account',
+    );
+    assert.equal((await since('anything at all 0'))?.accounts.length, SEEDS.length);
+    assert.equal((await since("0; echo '1'"))?.accounts.length, SEEDS.length, 'not digits: all');
+  });
+
+  test('with a cache, the second count through the forced command fetches changes only', async () => {
+    const state = mkdtempSync(join(local, 'state-'));
+    const runs = [];
+    for (let i = 0; i < 2; i++) {
+      const cli = await runCli(monitorArgs('--remote-db', db, '--state-dir', state));
+      assert.equal(cli.status, 0, cli.stderr);
+      assert.deepEqual(hostsOf(cli.stdout), expectedHosts);
+      runs.push((JSON.parse(cli.stdout) as { fetch: Array<{ method: string }> }).fetch[0]?.method);
+    }
+    assert.deepEqual(runs, ['remote query', 'remote query, changes only']);
   });
 
   test('without --remote-db the CLI says to pass it (no SFTP to look around with)', async () => {

@@ -53,10 +53,21 @@ const rows: ActivityQueryRow[] = Array.from({ length: ACCOUNTS }, (_, i) => ({
 
 /** What the remote query's script prints: header bytes before and after, the rows between. */
 function queryOutput(body: string, header = '1 1 0 64 32 32 0 0 0 7'): string {
-  return `PAU:before: ${header} \n${body}\nPAU:after: ${header} \n`;
+  return `PAU:before: ${header} \nPAU:v2:${NOW}\n${body}\nPAU:after: ${header} \n`;
 }
 
-const GOOD_OUTPUT = queryOutput(JSON.stringify(rows));
+/** One line an account, then one a host with its totals, as SQLite's json_array writes them. */
+function rowLines(accounts: ReadonlyArray<{ [K in keyof ActivityQueryRow]?: unknown }>): string {
+  const hosts = [...new Set(accounts.map((r) => r.host))];
+  return [
+    ...accounts.map((r) => JSON.stringify([r.host, r.user, r.last_active, r.registered])),
+    ...hosts.map((h) =>
+      JSON.stringify([0, h, accounts.filter((r) => r.host === h).length, 0, 0, 0]),
+    ),
+  ].join('\n');
+}
+
+const GOOD_OUTPUT = queryOutput(rowLines(rows));
 
 function answer(output: string | Buffer) {
   return ({ channel }: ExecContext) => {
@@ -370,11 +381,11 @@ describe('garbage on the wire', () => {
 
   const garbage: Array<[string, string | Buffer, RegExp]> = [
     ['random bytes', randomBytes(64 * 1024), /not in the expected form/],
-    ['the markers around broken JSON', queryOutput('[{"host":"a.test","user":'), /not valid JSON/],
+    ['the markers around broken JSON', queryOutput('["a.test","user'), /not valid JSON/],
     [
       'rows whose fields have the wrong types',
       queryOutput(
-        JSON.stringify([
+        rowLines([
           ...rows.slice(0, 10),
           { ...rows[10], last_active: 'yesterday' },
           ...rows.slice(11, 20),
@@ -382,11 +393,8 @@ describe('garbage on the wire', () => {
       ),
       /a row does not have the expected fields/,
     ],
-    [
-      'rows that are not objects',
-      queryOutput('[1,2,3]'),
-      /a row does not have the expected fields/,
-    ],
+    ['rows that are not lists', queryOutput('1\n2\n3'), /a row is not a list/],
+    ['an older forced command', `PAU:before: 1 \n[]\nPAU:after: 1 \n`, /from an older version/],
     ['output cut short, then a clean exit', GOOD_OUTPUT.slice(0, 5000), /not in the expected form/],
   ];
   for (const [what, output, detail] of garbage) {
@@ -417,7 +425,9 @@ describe('a query racing a writer', () => {
   test('whose file keeps changing is busy after every try', LIMIT, async () => {
     // The change counter (the header's last four bytes) moved while sqlite3 read.
     const s = await serve({
-      exec: answer('PAU:before: 1 1 0 64 32 32 0 0 0 1 \n[]\nPAU:after: 1 1 0 64 32 32 0 0 0 2 \n'),
+      exec: answer(
+        `PAU:before: 1 1 0 64 32 32 0 0 0 1 \nPAU:v2:${NOW}\nPAU:after: 1 1 0 64 32 32 0 0 0 2 \n`,
+      ),
     });
     const failure = await failureOf(await readOver(s, { method: 'query' }), 'busy');
     assert.equal(failure.kind === 'busy' && failure.path, `127.0.0.1:${DB}`);
@@ -534,7 +544,7 @@ describe('internal storage over SFTP', () => {
 
 describe('one connection, many commands', () => {
   test('leaves no listeners behind', LIMIT, async () => {
-    const s = await serve({ exec: answer(queryOutput('[]')) });
+    const s = await serve({ exec: answer(queryOutput('')) });
     const conn = await connect(s);
     try {
       for (let i = 0; i < 12; i++) {

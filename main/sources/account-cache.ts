@@ -1,0 +1,65 @@
+import type { ActivityQueryTuple, HostTotals } from './activity-query.js';
+
+/**
+ * What a source remembers between refreshes (in the state folder), so that a refresh when little
+ * changed fetches little. Keyed by where the data is (`query user@host:port:/path`, …). A cache is
+ * only ever a shortcut: losing it costs one full fetch, never a wrong figure.
+ */
+export interface SnapshotInfo {
+  /** What the data looked like when fetched (size and mtime for a copy); '' when unused. */
+  stamp: string;
+  /** The last full fetch, by this machine's clock (Unix seconds). */
+  fullAt: number;
+  /** The server's clock at the last fetch, when it told it. */
+  serverNow: number | null;
+}
+
+export interface StoredSnapshot extends SnapshotInfo {
+  /** The newest last_active or registered time held. */
+  newest: number | null;
+}
+
+/** One folder of internal storage as last listed, with what each file held. */
+export interface CachedFolder {
+  /** The folder's mtime (seconds) when listed. */
+  mtime: number;
+  /** This machine's clock when it was listed. */
+  listedAt: number;
+  files: Record<string, CachedFile>;
+}
+
+export interface CachedFile {
+  size: number;
+  mtime: number;
+  /** This machine's clock when it was read. */
+  readAt: number;
+  /** What the file gave, in the shape the reader wants back (kept as the reader made it). */
+  value: unknown;
+}
+
+export interface AccountCache {
+  snapshot(key: string): StoredSnapshot | null;
+  /** Replaces everything held under `key`. */
+  replace(key: string, info: SnapshotInfo, accounts: Iterable<ActivityQueryTuple>): void;
+  /**
+   * Adds or replaces `changed` accounts, but only when every host's totals then equal `expected`
+   * (the server's own); otherwise nothing is kept and false comes back, and the caller fetches all.
+   */
+  merge(
+    key: string,
+    info: SnapshotInfo,
+    changed: readonly ActivityQueryTuple[],
+    expected: readonly HostTotals[],
+  ): boolean;
+  accounts(key: string): Iterable<ActivityQueryTuple>;
+  folder(key: string, path: string): CachedFolder | null;
+  saveFolder(key: string, path: string, folder: CachedFolder): void;
+  /** Drops what no longer exists: folders of `key` not in `keep`. */
+  pruneFolders(key: string, keep: ReadonlySet<string>): void;
+}
+
+/** The cache's file name in the state folder. */
+export const ACCOUNT_CACHE_FILE = 'cache.sqlite';
+
+/** How often a cached source is fetched whole, whatever changed: deleted accounts drop out then. */
+export const FULL_RECHECK_SECONDS = 24 * 3600;

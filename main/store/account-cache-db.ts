@@ -1,0 +1,223 @@
+/**
+ * The account cache (see sources/account-cache.ts) in a SQLite file of its own in the state folder.
+ * It is a cache: a file that is damaged, foreign or from another version is set aside and a new one
+ * started, which costs one full fetch and nothing else. Durability is relaxed for the same reason
+ * (WAL, synchronous NORMAL): a crash loses at most the last refresh's shortcut.
+ */
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  AccountCache,
+  CachedFolder,
+  SnapshotInfo,
+  StoredSnapshot,
+} from '../sources/account-cache.js';
+import type { ActivityQueryTuple, HostTotals } from '../sources/activity-query.js';
+import { BUSY_TIMEOUT_MS } from './history-db.js';
+import { sqliteBindingOptions } from './sqlite-binding.js';
+
+/** Bumped whenever the tables change: an older cache is simply started again. */
+const CACHE_VERSION = 1;
+const APPLICATION_ID = 0x50415543; // "PAUC"
+
+const SCHEMA = `
+CREATE TABLE snapshot (
+  key TEXT PRIMARY KEY,
+  stamp TEXT NOT NULL,
+  full_at INTEGER NOT NULL,
+  server_now INTEGER
+) STRICT;
+CREATE TABLE account (
+  key TEXT NOT NULL,
+  host TEXT NOT NULL,
+  user TEXT NOT NULL,
+  last_active REAL,
+  registered REAL,
+  not_an_event INTEGER NOT NULL,
+  malformed INTEGER NOT NULL,
+  no_timestamp INTEGER NOT NULL,
+  PRIMARY KEY (key, host, user)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE folder (
+  key TEXT NOT NULL,
+  path TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (key, path)
+) STRICT, WITHOUT ROWID;
+`;
+
+function open(path: string): Database.Database {
+  const db = new Database(path, sqliteBindingOptions());
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const appId = db.pragma('application_id', { simple: true }) as number;
+    const empty =
+      (db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as { n: number }).n === 0;
+    if (!empty && (appId !== APPLICATION_ID || version !== CACHE_VERSION)) {
+      throw new Error('a cache of another version');
+    }
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    if (empty) {
+      db.transaction(() => {
+        db.exec(SCHEMA);
+        db.pragma(`application_id = ${APPLICATION_ID}`);
+        db.pragma(`user_version = ${CACHE_VERSION}`);
+      })();
+    }
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+/** Opens the cache, starting afresh when the file is not one this version can use. */
+export function openAccountCache(path: string): SqliteAccountCache {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    return new SqliteAccountCache(open(path));
+  } catch {
+    // Kept aside rather than deleted: whatever it is, it is not ours to destroy.
+    if (existsSync(path)) renameSync(path, `${path}.unusable-${Date.now()}`);
+    for (const suffix of ['-wal', '-shm']) {
+      if (existsSync(path + suffix)) renameSync(path + suffix, `${path}${suffix}.unusable`);
+    }
+    return new SqliteAccountCache(open(path));
+  }
+}
+
+type AccountRow = ActivityQueryTuple;
+
+export class SqliteAccountCache implements AccountCache {
+  private readonly statements;
+
+  constructor(private readonly db: Database.Database) {
+    this.statements = {
+      snapshot: db.prepare<[string], { stamp: string; full_at: number; server_now: number | null }>(
+        'SELECT stamp, full_at, server_now FROM snapshot WHERE key = ?',
+      ),
+      newest: db.prepare<[string], { newest: number | null }>(
+        'SELECT max(max(coalesce(last_active, -1), coalesce(registered, -1))) AS newest FROM account WHERE key = ?',
+      ),
+      putSnapshot: db.prepare(
+        'INSERT OR REPLACE INTO snapshot (key, stamp, full_at, server_now) VALUES (?, ?, ?, ?)',
+      ),
+      clearAccounts: db.prepare('DELETE FROM account WHERE key = ?'),
+      putAccount: db.prepare('INSERT OR REPLACE INTO account VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      accounts: db.prepare<[string], AccountRow>(
+        'SELECT host, user, last_active, registered, not_an_event, malformed, no_timestamp FROM account WHERE key = ? ORDER BY host, user',
+      ),
+      totals: db.prepare<
+        [string],
+        { host: string; accounts: number; a: number; b: number; c: number }
+      >(
+        'SELECT host, count(*) AS accounts, sum(not_an_event) AS a, sum(malformed) AS b, sum(no_timestamp) AS c FROM account WHERE key = ? GROUP BY host',
+      ),
+      folder: db.prepare<[string, string], { body: string }>(
+        'SELECT body FROM folder WHERE key = ? AND path = ?',
+      ),
+      putFolder: db.prepare('INSERT OR REPLACE INTO folder VALUES (?, ?, ?)'),
+      folderPaths: db.prepare<[string], { path: string }>('SELECT path FROM folder WHERE key = ?'),
+      dropFolder: db.prepare('DELETE FROM folder WHERE key = ? AND path = ?'),
+    };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  snapshot(key: string): StoredSnapshot | null {
+    const row = this.statements.snapshot.get(key);
+    if (!row) return null;
+    const newest = this.statements.newest.get(key)?.newest ?? null;
+    return {
+      stamp: row.stamp,
+      fullAt: row.full_at,
+      serverNow: row.server_now,
+      newest: newest === null || newest < 0 ? null : newest,
+    };
+  }
+
+  private putSnapshot(key: string, info: SnapshotInfo): void {
+    this.statements.putSnapshot.run(key, info.stamp, Math.floor(info.fullAt), info.serverNow);
+  }
+
+  private putAccounts(key: string, accounts: Iterable<AccountRow>): void {
+    for (const a of accounts) this.statements.putAccount.run(key, ...a);
+  }
+
+  replace(key: string, info: SnapshotInfo, accounts: Iterable<AccountRow>): void {
+    this.db.transaction(() => {
+      this.statements.clearAccounts.run(key);
+      this.putAccounts(key, accounts);
+      this.putSnapshot(key, info);
+    })();
+  }
+
+  merge(
+    key: string,
+    info: SnapshotInfo,
+    changed: readonly AccountRow[],
+    expected: readonly HostTotals[],
+  ): boolean {
+    const Mismatch = class extends Error {};
+    try {
+      this.db.transaction(() => {
+        this.putAccounts(key, changed);
+        if (!sameTotals(this.statements.totals.all(key), expected)) throw new Mismatch();
+        this.putSnapshot(key, info);
+      })();
+      return true;
+    } catch (e) {
+      if (e instanceof Mismatch) return false;
+      throw e;
+    }
+  }
+
+  accounts(key: string): Iterable<AccountRow> {
+    return this.statements.accounts.raw(true).iterate(key) as Iterable<AccountRow>;
+  }
+
+  folder(key: string, path: string): CachedFolder | null {
+    const row = this.statements.folder.get(key, path);
+    if (!row) return null;
+    try {
+      return JSON.parse(row.body) as CachedFolder;
+    } catch {
+      return null;
+    }
+  }
+
+  saveFolder(key: string, path: string, folder: CachedFolder): void {
+    this.statements.putFolder.run(key, path, JSON.stringify(folder));
+  }
+
+  pruneFolders(key: string, keep: ReadonlySet<string>): void {
+    this.db.transaction(() => {
+      for (const { path } of this.statements.folderPaths.all(key)) {
+        if (!keep.has(path)) this.statements.dropFolder.run(key, path);
+      }
+    })();
+  }
+}
+
+function sameTotals(
+  held: ReadonlyArray<{ host: string; accounts: number; a: number; b: number; c: number }>,
+  expected: readonly HostTotals[],
+): boolean {
+  if (held.length !== expected.length) return false;
+  const want = new Map(expected.map((t) => [t.host, t]));
+  return held.every((h) => {
+    const t = want.get(h.host);
+    return (
+      t !== undefined &&
+      t.accounts === h.accounts &&
+      t.notAnEvent === h.a &&
+      t.malformed === h.b &&
+      t.noTimestamp === h.c
+    );
+  });
+}

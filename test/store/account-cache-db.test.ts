@@ -1,0 +1,105 @@
+/**
+ * The account cache's own rules: a merge that would leave totals unlike the server's keeps
+ * nothing, and a file this version cannot use is set aside, never reused or destroyed.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
+import type { ActivityQueryTuple } from '../../main/sources/activity-query.js';
+import { openAccountCache } from '../../main/store/account-cache-db.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pau-cache-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const info = { stamp: 'query', fullAt: 1000, serverNow: 2000 };
+const a1: ActivityQueryTuple = ['a.test', 'u1', 100, null, 0, 0, 0];
+const a2: ActivityQueryTuple = ['a.test', 'u2', 200, 150, 0, 0, 0];
+const b1: ActivityQueryTuple = ['b.test', 'u1', null, null, 0, 1, 0];
+
+test('replace, then a merge whose totals match, updates and adds accounts', () => {
+  const cache = openAccountCache(join(dir, 'one', 'cache.sqlite'));
+  cache.replace('k', info, [a1, b1]);
+  assert.deepEqual(cache.snapshot('k'), { ...info, newest: 100 });
+  const newer: ActivityQueryTuple = ['a.test', 'u1', 300, null, 0, 0, 0];
+  const merged = cache.merge(
+    'k',
+    { ...info, serverNow: 3000 },
+    [newer, a2],
+    [
+      { host: 'a.test', accounts: 2, notAnEvent: 0, malformed: 0, noTimestamp: 0 },
+      { host: 'b.test', accounts: 1, notAnEvent: 0, malformed: 1, noTimestamp: 0 },
+    ],
+  );
+  assert.equal(merged, true);
+  assert.deepEqual([...cache.accounts('k')], [newer, a2, b1]);
+  assert.deepEqual(cache.snapshot('k'), { ...info, serverNow: 3000, newest: 300 });
+  assert.equal(cache.snapshot('other'), null, 'keys keep apart');
+  cache.close();
+});
+
+test('a merge whose totals differ from the server keeps nothing', () => {
+  const cache = openAccountCache(join(dir, 'two', 'cache.sqlite'));
+  cache.replace('k', info, [a1, b1]);
+  for (const totals of [
+    // An account was deleted on the server: it holds one fewer than the cache would.
+    [{ host: 'a.test', accounts: 1, notAnEvent: 0, malformed: 0, noTimestamp: 0 }],
+    // A row went bad without a newer timestamp.
+    [
+      { host: 'a.test', accounts: 2, notAnEvent: 0, malformed: 0, noTimestamp: 0 },
+      { host: 'b.test', accounts: 1, notAnEvent: 0, malformed: 2, noTimestamp: 0 },
+    ],
+  ]) {
+    assert.equal(cache.merge('k', { ...info, serverNow: 9999 }, [a2], totals), false);
+    assert.deepEqual([...cache.accounts('k')], [a1, b1]);
+    assert.equal(cache.snapshot('k')?.serverNow, 2000);
+  }
+  cache.close();
+});
+
+test('folders are kept as given and pruned to what still exists', () => {
+  const cache = openAccountCache(join(dir, 'three', 'cache.sqlite'));
+  const folder = {
+    mtime: 5,
+    listedAt: 70,
+    files: { 'x.dat': { size: 1, mtime: 2, readAt: 3, value: [1] } },
+  };
+  cache.saveFolder('k', '/d/a', folder);
+  cache.saveFolder('k', '/d/b', folder);
+  assert.deepEqual(cache.folder('k', '/d/a'), folder);
+  cache.pruneFolders('k', new Set(['/d/b']));
+  assert.equal(cache.folder('k', '/d/a'), null);
+  assert.deepEqual(cache.folder('k', '/d/b'), folder);
+  cache.close();
+});
+
+test('a file that is not this cache is set aside untouched and a new cache started', () => {
+  const sub = join(dir, 'four');
+  const path = join(sub, 'cache.sqlite');
+  openAccountCache(path).close();
+  writeFileSync(path, 'not a database');
+  const cache = openAccountCache(path);
+  cache.replace('k', info, [a1]);
+  cache.close();
+  const aside = readdirSync(sub).filter(
+    (f) => f.startsWith('cache.sqlite.unusable-') && !f.includes('-wal') && !f.includes('-shm'),
+  );
+  assert.equal(aside.length, 1);
+  assert.equal(readFileSync(join(sub, aside[0]!), 'utf8'), 'not a database');
+
+  // Another program's database (or a newer version's cache) is set aside the same way.
+  const foreign = join(dir, 'five', 'cache.sqlite');
+  openAccountCache(foreign).close();
+  const db = new Database(foreign);
+  db.pragma('user_version = 99');
+  db.close();
+  const fresh = openAccountCache(foreign);
+  assert.equal(fresh.snapshot('k'), null);
+  fresh.close();
+  assert.equal(
+    readdirSync(join(dir, 'five')).filter((f) => f.includes('unusable')).length >= 1,
+    true,
+  );
+});
