@@ -451,7 +451,12 @@ function handshake(
       client.on('error', () => undefined);
       resolve(ok(client));
     });
-    client.once('error', (e: SshError) => {
+    let failed = false;
+    // Not once: destroying a client mid-handshake (after a timeout) makes it emit a second error,
+    // "Connection lost before handshake", which would otherwise end the process.
+    client.on('error', (e: SshError) => {
+      if (failed) return;
+      failed = true;
       client.destroy();
       if (failure) return resolve(fail(failure));
       if (e.level === 'client-authentication') {

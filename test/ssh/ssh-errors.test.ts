@@ -484,6 +484,30 @@ describe('unreachable servers', () => {
     );
   });
 
+  test('a port that accepts but never speaks times out in one sentence, and nothing crashes', async () => {
+    // Like an sshd too busy to answer: the connection opens, no banner ever comes.
+    const silent = createServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const cli = await runCli([
+        '--ssh',
+        `${reader.name}@127.0.0.1:${port}`,
+        '--remote-db',
+        db,
+        '--timeout',
+        '1',
+      ]);
+      assert.equal(cli.status, 1, cli.stderr);
+      assert.equal(
+        cli.stderr,
+        'prosody-active-users: 127.0.0.1 did not answer within 1 s while logging in: check the network, or try again later.\n',
+      );
+    } finally {
+      silent.close();
+    }
+  });
+
   test('a host name that does not resolve is reported as unknown', async () => {
     assertRefused(
       await runCli(['--ssh', 'someone@no-such-host.invalid', '--remote-db', db, '--timeout', '10']),
