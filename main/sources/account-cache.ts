@@ -25,6 +25,8 @@ export interface CachedFolder {
   mtime: number;
   /** This machine's clock when it was listed. */
   listedAt: number;
+  /** When every file in it was last read, whatever the mtimes said. */
+  fullAt: number;
   files: Record<string, CachedFile>;
 }
 

@@ -10,6 +10,7 @@ import {
 import { localStorageFs } from './local-storage-fs.js';
 import { decodeProsodyName } from './prosody-name-encoding.js';
 import type { StorageFs } from './storage-fs.js';
+import { type AccountCache, type CachedFolder, FULL_RECHECK_SECONDS } from './account-cache.js';
 
 const STORES = ['lastlog2', 'account_activity'] as const;
 type Store = (typeof STORES)[number];
@@ -19,6 +20,11 @@ const READ_CONCURRENCY = 32;
 
 export interface InternalStorageOptions {
   fs?: StorageFs;
+  /**
+   * Remembers each file's size, mtime and records between counts, so that an unchanged file is
+   * not read again (used where the file system gives sizes and mtimes with the listing: SFTP).
+   */
+  cache?: { store: AccountCache; key: string; clock: () => number };
   includeHost?: (host: string) => boolean;
   /** Says where the data is, for messages; defaults to "Prosody data folder DIR". */
   label?: string;
@@ -40,7 +46,13 @@ export class InternalStorageSource implements ActivitySource {
     this.fs = options.fs ?? localStorageFs;
     this.includeHost = options.includeHost ?? (() => true);
     this.label = options.label ?? `Prosody data folder ${dataDir}`;
+    this.cache = options.cache;
   }
+
+  private readonly cache: InternalStorageOptions['cache'];
+
+  /** What the last count did: files read, and files taken from the cache unread. */
+  readonly lastCount = { read: 0, fromCache: 0 };
 
   async feed(tally: ActivityTally): Promise<Result<void>> {
     try {
@@ -52,20 +64,81 @@ export class InternalStorageSource implements ActivitySource {
     }
   }
 
-  private async listStore(hostDir: string, store: Store): Promise<Set<string>> {
-    const entries = (await this.fs.list(this.fs.join(hostDir, store))) ?? [];
-    return new Set(
-      entries
-        .filter((e) => !e.isDir && e.name.endsWith('.dat'))
-        .map((e) => e.name.slice(0, -'.dat'.length)),
-    );
+  /**
+   * One store folder's `.dat` files. With a cache, a folder whose mtime has not moved since a
+   * listing made well after its last change is not listed again: the cached listing stands.
+   */
+  private async listStore(hostDir: string, store: Store): Promise<StoreFolder> {
+    const path = this.fs.join(hostDir, store);
+    const cache = this.cache;
+    const now = cache?.clock() ?? 0;
+    let held = cache ? cache.store.folder(cache.key, path) : null;
+    if (held && (now < held.fullAt || now - held.fullAt >= FULL_RECHECK_SECONDS)) held = null;
+    const mtime = cache && this.fs.folderMtime ? await this.fs.folderMtime(path) : null;
+    if (held && mtime !== null && held.mtime === mtime && settled(held.listedAt, mtime)) {
+      const files = new Map(Object.entries(held.files));
+      return { path, files, held, next: null };
+    }
+    // No folder, nothing to list (mod_account_activity's folder, on Prosody 0.12).
+    const gone = cache !== undefined && this.fs.folderMtime !== undefined && mtime === null;
+    const entries = gone ? [] : ((await this.fs.list(path)) ?? []);
+    const files = new Map<string, { size?: number; mtime?: number }>();
+    for (const e of entries) if (!e.isDir && e.name.endsWith('.dat')) files.set(e.name, e);
+    const next =
+      cache && mtime !== null
+        ? { mtime, listedAt: now, fullAt: held?.fullAt ?? now, files: {} }
+        : null;
+    return { path, files, held, next };
+  }
+
+  /** One account's records in one store: from the cache when the file is as it was. */
+  private async storeRecords(
+    folder: StoreFolder,
+    store: Store,
+    host: string,
+    user: string,
+    fileName: string,
+  ): Promise<SourceRecord[]> {
+    const entry = folder.files.get(fileName);
+    if (entry === undefined) return [];
+    const before = folder.held?.files[fileName];
+    const unchanged =
+      before !== undefined &&
+      before.size === entry.size &&
+      before.mtime === entry.mtime &&
+      (folder.next === null || settled(before.readAt, before.mtime));
+    let records: SourceRecord[];
+    let readAt = before?.readAt ?? 0;
+    if (unchanged) {
+      this.lastCount.fromCache++;
+      records = before.value as SourceRecord[];
+    } else {
+      this.lastCount.read++;
+      readAt = this.cache?.clock() ?? 0;
+      const file = await this.fs.readCapped(
+        this.fs.join(folder.path, fileName),
+        MAX_ACTIVITY_FILE_BYTES,
+      );
+      if (file === null) return [];
+      if ('tooLarge' in file) records = [{ host, user, skipped: 'malformed', where: store }];
+      else if (store === 'lastlog2') records = lastlog2Records(host, user, file.text);
+      else records = accountActivityRecords(host, user, file.text);
+    }
+    if (folder.next && entry.size !== undefined && entry.mtime !== undefined) {
+      folder.next.files[fileName] = {
+        size: entry.size,
+        mtime: entry.mtime,
+        readAt,
+        value: records,
+      };
+    }
+    return records;
   }
 
   private async accountRecords(
-    hostDir: string,
     host: string,
     encodedUser: string,
-    stores: Record<Store, ReadonlySet<string>>,
+    folders: Record<Store, StoreFolder>,
   ): Promise<SourceRecord[]> {
     const user = decodeProsodyName(encodedUser);
     if (user === null) {
@@ -73,22 +146,16 @@ export class InternalStorageSource implements ActivitySource {
     }
     const out: SourceRecord[] = [];
     for (const store of STORES) {
-      if (!stores[store].has(encodedUser)) continue;
-      const path = this.fs.join(hostDir, store, `${encodedUser}.dat`);
-      const file = await this.fs.readCapped(path, MAX_ACTIVITY_FILE_BYTES);
-      if (file === null) continue;
-      if ('tooLarge' in file) {
-        out.push({ host, user, skipped: 'malformed', where: store });
-      } else if (store === 'lastlog2') {
-        out.push(...lastlog2Records(host, user, file.text));
-      } else {
-        out.push(...accountActivityRecords(host, user, file.text));
-      }
+      out.push(
+        ...(await this.storeRecords(folders[store], store, host, user, `${encodedUser}.dat`)),
+      );
     }
     return out;
   }
 
   private async feedOrThrow(tally: ActivityTally): Promise<void> {
+    this.lastCount.read = 0;
+    this.lastCount.fromCache = 0;
     const top = await this.fs.list(this.dataDir);
     if (top === null) {
       throw new FailureError({
@@ -102,26 +169,71 @@ export class InternalStorageSource implements ActivitySource {
       .map((e) => e.name)
       .sort();
     const folder = new AccountFolder(tally);
+    const seen: StoreFolder[] = [];
     for (const encodedHost of hostDirs) {
       const host = decodeProsodyName(encodedHost);
       if (host === null || !this.includeHost(host)) continue;
       const hostDir = this.fs.join(this.dataDir, encodedHost);
-      const lastlog2 = await this.listStore(hostDir, 'lastlog2');
-      const activity = await this.listStore(hostDir, 'account_activity');
-      const users = [...new Set([...lastlog2, ...activity])].sort();
-      const stores = { lastlog2, account_activity: activity };
+      const folders = {
+        lastlog2: await this.listStore(hostDir, 'lastlog2'),
+        account_activity: await this.listStore(hostDir, 'account_activity'),
+      };
+      seen.push(folders.lastlog2, folders.account_activity);
+      const users = [
+        ...new Set(
+          [...folders.lastlog2.files.keys(), ...folders.account_activity.files.keys()].map((n) =>
+            n.slice(0, -'.dat'.length),
+          ),
+        ),
+      ].sort();
       // A sliding window of reads. Each account's records reach the folder together, so they
       // stay adjacent whatever order the reads finish in.
       let next = 0;
       const reader = async () => {
         while (next < users.length) {
           const user = users[next++] as string;
-          const records = await this.accountRecords(hostDir, host, user, stores);
+          const records = await this.accountRecords(host, user, folders);
           for (const r of records) folder.add(r);
         }
       };
       await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, users.length) }, reader));
     }
     folder.flush();
+    this.remember(tally, seen);
+  }
+
+  /** Keeps what this count listed and read, for the next one; a cache failure costs only that. */
+  private remember(tally: ActivityTally, seen: readonly StoreFolder[]): void {
+    const cache = this.cache;
+    if (!cache) return;
+    try {
+      for (const f of seen) if (f.next) cache.store.saveFolder(cache.key, f.path, f.next);
+      cache.store.pruneFolders(cache.key, new Set(seen.map((f) => f.path)));
+    } catch (e) {
+      tally.notices.push(
+        `the local cache could not be kept (${e instanceof Error ? e.message : String(e)}); the next count reads every file again`,
+      );
+    }
   }
 }
+
+/** A store folder as this count sees it: its files, what the cache held, what it will hold. */
+interface StoreFolder {
+  path: string;
+  files: Map<string, { size?: number; mtime?: number }>;
+  held: CachedFolder | null;
+  /** What to keep for next time; null when the listing came from the cache (nothing new). */
+  next: CachedFolder | null;
+}
+
+/**
+ * Whether something seen at `mtime` (the server's whole seconds) was looked at late enough, by
+ * this machine's clock, that a change in that same second cannot have come after the look. A
+ * minute covers clocks set a little apart; a server whose clock is further behind is caught by
+ * the daily full read.
+ */
+function settled(lookedAt: number, mtime: number): boolean {
+  return lookedAt - mtime > SETTLE_SECONDS;
+}
+
+const SETTLE_SECONDS = 60;

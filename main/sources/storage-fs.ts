@@ -2,11 +2,27 @@
  * The little of a file system that reading internal storage needs, so that the same reader serves
  * the local disk and SFTP. Expected failures (permission denied, …) are thrown as FailureError.
  */
+export interface StorageEntry {
+  name: string;
+  isDir: boolean;
+  size?: number;
+  mtime?: number;
+}
+
 export interface StorageFs {
   /** Joins path parts the way this file system does (POSIX over SFTP). */
   join(...parts: string[]): string;
-  /** A folder's entries, or null when the folder does not exist (or is not a folder). */
-  list(path: string): Promise<Array<{ name: string; isDir: boolean }> | null>;
+  /**
+   * A folder's entries, or null when the folder does not exist (or is not a folder). Size and
+   * mtime (whole seconds) come along where the listing gives them for free (SFTP).
+   */
+  list(path: string): Promise<StorageEntry[] | null>;
+  /**
+   * A folder's mtime in whole seconds, or null when it is gone; only where asking is cheaper than
+   * listing (SFTP). Prosody replaces a file by renaming a new one over it, so any change to an
+   * account's file changes its folder's mtime.
+   */
+  folderMtime?(path: string): Promise<number | null>;
   /** A file's text when at most maxBytes long; null when it vanished since it was listed. */
   readCapped(path: string, maxBytes: number): Promise<{ text: string } | { tooLarge: true } | null>;
 }

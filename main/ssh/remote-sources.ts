@@ -30,7 +30,7 @@ class MeasuredSource implements ActivitySource {
   constructor(
     private readonly inner: ActivitySource,
     private readonly conn: SshConnection,
-    private readonly method: string,
+    private readonly method: () => string,
   ) {}
 
   get label(): string {
@@ -43,7 +43,7 @@ class MeasuredSource implements ActivitySource {
     const fed = await this.inner.feed(tally);
     if (fed.ok) {
       tally.fetches.push({
-        method: this.method,
+        method: this.method(),
         bytesReceived: this.conn.bytesReceived - before,
         seconds: (Date.now() - started) / 1000,
       });
@@ -73,16 +73,23 @@ export async function remoteSources(
     fs: ReturnType<typeof sftpStorageFs>,
     dir: string,
     includeHost: (h: string) => boolean,
-  ) =>
-    new MeasuredSource(
-      new InternalStorageSource(dir, {
-        fs,
-        includeHost,
-        label: `Prosody data folder ${conn.host}:${dir}`,
-      }),
-      conn,
-      'SFTP files',
+  ) => {
+    const source = new InternalStorageSource(dir, {
+      fs,
+      includeHost,
+      label: `Prosody data folder ${conn.host}:${dir}`,
+      cache: options.cache && {
+        store: options.cache.store,
+        clock: options.cache.clock,
+        key: `files ${options.cache.where} ${dir}`,
+      },
+    });
+    return new MeasuredSource(source, conn, () =>
+      options.cache === undefined
+        ? 'SFTP files'
+        : `SFTP files: ${source.lastCount.read} read, ${source.lastCount.fromCache} unchanged from the cache`,
     );
+  };
 
   if (options.remoteDb !== undefined) return ok([sqlite(options.remoteDb, () => true)]);
   const opened = await openSftp();

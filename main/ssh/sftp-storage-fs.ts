@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import { type Failure, FailureError } from '../core/failure.js';
 import type { DiscoveryFs } from '../sources/discover-sources.js';
+import type { StorageEntry } from '../sources/storage-fs.js';
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02, section 7). */
 const SFTP_EOF = 1;
@@ -96,9 +97,12 @@ export function sftpStorageFs(
         return rethrow(e, path, 'Prosody data folder');
       }
       try {
-        const entries: Array<{ name: string; isDir: boolean }> = [];
+        const entries: StorageEntry[] = [];
         for (;;) {
-          let batch: Array<{ filename: string; attrs: { mode: number } }>;
+          let batch: Array<{
+            filename: string;
+            attrs: { mode: number; size: number; mtime: number };
+          }>;
           try {
             batch = await call(path, (cb) => sftp.readdir(handle, cb));
           } catch (e) {
@@ -107,7 +111,12 @@ export function sftpStorageFs(
           }
           for (const e of batch) {
             if (e.filename === '.' || e.filename === '..') continue;
-            entries.push({ name: e.filename, isDir: (e.attrs.mode & S_IFMT) === S_IFDIR });
+            entries.push({
+              name: e.filename,
+              isDir: (e.attrs.mode & S_IFMT) === S_IFDIR,
+              size: e.attrs.size,
+              mtime: e.attrs.mtime,
+            });
           }
         }
       } catch (e) {
@@ -144,6 +153,16 @@ export function sftpStorageFs(
         return rethrow(e, path, 'Prosody data file');
       } finally {
         release(handle);
+      }
+    },
+
+    async folderMtime(path) {
+      try {
+        const s = await call<{ mtime: number }>(path, (cb) => sftp.stat(path, cb));
+        return s.mtime;
+      } catch (e) {
+        if ((e as SftpError).code === SFTP_NO_SUCH_FILE) return null;
+        return rethrow(e, path, 'Prosody data folder');
       }
     },
 

@@ -11,7 +11,9 @@ import {
   existsSync,
   mkdtempSync,
   readdirSync,
+  renameSync,
   rmSync,
+  unlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -21,7 +23,9 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { DAY } from '../../main/core/windows.js';
 import { type ActivitySeed, activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
-import { runBuiltCli } from '../fixtures/run-built-cli.js';
+import { runBuiltCliAsync } from '../fixtures/run-built-cli.js';
+import { writeProsodyInternal } from '../fixtures/prosody-internal.js';
+import { datFileContent } from '../helpers/lua-data.js';
 import {
   type GeneratedKey,
   type SshdInstance,
@@ -51,6 +55,16 @@ let reader: TestUser;
 let work: string;
 let knownHosts: string;
 let remoteDb: string;
+let dataDir: string;
+
+/** Every file and folder under `dir` last changed an hour ago, as on a quiet server. */
+function ageTree(dir: string): void {
+  const then = Date.now() / 1000 - 3600;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    utimesSync(join(entry.parentPath, entry.name), then, then);
+  }
+  utimesSync(dir, then, then);
+}
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'pau-cache-ssh-'));
@@ -62,6 +76,9 @@ before(async () => {
   const remoteDir = mkdtempSync(join(sshd.dir, 'prosody-'));
   chmodSync(remoteDir, 0o755);
   remoteDb = join(remoteDir, 'prosody.sqlite');
+  dataDir = join(remoteDir, 'data');
+  writeProsodyInternal(dataDir, seedsFor(600));
+  ageTree(dataDir);
   writeProsodySqlite(remoteDb, seedsFor(ACCOUNTS).map(activityRow));
   chownSync(remoteDb, reader.uid, reader.gid);
   chmodSync(remoteDb, 0o644);
@@ -83,8 +100,9 @@ interface Counted {
   notices: string[];
 }
 
-function count(stateDir: string | null, ...rest: string[]): Counted {
-  const cli = runBuiltCli([
+async function count(stateDir: string | null, ...rest: string[]): Promise<Counted> {
+  const source = rest.includes('--remote-data-dir') ? [] : ['--remote-db', remoteDb];
+  const cli = await runBuiltCliAsync([
     '--ssh',
     `${reader.name}@127.0.0.1:${sshd.port}`,
     '--identity',
@@ -93,8 +111,7 @@ function count(stateDir: string | null, ...rest: string[]): Counted {
     knownHosts,
     '--ssh-config',
     '/dev/null',
-    '--remote-db',
-    remoteDb,
+    ...source,
     '--at',
     String(NOW),
     '--json',
@@ -112,8 +129,8 @@ function count(stateDir: string | null, ...rest: string[]): Counted {
 }
 
 /** A full count with no cache at all: what every cached count must equal. */
-function truth(...rest: string[]): Record<string, unknown> {
-  return count(null, ...rest).hosts;
+async function truth(...rest: string[]): Promise<Record<string, unknown>> {
+  return (await count(null, ...rest)).hosts;
 }
 
 function change(sql: (db: Database.Database) => void): void {
@@ -138,12 +155,12 @@ function insert(db: Database.Database, seeds: ActivitySeed[]): void {
 describe('the remote query with a cache', () => {
   const state = () => mkdtempSync(join(work, 'state-'));
 
-  test('fetches only changed accounts the second time, with the same figures', () => {
+  test('fetches only changed accounts the second time, with the same figures', async () => {
     const dir = state();
-    const first = count(dir);
+    const first = await count(dir);
     assert.equal(first.fetch.method, 'remote query');
-    assert.deepEqual(first.hosts, truth());
-    const second = count(dir);
+    assert.deepEqual(first.hosts, await truth());
+    const second = await count(dir);
     assert.equal(second.fetch.method, 'remote query, changes only');
     assert.deepEqual(second.hosts, first.hosts);
     assert.ok(
@@ -153,9 +170,9 @@ describe('the remote query with a cache', () => {
     assert.ok(existsSync(join(dir, 'cache.sqlite')));
   });
 
-  test('new logins, logouts and registrations arrive in the changes', () => {
+  test('new logins, logouts and registrations arrive in the changes', async () => {
     const dir = state();
-    count(dir);
+    await count(dir);
     change((db) =>
       insert(db, [
         { host: 'a.test', user: 'user3', event: 'login', timestamp: NOW - 10 },
@@ -165,29 +182,29 @@ describe('the remote query with a cache', () => {
         { host: 'd.test', user: 'first', event: 'login', timestamp: NOW - 100 },
       ]),
     );
-    const changed = count(dir);
+    const changed = await count(dir);
     assert.equal(changed.fetch.method, 'remote query, changes only');
-    assert.deepEqual(changed.hosts, truth());
+    assert.deepEqual(changed.hosts, await truth());
   });
 
-  test('a deleted account makes it fetch everything at once, and drop out', () => {
+  test('a deleted account makes it fetch everything at once, and drop out', async () => {
     const dir = state();
-    const before = count(dir);
+    const before = await count(dir);
     change((db) =>
       db.prepare("DELETE FROM prosody WHERE host = 'a.test' AND user = 'user0'").run(),
     );
-    const after = count(dir);
+    const after = await count(dir);
     assert.equal(after.fetch.method, 'remote query');
-    const expected = truth();
+    const expected = await truth();
     assert.deepEqual(after.hosts, expected);
     assert.notDeepEqual(after.hosts, before.hosts);
     // And the cache it then keeps is the new one.
-    assert.equal(count(dir).fetch.method, 'remote query, changes only');
+    assert.equal((await count(dir)).fetch.method, 'remote query, changes only');
   });
 
-  test('a row that becomes malformed is caught by the totals', () => {
+  test('a row that becomes malformed is caught by the totals', async () => {
     const dir = state();
-    count(dir);
+    await count(dir);
     change((db) =>
       db
         .prepare(
@@ -195,40 +212,40 @@ describe('the remote query with a cache', () => {
         )
         .run(),
     );
-    const after = count(dir);
+    const after = await count(dir);
     assert.equal(after.fetch.method, 'remote query');
-    assert.deepEqual(after.hosts, truth());
+    assert.deepEqual(after.hosts, await truth());
   });
 
-  test('after a day it fetches everything again', () => {
+  test('after a day it fetches everything again', async () => {
     const dir = state();
-    count(dir);
+    await count(dir);
     const cache = new Database(join(dir, 'cache.sqlite'));
     cache.prepare('UPDATE snapshot SET full_at = full_at - 86400').run();
     cache.close();
-    assert.equal(count(dir).fetch.method, 'remote query');
-    assert.equal(count(dir).fetch.method, 'remote query, changes only');
+    assert.equal((await count(dir)).fetch.method, 'remote query');
+    assert.equal((await count(dir)).fetch.method, 'remote query, changes only');
   });
 
-  test('a damaged cache file is set aside and the count goes on', () => {
+  test('a damaged cache file is set aside and the count goes on', async () => {
     const dir = state();
     writeFileSync(join(dir, 'cache.sqlite'), 'this is not a database, and it stays');
-    const counted = count(dir);
+    const counted = await count(dir);
     assert.equal(counted.fetch.method, 'remote query');
-    assert.deepEqual(counted.hosts, truth());
+    assert.deepEqual(counted.hosts, await truth());
     assert.ok(readdirSync(dir).some((f) => f.startsWith('cache.sqlite.unusable-')));
-    assert.equal(count(dir).fetch.method, 'remote query, changes only');
+    assert.equal((await count(dir)).fetch.method, 'remote query, changes only');
   });
 });
 
 describe('the SFTP copy with a cache', () => {
-  test('copies nothing while the file stands still, and copies again once it changed', () => {
+  test('copies nothing while the file stands still, and copies again once it changed', async () => {
     const dir = mkdtempSync(join(work, 'state-'));
     const old = NOW - 3600;
     utimesSync(remoteDb, old, old);
-    const first = count(dir, '--method', 'copy');
+    const first = await count(dir, '--method', 'copy');
     assert.equal(first.fetch.method, 'SFTP copy');
-    const second = count(dir, '--method', 'copy');
+    const second = await count(dir, '--method', 'copy');
     assert.equal(second.fetch.method, 'SFTP copy, unchanged: counted from the cache');
     assert.deepEqual(second.hosts, first.hosts);
     assert.ok(second.fetch.bytesReceived < 4096, `${second.fetch.bytesReceived} bytes`);
@@ -238,11 +255,48 @@ describe('the SFTP copy with a cache', () => {
     change((db) =>
       insert(db, [{ host: 'a.test', user: 'late', event: 'login', timestamp: NOW - 1 }]),
     );
-    const third = count(dir, '--method', 'copy');
+    const third = await count(dir, '--method', 'copy');
     assert.equal(third.fetch.method, 'SFTP copy');
-    assert.deepEqual(third.hosts, truth('--method', 'copy'));
+    assert.deepEqual(third.hosts, await truth('--method', 'copy'));
     // Changed within the last minute: mtime's whole seconds could hide the next write, so the
     // copy is not trusted to stand for the file yet.
-    assert.equal(count(dir, '--method', 'copy').fetch.method, 'SFTP copy');
+    assert.equal((await count(dir, '--method', 'copy')).fetch.method, 'SFTP copy');
+  });
+});
+
+describe('internal storage over SFTP with a cache', () => {
+  const files = (stateDir: string | null) => count(stateDir, '--remote-data-dir', dataDir);
+
+  test('reads no file that has not changed, and exactly the ones that have', async () => {
+    const dir = mkdtempSync(join(work, 'state-'));
+    const first = await files(dir);
+    assert.match(first.fetch.method, /^SFTP files: 600 read, 0 unchanged from the cache$/);
+    assert.deepEqual(first.hosts, await truth('--remote-data-dir', dataDir));
+    const second = await files(dir);
+    assert.equal(second.fetch.method, 'SFTP files: 0 read, 600 unchanged from the cache');
+    assert.deepEqual(second.hosts, first.hosts);
+    assert.ok(
+      second.fetch.bytesReceived * 20 < first.fetch.bytesReceived,
+      `${second.fetch.bytesReceived} bytes the second time, ${first.fetch.bytesReceived} the first`,
+    );
+
+    // Prosody writes a new file next to the old one and renames it over it.
+    const path = join(dataDir, 'a%2etest', 'lastlog2', 'user3.dat');
+    writeFileSync(`${path}~`, datFileContent({ login: { timestamp: NOW - 5 } }));
+    renameSync(`${path}~`, path);
+    const third = await files(dir);
+    assert.equal(third.fetch.method, 'SFTP files: 1 read, 599 unchanged from the cache');
+    assert.deepEqual(third.hosts, await truth('--remote-data-dir', dataDir));
+    assert.notDeepEqual(third.hosts, first.hosts);
+
+    // An account deleted: its file is gone from the folder, and from the figures.
+    unlinkSync(join(dataDir, 'b%2etest', 'lastlog2', 'user1.dat'));
+    const fourth = await files(dir);
+    assert.match(fourth.fetch.method, /^SFTP files: [01] read, 59[89] unchanged from the cache$/);
+    assert.deepEqual(fourth.hosts, await truth('--remote-data-dir', dataDir));
+  });
+
+  test('without --state-dir every file is read, every time', async () => {
+    assert.equal((await files(null)).fetch.method, 'SFTP files');
   });
 });

@@ -64,6 +64,7 @@ test('folders are kept as given and pruned to what still exists', () => {
   const folder = {
     mtime: 5,
     listedAt: 70,
+    fullAt: 70,
     files: { 'x.dat': { size: 1, mtime: 2, readAt: 3, value: [1] } },
   };
   cache.saveFolder('k', '/d/a', folder);

@@ -1,0 +1,104 @@
+/**
+ * Internal storage with the file cache, over a local folder dressed as SFTP (sizes and mtimes
+ * with the listing, a folder's mtime on request) and a clock of the test's own: which folders are
+ * listed again and which files read again, by the settling and daily rules.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { countSources } from '../../main/core/activity-source.js';
+import { InternalStorageSource } from '../../main/sources/internal-storage-source.js';
+import { localStorageFs } from '../../main/sources/local-storage-fs.js';
+import type { StorageFs } from '../../main/sources/storage-fs.js';
+import { openAccountCache } from '../../main/store/account-cache-db.js';
+import { writeProsodyInternal } from '../fixtures/prosody-internal.js';
+
+const NOW = 1_795_536_000;
+const root = mkdtempSync(join(tmpdir(), 'pau-internal-cache-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** The local disk, with what SFTP gives besides, and a count of what was asked. */
+function sftpLike(): StorageFs & { lists: number } {
+  const fs = {
+    lists: 0,
+    join: localStorageFs.join,
+    readCapped: localStorageFs.readCapped,
+    async list(path: string) {
+      fs.lists++;
+      const names = await localStorageFs.list(path);
+      return (
+        names?.map((e) => {
+          const s = statSync(join(path, e.name));
+          return { ...e, size: s.size, mtime: Math.floor(s.mtimeMs / 1000) };
+        }) ?? null
+      );
+    },
+    async folderMtime(path: string) {
+      try {
+        return Math.floor(statSync(path).mtimeMs / 1000);
+      } catch {
+        return null;
+      }
+    },
+  };
+  return fs;
+}
+
+function setAll(dir: string, time: number): void {
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    utimesSync(join(e.parentPath, e.name), time, time);
+  }
+}
+
+test('settled folders are not listed again; a day later everything is read again', async () => {
+  const data = join(root, 'data');
+  writeProsodyInternal(
+    data,
+    Array.from({ length: 30 }, (_, i) => ({
+      host: i % 2 ? 'a.test' : 'b.test',
+      user: `u${i}`,
+      event: 'login' as const,
+      timestamp: NOW - i * 3600,
+    })),
+  );
+  const changed = NOW - 10; // every file and folder, by the server's clock
+  setAll(data, changed);
+  const store = openAccountCache(join(root, 'cache.sqlite'));
+  let clock = changed + 5; // looked at 5 s after the last change: not settled yet
+  const fs = sftpLike();
+  const source = new InternalStorageSource(data, {
+    fs,
+    cache: { store, key: 'k', clock: () => clock },
+  });
+  const countNow = async () => {
+    fs.lists = 0;
+    const r = await countSources([source], NOW);
+    assert.ok(r.ok);
+    return { figures: r.value.total, ...source.lastCount, lists: fs.lists };
+  };
+
+  const first = await countNow();
+  assert.deepEqual([first.read, first.fromCache], [30, 0]);
+  assert.equal(first.figures.accounts, 30);
+
+  // The folders' mtimes still equal what was seen, but the look came within a minute of the
+  // change: a write in that same second could have followed it, so the folders are listed again
+  // and the files, seen within that minute too, read again.
+  clock = changed + 120;
+  const second = await countNow();
+  assert.deepEqual([second.read, second.fromCache], [30, 0]);
+  assert.equal(second.lists, 1 + 2, 'the data folder, and lastlog2 of both hosts');
+
+  clock = changed + 240;
+  const third = await countNow();
+  assert.deepEqual([third.read, third.fromCache], [0, 30]);
+  assert.equal(third.lists, 1, 'only the data folder');
+  assert.deepEqual(third.figures, first.figures);
+
+  clock = changed + 240 + 24 * 3600;
+  const dayLater = await countNow();
+  assert.deepEqual([dayLater.read, dayLater.fromCache], [30, 0]);
+  store.close();
+});
