@@ -132,6 +132,11 @@ export class ActivityTally {
     c.skippedByReason[reason] += n;
   }
 
+  /** Adds another tally's figures (of other accounts) to this one's. */
+  absorb(other: ActivityTally): void {
+    for (const [name, counts] of other.hosts) addCounts(this.host(name), counts);
+  }
+
   report(): ActivityReport {
     const hosts: Record<string, HostCounts> = {};
     const total = emptyCounts();

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { sqliteBindingOptions } from '../store/sqlite-binding.js';
 import type { SFTPWrapper } from 'ssh2';
 import type { ActivitySource } from '../core/activity-source.js';
-import type { ActivityTally } from '../core/count-active.js';
+import { ActivityTally } from '../core/count-active.js';
 import { type Failure, type Result, fail, ok } from '../core/failure.js';
 import { type AccountCache, FULL_RECHECK_SECONDS } from '../sources/account-cache.js';
 import type { ActivityQueryTuple } from '../sources/activity-query.js';
@@ -280,18 +280,23 @@ export class RemoteSqliteSource implements ActivitySource {
     const key = this.options.cache?.key ?? '';
     if (since !== undefined) {
       const answer = got.value;
+      // Counted apart first: a cache that fails half-way must not leave half its accounts behind.
+      const fromCache = new ActivityTally(tally.now);
       const merged = this.useCache(tally, (cache) => {
         const held = cache.store.snapshot(key);
         const info = { stamp: QUERY_STAMP, fullAt: held?.fullAt ?? 0, serverNow: answer.serverNow };
-        return cache.store.merge(key, info, answer.accounts, answer.totals)
-          ? [...cache.store.accounts(key)]
-          : null;
+        if (!cache.store.merge(key, info, answer.accounts, answer.totals)) return false;
+        for (const a of cache.store.accounts(key)) {
+          if (this.options.includeHost(a[0])) feedQueryTuple(fromCache, a);
+        }
+        return true;
       });
       if (merged) {
-        accounts = merged;
+        tally.absorb(fromCache);
+        accounts = [];
         this.usedCache = true;
       } else {
-        if (merged === null)
+        if (merged === false)
           this.options.onStep?.('the cached accounts no longer match: fetching all');
         got = await this.queryRetrying(undefined);
         if (got === 'no-sqlite3' || !got.ok) return got;
@@ -519,9 +524,11 @@ export class RemoteSqliteSource implements ActivitySource {
         if (heldStamp !== stamp) return false;
         if (now < held.fullAt || now - held.fullAt >= FULL_RECHECK_SECONDS) return false;
         this.options.onStep?.(`${this.path} has not changed since it was last copied`);
+        const fromCache = new ActivityTally(tally.now);
         for (const a of cache.store.accounts(cache.key)) {
-          if (this.options.includeHost(a[0])) feedQueryTuple(tally, a);
+          if (this.options.includeHost(a[0])) feedQueryTuple(fromCache, a);
         }
+        tally.absorb(fromCache);
         if (mode === 'rollback')
           tally.notices.push(`${this.conn.host}:${this.path}: ${WAL_ADVICE}`);
         return true;

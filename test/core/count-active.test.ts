@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { ActivityRecord, SourceRecord } from '../../main/core/activity-record.js';
-import { countRecords } from '../../main/core/count-active.js';
+import { ActivityTally, countRecords } from '../../main/core/count-active.js';
 import { DAY } from '../../main/core/windows.js';
 
 const NOW = 1_795_536_000;
@@ -146,6 +146,31 @@ test('the streaming fold agrees with the plain rule on any grouped record stream
       const o = oracle(records, NOW);
       assert.deepEqual([r.total.dau, r.total.wau, r.total.mau], [o.dau, o.wau, o.mau]);
       assert.equal(r.total.accounts, new Set(records.map((x) => `${x.host}/${x.user}`)).size);
+    }),
+  );
+});
+
+test('a tally absorbed into another counts as if its accounts had been added there', () => {
+  const account = fc.record({
+    host: fc.constantFrom('a.test', 'b.test', 'c.test'),
+    last: fc.option(fc.integer({ min: NOW - 40 * DAY, max: NOW }), { nil: null }),
+    registered: fc.option(fc.integer({ min: NOW - 40 * DAY, max: NOW }), { nil: null }),
+    skipped: fc.nat(2),
+  });
+  fc.assert(
+    fc.property(fc.array(account), fc.array(account), (mine, theirs) => {
+      const add = (t: ActivityTally, a: (typeof mine)[number]) => {
+        if (a.skipped > 0) t.addSkipped(a.host, 'malformed', a.skipped);
+        else t.addActivity(a.host, a.last, a.registered);
+      };
+      const direct = new ActivityTally(NOW);
+      for (const a of [...mine, ...theirs]) add(direct, a);
+      const apart = new ActivityTally(NOW);
+      const other = new ActivityTally(NOW);
+      for (const a of mine) add(apart, a);
+      for (const a of theirs) add(other, a);
+      apart.absorb(other);
+      assert.deepEqual(apart.report(), direct.report());
     }),
   );
 });
