@@ -94,7 +94,9 @@ Monitoring:
   --watch               count at start and every interval, record history, print and notify alerts;
                         Ctrl-C or SIGTERM stops cleanly
   --interval DURATION   between counts in watch mode, e.g. 1h, 30m, 10s (default 1h)
-  --state-dir DIR       where settings and history live (default $XDG_CONFIG_HOME/prosody-active-users)
+  --state-dir DIR       where settings, history and the account cache live
+                        (default $XDG_CONFIG_HOME/prosody-active-users); given to a one-shot count
+                        over SSH, the cache there makes the next count fetch only what changed
   history               print the recorded history: a table, --json or --csv
 
 Output (default: a table):
