@@ -1,0 +1,63 @@
+/** Reading what the remote query's script prints: every shape it can take, and what is refused. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseRemoteQueryOutput, remoteQueryCommand } from '../../main/ssh/remote-query-command.js';
+
+const out = (body: string, before = '1 1 0 64 7', after = before) =>
+  `PAU:before: ${before} \nPAU:v2:1795536000\n${body}${body === '' ? '' : '\n'}PAU:after: ${after} \n`;
+
+test('accounts, accounts with skip counts, and host totals', () => {
+  const parsed = parseRemoteQueryOutput(
+    out(
+      [
+        '["a.test","zoë",1795530000,null]',
+        '["a.test","x\\ny",null,1795000000,1,0,2]',
+        '[0,"a.test",2,1,0,2]',
+      ].join('\n'),
+    ),
+  );
+  assert.deepEqual(parsed, {
+    kind: 'rows',
+    accounts: [
+      ['a.test', 'zoë', 1795530000, null, 0, 0, 0],
+      ['a.test', 'x\ny', null, 1795000000, 1, 0, 2],
+    ],
+    totals: [{ host: 'a.test', accounts: 2, notAnEvent: 1, malformed: 0, noTimestamp: 2 }],
+    serverNow: 1795536000,
+    wal: false,
+    consistent: true,
+  });
+});
+
+test('no rows at all, WAL mode, and a change counter that moved', () => {
+  assert.deepEqual(parseRemoteQueryOutput(out('', '2 2 0 64 7', '2 2 0 64 8')), {
+    kind: 'rows',
+    accounts: [],
+    totals: [],
+    serverNow: 1795536000,
+    wal: true,
+    consistent: false,
+  });
+});
+
+test('what does not fit is garbage or an older format, never half-used', () => {
+  const cases: Array<[string, string]> = [
+    [out('["a.test","u",1,null,0]'), 'garbage'],
+    [out('["a.test",7,1,null]'), 'garbage'],
+    [out('[0,"a.test",-1,0,0,0]'), 'garbage'],
+    [out('["a.test","u",1,null]').replace(/PAU:after.*\n$/, ''), 'garbage'],
+    ['PAU:before: 1 \n[{"host":"a"}]\nPAU:after: 1 \n', 'old-format'],
+    ['PAU:not-found\n', 'not-found'],
+    ['', 'garbage'],
+  ];
+  for (const [text, kind] of cases) assert.equal(parseRemoteQueryOutput(text).kind, kind, text);
+});
+
+test('the time to start from is a number at the end of the command, or nothing', () => {
+  const all = remoteQueryCommand('/var/lib/prosody/prosody.sqlite');
+  assert.ok(all !== null && all.endsWith("'"));
+  assert.equal(remoteQueryCommand('/var/lib/prosody/prosody.sqlite', 123), `${all} pau 123`);
+  assert.throws(() => remoteQueryCommand('/var/lib/prosody/prosody.sqlite', -1));
+  assert.throws(() => remoteQueryCommand('/var/lib/prosody/prosody.sqlite', 1.5));
+  assert.equal(remoteQueryCommand('relative.sqlite', 123), null);
+});
