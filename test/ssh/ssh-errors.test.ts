@@ -5,7 +5,7 @@
  * refusals are also checked in sshd's log: no credential reached the server.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -23,7 +23,7 @@ import { PASSPHRASE_ENV, PASSWORD_ENV } from '../../main/cli/cli-options.js';
 import { DAY } from '../../main/core/windows.js';
 import { sha256Fingerprint } from '../../main/ssh/host-key-fingerprint.js';
 import { writeProsodyInternal } from '../fixtures/prosody-internal.js';
-import { cliArgv } from '../fixtures/run-built-cli.js';
+import { type CliRun, runBuiltCliAsync } from '../fixtures/run-built-cli.js';
 import { type ActivitySeed, activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 import {
   type GeneratedKey,
@@ -83,37 +83,15 @@ after(async () => {
 
 // ---------------------------------------------------------------------------------------------
 
-interface CliRun {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const projectDir = join(__dirname, '..', '..');
-
 /**
  * Runs the CLI as runBuiltCli does, but with a clean environment: no ssh-agent, no passphrase or
  * password unless given, an empty home (no ~/.ssh), stdin not a terminal (nobody to ask). It runs
  * asynchronously so that sshd's log keeps flowing meanwhile.
  */
 function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const argv = cliArgv(args);
   const base = { ...process.env };
   for (const name of ['SSH_AUTH_SOCK', PASSPHRASE_ENV, PASSWORD_ENV]) delete base[name];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, {
-      cwd: projectDir,
-      env: { ...base, HOME: home, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 60_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return runBuiltCliAsync(args, { ...base, HOME: home, ...env });
 }
 
 /**
