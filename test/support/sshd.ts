@@ -84,10 +84,15 @@ export interface StartSshdOptions {
   extraConfig?: string;
   /** Host keys to make; default ed25519, ecdsa and rsa. */
   hostKeyTypes?: KeyType[];
+  /** Where sshd listens; default 127.0.0.1 (the benchmark's host in a network namespace). */
+  listenAddress?: string;
+  /** Runs sshd through this command, e.g. `ip netns exec NS`. */
+  commandPrefix?: string[];
 }
 
 export interface SshdInstance {
-  host: '127.0.0.1';
+  /** 127.0.0.1 unless StartSshdOptions.listenAddress said otherwise. */
+  host: string;
   port: number;
   /** The instance's temporary directory (config, keys, homes). */
   dir: string;
@@ -116,7 +121,7 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdInstan
 
   const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
   chmodSync(dir, 0o755); // the users' homes and authorized_keys live below it
-  const instance = new Instance(dir);
+  const instance = new Instance(dir, opts);
   live.add(instance);
   try {
     for (const sub of ['keys', 'authorized_keys', 'home'])
@@ -172,7 +177,7 @@ let keysDir: string | undefined;
 let hooked = false;
 
 class Instance implements SshdInstance {
-  readonly host = '127.0.0.1' as const;
+  readonly host: string;
   port = 0;
   hostKeys: HostKey[] = [];
   private child: ChildProcess | undefined;
@@ -182,14 +187,19 @@ class Instance implements SshdInstance {
   private groups: string[] = [];
   private stopped = false;
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly opts: StartSshdOptions = {},
+  ) {
+    this.host = opts.listenAddress ?? '127.0.0.1';
+  }
 
   async launch(port: number): Promise<void> {
     this.port = port;
     this.output = '';
-    const child = spawn(SSHD, ['-D', '-e', '-f', join(this.dir, 'sshd_config')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const [command = SSHD, ...prefixArgs] = [...(this.opts.commandPrefix ?? []), SSHD];
+    const args = [...prefixArgs, '-D', '-e', '-f', join(this.dir, 'sshd_config')];
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding('utf8');
@@ -198,7 +208,7 @@ class Instance implements SshdInstance {
     }
     child.unref();
     await new Promise<void>((resolve, reject) => {
-      const ready = `Server listening on 127.0.0.1 port ${port}.`;
+      const ready = `Server listening on ${this.host} port ${port}.`;
       const timer = setTimeout(
         () => finish(new Error(`sshd did not start:\n${this.output}`)),
         10_000,
@@ -379,7 +389,7 @@ class Instance implements SshdInstance {
 function sshdConfig(dir: string, port: number, hostKeys: string[], opts: StartSshdOptions): string {
   return [
     `Port ${port}`,
-    'ListenAddress 127.0.0.1',
+    `ListenAddress ${opts.listenAddress ?? '127.0.0.1'}`,
     'AddressFamily inet',
     ...hostKeys.map((k) => `HostKey ${k}`),
     `PidFile ${join(dir, 'sshd.pid')}`,

@@ -1,0 +1,119 @@
+/**
+ * A test host of the benchmark's own: a network namespace joined to this one by a veth pair, with
+ * each direction shaped to 100 Mbit/s by tbf, so that SSH runs over a link that behaves like a
+ * real one rather than loopback, and the bytes that cross it can be read off the interface.
+ * Needs root and iproute2 (`ip`, `tc`). Always taken down again, on failure and on Ctrl-C too.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface BenchHost {
+  namespace: string;
+  /** The server's address inside the namespace. */
+  serverAddress: string;
+  /** Bytes this side has received and sent over the link so far (IP headers and all). */
+  counters(): { rx: number; tx: number };
+  /** The command prefix that runs something inside the namespace. */
+  inside: string[];
+  destroy(): void;
+}
+
+export const LINK_RATE = '100mbit';
+const HOST_ADDRESS = '10.201.0.1';
+const SERVER_ADDRESS = '10.201.0.2';
+
+function sh(args: string[]): void {
+  execFileSync(args[0] as string, args.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** tbf as the root qdisc: the rate limit, with a queue of at most 50 ms. */
+function shape(prefix: string[], device: string): void {
+  sh([
+    ...prefix,
+    'tc',
+    'qdisc',
+    'add',
+    'dev',
+    device,
+    'root',
+    'tbf',
+    'rate',
+    LINK_RATE,
+    'burst',
+    '32kbit',
+    'latency',
+    '50ms',
+  ]);
+}
+
+/** Reads one of the kernel's interface counters. */
+export function readCounter(device: string, name: 'rx_bytes' | 'tx_bytes'): number {
+  return Number(readFileSync(`/sys/class/net/${device}/statistics/${name}`, 'utf8').trim());
+}
+
+export function createBenchHost(): BenchHost {
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      'the SSH benchmark needs root: it makes a network namespace (ip netns) with a rate-limited veth link',
+    );
+  }
+  const id = process.pid % 100_000;
+  const namespace = `pau-bench-${id}`;
+  const hostSide = `pauh${id}`;
+  const serverSide = `paus${id}`;
+  const inside = ['ip', 'netns', 'exec', namespace];
+  let destroyed = false;
+  const destroy = () => {
+    if (destroyed) return;
+    destroyed = true;
+    // Deleting the namespace deletes its end of the pair, and with it ours.
+    try {
+      sh(['ip', 'netns', 'del', namespace]);
+    } catch {
+      // Never made, or already gone.
+    }
+    try {
+      sh(['ip', 'link', 'del', hostSide]);
+    } catch {
+      // Gone with the namespace.
+    }
+    process.off('exit', destroy);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  const onSignal = () => {
+    destroy();
+    process.exit(130);
+  };
+  process.on('exit', destroy);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    sh(['ip', 'netns', 'add', namespace]);
+    sh(['ip', 'link', 'add', hostSide, 'type', 'veth', 'peer', 'name', serverSide]);
+    sh(['ip', 'link', 'set', serverSide, 'netns', namespace]);
+    sh(['ip', 'addr', 'add', `${HOST_ADDRESS}/30`, 'dev', hostSide]);
+    sh(['ip', 'link', 'set', hostSide, 'up']);
+    sh([...inside, 'ip', 'addr', 'add', `${SERVER_ADDRESS}/30`, 'dev', serverSide]);
+    sh([...inside, 'ip', 'link', 'set', serverSide, 'up']);
+    sh([...inside, 'ip', 'link', 'set', 'lo', 'up']);
+    shape([], hostSide);
+    shape(inside, serverSide);
+  } catch (e) {
+    destroy();
+    const stderr = (e as { stderr?: Buffer }).stderr?.toString().trim();
+    throw new Error(
+      `could not make the benchmark's network namespace (${stderr || String(e)}): it needs root and iproute2 (apt package iproute2)`,
+    );
+  }
+  return {
+    namespace,
+    serverAddress: SERVER_ADDRESS,
+    inside,
+    counters: () => ({
+      rx: readCounter(hostSide, 'rx_bytes'),
+      tx: readCounter(hostSide, 'tx_bytes'),
+    }),
+    destroy,
+  };
+}
