@@ -303,7 +303,10 @@ export function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => T
 
 function openSocket(host: string, port: number, timeoutMs: number): Promise<Result<Socket>> {
   return new Promise((resolve) => {
-    const socket = netConnect({ host, port });
+    // No Nagle: SFTP sends many small requests and waits on each answer, and Nagle holding a
+    // request back until the previous one is acknowledged (delayed ACK: 40 ms) made reading
+    // internal storage twenty times slower. OpenSSH sets TCP_NODELAY too.
+    const socket = netConnect({ host, port, noDelay: true });
     const timer = setTimeout(() => {
       socket.destroy();
       resolve(fail({ kind: 'timeout', host, step: 'connecting', seconds: timeoutMs / 1000 }));
