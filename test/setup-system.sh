@@ -10,6 +10,7 @@ packages=(
   xvfb dbus dbus-x11 dunst libnotify-bin  # a real notification daemon for node-notifier
   chromium                                # the window's tests run in real headless Chromium
   libglib2.0-bin                          # gio, which launches the XDG autostart entry in a test
+  iproute2 time                           # npm run bench: its SSH host (ip netns, tc) and peak RSS
 )
 missing=()
 for p in "${packages[@]}"; do

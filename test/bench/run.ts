@@ -32,6 +32,8 @@ import {
 } from './bench-util.js';
 import { ACTIVITY_QUERY } from '../../main/sources/activity-query.js';
 import type { ChildResult } from './count-child.js';
+import { LINK_RATE } from './bench-host.js';
+import { type SshCase, benchSsh } from './ssh-bench.js';
 import {
   BENCH_NOW,
   type DatasetSpec,
@@ -330,7 +332,94 @@ function targets(results: CaseResult[]): TargetResult[] {
 // ------------------------------------------------------------------------------------------
 // The table a person reads.
 
-function report(m: Machine, results: CaseResult[], t: TargetResult[]): string {
+/** SSH is measured at these sizes and up (the issue's 100 k and 1 M); smaller with --quick only. */
+const SSH_MIN = 100_000;
+
+const SSH_TARGETS = { firstBytesPerAccount: 40, unchangedBytes: 200 * 1000, internalSeconds: 3 };
+
+function sshTargets(cases: SshCase[]): TargetResult[] {
+  const out: TargetResult[] = [];
+  const at = (method: string, refresh: string) =>
+    cases.find((c) => c.accounts === 100_000 && c.method === method && c.refresh === refresh);
+  const first = at('remote query', 'first');
+  if (first) {
+    out.push({
+      target: 'First refresh over SSH, 100 k accounts, remote query: bytes received',
+      limit: `≤ ${SSH_TARGETS.firstBytesPerAccount} bytes per account`,
+      measured: `${first.bytesPerAccount.toFixed(1)} bytes per account (${fmtBytes(first.bytesReceived.median)} off the interface)`,
+      met: first.bytesPerAccount <= SSH_TARGETS.firstBytesPerAccount,
+    });
+  }
+  for (const method of ['remote query', 'SFTP copy', 'SFTP files'] as const) {
+    const c = at(method, 'unchanged');
+    if (!c) continue;
+    out.push({
+      target: `Refresh when nothing changed, 100 k accounts, ${method}: bytes received`,
+      limit: `≤ ${fmtBytes(SSH_TARGETS.unchangedBytes)}`,
+      measured: `${fmtBytes(c.bytesReceived.max)} (highest of the runs)`,
+      met: c.bytesReceived.max <= SSH_TARGETS.unchangedBytes,
+    });
+  }
+  const files = at('SFTP files', 'unchanged');
+  if (files) {
+    out.push({
+      target: 'Internal storage over SSH, 100 k accounts, nothing changed: time',
+      limit: `≤ ${SSH_TARGETS.internalSeconds} s`,
+      measured: `${files.seconds.median.toFixed(2)} s (whole process)`,
+      met: files.seconds.median <= SSH_TARGETS.internalSeconds,
+    });
+  }
+  return out;
+}
+
+function fmtBytes(n: number): string {
+  if (n >= 10 * 1000 * 1000) return `${(n / 1e6).toFixed(0)} MB`;
+  if (n >= 1000 * 1000) return `${(n / 1e6).toFixed(1)} MB`;
+  if (n >= 1000) return `${(n / 1000).toFixed(1)} kB`;
+  return `${n} B`;
+}
+
+function sshTable(cases: SshCase[]): string {
+  const rows: string[][] = [
+    [
+      'data',
+      'method',
+      'refresh',
+      'runs',
+      'time (s)',
+      'received',
+      'per account',
+      'peak RSS (MB)',
+      'ratio to scp + sqlite3',
+    ],
+  ];
+  for (const c of cases) {
+    const base = cases.find(
+      (b) => b.method === 'scp + sqlite3' && b.accounts === c.accounts && c.method !== 'SFTP files',
+    );
+    const ratio =
+      base && c !== base && c.refresh === 'first'
+        ? `${(c.seconds.median / base.seconds.median).toFixed(2)} ×`
+        : '';
+    rows.push([
+      c.method === 'SFTP files'
+        ? `${fmtCount(c.accounts)} accounts, internal storage`
+        : `${fmtCount(c.accounts)} accounts, ${fmtMb(c.dataBytes)} file`,
+      c.said && c.refresh === 'unchanged' ? `${c.method} (${c.said})` : c.method,
+      c.refresh,
+      String(c.runs),
+      fmtStat(c.seconds, 2),
+      fmtBytes(c.bytesReceived.median),
+      `${c.bytesPerAccount.toFixed(c.bytesPerAccount < 10 ? 2 : 0)} B`,
+      fmtStat(c.peakRssMb, 0),
+      ratio,
+    ]);
+    if (!c.exact) rows.push(['', 'FIGURES WRONG', '', '', '', '', '', '', '']);
+  }
+  return table(rows);
+}
+
+function report(m: Machine, results: CaseResult[], ssh: SshCase[], t: TargetResult[]): string {
   const lines: string[] = [];
   lines.push(
     `prosody-active-users benchmark: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB RAM, ${m.os}`,
@@ -375,7 +464,17 @@ function report(m: Machine, results: CaseResult[], t: TargetResult[]): string {
       rows.push([...blank, 'ratio ours / sqlite3', `${r.ratio.toFixed(2)} ×`, '']);
     rows.push(['', '', '', '', r.exact ? 'figures exact in every run' : 'FIGURES WRONG', '', '']);
   }
-  lines.push(table(rows), '');
+  if (results.length > 0) lines.push(table(rows), '');
+  if (ssh.length > 0) {
+    lines.push(
+      `Over SSH to OpenSSH's sshd in a network namespace behind a ${LINK_RATE} link each way (tbf, no added delay).`,
+      'Received = bytes off the interface, IP and TCP headers included; whole process times; "unchanged" is a second',
+      'refresh with the state folder of the first. Ratios: first refresh of ours / scp + sqlite3.',
+      '',
+      sshTable(ssh),
+      '',
+    );
+  }
   if (t.length > 0) {
     lines.push('Targets (issue 6, on a 2-core machine):');
     for (const x of t)
@@ -391,10 +490,19 @@ interface Options {
   sizes: number[];
   runs: number | null;
   save: string | null;
+  local: boolean;
+  ssh: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { json: false, sizes: [10_000, 100_000, 1_000_000], runs: null, save: null };
+  const o: Options = {
+    json: false,
+    sizes: [10_000, 100_000, 1_000_000],
+    runs: null,
+    save: null,
+    local: true,
+    ssh: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') o.json = true;
@@ -402,9 +510,11 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--sizes') o.sizes = (argv[++i] ?? '').split(',').map(parseCount);
     else if (a === '--runs') o.runs = Number(argv[++i]);
     else if (a === '--save') o.save = argv[++i] ?? null;
+    else if (a === '--no-ssh') o.ssh = false;
+    else if (a === '--ssh-only') o.local = false;
     else
       throw new Error(
-        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE`,
+        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE, --no-ssh, --ssh-only`,
       );
   }
   return o;
@@ -421,28 +531,38 @@ async function main(argv: string[]): Promise<void> {
   buildChild();
   const m = machine();
   const results: CaseResult[] = [];
+  let ssh: SshCase[] = [];
   try {
-    for (const accounts of options.sizes) {
+    for (const accounts of options.local ? options.sizes : []) {
       results.push(await benchSqlite(accounts, options.runs, gnuTime, log));
     }
-    for (const accounts of options.sizes.filter((n) => n <= INTERNAL_MAX)) {
+    for (const accounts of options.local ? options.sizes.filter((n) => n <= INTERNAL_MAX) : []) {
       results.push(await benchInternal(accounts, options.runs, log));
+    }
+    if (options.ssh) {
+      const sizes = options.sizes.filter((n) => n >= SSH_MIN);
+      ssh = await benchSsh({
+        sizes: sizes.length > 0 ? sizes : options.sizes,
+        runs: options.runs ?? 3,
+        log,
+      });
     }
   } finally {
     rmSync(join(BUILD_DIR, 'time.out'), { force: true });
   }
   m.loadAverage.end = os.loadavg()[0] ?? 0;
-  const t = targets(results);
+  const t = [...targets(results), ...sshTargets(ssh)];
   const out = {
     command: `npm run bench -- ${argv.join(' ')}`.trim(),
     machine: m,
     now: BENCH_NOW,
     results,
+    ssh,
     targets: t,
   };
   const json = JSON.stringify(out, null, 2) + '\n';
   if (options.save !== null) writeFileSync(options.save, json);
-  process.stdout.write(options.json ? json : report(m, results, t));
+  process.stdout.write(options.json ? json : report(m, results, ssh, t));
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {

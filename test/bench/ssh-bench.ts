@@ -1,0 +1,337 @@
+/**
+ * The benchmark's SSH part (issue 6, items 3 and 4): the real CLI against a real OpenSSH sshd on a
+ * host of its own (bench-host.ts: a network namespace behind a 100 Mbit/s veth link), for each
+ * method a first refresh (empty state folder) and a refresh when nothing changed (the same folder
+ * again). Bytes are read off the link's interface counters. Beside it, in the same run, the
+ * baseline an operator would script: OpenSSH's scp of the whole database, then the sqlite3 command.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { ACTIVITY_QUERY } from '../../main/sources/activity-query.js';
+import { type SshdInstance, type TestUser, generateKey, startSshd } from '../support/sshd.js';
+import { type BenchHost, LINK_RATE, createBenchHost } from './bench-host.js';
+import { GNU_TIME, type Stat, runProcess, stat } from './bench-util.js';
+import { BENCH_NOW, type ExpectedCounts, type Manifest, ensureDataset } from './generate.js';
+
+const REPO = resolve(__dirname, '..', '..');
+const CLI = join(REPO, 'dist', 'main', 'cli.js');
+
+export type SshMethod = 'remote query' | 'SFTP copy' | 'SFTP files' | 'scp + sqlite3';
+export type Refresh = 'first' | 'unchanged';
+
+export interface SshCase {
+  method: SshMethod;
+  refresh: Refresh;
+  accounts: number;
+  archiveMb: number;
+  /** The database file, or the .dat files in all. */
+  dataBytes: number;
+  runs: number;
+  seconds: Stat;
+  /** Off the link's interface: everything that came from the server (IP and TCP headers too). */
+  bytesReceived: Stat;
+  bytesSent: Stat;
+  bytesPerAccount: number;
+  peakRssMb: Stat;
+  /** What the CLI itself says it received inside SSH (ours only). */
+  sshPayloadBytes?: Stat;
+  /** The method line of ours, as --json says it. */
+  said?: string;
+  exact: boolean;
+}
+
+export interface SshBenchOptions {
+  sizes: number[];
+  runs: number;
+  log: (line: string) => void;
+}
+
+interface Server {
+  host: BenchHost;
+  sshd: SshdInstance;
+  user: TestUser;
+  key: string;
+  knownHosts: string;
+  work: string;
+}
+
+async function startServer(log: (line: string) => void): Promise<Server> {
+  const host = createBenchHost();
+  log(`  test host: network namespace ${host.namespace}, ${LINK_RATE} each way (tbf)`);
+  const sshd = await startSshd({
+    passwordAuth: false,
+    listenAddress: host.serverAddress,
+    commandPrefix: host.inside,
+    hostKeyTypes: ['ed25519'],
+  });
+  const key = await generateKey('ed25519');
+  const user = await sshd.addUser('bench', { authorizedKeys: [key.authorizedKey] });
+  const work = mkdtempSync(join(os.tmpdir(), 'pau-bench-ssh-'));
+  const knownHosts = join(work, 'known_hosts');
+  writeFileSync(knownHosts, sshd.knownHostsLine());
+  return { host, sshd, user, key: key.privatePath, knownHosts, work };
+}
+
+async function stopServer(s: Server): Promise<void> {
+  await s.sshd.stop();
+  s.host.destroy();
+  rmSync(s.work, { recursive: true, force: true });
+}
+
+/** The generated data is ours: the SSH user may read it, as Prosody's group would. */
+function makeReadable(manifest: Manifest): void {
+  execFileSync('chmod', ['-R', 'o+rX', dirname(manifest.path)]);
+  for (let dir = dirname(manifest.path); dir !== '/'; dir = dirname(dir)) {
+    chmodSync(dir, 0o755);
+    if (dir === os.tmpdir()) break;
+  }
+}
+
+function sameFigures(
+  expected: Record<string, ExpectedCounts>,
+  got: Record<string, unknown>,
+): boolean {
+  const names = Object.keys(expected).sort();
+  if (names.join() !== Object.keys(got).sort().join()) return false;
+  return names.every((h) =>
+    (['dau', 'wau', 'mau', 'accounts', 'new1d', 'new7d', 'new30d', 'skipped'] as const).every(
+      (f) => (expected[h] as ExpectedCounts)[f] === (got[h] as Record<string, unknown>)[f],
+    ),
+  );
+}
+
+interface OneRun {
+  seconds: number;
+  rx: number;
+  tx: number;
+  rssMb: number;
+  payload?: number;
+  said?: string;
+  exact: boolean;
+}
+
+/** One command under GNU time, with the link's counters read around it. */
+async function measured(
+  s: Server,
+  command: string,
+  args: string[],
+): Promise<{ run: Awaited<ReturnType<typeof runProcess>>; rx: number; tx: number; rssMb: number }> {
+  const timeFile = join(s.work, 'time.out');
+  const before = s.host.counters();
+  const run = await runProcess(GNU_TIME, ['-f', '%M', '-o', timeFile, command, ...args]);
+  const after = s.host.counters();
+  if (run.code !== 0) throw new Error(`${command} failed (${run.code}): ${run.stderr}`);
+  const rssKb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
+  return { run, rx: after.rx - before.rx, tx: after.tx - before.tx, rssMb: rssKb / 1024 };
+}
+
+function cliArgs(s: Server, source: string[], stateDir: string): string[] {
+  return [
+    CLI,
+    '--ssh',
+    `${s.user.name}@${s.host.serverAddress}:${s.sshd.port}`,
+    '--identity',
+    s.key,
+    '--known-hosts',
+    s.knownHosts,
+    '--ssh-config',
+    '/dev/null',
+    ...source,
+    '--state-dir',
+    stateDir,
+    '--at',
+    String(BENCH_NOW),
+    '--json',
+  ];
+}
+
+async function ours(
+  s: Server,
+  manifest: Manifest,
+  source: string[],
+  stateDir: string,
+): Promise<OneRun> {
+  const m = await measured(s, process.execPath, cliArgs(s, source, stateDir));
+  const out = JSON.parse(m.run.stdout) as {
+    hosts: Record<string, unknown>;
+    fetch: Array<{ method: string; bytesReceived: number }>;
+  };
+  return {
+    seconds: m.run.seconds,
+    rx: m.rx,
+    tx: m.tx,
+    rssMb: m.rssMb,
+    payload: out.fetch[0]?.bytesReceived,
+    said: out.fetch[0]?.method,
+    exact: sameFigures(manifest.expected, out.hosts),
+  };
+}
+
+/** scp the whole file, then the same aggregate with the sqlite3 command: what an operator scripts. */
+async function baseline(s: Server, manifest: Manifest): Promise<OneRun> {
+  const local = join(s.work, 'copy.sqlite');
+  rmSync(local, { force: true });
+  const before = s.host.counters();
+  const scp = await measured(s, 'scp', [
+    '-q',
+    '-F',
+    '/dev/null',
+    '-i',
+    s.key,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    `UserKnownHostsFile=${s.knownHosts}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    '-P',
+    String(s.sshd.port),
+    `${s.user.name}@${s.host.serverAddress}:${manifest.path}`,
+    local,
+  ]);
+  const query = await measured(s, 'sqlite3', [
+    '-readonly',
+    '-batch',
+    '-bail',
+    local,
+    ACTIVITY_QUERY.replace(/\s+/g, ' ').trim(),
+  ]);
+  const after = s.host.counters();
+  rmSync(local, { force: true });
+  return {
+    seconds: scp.run.seconds + query.run.seconds,
+    rx: after.rx - before.rx,
+    tx: after.tx - before.tx,
+    rssMb: Math.max(scp.rssMb, query.rssMb),
+    // The command prints a row an account: at least every account the generator counted.
+    exact:
+      query.run.stdout.trim().split('\n').length >=
+      Object.values(manifest.expected).reduce((n, e) => n + e.accounts, 0),
+  };
+}
+
+function summarize(
+  method: SshMethod,
+  refresh: Refresh,
+  manifest: Manifest,
+  runs: OneRun[],
+): SshCase {
+  const rx = stat(runs.map((r) => r.rx));
+  const payloads = runs.map((r) => r.payload).filter((p): p is number => p !== undefined);
+  return {
+    method,
+    refresh,
+    accounts: manifest.spec.accounts,
+    archiveMb: manifest.spec.archiveMb,
+    dataBytes: manifest.stats.bytes,
+    runs: runs.length,
+    seconds: stat(runs.map((r) => r.seconds)),
+    bytesReceived: rx,
+    bytesSent: stat(runs.map((r) => r.tx)),
+    bytesPerAccount: rx.median / manifest.spec.accounts,
+    peakRssMb: stat(runs.map((r) => r.rssMb)),
+    ...(payloads.length > 0 ? { sshPayloadBytes: stat(payloads) } : {}),
+    ...(runs[runs.length - 1]?.said ? { said: runs[runs.length - 1]?.said } : {}),
+    exact: runs.every((r) => r.exact),
+  };
+}
+
+/** A first refresh and an unchanged one, `runs` times, each pair with a fresh state folder. */
+async function firstAndUnchanged(
+  s: Server,
+  method: SshMethod,
+  manifest: Manifest,
+  source: string[],
+  runs: number,
+  log: (line: string) => void,
+): Promise<SshCase[]> {
+  const first: OneRun[] = [];
+  const unchanged: OneRun[] = [];
+  for (let r = 1; r <= runs; r++) {
+    const state = mkdtempSync(join(s.work, 'state-'));
+    first.push(await ours(s, manifest, source, state));
+    unchanged.push(await ours(s, manifest, source, state));
+    rmSync(state, { recursive: true, force: true });
+    const [a, b] = [first.at(-1)!, unchanged.at(-1)!];
+    log(
+      `    ${method} run ${r}/${runs}: first ${a.seconds.toFixed(2)} s ${a.rx} B; unchanged ${b.seconds.toFixed(2)} s ${b.rx} B (${b.said})`,
+    );
+  }
+  return [
+    summarize(method, 'first', manifest, first),
+    summarize(method, 'unchanged', manifest, unchanged),
+  ];
+}
+
+export async function benchSsh(options: SshBenchOptions): Promise<SshCase[]> {
+  const { log } = options;
+  log('SSH: building the CLI (npm run build)');
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: 'ignore' });
+  const results: SshCase[] = [];
+  const server = await startServer(log);
+  try {
+    for (const accounts of options.sizes) {
+      const archiveMb = accounts >= 100_000 ? 300 : 30;
+      const db = await ensureDataset('sqlite', { accounts, hosts: 3, archiveMb, seed: 1 }, { log });
+      makeReadable(db);
+      log(`  SSH, SQLite, ${accounts} accounts (${archiveMb} MB archive)`);
+      // Unmeasured: the server's page cache warm, as on a server that runs.
+      await ours(server, db, ['--remote-db', db.path, '--method', 'query'], server.work);
+      const remoteDb = ['--remote-db', db.path];
+      results.push(
+        ...(await firstAndUnchanged(
+          server,
+          'remote query',
+          db,
+          [...remoteDb, '--method', 'query'],
+          options.runs,
+          log,
+        )),
+      );
+      results.push(
+        ...(await firstAndUnchanged(
+          server,
+          'SFTP copy',
+          db,
+          [...remoteDb, '--method', 'copy'],
+          options.runs,
+          log,
+        )),
+      );
+      const base: OneRun[] = [];
+      for (let r = 1; r <= options.runs; r++) {
+        base.push(await baseline(server, db));
+        log(
+          `    scp + sqlite3 run ${r}/${options.runs}: ${base.at(-1)!.seconds.toFixed(2)} s ${base.at(-1)!.rx} B`,
+        );
+      }
+      results.push(summarize('scp + sqlite3', 'first', db, base));
+      if (accounts <= 100_000) {
+        const files = await ensureDataset(
+          'internal',
+          { accounts, hosts: 3, archiveMb: 0, seed: 1 },
+          { log },
+        );
+        makeReadable(files);
+        log(`  SSH, internal storage, ${accounts} accounts`);
+        results.push(
+          ...(await firstAndUnchanged(
+            server,
+            'SFTP files',
+            files,
+            ['--remote-data-dir', files.path],
+            options.runs,
+            log,
+          )),
+        );
+      }
+    }
+  } finally {
+    await stopServer(server);
+  }
+  return results;
+}
