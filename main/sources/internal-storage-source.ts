@@ -118,6 +118,7 @@ export class InternalStorageSource implements ActivitySource {
       const file = await this.fs.readCapped(
         this.fs.join(folder.path, fileName),
         MAX_ACTIVITY_FILE_BYTES,
+        entry.size,
       );
       if (file === null) return [];
       if ('tooLarge' in file) records = [{ host, user, skipped: 'malformed', where: store }];

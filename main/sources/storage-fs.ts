@@ -24,5 +24,10 @@ export interface StorageFs {
    */
   folderMtime?(path: string): Promise<number | null>;
   /** A file's text when at most maxBytes long; null when it vanished since it was listed. */
-  readCapped(path: string, maxBytes: number): Promise<{ text: string } | { tooLarge: true } | null>;
+  readCapped(
+    path: string,
+    maxBytes: number,
+    /** The size the listing gave, when it gave one: a read that returns just that is whole. */
+    listedSize?: number,
+  ): Promise<{ text: string } | { tooLarge: true } | null>;
 }

@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -159,11 +159,13 @@ async function copyFile(
   let next = 0;
   let received = 0;
   const reader = async () => {
+    // One buffer a reader, used again for every chunk: a fresh one each time leaves hundreds of
+    // megabytes of dead buffers for the garbage collector, and the process's memory grows by them.
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
     while (failed === null && next < size) {
       const offset = next;
       const length = Math.min(CHUNK_BYTES, size - offset);
       next += length;
-      const buffer = Buffer.allocUnsafe(length);
       for (let done = 0; done < length && failed === null;) {
         const n = await requests.send<number>((cb) =>
           sftp.read(handle, buffer, done, length - done, offset + done, (err, bytesRead) =>
@@ -467,7 +469,7 @@ export class RemoteSqliteSource implements ActivitySource {
           !(after instanceof Error) && after.size === before.size && after.mtime === before.mtime;
         const check = checkCopy(local, remotePath);
         if (unchanged && check === null) {
-          const isWal = readFileSync(local).subarray(18, 19)[0] === 2;
+          const isWal = writeVersion(local) === 2;
           const rows: ActivityQueryTuple[] | null = this.options.cache ? [] : null;
           const counted = await new SqliteSource(local, this.options.includeHost, (row) =>
             rows?.push(row),
@@ -547,6 +549,17 @@ function copyStamp(
   const part = (s: { size: number; mtime: number } | Error) =>
     s instanceof Error ? '-' : `${s.size}@${s.mtime}`;
   return `${part(db)} ${part(wal)}`;
+}
+
+/** The header's write version (byte 18): 2 in WAL mode. Reads that byte, not the whole file. */
+function writeVersion(path: string): number | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const byte = Buffer.alloc(1);
+    return readSync(fd, byte, 0, 1, 18) === 1 ? byte[0] : undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function sftpStatFailure(e: Error & { code?: unknown }, path: string): Failure {

@@ -126,7 +126,7 @@ export function sftpStorageFs(
       }
     },
 
-    async readCapped(path, maxBytes) {
+    async readCapped(path, maxBytes, listedSize) {
       let handle: Buffer;
       try {
         handle = await call<Buffer>(path, (cb) => sftp.open(path, 'r', cb));
@@ -135,6 +135,20 @@ export function sftpStorageFs(
         return rethrow(e, path, 'Prosody data file');
       }
       try {
+        // One read for the whole file when the listing said how large it is: a read that
+        // returns exactly that many bytes, and no more than the cap, is the whole file. Anything
+        // else (it grew, it shrank) falls back to asking the file's size.
+        if (listedSize !== undefined && listedSize <= maxBytes) {
+          // One byte more than listed: a read that stops short of it reached the end.
+          const buffer = Buffer.allocUnsafe(listedSize + 1);
+          const n = await call<number>(path, (cb) =>
+            sftp.read(handle, buffer, 0, buffer.length, 0, (err, bytesRead) => cb(err, bytesRead)),
+          ).catch((e: unknown) => {
+            if ((e as SftpError).code === SFTP_EOF) return 0;
+            throw e;
+          });
+          if (n === listedSize) return { text: buffer.subarray(0, n).toString('utf8') };
+        }
         const { size } = await call<{ size: number }>(path, (cb) => sftp.fstat(handle, cb));
         if (size > maxBytes) return { tooLarge: true };
         const buffer = Buffer.alloc(size);

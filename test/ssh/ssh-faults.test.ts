@@ -514,6 +514,34 @@ describe('internal storage over SFTP', () => {
     });
   }
 
+  test('a file that changed size since it was listed is still read whole', LIMIT, async () => {
+    const files = new Map(internalFiles);
+    const s = await serve({ sftp: { files } });
+    const conn = await connect(s);
+    try {
+      const sftp = await conn.sftp(5);
+      assert.ok(sftp.ok);
+      const fs = sftpStorageFs(sftp.value, s.host, 5);
+      const [path] = [...files.keys()].filter((p) => p.endsWith('.dat'));
+      const dir = path!.slice(0, path!.lastIndexOf('/'));
+      const listed = (await fs.list(dir))?.find((e) => path!.endsWith(`/${e.name}`));
+      assert.ok(listed?.size !== undefined);
+      for (const text of ['return { grown = "' + 'x'.repeat(300) + '" };', 'return {};']) {
+        files.set(path!, Buffer.from(text));
+        assert.deepEqual(await fs.readCapped(path!, 64 * 1024, listed.size), { text });
+      }
+      // As listed: one READ, no FSTAT.
+      files.set(path!, internalFiles.get(path!)!);
+      const before = { ...s.stats.requests };
+      const same = await fs.readCapped(path!, 64 * 1024, listed.size);
+      assert.deepEqual(same, { text: internalFiles.get(path!)!.toString('utf8') });
+      assert.equal(s.stats.requests.FSTAT - before.FSTAT, 0);
+      assert.equal(s.stats.requests.READ - before.READ, 1);
+    } finally {
+      conn.close();
+    }
+  });
+
   test('a stalled READ times out, naming the file', LIMIT, async () => {
     const s = await serve({
       sftp: {
