@@ -3,6 +3,7 @@
  * so that no TypeScript loader sits in the figures): `count-child sqlite|internal PATH NOW`.
  * Prints one JSON line: the time countSources took, the process's peak RSS and the figures.
  */
+import { readFileSync } from 'node:fs';
 import { countSources } from '../../main/core/activity-source.js';
 import type { ActivitySource } from '../../main/core/activity-source.js';
 import { InternalStorageSource } from '../../main/sources/internal-storage-source.js';
@@ -10,9 +11,24 @@ import { SqliteSource } from '../../main/sources/sqlite-source.js';
 
 export interface ChildResult {
   countSeconds: number;
-  /** getrusage's ru_maxrss: the peak resident set of this process, in KiB. */
+  /** The peak resident set of this process, in KiB (see peakRssKb). */
   maxRssKb: number;
   hosts: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * Linux's VmHWM: the peak of this process's own memory since exec. Not getrusage's ru_maxrss,
+ * which Linux carries over from the process that forked this one: a child of a benchmark that
+ * had just generated a million accounts in memory reported that memory as its own.
+ */
+export function peakRssKb(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {
+    // Not Linux.
+  }
+  return process.resourceUsage().maxRSS;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -28,7 +44,7 @@ async function main(argv: string[]): Promise<void> {
   if (!result.ok) throw new Error(`count failed: ${JSON.stringify(result.failure)}`);
   const out: ChildResult = {
     countSeconds,
-    maxRssKb: process.resourceUsage().maxRSS,
+    maxRssKb: peakRssKb(),
     hosts: result.value.hosts as unknown as ChildResult['hosts'],
   };
   process.stdout.write(JSON.stringify(out) + '\n');
