@@ -16,7 +16,7 @@ const STORES = ['lastlog2', 'account_activity'] as const;
 type Store = (typeof STORES)[number];
 
 /** How many files are read at once: enough to hide latency, few enough to spare the server's disk. */
-const READ_CONCURRENCY = 32;
+const READ_CONCURRENCY = 64;
 
 export interface InternalStorageOptions {
   fs?: StorageFs;
