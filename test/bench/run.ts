@@ -1,13 +1,16 @@
 /**
- * The benchmark (issue 6), local part: counting from a local SQLite file and from local internal
- * storage, against the floor of the sqlite3 command running the same aggregate over the same file.
+ * The benchmark (issue 6): counting from a local SQLite file and from local internal storage,
+ * against the floor of the sqlite3 command running the same aggregate over the same file; then
+ * over SSH (ssh-bench.ts), each method's first and unchanged refresh and the scp + sqlite3 baseline.
  *
- *   npm run bench                       10 k, 100 k and 1 M accounts
- *   npm run bench -- --quick            10 k only, a smoke run
+ *   npm run bench                       10 k, 100 k and 1 M accounts; SSH at 100 k and 1 M
+ *   npm run bench -- --quick            10 k only (SSH too), a smoke run
  *   npm run bench -- --sizes 10k,100k   chosen sizes
  *   npm run bench -- --json             the same figures as JSON on stdout (progress on stderr)
- *   npm run bench -- --runs 7           runs per case (default 5, 3 at 1 M and above)
+ *   npm run bench -- --runs 7           runs per case (default 5, 3 at 1 M and over SSH)
  *   npm run bench -- --save FILE        also writes the JSON to FILE (the table still prints)
+ *   npm run bench -- --no-ssh           the local part only; --ssh-only the SSH part only
+ *   npm run bench -- --ssh-methods files  over SSH only these: query, copy, files, scp
  *
  * Every measured count runs in a fresh process (a plain-JavaScript bundle of count-child.ts, so no
  * TypeScript loader is in the figures), after one unmeasured warm-up run: the figures are for a
@@ -33,7 +36,7 @@ import {
 import { ACTIVITY_QUERY } from '../../main/sources/activity-query.js';
 import type { ChildResult } from './count-child.js';
 import { LINK_RATE } from './bench-host.js';
-import { type SshCase, benchSsh } from './ssh-bench.js';
+import { SSH_METHOD_NAMES, type SshCase, type SshMethod, benchSsh } from './ssh-bench.js';
 import {
   BENCH_NOW,
   type DatasetSpec,
@@ -493,6 +496,7 @@ interface Options {
   save: string | null;
   local: boolean;
   ssh: boolean;
+  sshMethods: SshMethod[];
 }
 
 function parseArgs(argv: string[]): Options {
@@ -503,6 +507,7 @@ function parseArgs(argv: string[]): Options {
     save: null,
     local: true,
     ssh: true,
+    sshMethods: Object.values(SSH_METHOD_NAMES),
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -513,9 +518,16 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--save') o.save = argv[++i] ?? null;
     else if (a === '--no-ssh') o.ssh = false;
     else if (a === '--ssh-only') o.local = false;
-    else
+    else if (a === '--ssh-methods') {
+      o.sshMethods = (argv[++i] ?? '').split(',').map((name) => {
+        const method = SSH_METHOD_NAMES[name];
+        if (!method)
+          throw new Error(`--ssh-methods takes ${Object.keys(SSH_METHOD_NAMES).join(',')}`);
+        return method;
+      });
+    } else
       throw new Error(
-        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE, --no-ssh, --ssh-only`,
+        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE, --no-ssh, --ssh-only, --ssh-methods query,copy,files,scp`,
       );
   }
   return o;
@@ -545,6 +557,7 @@ async function main(argv: string[]): Promise<void> {
       ssh = await benchSsh({
         sizes: sizes.length > 0 ? sizes : options.sizes,
         runs: options.runs ?? 3,
+        methods: options.sshMethods,
         log,
       });
     }

@@ -45,6 +45,7 @@ export interface SshCase {
 export interface SshBenchOptions {
   sizes: number[];
   runs: number;
+  methods: SshMethod[];
   log: (line: string) => void;
 }
 
@@ -267,6 +268,58 @@ async function firstAndUnchanged(
   ];
 }
 
+/** The SQLite methods and the baseline, on one database. */
+async function benchDatabase(
+  server: Server,
+  accounts: number,
+  options: SshBenchOptions,
+  log: (line: string) => void,
+): Promise<SshCase[]> {
+  const results: SshCase[] = [];
+  const archiveMb = accounts >= 100_000 ? 300 : 30;
+  const db = await ensureDataset('sqlite', { accounts, hosts: 3, archiveMb, seed: 1 }, { log });
+  makeReadable(db);
+  log(`  SSH, SQLite, ${accounts} accounts (${archiveMb} MB archive)`);
+  // Unmeasured: the server's page cache warm, as on a server that runs.
+  await ours(server, db, ['--remote-db', db.path, '--method', 'query'], server.work);
+  const remoteDb = ['--remote-db', db.path];
+  for (const [method, flag] of [
+    ['remote query', 'query'],
+    ['SFTP copy', 'copy'],
+  ] as const) {
+    if (!options.methods.includes(method)) continue;
+    results.push(
+      ...(await firstAndUnchanged(
+        server,
+        method,
+        db,
+        [...remoteDb, '--method', flag],
+        options.runs,
+        log,
+      )),
+    );
+  }
+  if (options.methods.includes('scp + sqlite3')) {
+    const base: OneRun[] = [];
+    for (let r = 1; r <= options.runs; r++) {
+      base.push(await baseline(server, db));
+      log(
+        `    scp + sqlite3 run ${r}/${options.runs}: ${base.at(-1)!.seconds.toFixed(2)} s ${base.at(-1)!.rx} B`,
+      );
+    }
+    results.push(summarize('scp + sqlite3', 'first', db, base));
+  }
+  return results;
+}
+
+/** What --ssh-methods names each method. */
+export const SSH_METHOD_NAMES: Record<string, SshMethod> = {
+  query: 'remote query',
+  copy: 'SFTP copy',
+  files: 'SFTP files',
+  scp: 'scp + sqlite3',
+};
+
 export async function benchSsh(options: SshBenchOptions): Promise<SshCase[]> {
   const { log } = options;
   log('SSH: building the CLI (npm run build)');
@@ -275,42 +328,11 @@ export async function benchSsh(options: SshBenchOptions): Promise<SshCase[]> {
   const server = await startServer(log);
   try {
     for (const accounts of options.sizes) {
-      const archiveMb = accounts >= 100_000 ? 300 : 30;
-      const db = await ensureDataset('sqlite', { accounts, hosts: 3, archiveMb, seed: 1 }, { log });
-      makeReadable(db);
-      log(`  SSH, SQLite, ${accounts} accounts (${archiveMb} MB archive)`);
-      // Unmeasured: the server's page cache warm, as on a server that runs.
-      await ours(server, db, ['--remote-db', db.path, '--method', 'query'], server.work);
-      const remoteDb = ['--remote-db', db.path];
-      results.push(
-        ...(await firstAndUnchanged(
-          server,
-          'remote query',
-          db,
-          [...remoteDb, '--method', 'query'],
-          options.runs,
-          log,
-        )),
-      );
-      results.push(
-        ...(await firstAndUnchanged(
-          server,
-          'SFTP copy',
-          db,
-          [...remoteDb, '--method', 'copy'],
-          options.runs,
-          log,
-        )),
-      );
-      const base: OneRun[] = [];
-      for (let r = 1; r <= options.runs; r++) {
-        base.push(await baseline(server, db));
-        log(
-          `    scp + sqlite3 run ${r}/${options.runs}: ${base.at(-1)!.seconds.toFixed(2)} s ${base.at(-1)!.rx} B`,
-        );
+      const wants = (m: SshMethod) => options.methods.includes(m);
+      if (wants('remote query') || wants('SFTP copy') || wants('scp + sqlite3')) {
+        results.push(...(await benchDatabase(server, accounts, options, log)));
       }
-      results.push(summarize('scp + sqlite3', 'first', db, base));
-      if (accounts <= 100_000) {
+      if (wants('SFTP files')) {
         const files = await ensureDataset(
           'internal',
           { accounts, hosts: 3, archiveMb: 0, seed: 1 },
