@@ -30,14 +30,11 @@ export interface CachedFolder {
   files: Record<string, CachedFile>;
 }
 
-export interface CachedFile {
-  size: number;
-  mtime: number;
-  /** This machine's clock when it was read. */
-  readAt: number;
-  /** What the file gave, in the shape the reader wants back (kept as the reader made it). */
-  value: unknown;
-}
+/**
+ * One file: its size and mtime when read, this machine's clock when it was read, and what it gave,
+ * in the reader's own compact form. A list, not an object: a million of them are kept.
+ */
+export type CachedFile = [size: number, mtime: number, readAt: number, value: unknown];
 
 export interface AccountCache {
   snapshot(key: string): StoredSnapshot | null;

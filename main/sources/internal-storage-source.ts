@@ -1,4 +1,4 @@
-import type { SourceRecord } from '../core/activity-record.js';
+import { SKIP_REASONS, type SkipReason, type SourceRecord } from '../core/activity-record.js';
 import type { ActivitySource } from '../core/activity-source.js';
 import { AccountFolder, type ActivityTally } from '../core/count-active.js';
 import { type Result, FailureError, fail, ok } from '../core/failure.js';
@@ -76,7 +76,9 @@ export class InternalStorageSource implements ActivitySource {
     if (held && (now < held.fullAt || now - held.fullAt >= FULL_RECHECK_SECONDS)) held = null;
     const mtime = cache && this.fs.folderMtime ? await this.fs.folderMtime(path) : null;
     if (held && mtime !== null && held.mtime === mtime && settled(held.listedAt, mtime)) {
-      const files = new Map(Object.entries(held.files));
+      const files = new Map(
+        Object.entries(held.files).map(([name, f]) => [name, { size: f[0], mtime: f[1] }]),
+      );
       return { path, files, held, next: null };
     }
     // No folder, nothing to list (mod_account_activity's folder, on Prosody 0.12).
@@ -104,14 +106,15 @@ export class InternalStorageSource implements ActivitySource {
     const before = folder.held?.files[fileName];
     const unchanged =
       before !== undefined &&
-      before.size === entry.size &&
-      before.mtime === entry.mtime &&
-      (folder.next === null || settled(before.readAt, before.mtime));
+      before[0] === entry.size &&
+      before[1] === entry.mtime &&
+      (folder.next === null || settled(before[2], before[1])) &&
+      isFileSummary(before[3]);
     let records: SourceRecord[];
-    let readAt = before?.readAt ?? 0;
+    let readAt = before?.[2] ?? 0;
     if (unchanged) {
       this.lastCount.fromCache++;
-      records = before.value as SourceRecord[];
+      records = expandSummary(host, user, store, before[3] as FileSummary);
     } else {
       this.lastCount.read++;
       readAt = this.cache?.clock() ?? 0;
@@ -126,12 +129,7 @@ export class InternalStorageSource implements ActivitySource {
       else records = accountActivityRecords(host, user, file.text);
     }
     if (folder.next && entry.size !== undefined && entry.mtime !== undefined) {
-      folder.next.files[fileName] = {
-        size: entry.size,
-        mtime: entry.mtime,
-        readAt,
-        value: records,
-      };
+      folder.next.files[fileName] = [entry.size, entry.mtime, readAt, summarize(records)];
     }
     return records;
   }
@@ -216,6 +214,56 @@ export class InternalStorageSource implements ActivitySource {
       );
     }
   }
+}
+
+/**
+ * What one file's records come to, all that counting needs: the newest activity, the newest
+ * registration, and how many records were skipped for each reason.
+ */
+type FileSummary = [
+  lastActive: number | null,
+  registered: number | null,
+  notAnEvent: number,
+  malformed: number,
+  noTimestamp: number,
+];
+
+const SKIP_SLOTS: Record<SkipReason, 2 | 3 | 4> = {
+  'not-an-event': 2,
+  malformed: 3,
+  'no-timestamp': 4,
+};
+
+function summarize(records: readonly SourceRecord[]): FileSummary {
+  const s: FileSummary = [null, null, 0, 0, 0];
+  for (const r of records) {
+    if ('skipped' in r) s[SKIP_SLOTS[r.skipped]]++;
+    else if (r.event === 'registered')
+      s[1] = s[1] === null ? r.timestamp : Math.max(s[1], r.timestamp);
+    else s[0] = s[0] === null ? r.timestamp : Math.max(s[0], r.timestamp);
+  }
+  return s;
+}
+
+/** Records that fold into the same account as the ones summarized. */
+function expandSummary(host: string, user: string, where: Store, s: FileSummary): SourceRecord[] {
+  const out: SourceRecord[] = [];
+  if (s[0] !== null) out.push({ host, user, event: 'login', timestamp: s[0] });
+  if (s[1] !== null) out.push({ host, user, event: 'registered', timestamp: s[1] });
+  for (const reason of SKIP_REASONS) {
+    for (let i = 0; i < s[SKIP_SLOTS[reason]]; i++)
+      out.push({ host, user, skipped: reason, where });
+  }
+  return out;
+}
+
+function isFileSummary(v: unknown): v is FileSummary {
+  return (
+    Array.isArray(v) &&
+    v.length === 5 &&
+    v.slice(0, 2).every((t) => t === null || typeof t === 'number') &&
+    v.slice(2).every((n) => Number.isInteger(n) && (n as number) >= 0 && (n as number) < 1000)
+  );
 }
 
 /** A store folder as this count sees it: its files, what the cache held, what it will hold. */

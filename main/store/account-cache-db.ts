@@ -18,7 +18,7 @@ import { BUSY_TIMEOUT_MS } from './history-db.js';
 import { sqliteBindingOptions } from './sqlite-binding.js';
 
 /** Bumped whenever the tables change: an older cache is simply started again. */
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 const APPLICATION_ID = 0x50415543; // "PAUC"
 
 const SCHEMA = `

@@ -4,7 +4,7 @@
  * listed again and which files read again, by the settling and daily rules.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -63,6 +63,14 @@ test('settled folders are not listed again; a day later everything is read again
       timestamp: NOW - i * 3600,
     })),
   );
+  // Records that are skipped must be counted as skipped from the cache too.
+  const lastlog2 = join(data, 'a%2etest', 'lastlog2');
+  writeFileSync(join(lastlog2, 'broken.dat'), 'return { login = { timestamp = ');
+  writeFileSync(
+    join(lastlog2, 'odd.dat'),
+    `return { login = { timestamp = ${NOW - 60} }; registered = { timestamp = ${NOW - 90} }; ` +
+      'logout = { ip = "x" }; other = { timestamp = 1 } };',
+  );
   const changed = NOW - 10; // every file and folder, by the server's clock
   setAll(data, changed);
   const store = openAccountCache(join(root, 'cache.sqlite'));
@@ -80,25 +88,30 @@ test('settled folders are not listed again; a day later everything is read again
   };
 
   const first = await countNow();
-  assert.deepEqual([first.read, first.fromCache], [30, 0]);
-  assert.equal(first.figures.accounts, 30);
+  assert.deepEqual([first.read, first.fromCache], [32, 0]);
+  assert.equal(first.figures.accounts, 31);
+  assert.deepEqual(first.figures.skippedByReason, {
+    'not-an-event': 1,
+    malformed: 1,
+    'no-timestamp': 1,
+  });
 
   // The folders' mtimes still equal what was seen, but the look came within a minute of the
   // change: a write in that same second could have followed it, so the folders are listed again
   // and the files, seen within that minute too, read again.
   clock = changed + 120;
   const second = await countNow();
-  assert.deepEqual([second.read, second.fromCache], [30, 0]);
+  assert.deepEqual([second.read, second.fromCache], [32, 0]);
   assert.equal(second.lists, 1 + 2, 'the data folder, and lastlog2 of both hosts');
 
   clock = changed + 240;
   const third = await countNow();
-  assert.deepEqual([third.read, third.fromCache], [0, 30]);
+  assert.deepEqual([third.read, third.fromCache], [0, 32]);
   assert.equal(third.lists, 1, 'only the data folder');
   assert.deepEqual(third.figures, first.figures);
 
   clock = changed + 240 + 24 * 3600;
   const dayLater = await countNow();
-  assert.deepEqual([dayLater.read, dayLater.fromCache], [30, 0]);
+  assert.deepEqual([dayLater.read, dayLater.fromCache], [32, 0]);
   store.close();
 });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
+import type { CachedFolder } from '../../main/sources/account-cache.js';
 import type { ActivityQueryTuple } from '../../main/sources/activity-query.js';
 import { openAccountCache } from '../../main/store/account-cache-db.js';
 
@@ -61,11 +62,11 @@ test('a merge whose totals differ from the server keeps nothing', () => {
 
 test('folders are kept as given and pruned to what still exists', () => {
   const cache = openAccountCache(join(dir, 'three', 'cache.sqlite'));
-  const folder = {
+  const folder: CachedFolder = {
     mtime: 5,
     listedAt: 70,
     fullAt: 70,
-    files: { 'x.dat': { size: 1, mtime: 2, readAt: 3, value: [1] } },
+    files: { 'x.dat': [1, 2, 3, [1]] },
   };
   cache.saveFolder('k', '/d/a', folder);
   cache.saveFolder('k', '/d/b', folder);
