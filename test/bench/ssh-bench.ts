@@ -6,7 +6,7 @@
  * baseline an operator would script: OpenSSH's scp of the whole database, then the sqlite3 command.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ACTIVITY_QUERY } from '../../main/sources/activity-query.js';
@@ -81,12 +81,23 @@ async function stopServer(s: Server): Promise<void> {
   rmSync(s.work, { recursive: true, force: true });
 }
 
-/** The generated data is ours: the SSH user may read it, as Prosody's group would. */
+/**
+ * The generated data is ours: the SSH user may read it, as Prosody's group would. Only the
+ * dataset's own folder and the data root get bits added; the folders above the root (/tmp) are
+ * never changed, only checked.
+ */
 function makeReadable(manifest: Manifest): void {
-  execFileSync('chmod', ['-R', 'o+rX', dirname(manifest.path)]);
-  for (let dir = dirname(manifest.path); dir !== '/'; dir = dirname(dir)) {
-    chmodSync(dir, 0o755);
-    if (dir === os.tmpdir()) break;
+  const datasetDir = dirname(manifest.path);
+  const dataRoot = dirname(datasetDir);
+  execFileSync('chmod', ['-R', 'o+rX', datasetDir]);
+  chmodSync(dataRoot, statSync(dataRoot).mode | 0o005);
+  for (let dir = dirname(dataRoot); ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      throw new Error(
+        `the SSH user cannot reach ${manifest.path}: ${dir} is not searchable by others (chmod o+x it, or set PAU_BENCH_DATA elsewhere)`,
+      );
+    }
+    if (dir === dirname(dir)) break;
   }
 }
 
