@@ -9,7 +9,8 @@
  *   npm run bench -- --json             the same figures as JSON on stdout (progress on stderr)
  *   npm run bench -- --runs 7           runs per case (default 5, 3 at 1 M and over SSH)
  *   npm run bench -- --save FILE        also writes the JSON to FILE (the table still prints)
- *   npm run bench -- --no-ssh           the local part only; --ssh-only the SSH part only
+ *   npm run bench -- --no-ssh           the local part only; --ssh-only (or --no-local) the SSH part only
+ *   npm run bench -- --quick --ssh      --ssh: SSH included (the default; says so explicitly)
  *   npm run bench -- --ssh-methods files  over SSH only these: query, copy, files, scp
  *
  * Every measured count runs in a fresh process (a plain-JavaScript bundle of count-child.ts, so no
@@ -398,13 +399,7 @@ function sshTable(cases: SshCase[]): string {
     ],
   ];
   for (const c of cases) {
-    const base = cases.find(
-      (b) => b.method === 'scp + sqlite3' && b.accounts === c.accounts && c.method !== 'SFTP files',
-    );
-    const ratio =
-      base && c !== base && c.refresh === 'first'
-        ? `${(c.seconds.median / base.seconds.median).toFixed(2)} ×`
-        : '';
+    const ratio = c.ratioToBaseline !== undefined ? `${c.ratioToBaseline.toFixed(2)} ×` : '';
     rows.push([
       c.method === 'SFTP files'
         ? `${fmtCount(c.accounts)} accounts, internal storage`
@@ -517,7 +512,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--runs') o.runs = Number(argv[++i]);
     else if (a === '--save') o.save = argv[++i] ?? null;
     else if (a === '--no-ssh') o.ssh = false;
-    else if (a === '--ssh-only') o.local = false;
+    else if (a === '--ssh') o.ssh = true;
+    else if (a === '--ssh-only' || a === '--no-local') o.local = false;
     else if (a === '--ssh-methods') {
       o.sshMethods = (argv[++i] ?? '').split(',').map((name) => {
         const method = SSH_METHOD_NAMES[name];
@@ -527,7 +523,7 @@ function parseArgs(argv: string[]): Options {
       });
     } else
       throw new Error(
-        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE, --no-ssh, --ssh-only, --ssh-methods query,copy,files,scp`,
+        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE, --ssh, --no-ssh, --ssh-only (--no-local), --ssh-methods query,copy,files,scp`,
       );
   }
   return o;

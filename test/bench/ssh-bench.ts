@@ -40,6 +40,10 @@ export interface SshCase {
   /** The method line of ours, as --json says it. */
   said?: string;
   exact: boolean;
+  /** First refreshes: this case's median time / the scp + sqlite3 baseline's, same data. */
+  ratioToBaseline?: number;
+  /** Every run's own figures, ours with its --json "fetch" list (method, bytesReceived, seconds). */
+  perRun: OneRun[];
 }
 
 export interface SshBenchOptions {
@@ -114,13 +118,20 @@ function sameFigures(
   );
 }
 
-interface OneRun {
+export interface Fetch {
+  method: string;
+  bytesReceived: number;
+  seconds: number;
+}
+
+export interface OneRun {
   seconds: number;
   rx: number;
   tx: number;
   rssMb: number;
   payload?: number;
   said?: string;
+  fetch?: Fetch[];
   exact: boolean;
 }
 
@@ -156,6 +167,7 @@ function cliArgs(s: Server, source: string[], stateDir: string): string[] {
     '--at',
     String(BENCH_NOW),
     '--json',
+    '--verbose',
   ];
 }
 
@@ -166,17 +178,19 @@ async function ours(
   stateDir: string,
 ): Promise<OneRun> {
   const m = await measured(s, process.execPath, cliArgs(s, source, stateDir));
-  const out = JSON.parse(m.run.stdout) as {
-    hosts: Record<string, unknown>;
-    fetch: Array<{ method: string; bytesReceived: number }>;
-  };
+  const out = JSON.parse(m.run.stdout) as { hosts: Record<string, unknown>; fetch: Fetch[] };
   return {
     seconds: m.run.seconds,
     rx: m.rx,
     tx: m.tx,
     rssMb: m.rssMb,
-    payload: out.fetch[0]?.bytesReceived,
+    payload: out.fetch.reduce((n, f) => n + f.bytesReceived, 0),
     said: out.fetch[0]?.method,
+    fetch: out.fetch.map(({ method, bytesReceived, seconds }) => ({
+      method,
+      bytesReceived,
+      seconds,
+    })),
     exact: sameFigures(manifest.expected, out.hosts),
   };
 }
@@ -249,7 +263,19 @@ function summarize(
     ...(payloads.length > 0 ? { sshPayloadBytes: stat(payloads) } : {}),
     ...(runs[runs.length - 1]?.said ? { said: runs[runs.length - 1]?.said } : {}),
     exact: runs.every((r) => r.exact),
+    perRun: runs,
   };
+}
+
+/** One unmeasured run with a state folder of its own, thrown away. */
+async function warmUp(s: Server, manifest: Manifest, source: string[]): Promise<void> {
+  const state = mkdtempSync(join(s.work, 'warm-up-'));
+  try {
+    const run = await ours(s, manifest, source, state);
+    if (!run.exact) throw new Error(`wrong figures from ${manifest.path} over SSH`);
+  } finally {
+    rmSync(state, { recursive: true, force: true });
+  }
 }
 
 /** A first refresh and an unchanged one, `runs` times, each pair with a fresh state folder. */
@@ -292,7 +318,7 @@ async function benchDatabase(
   makeReadable(db);
   log(`  SSH, SQLite, ${accounts} accounts (${archiveMb} MB archive)`);
   // Unmeasured: the server's page cache warm, as on a server that runs.
-  await ours(server, db, ['--remote-db', db.path, '--method', 'query'], server.work);
+  await warmUp(server, db, ['--remote-db', db.path, '--method', 'query']);
   const remoteDb = ['--remote-db', db.path];
   for (const [method, flag] of [
     ['remote query', 'query'],
@@ -318,7 +344,11 @@ async function benchDatabase(
         `    scp + sqlite3 run ${r}/${options.runs}: ${base.at(-1)!.seconds.toFixed(2)} s ${base.at(-1)!.rx} B`,
       );
     }
-    results.push(summarize('scp + sqlite3', 'first', db, base));
+    const baseCase = summarize('scp + sqlite3', 'first', db, base);
+    for (const c of results) {
+      if (c.refresh === 'first') c.ratioToBaseline = c.seconds.median / baseCase.seconds.median;
+    }
+    results.push(baseCase);
   }
   return results;
 }
@@ -351,6 +381,8 @@ export async function benchSsh(options: SshBenchOptions): Promise<SshCase[]> {
         );
         makeReadable(files);
         log(`  SSH, internal storage, ${accounts} accounts`);
+        // Unmeasured, as for the database: the server's page and dentry caches warm.
+        await warmUp(server, files, ['--remote-data-dir', files.path]);
         results.push(
           ...(await firstAndUnchanged(
             server,
