@@ -46,9 +46,66 @@ function shape(prefix: string[], device: string): void {
   ]);
 }
 
+/** A counter file's text (`12345\n`) as a number; anything else is an error, not NaN. */
+export function parseCounter(text: string, what: string): number {
+  const t = text.trim();
+  if (!/^\d+$/.test(t)) throw new Error(`${what}: not a byte count: ${JSON.stringify(text)}`);
+  return Number(t);
+}
+
 /** Reads one of the kernel's interface counters. */
 export function readCounter(device: string, name: 'rx_bytes' | 'tx_bytes'): number {
-  return Number(readFileSync(`/sys/class/net/${device}/statistics/${name}`, 'utf8').trim());
+  const path = `/sys/class/net/${device}/statistics/${name}`;
+  return parseCounter(readFileSync(path, 'utf8'), path);
+}
+
+const NAMESPACE_PREFIX = 'pau-bench-';
+
+/**
+ * The benchmark namespaces in `ip netns list`'s output (`NAME` or `NAME (id: N)` a line) whose
+ * benchmark process is gone: what a run killed outright (SIGKILL) leaves behind.
+ */
+export function abandonedNamespaces(list: string, alive: (pid: number) => boolean): number[] {
+  const pids: number[] = [];
+  for (const line of list.split('\n')) {
+    const m = new RegExp(`^${NAMESPACE_PREFIX}(\\d+)(?:\\s|$)`).exec(line.trim());
+    if (m && !alive(Number(m[1]))) pids.push(Number(m[1]));
+  }
+  return pids;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the namespace and veth pair of benchmark runs that were killed before cleaning up. */
+function removeAbandoned(): void {
+  let list = '';
+  try {
+    list = execFileSync('ip', ['netns', 'list'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+  } catch {
+    return; // no ip: createBenchHost says so below
+  }
+  for (const pid of abandonedNamespaces(list, isAlive)) {
+    for (const args of [
+      ['ip', 'netns', 'del', `${NAMESPACE_PREFIX}${pid}`],
+      ['ip', 'link', 'del', `pauh${pid}`],
+    ]) {
+      try {
+        sh(args);
+      } catch {
+        // Already gone.
+      }
+    }
+  }
 }
 
 export function createBenchHost(): BenchHost {
@@ -57,8 +114,9 @@ export function createBenchHost(): BenchHost {
       'the SSH benchmark needs root: it makes a network namespace (ip netns) with a rate-limited veth link',
     );
   }
-  const id = process.pid % 100_000;
-  const namespace = `pau-bench-${id}`;
+  removeAbandoned();
+  const id = process.pid; // pid_max is at most 2^22: pauh4194304 fits IFNAMSIZ
+  const namespace = `${NAMESPACE_PREFIX}${id}`;
   const hostSide = `pauh${id}`;
   const serverSide = `paus${id}`;
   const inside = ['ip', 'netns', 'exec', namespace];

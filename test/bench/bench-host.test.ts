@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { abandonedNamespaces, parseCounter } from './bench-host.js';
+import { stat } from './bench-util.js';
+
+test('an interface counter is read as a whole number of bytes', () => {
+  assert.equal(parseCounter('123456789\n', 'rx_bytes'), 123456789);
+  assert.equal(parseCounter('0', 'rx_bytes'), 0);
+  assert.equal(parseCounter('9007199254740991\n', 'rx_bytes'), Number.MAX_SAFE_INTEGER);
+});
+
+test('a counter file that is not a number is an error, never NaN', () => {
+  for (const text of ['', '\n', '-1', '12 kB', 'abc']) {
+    assert.throws(() => parseCounter(text, '/sys/class/net/x/statistics/rx_bytes'), /not a byte/);
+  }
+});
+
+test('only the benchmark namespaces of processes that are gone are abandoned', () => {
+  const list = [
+    'pau-bench-4242 (id: 3)',
+    'pau-bench-77',
+    'pau-bench-99 (id: 1)',
+    'pau-bench-x1',
+    'pau-probe-12',
+    'other',
+    '',
+  ].join('\n');
+  const alive = (pid: number) => pid === 99;
+  assert.deepEqual(abandonedNamespaces(list, alive), [4242, 77]);
+  assert.deepEqual(abandonedNamespaces('', alive), []);
+});
+
+test('median, lowest and highest of the runs', () => {
+  assert.deepEqual(stat([3, 1, 2]), { median: 2, min: 1, max: 3 });
+  assert.deepEqual(stat([4, 1, 2, 3]), { median: 2.5, min: 1, max: 4 });
+  assert.deepEqual(stat([5]), { median: 5, min: 5, max: 5 });
+});
