@@ -81,3 +81,14 @@ export function table(rows: string[][]): string {
     )
     .join('\n');
 }
+
+/**
+ * The server-to-client compression in sshd's DEBUG1 log of one connection
+ * (`kex: server->client cipher: … compression: zlib@openssh.com [preauth]`); the last one when
+ * the text holds several, undefined when none.
+ */
+export function negotiatedCompression(log: string): string | undefined {
+  let found: string | undefined;
+  for (const m of log.matchAll(/kex: server->client cipher: .*? compression: (\S+)/g)) found = m[1];
+  return found;
+}

@@ -396,6 +396,7 @@ function sshTable(cases: SshCase[]): string {
       'per account',
       'peak RSS (MB)',
       'ratio to scp + sqlite3',
+      'compression',
     ],
   ];
   for (const c of cases) {
@@ -412,8 +413,9 @@ function sshTable(cases: SshCase[]): string {
       `${c.bytesPerAccount.toFixed(c.bytesPerAccount < 10 ? 2 : 0)} B`,
       fmtStat(c.peakRssMb, 0),
       ratio,
+      c.compression ?? '',
     ]);
-    if (!c.exact) rows.push(['', 'FIGURES WRONG', '', '', '', '', '', '', '']);
+    if (!c.exact) rows.push(['', 'FIGURES WRONG']);
   }
   return table(rows);
 }
@@ -468,7 +470,8 @@ function report(m: Machine, results: CaseResult[], ssh: SshCase[], t: TargetResu
     lines.push(
       `Over SSH to OpenSSH's sshd in a network namespace behind a ${LINK_RATE} link each way (tbf, no added delay).`,
       'Received = bytes off the interface, IP and TCP headers included; whole process times; "unchanged" is a second',
-      'refresh with the state folder of the first. Ratios: first refresh of ours / scp + sqlite3.',
+      'refresh with the state folder of the first. Ratios: first refresh of ours / scp + sqlite3. Compression: what',
+      "the connections negotiated server to client, from sshd's log (scp runs with OpenSSH's defaults).",
       '',
       sshTable(ssh),
       '',

@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { ACTIVITY_QUERY } from '../../main/sources/activity-query.js';
 import { type SshdInstance, type TestUser, generateKey, startSshd } from '../support/sshd.js';
 import { type BenchHost, LINK_RATE, createBenchHost } from './bench-host.js';
-import { GNU_TIME, type Stat, runProcess, stat } from './bench-util.js';
+import { GNU_TIME, type Stat, negotiatedCompression, runProcess, stat } from './bench-util.js';
 import { BENCH_NOW, type ExpectedCounts, type Manifest, ensureDataset } from './generate.js';
 
 const REPO = resolve(__dirname, '..', '..');
@@ -40,6 +40,8 @@ export interface SshCase {
   /** The method line of ours, as --json says it. */
   said?: string;
   exact: boolean;
+  /** What the connections negotiated, server to client (distinct values, `,`-joined). */
+  compression?: string;
   /** First refreshes: this case's median time / the scp + sqlite3 baseline's, same data. */
   ratioToBaseline?: number;
   /** Every run's own figures, ours with its --json "fetch" list (method, bytesReceived, seconds). */
@@ -68,7 +70,9 @@ async function startServer(log: (line: string) => void): Promise<Server> {
   const sshd = await startSshd({
     passwordAuth: false,
     listenAddress: host.serverAddress,
-    commandPrefix: host.inside,
+    // LogLevel DEBUG1 (the command line wins over the config's VERBOSE) for the "kex:" lines that
+    // say which compression each connection negotiated: a few lines a connection, none a packet.
+    commandPrefix: [...host.inside, '/bin/sh', '-c', 'exec "$@" -o LogLevel=DEBUG1', 'sh'],
     hostKeyTypes: ['ed25519'],
   });
   const key = await generateKey('ed25519');
@@ -132,6 +136,8 @@ export interface OneRun {
   payload?: number;
   said?: string;
   fetch?: Fetch[];
+  /** server->client compression the connection negotiated, from sshd's log (ssh connections). */
+  compression?: string;
   exact: boolean;
 }
 
@@ -140,14 +146,28 @@ async function measured(
   s: Server,
   command: string,
   args: string[],
-): Promise<{ run: Awaited<ReturnType<typeof runProcess>>; rx: number; tx: number; rssMb: number }> {
+): Promise<{
+  run: Awaited<ReturnType<typeof runProcess>>;
+  rx: number;
+  tx: number;
+  rssMb: number;
+  compression?: string;
+}> {
   const timeFile = join(s.work, 'time.out');
+  const logFrom = s.sshd.log().length;
   const before = s.host.counters();
   const run = await runProcess(GNU_TIME, ['-f', '%M', '-o', timeFile, command, ...args]);
   const after = s.host.counters();
   if (run.code !== 0) throw new Error(`${command} failed (${run.code}): ${run.stderr}`);
   const rssKb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
-  return { run, rx: after.rx - before.rx, tx: after.tx - before.tx, rssMb: rssKb / 1024 };
+  const compression = negotiatedCompression(s.sshd.log().slice(logFrom));
+  return {
+    run,
+    rx: after.rx - before.rx,
+    tx: after.tx - before.tx,
+    rssMb: rssKb / 1024,
+    ...(compression !== undefined ? { compression } : {}),
+  };
 }
 
 function cliArgs(s: Server, source: string[], stateDir: string): string[] {
@@ -184,6 +204,7 @@ async function ours(
     rx: m.rx,
     tx: m.tx,
     rssMb: m.rssMb,
+    ...(m.compression !== undefined ? { compression: m.compression } : {}),
     payload: out.fetch.reduce((n, f) => n + f.bytesReceived, 0),
     said: out.fetch[0]?.method,
     fetch: out.fetch.map(({ method, bytesReceived, seconds }) => ({
@@ -233,6 +254,7 @@ async function baseline(s: Server, manifest: Manifest): Promise<OneRun> {
     rx: after.rx - before.rx,
     tx: after.tx - before.tx,
     rssMb: Math.max(scp.rssMb, query.rssMb),
+    ...(scp.compression !== undefined ? { compression: scp.compression } : {}),
     // The command prints a row an account: at least every account the generator counted.
     exact:
       query.run.stdout.trim().split('\n').length >=
@@ -247,6 +269,9 @@ function summarize(
   runs: OneRun[],
 ): SshCase {
   const rx = stat(runs.map((r) => r.rx));
+  const compressions = [
+    ...new Set(runs.map((r) => r.compression).filter((c): c is string => c !== undefined)),
+  ];
   const payloads = runs.map((r) => r.payload).filter((p): p is number => p !== undefined);
   return {
     method,
@@ -263,6 +288,7 @@ function summarize(
     ...(payloads.length > 0 ? { sshPayloadBytes: stat(payloads) } : {}),
     ...(runs[runs.length - 1]?.said ? { said: runs[runs.length - 1]?.said } : {}),
     exact: runs.every((r) => r.exact),
+    ...(compressions.length > 0 ? { compression: compressions.join(',') } : {}),
     perRun: runs,
   };
 }

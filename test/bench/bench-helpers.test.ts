@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { abandonedNamespaces, parseCounter } from './bench-host.js';
-import { stat } from './bench-util.js';
+import { negotiatedCompression, stat } from './bench-util.js';
 
 test('an interface counter is read as a whole number of bytes', () => {
   assert.equal(parseCounter('123456789\n', 'rx_bytes'), 123456789);
@@ -34,4 +34,15 @@ test('median, lowest and highest of the runs', () => {
   assert.deepEqual(stat([3, 1, 2]), { median: 2, min: 1, max: 3 });
   assert.deepEqual(stat([4, 1, 2, 3]), { median: 2.5, min: 1, max: 4 });
   assert.deepEqual(stat([5]), { median: 5, min: 5, max: 5 });
+});
+
+test("the compression a connection negotiated is read off sshd's DEBUG1 log", () => {
+  const log = [
+    'debug1: kex: algorithm: sntrup761x25519-sha512@openssh.com [preauth]',
+    'debug1: kex: client->server cipher: aes128-gcm@openssh.com MAC: <implicit> compression: none [preauth]',
+    'debug1: kex: server->client cipher: aes128-gcm@openssh.com MAC: <implicit> compression: zlib@openssh.com [preauth]',
+    'Accepted publickey for bench-1a2b3c from 10.201.0.1 port 35228 ssh2: ED25519 SHA256:x',
+  ].join('\n');
+  assert.equal(negotiatedCompression(log), 'zlib@openssh.com');
+  assert.equal(negotiatedCompression('Accepted publickey for x'), undefined);
 });
