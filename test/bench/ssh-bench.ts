@@ -10,7 +10,13 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ACTIVITY_QUERY } from '../../main/sources/activity-query.js';
-import { type SshdInstance, type TestUser, generateKey, startSshd } from '../support/sshd.js';
+import {
+  type SshdInstance,
+  type TestUser,
+  generateKey,
+  startSshd,
+  stopAllSshd,
+} from '../support/sshd.js';
 import { type BenchHost, LINK_RATE, createBenchHost } from './bench-host.js';
 import { GNU_TIME, type Stat, negotiatedCompression, runProcess, stat } from './bench-util.js';
 import { BENCH_NOW, type ExpectedCounts, type Manifest, ensureDataset } from './generate.js';
@@ -62,31 +68,46 @@ interface Server {
   key: string;
   knownHosts: string;
   work: string;
+  removeWork: () => void;
 }
 
 async function startServer(log: (line: string) => void): Promise<Server> {
-  const host = createBenchHost();
-  log(`  test host: network namespace ${host.namespace}, ${LINK_RATE} each way (tbf)`);
-  const sshd = await startSshd({
-    passwordAuth: false,
-    listenAddress: host.serverAddress,
-    // LogLevel DEBUG1 (the command line wins over the config's VERBOSE) for the "kex:" lines that
-    // say which compression each connection negotiated: a few lines a connection, none a packet.
-    commandPrefix: [...host.inside, '/bin/sh', '-c', 'exec "$@" -o LogLevel=DEBUG1', 'sh'],
-    hostKeyTypes: ['ed25519'],
-  });
-  const key = await generateKey('ed25519');
-  const user = await sshd.addUser('bench', { authorizedKeys: [key.authorizedKey] });
+  // The work folder holds the baseline's copy of the database (up to GBs): removed on Ctrl-C too
+  // (bench-host's signal handler exits, which runs this hook).
   const work = mkdtempSync(join(os.tmpdir(), 'pau-bench-ssh-'));
-  const knownHosts = join(work, 'known_hosts');
-  writeFileSync(knownHosts, sshd.knownHostsLine());
-  return { host, sshd, user, key: key.privatePath, knownHosts, work };
+  const removeWork = () => rmSync(work, { recursive: true, force: true });
+  process.on('exit', removeWork);
+  let host: BenchHost | undefined;
+  try {
+    host = createBenchHost();
+    log(`  test host: network namespace ${host.namespace}, ${LINK_RATE} each way (tbf)`);
+    const sshd = await startSshd({
+      passwordAuth: false,
+      listenAddress: host.serverAddress,
+      // LogLevel DEBUG1 (the command line wins over the config's VERBOSE) for the "kex:" lines that
+      // say which compression each connection negotiated: a few lines a connection, none a packet.
+      commandPrefix: [...host.inside, '/bin/sh', '-c', 'exec "$@" -o LogLevel=DEBUG1', 'sh'],
+      hostKeyTypes: ['ed25519'],
+    });
+    const key = await generateKey('ed25519');
+    const user = await sshd.addUser('bench', { authorizedKeys: [key.authorizedKey] });
+    const knownHosts = join(work, 'known_hosts');
+    writeFileSync(knownHosts, sshd.knownHostsLine());
+    return { host, sshd, user, key: key.privatePath, knownHosts, work, removeWork };
+  } catch (e) {
+    await stopAllSshd();
+    host?.destroy();
+    removeWork();
+    process.off('exit', removeWork);
+    throw e;
+  }
 }
 
 async function stopServer(s: Server): Promise<void> {
   await s.sshd.stop();
   s.host.destroy();
-  rmSync(s.work, { recursive: true, force: true });
+  s.removeWork();
+  process.off('exit', s.removeWork);
 }
 
 /**
