@@ -404,7 +404,7 @@ function sshTable(cases: SshCase[]): string {
     rows.push([
       c.method === 'SFTP files'
         ? `${fmtCount(c.accounts)} accounts, internal storage`
-        : `${fmtCount(c.accounts)} accounts, ${fmtMb(c.dataBytes)} file`,
+        : `${fmtCount(c.accounts)} accounts, ${fmtBytes(c.dataBytes)} file`,
       c.said && c.refresh === 'unchanged' ? `${c.method} (${c.said})` : c.method,
       c.refresh,
       String(c.runs),
@@ -472,6 +472,7 @@ function report(m: Machine, results: CaseResult[], ssh: SshCase[], t: TargetResu
       'Received = bytes off the interface, IP and TCP headers included; whole process times; "unchanged" is a second',
       'refresh with the state folder of the first. Ratios: first refresh of ours / scp + sqlite3. Compression: what',
       "the connections negotiated server to client, from sshd's log (scp runs with OpenSSH's defaults).",
+      'In this table kB and MB are 1000 and 1000² bytes (the file sizes too); peak RSS is in MB of 2^20 bytes.',
       '',
       sshTable(ssh),
       '',
