@@ -9,6 +9,7 @@ import type {
   ProfileView,
   RendererApi,
   SeriesPoint,
+  ViewName,
 } from '../main/core/ipc-contract.js';
 import type { Settings } from '../main/core/profile-validation.js';
 import { STATUS_TEXT, dashboardView } from './dashboard-view.js';
@@ -29,7 +30,7 @@ declare global {
   }
 }
 
-type View = 'dashboard' | 'settings';
+type View = ViewName;
 
 interface State {
   snapshot: AppSnapshot | null;
@@ -366,11 +367,14 @@ function start(api: RendererApi): void {
         profiles: settings.profiles.filter((_, i) => i !== index),
       });
       state.confirmRemove = null;
+      if (state.editor?.index === index) state.editor = null;
+      // The notice and the list it speaks of are drawn together: a snapshot that redraws the page
+      // meanwhile must not show "Removed" beside the list from before.
+      state.settings = await api.getSettings();
       state.notice = result.ok
         ? { text: `Removed ${name}.`, problem: false }
         : { text: result.message ?? 'Not removed.', problem: true };
-      if (state.editor?.index === index) state.editor = null;
-      await loadSettings();
+      render();
       focusSoon(result.ok ? 'settings-heading' : 'settings-notice');
     },
     input: (field: TextFieldName, value: string) => {
@@ -510,6 +514,13 @@ function start(api: RendererApi): void {
   // ---- wiring ------------------------------------------------------------------------------
 
   api.onSnapshot(onSnapshot);
+  // Main asks for a view (the tray's "Settings…").
+  api.onShowView((request) => show(request.view));
+  // Escape hides the panel, as it closes a menu; a control that used the key (an open <select>)
+  // keeps it.
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && !event.defaultPrevented) void api.hideWindow();
+  });
   api.getSnapshot().then(onSnapshot, (e: unknown) => {
     byId('boot').textContent =
       `The app did not answer: ${e instanceof Error ? e.message : String(e)}`;

@@ -10,6 +10,8 @@ import type {
   ConnectionTestResult,
   HistoryWindowName,
   RendererApi,
+  RendererSubscription,
+  WindowCapability,
   SaveSettingsResult,
   SeriesPoint,
 } from '../core/ipc-contract.js';
@@ -60,8 +62,11 @@ export interface AppServiceDeps {
   onError?(error: unknown): void;
 }
 
-/** Everything the window may ask for, plus the snapshot stream and the monitor's lifecycle. */
-export interface AppService extends Omit<RendererApi, 'onSnapshot'> {
+/**
+ * Everything the window may ask for (but the window's own controls, which main answers), plus the
+ * snapshot stream and the monitor's lifecycle.
+ */
+export interface AppService extends Omit<RendererApi, RendererSubscription | WindowCapability> {
   /** Called with a new snapshot after every change; returns the unsubscribe function. */
   subscribe(listener: (snapshot: AppSnapshot) => void): () => void;
   /** Loads the settings and starts monitoring every profile (each refreshes at once). */

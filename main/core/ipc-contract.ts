@@ -116,11 +116,22 @@ export interface InvokeChannels {
   };
   'alerts:pause': { args: [until: number | null]; result: void };
   'start-at-login:set': { args: [enabled: boolean]; result: SaveSettingsResult };
+  /** The panel hides (Escape). */
+  'window:hide': { args: []; result: void };
+}
+
+/** Which view the window shows; main asks for one (the tray's "Settings…"). */
+export type ViewName = 'dashboard' | 'settings';
+
+/** A request from main to show a view. */
+export interface ShowViewRequest {
+  view: ViewName;
 }
 
 /** Events: main → renderer. */
 export interface EventChannels {
   'snapshot:changed': AppSnapshot;
+  'view:show': ShowViewRequest;
 }
 
 export type InvokeChannel = keyof InvokeChannels;
@@ -150,8 +161,16 @@ export interface RendererApi {
   ): Promise<SaveSettingsResult>;
   pauseAlerts(until: number | null): Promise<void>;
   setStartAtLogin(enabled: boolean): Promise<SaveSettingsResult>;
+  hideWindow(): Promise<void>;
   onSnapshot(listener: (snapshot: AppSnapshot) => void): () => void;
+  onShowView(listener: (request: ShowViewRequest) => void): () => void;
 }
+
+/** The API's subscriptions: everything else is an invoke channel. */
+export type RendererSubscription = 'onSnapshot' | 'onShowView';
+
+/** What the window asks of its own panel: main answers these, not the AppService. */
+export type WindowCapability = 'hideWindow';
 
 /** Which channel each API function uses: the preload and main are both checked against it. */
 export const API_CHANNELS = {
@@ -165,4 +184,5 @@ export const API_CHANNELS = {
   setSecret: 'secret:set',
   pauseAlerts: 'alerts:pause',
   setStartAtLogin: 'start-at-login:set',
-} as const satisfies Record<Exclude<keyof RendererApi, 'onSnapshot'>, InvokeChannel>;
+  hideWindow: 'window:hide',
+} as const satisfies Record<Exclude<keyof RendererApi, RendererSubscription>, InvokeChannel>;

@@ -259,23 +259,32 @@ export const PAYLOAD_CHECKS: { [C in InvokeChannel]: (args: readonly unknown[]) 
     }
     return ok<'start-at-login:set'>([enabled]);
   },
+
+  'window:hide': (args) => (args.length === 0 ? ok<'window:hide'>([]) : refused('no arguments')),
 };
 
-/** How each channel reaches the service; the mapped type makes a missing channel a compile error. */
+/** What a channel may reach: the service, and the window's own panel. */
+interface Targets {
+  service: AppService;
+  hideWindow(): void;
+}
+
+/** How each channel reaches its target; the mapped type makes a missing channel a compile error. */
 const FORWARD: {
-  [C in InvokeChannel]: (service: AppService, args: Args<C>) => Promise<Result<C>>;
+  [C in InvokeChannel]: (to: Targets, args: Args<C>) => Promise<Result<C>>;
 } = {
-  'snapshot:get': (s) => s.getSnapshot(),
-  'series:get': (s, [profile, window]) => s.getSeries(profile, window),
-  'refresh:now': (s, [profile]) => s.refreshNow(profile),
-  'settings:get': (s) => s.getSettings(),
-  'settings:save': (s, [settings]) => s.saveSettings(settings),
-  'connection:test': (s, [profile, settings]) => s.testConnection(profile, settings),
-  'host-key:trust': (s, [host, port, fingerprint, path]) =>
+  'snapshot:get': ({ service: s }) => s.getSnapshot(),
+  'series:get': ({ service: s }, [profile, window]) => s.getSeries(profile, window),
+  'refresh:now': ({ service: s }, [profile]) => s.refreshNow(profile),
+  'settings:get': ({ service: s }) => s.getSettings(),
+  'settings:save': ({ service: s }, [settings]) => s.saveSettings(settings),
+  'connection:test': ({ service: s }, [profile, settings]) => s.testConnection(profile, settings),
+  'host-key:trust': ({ service: s }, [host, port, fingerprint, path]) =>
     s.trustHostKey(host, port, fingerprint, path),
-  'secret:set': (s, [profile, kind, value]) => s.setSecret(profile, kind, value),
-  'alerts:pause': (s, [until]) => s.pauseAlerts(until),
-  'start-at-login:set': (s, [enabled]) => s.setStartAtLogin(enabled),
+  'secret:set': ({ service: s }, [profile, kind, value]) => s.setSecret(profile, kind, value),
+  'alerts:pause': ({ service: s }, [until]) => s.pauseAlerts(until),
+  'start-at-login:set': ({ service: s }, [enabled]) => s.setStartAtLogin(enabled),
+  'window:hide': async ({ hideWindow }) => hideWindow(),
 };
 
 /** Every invoke channel, from the checks table (which the compiler holds complete). */
@@ -319,6 +328,8 @@ export interface IpcRefusal {
 export interface IpcHandlersOptions {
   ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>;
   service: AppService;
+  /** Hides the panel (the window asked: Escape). */
+  hideWindow(): void;
   /** Our window's webContents, or null while there is none. */
   webContents(): WebContents | null;
   /** The renderer's file:// URL (index.html). */
@@ -331,6 +342,7 @@ export interface IpcHandlersOptions {
 /** Registers every invoke channel and the snapshot push; returns the function that undoes it. */
 export function registerIpcHandlers(options: IpcHandlersOptions): () => void {
   const { ipcMain, service } = options;
+  const targets: Targets = { service, hideWindow: () => options.hideWindow() };
 
   const handle = <C extends InvokeChannel>(channel: C): void => {
     ipcMain.handle(channel, async (event: IpcMainInvokeEvent, ...raw: unknown[]) => {
@@ -344,9 +356,9 @@ export function registerIpcHandlers(options: IpcHandlersOptions): () => void {
       const checked = check(raw);
       if (checked.verdict === 'refused') return refuse(checked.reason);
       if (checked.verdict === 'answer') return checked.result;
-      const forward: (service: AppService, args: Args<C>) => Promise<Result<C>> = FORWARD[channel];
+      const forward: (to: Targets, args: Args<C>) => Promise<Result<C>> = FORWARD[channel];
       try {
-        return await forward(service, checked.args);
+        return await forward(targets, checked.args);
       } catch (error) {
         options.onError?.(channel, error);
         throw error instanceof Error ? error : new Error(String(error));

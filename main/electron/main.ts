@@ -49,6 +49,9 @@ import { registerIpcHandlers } from './ipc-handlers.js';
 import { formatLocalTime, localMinuteOfDay, nextLocalMidnight } from './local-time.js';
 import { SafeStorageSecretStore } from './safe-storage-secrets.js';
 import { guardSession, guardWebContents, type Refusal } from './security.js';
+import { deferredShow } from './second-instance.js';
+import { showView } from './show-view.js';
+import { QUIT_GRACE_MS, stopWithin } from './stop-within.js';
 import { createAppTray } from './tray.js';
 import { WINDOW_SIZE, createPanel, positionNearTray, windowOptions } from './window.js';
 
@@ -66,10 +69,14 @@ if (platform === 'win32') app.setAppUserModelId(APP_ID);
 // Every web contents, whichever creates it, gets the navigation and window guards.
 app.on('web-contents-created', (_event, contents) => guardWebContents(contents, logRefusal));
 
+// Registered before anything is awaited: a second launch during start-up is not lost.
+const secondInstance = deferredShow();
+
 if (!app.requestSingleInstanceLock()) {
   // Another instance runs: it shows its window (its 'second-instance' handler), this one leaves.
   app.quit();
 } else {
+  app.on('second-instance', () => secondInstance.request());
   app
     .whenReady()
     .then(start)
@@ -166,6 +173,7 @@ async function start(): Promise<void> {
     ipcMain,
     service,
     webContents: () => (win.isDestroyed() ? null : win.webContents),
+    hideWindow: () => panel.hide(),
     rendererUrl: paths.rendererUrl,
     onRefused: (r) => log(`IPC ${r.channel} refused: ${r.reason}`),
     onError: (channel, error) => log(`IPC ${channel} failed`, error),
@@ -187,9 +195,8 @@ async function start(): Promise<void> {
         panel.show();
         return;
       case 'settings':
-        // The renderer shows its settings view for the #settings fragment (a same-page navigation).
         panel.show();
-        run(win.loadFile(paths.indexHtml, { hash: 'settings' }));
+        showView(win.webContents, { view: 'settings' });
         return;
       case 'refresh-now':
         run(service.refreshNow(null));
@@ -230,11 +237,12 @@ async function start(): Promise<void> {
 
   // The machine woke up: overdue refreshes run now rather than at the next timer.
   powerMonitor.on('resume', () => service.wake());
-  app.on('second-instance', () => panel.show());
+  secondInstance.attach(() => panel.show());
   // Closing the window does not quit a tray app.
   app.on('window-all-closed', () => {});
 
-  // Quit cleanly: stop the monitor (waiting for refreshes under way), then close the history.
+  // Quit cleanly: stop the monitor (waiting a few seconds at most for refreshes under way), then
+  // close the history.
   let stopped = false;
   app.on('before-quit', (event) => {
     quitting = true;
@@ -244,7 +252,11 @@ async function start(): Promise<void> {
       try {
         unsubscribe();
         disposeIpc();
-        await service.stop();
+        const outcome = await stopWithin(() => service.stop(), QUIT_GRACE_MS, {
+          setTimeout,
+          clearTimeout,
+        });
+        if (outcome === 'gave-up') log('quitting without waiting longer for a refresh under way');
         history.value.close();
       } catch (error) {
         log('while quitting', error);
@@ -259,8 +271,8 @@ async function start(): Promise<void> {
   await service.start();
   latest = await service.getSnapshot();
   tray.render(viewOf(latest));
-  // First run, or settings that could not be read: the window opens on settings.
-  const onSettings = latest.firstRun || Boolean(latest.settingsProblem);
-  run(win.loadFile(paths.indexHtml, onSettings ? { hash: 'settings' } : {}));
-  if (onSettings) panel.show();
+  // First run, or settings that could not be read: the window opens, and the page shows its
+  // settings view for such a snapshot by itself.
+  run(win.loadFile(paths.indexHtml));
+  if (latest.firstRun || Boolean(latest.settingsProblem)) panel.show();
 }

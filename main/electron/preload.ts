@@ -12,6 +12,7 @@ import type {
   API_CHANNELS,
   EventChannel,
   InvokeChannel,
+  EventChannels,
   InvokeChannels,
   RendererApi,
 } from '../core/ipc-contract.js';
@@ -27,15 +28,28 @@ const CHANNELS = {
   setSecret: 'secret:set',
   pauseAlerts: 'alerts:pause',
   setStartAtLogin: 'start-at-login:set',
+  hideWindow: 'window:hide',
 } as const satisfies typeof API_CHANNELS;
 
 const SNAPSHOT_CHANGED = 'snapshot:changed' satisfies EventChannel;
+const VIEW_SHOW = 'view:show' satisfies EventChannel;
 
 function invoke<C extends InvokeChannel>(
   channel: C,
   ...args: InvokeChannels[C]['args']
 ): Promise<InvokeChannels[C]['result']> {
   return ipcRenderer.invoke(channel, ...args);
+}
+
+/** The page gets the payload only, never Electron's event (it would expose `sender`). */
+function subscribe<E extends EventChannel>(
+  channel: E,
+  listener: (payload: EventChannels[E]) => void,
+): () => void {
+  const forward = (_event: Electron.IpcRendererEvent, payload: unknown) =>
+    listener(payload as EventChannels[E]);
+  ipcRenderer.on(channel, forward);
+  return () => void ipcRenderer.removeListener(channel, forward);
 }
 
 const api = {
@@ -50,13 +64,9 @@ const api = {
   setSecret: (profile, kind, value) => invoke(CHANNELS.setSecret, profile, kind, value),
   pauseAlerts: (until) => invoke(CHANNELS.pauseAlerts, until),
   setStartAtLogin: (enabled) => invoke(CHANNELS.setStartAtLogin, enabled),
-  onSnapshot: (listener) => {
-    // The page gets the snapshot only, never Electron's event (it would expose `sender`).
-    const forward = (_event: Electron.IpcRendererEvent, snapshot: unknown) =>
-      listener(snapshot as Parameters<typeof listener>[0]);
-    ipcRenderer.on(SNAPSHOT_CHANGED, forward);
-    return () => void ipcRenderer.removeListener(SNAPSHOT_CHANGED, forward);
-  },
+  hideWindow: () => invoke(CHANNELS.hideWindow),
+  onSnapshot: (listener) => subscribe(SNAPSHOT_CHANGED, listener),
+  onShowView: (listener) => subscribe(VIEW_SHOW, listener),
 } satisfies RendererApi;
 
 contextBridge.exposeInMainWorld('prosodyActiveUsers', api);

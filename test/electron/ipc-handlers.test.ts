@@ -114,6 +114,8 @@ function setup(adjust: (service: AppService) => void = () => {}) {
     service,
     webContents: () => window as unknown as WebContents | null,
     rendererUrl: RENDERER_URL,
+    // The panel is main's, not the service's: recorded among the service's calls for brevity.
+    hideWindow: () => void calls.push(['hideWindow', []]),
     onRefused: (r) => refusals.push(r),
     onError: (_c, e) => errors.push(e),
   });
@@ -170,10 +172,11 @@ const good: Array<[channel: InvokeChannel, args: unknown[], method: string, forw
     ['alerts:pause', [1_795_539_600], 'pauseAlerts', [1_795_539_600]],
     ['alerts:pause', [null], 'pauseAlerts', [null]],
     ['start-at-login:set', [true], 'setStartAtLogin', [true]],
+    ['window:hide', [], 'hideWindow', []],
   ];
 
 for (const [channel, args, method, forwarded] of good) {
-  test(`a good ${channel} call reaches the service's ${method}`, async () => {
+  test(`a good ${channel} call reaches ${method}`, async () => {
     const { call, calls, refusals } = setup();
     await call(channel, args);
     assert.deepEqual(calls, [[method, forwarded]]);

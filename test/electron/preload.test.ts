@@ -62,7 +62,10 @@ test('the compiled preload requires nothing but electron', () => {
 
 test('the API has one function per capability and no generic send', () => {
   const { api } = load();
-  assert.deepEqual(Object.keys(api).sort(), [...Object.keys(API_CHANNELS), 'onSnapshot'].sort());
+  assert.deepEqual(
+    Object.keys(api).sort(),
+    [...Object.keys(API_CHANNELS), 'onSnapshot', 'onShowView'].sort(),
+  );
   for (const value of Object.values(api)) assert.equal(typeof value, 'function');
 });
 
@@ -77,6 +80,7 @@ const calls: Array<[name: keyof typeof API_CHANNELS, args: unknown[]]> = [
   ['setSecret', ['home', 'password', 'pw']],
   ['pauseAlerts', [123]],
   ['setStartAtLogin', [true]],
+  ['hideWindow', []],
 ];
 
 for (const [name, args] of calls) {
@@ -99,4 +103,16 @@ test('onSnapshot passes the snapshot only, and its return value unsubscribes', (
   ipcRenderer.emit('snapshot:changed', {}, snapshot);
   assert.equal(seen.length, 1);
   assert.equal(ipcRenderer.listenerCount('snapshot:changed'), 0);
+});
+
+test('onShowView passes the view request only, and its return value unsubscribes', () => {
+  const { api, ipcRenderer } = load();
+  const seen: unknown[][] = [];
+  const unsubscribe = api.onShowView((...args: unknown[]) => seen.push(args));
+  ipcRenderer.emit('view:show', { sender: 'secret internals' }, { view: 'settings' });
+  assert.deepEqual(seen, [[{ view: 'settings' }]]);
+  unsubscribe();
+  ipcRenderer.emit('view:show', {}, { view: 'dashboard' });
+  assert.equal(seen.length, 1);
+  assert.equal(ipcRenderer.listenerCount('view:show'), 0);
 });

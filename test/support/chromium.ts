@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
-import { API_CHANNELS } from '../../main/core/ipc-contract.js';
+import { API_CHANNELS, type ShowViewRequest } from '../../main/core/ipc-contract.js';
 import type { AppService } from '../../main/app/app-service.js';
 
 export const PROJECT_DIR = join(__dirname, '..', '..');
@@ -45,6 +45,10 @@ export interface AppWindow {
   context: BrowserContext;
   /** Console errors, page errors and CSP refusals seen so far: none in a good run. */
   problems: string[];
+  /** How many times the page asked main to hide the panel (hideWindow). */
+  hideRequests(): number;
+  /** What main's 'view:show' event would do (the tray's "Settings…"). */
+  showView(request: ShowViewRequest): Promise<void>;
   /** A full-page PNG under test-output/screenshots; the pointer is moved away first, unless kept. */
   screenshot(name: string, options?: { keepPointer?: boolean }): Promise<string>;
   close(): Promise<void>;
@@ -80,12 +84,17 @@ export async function openAppWindow(
     if (!r.url().startsWith(pathToFileURL(RENDERER_DIR).href)) problems.push(`request: ${r.url()}`);
   });
 
+  let hideRequests = 0;
+  // The panel's own controls, which main answers without the service.
+  const panel = { hideWindow: () => void hideRequests++ };
   const names = Object.keys(API_CHANNELS) as Array<keyof typeof API_CHANNELS>;
   for (const name of names) {
     await page.exposeBinding(`__pauInvoke_${name}`, (source, ...args: unknown[]) => {
       // Like main's sender check: only our page's main frame may call.
       if (source.frame !== page.mainFrame()) throw new Error(`${name}: not the main frame`);
-      const fn = service[name] as (...a: unknown[]) => Promise<unknown>;
+      const fn = (name === 'hideWindow' ? panel.hideWindow : service[name]) as (
+        ...a: unknown[]
+      ) => Promise<unknown>;
       return fn(...args);
     });
   }
@@ -103,6 +112,14 @@ export async function openAppWindow(
     };
     w.__pauSnapshotChanged = (snapshot: unknown) => {
       for (const l of listeners) l(snapshot);
+    };
+    const viewListeners = new Set<(request: unknown) => void>();
+    api.onShowView = (listener: (request: unknown) => void) => {
+      viewListeners.add(listener);
+      return () => void viewListeners.delete(listener);
+    };
+    w.__pauShowView = (request: unknown) => {
+      for (const l of viewListeners) l(request);
     };
     // contextBridge exposes a frozen, non-writable object; so does this.
     Object.defineProperty(window, 'prosodyActiveUsers', { value: Object.freeze(api) });
@@ -124,6 +141,13 @@ export async function openAppWindow(
     page,
     context,
     problems,
+    hideRequests: () => hideRequests,
+    async showView(request) {
+      await page.evaluate((r) => {
+        const push = (window as unknown as PageWindow).__pauShowView;
+        if (typeof push === 'function') push(r);
+      }, request);
+    },
     async screenshot(name, shotOptions = {}) {
       mkdirSync(SCREENSHOT_DIR, { recursive: true });
       if (!shotOptions.keepPointer) await page.mouse.move(0, 0);
