@@ -15,6 +15,7 @@
  *   (electron-builder.yml) is set here and given to the notifier.
  */
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -27,6 +28,7 @@ import {
   nativeImage,
   nativeTheme,
   powerMonitor,
+  protocol,
   safeStorage,
   screen,
   session,
@@ -43,6 +45,7 @@ import type { AppSnapshot } from '../core/ipc-contract.js';
 import { type TrayCommand, pauseUntil, trayView } from '../core/tray-state.js';
 import { DesktopNotifier } from '../notify/desktop-notifier.js';
 import { APP_ID, appPaths } from './app-paths.js';
+import { registerAppScheme, serveAppProtocol } from './app-protocol.js';
 import { createAutostart, launchCommand } from './autostart.js';
 import { openHistoryInElectron } from './electron-history.js';
 import { registerIpcHandlers } from './ipc-handlers.js';
@@ -62,6 +65,8 @@ const logRefusal = (r: Refusal): void => log(`refused ${r.what}: ${r.detail}`);
 app.setPath('userData', dataDir);
 app.setPath('sessionData', join(dataDir, 'chromium'));
 if (platform === 'win32') app.setAppUserModelId(APP_ID);
+// The window is served from the app's own protocol, not file:// (app-protocol.ts).
+registerAppScheme(protocol);
 
 // Every web contents, whichever creates it, gets the navigation and window guards.
 app.on('web-contents-created', (_event, contents) => guardWebContents(contents, logRefusal));
@@ -88,6 +93,12 @@ if (!app.requestSingleInstanceLock()) {
 async function start(): Promise<void> {
   app.dock?.hide();
   guardSession(session.defaultSession, CONTENT_SECURITY_POLICY, logRefusal);
+  serveAppProtocol(protocol, {
+    rendererDir: paths.rendererDir,
+    csp: CONTENT_SECURITY_POLICY,
+    readFile: (path) => readFile(path),
+    onRefused: (url, reason) => log(`refused ${url}: ${reason}`),
+  });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
   const history = openHistoryInElectron(join(dataDir, HISTORY_FILE), paths.nativeBinding);
@@ -189,7 +200,7 @@ async function start(): Promise<void> {
       case 'settings':
         // The renderer shows its settings view for the #settings fragment (a same-page navigation).
         panel.show();
-        run(win.loadFile(paths.indexHtml, { hash: 'settings' }));
+        run(win.loadURL(`${paths.rendererUrl}#settings`));
         return;
       case 'refresh-now':
         run(service.refreshNow(null));
@@ -261,6 +272,6 @@ async function start(): Promise<void> {
   tray.render(viewOf(latest));
   // First run, or settings that could not be read: the window opens on settings.
   const onSettings = latest.firstRun || Boolean(latest.settingsProblem);
-  run(win.loadFile(paths.indexHtml, onSettings ? { hash: 'settings' } : {}));
+  run(win.loadURL(onSettings ? `${paths.rendererUrl}#settings` : paths.rendererUrl));
   if (onSettings) panel.show();
 }
