@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import {
   BrowserWindow,
   Menu,
+  Notification,
   Tray,
   app,
   dialog,
@@ -47,8 +48,9 @@ import { DesktopNotifier } from '../notify/desktop-notifier.js';
 import { APP_ID, appPaths } from './app-paths.js';
 import { registerAppScheme, serveAppProtocol } from './app-protocol.js';
 import { createAutostart, launchCommand } from './autostart.js';
+import { chooseAppNotifier } from './electron-notifier.js';
 import { openHistoryInElectron } from './electron-history.js';
-import { registerIpcHandlers } from './ipc-handlers.js';
+import { registerIpcHandlers, sendEvent } from './ipc-handlers.js';
 import { formatLocalTime, localMinuteOfDay, nextLocalMidnight } from './local-time.js';
 import { SafeStorageSecretStore } from './safe-storage-secrets.js';
 import { guardSession, guardWebContents, type Refusal } from './security.js';
@@ -126,7 +128,12 @@ async function start(): Promise<void> {
     profiles: openProfilesStore(dataDir),
     history: history.value,
     secrets,
-    notifier: new DesktopNotifier({ appID: APP_ID, icon: paths.appIcon }),
+    // Electron's notifications (the app's name and icon; a click shows that server), else
+    // node-notifier's (electron-notifier.ts).
+    notifier: chooseAppNotifier(
+      { Notification, icon: paths.appIcon, onClick: (profile) => showProfile(profile) },
+      () => new DesktopNotifier({ appID: APP_ID, icon: paths.appIcon }),
+    ),
     sources: realAppSourceDeps({
       home: homedir(),
       localUser: userInfo().username,
@@ -172,6 +179,11 @@ async function start(): Promise<void> {
       return positionNearTray(anchor, WINDOW_SIZE, display.workArea);
     },
   });
+
+  function showProfile(profile: string): void {
+    panel.show();
+    if (!win.isDestroyed()) sendEvent(win.webContents, 'profile:show', profile);
+  }
 
   const disposeIpc = registerIpcHandlers({
     ipcMain,
