@@ -4,28 +4,12 @@ import { parseDuration } from '../core/duration.js';
 import { parseTime } from '../core/parse-time.js';
 import type { SourceSpec } from '../monitor/open-sources.js';
 import { DEFAULT_PROSODY_CONFIG } from '../sources/discover-sources.js';
+import { PASSPHRASE_ENV, PASSWORD_ENV, type SshOptions } from '../ssh/ssh-options.js';
 
 export type OutputFormat = 'table' | 'json' | 'openmetrics';
 
-export interface SshCliOptions {
-  /** `[user@]host[:port]` or an alias from ~/.ssh/config. */
-  target: string;
-  identity?: string;
-  sshConfig?: string;
-  knownHosts?: string;
-  acceptNewHostKey: boolean;
-  remoteDb?: string;
-  remoteDataDir?: string;
-  remoteConfig: string;
-  method: 'auto' | 'query' | 'copy';
-  connectTimeout: number;
-  stepTimeout: number;
-  /**
-   * The account cache (in the state folder), so that a refresh when little changed fetches
-   * little; none for a one-shot count without --state-dir.
-   */
-  cacheFile?: string;
-}
+/** The CLI's name for the shared SSH options. */
+export type SshCliOptions = SshOptions;
 
 export interface CliOptions {
   /** `history` prints what the monitor recorded; otherwise count (once, or --watch). */
@@ -55,8 +39,7 @@ export interface CliOptions {
   historyFormat: 'table' | 'json' | 'csv';
 }
 
-export const PASSPHRASE_ENV = 'PROSODY_ACTIVE_USERS_PASSPHRASE';
-export const PASSWORD_ENV = 'PROSODY_ACTIVE_USERS_PASSWORD';
+export { PASSPHRASE_ENV, PASSWORD_ENV };
 
 export const HELP = `Usage: prosody-active-users [options]
        prosody-active-users --watch [--profile NAME | options] [--interval 1h]

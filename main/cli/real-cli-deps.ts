@@ -8,7 +8,7 @@ import { discoverLocalSources } from '../sources/discover-local.js';
 import { InternalStorageSource } from '../sources/internal-storage-source.js';
 import { SqliteSource } from '../sources/sqlite-source.js';
 import { HistoryDb } from '../store/history-db.js';
-import { openSshSources } from './open-ssh-sources.js';
+import { openSshSources } from '../monitor/open-ssh-sources.js';
 import { promptHidden } from './prompt-hidden.js';
 import type { CliDeps } from './run-cli.js';
 

@@ -132,6 +132,8 @@ export interface ShowViewRequest {
 export interface EventChannels {
   'snapshot:changed': AppSnapshot;
   'view:show': ShowViewRequest;
+  /** Show this profile's figures (a notification about it was clicked). */
+  'profile:show': string;
 }
 
 export type InvokeChannel = keyof InvokeChannels;
@@ -164,10 +166,12 @@ export interface RendererApi {
   hideWindow(): Promise<void>;
   onSnapshot(listener: (snapshot: AppSnapshot) => void): () => void;
   onShowView(listener: (request: ShowViewRequest) => void): () => void;
+  /** Main asks to show a profile's figures: the user clicked a notification about it. */
+  onShowProfile(listener: (profile: string) => void): () => void;
 }
 
 /** The API's subscriptions: everything else is an invoke channel. */
-export type RendererSubscription = 'onSnapshot' | 'onShowView';
+export type RendererSubscription = 'onSnapshot' | 'onShowView' | 'onShowProfile';
 
 /** What the window asks of its own panel: main answers these, not the AppService. */
 export type WindowCapability = 'hideWindow';

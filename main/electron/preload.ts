@@ -33,6 +33,7 @@ const CHANNELS = {
 
 const SNAPSHOT_CHANGED = 'snapshot:changed' satisfies EventChannel;
 const VIEW_SHOW = 'view:show' satisfies EventChannel;
+const PROFILE_SHOW = 'profile:show' satisfies EventChannel;
 
 function invoke<C extends InvokeChannel>(
   channel: C,
@@ -67,6 +68,13 @@ const api = {
   hideWindow: () => invoke(CHANNELS.hideWindow),
   onSnapshot: (listener) => subscribe(SNAPSHOT_CHANGED, listener),
   onShowView: (listener) => subscribe(VIEW_SHOW, listener),
+  onShowProfile: (listener) => {
+    const forward = (_event: Electron.IpcRendererEvent, profile: unknown) => {
+      if (typeof profile === 'string') listener(profile);
+    };
+    ipcRenderer.on(PROFILE_SHOW, forward);
+    return () => void ipcRenderer.removeListener(PROFILE_SHOW, forward);
+  },
 } satisfies RendererApi;
 
 contextBridge.exposeInMainWorld('prosodyActiveUsers', api);

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { type Browser, type Frame, type Page, chromium } from 'playwright-core';
 import type { RecordedWindow } from './control.js';
+import { appUrl, loadableUrl } from './protocol-double.js';
 
 /** As test/support/chromium.ts launches it: headless, nothing fetched in the background. */
 const CHROMIUM_ARGS = [
@@ -200,12 +201,12 @@ export class WindowDouble extends EventEmitter {
 
   pageUrl(): string | null {
     const url = this.loadedPage?.url();
-    return url === undefined || url === 'about:blank' ? null : url;
+    return url === undefined || url === 'about:blank' ? null : appUrl(url);
   }
 
   async goto(url: string): Promise<void> {
     const page = await this.page;
-    await page.goto(url);
+    await page.goto(await loadableUrl(url));
   }
 
   async dispatch(channel: string, args: unknown[]): Promise<void> {

@@ -10,6 +10,8 @@
  *   ipcMain here through a Playwright binding, and webContents.send reaches ipcRenderer listeners
  *   through page.evaluate. The page's world can see those two helpers, where Electron's isolated
  *   world would hide them; nothing in the app relies on that.
+ * - protocol.handle: the handler main gives serves the page, on a loopback origin that the double
+ *   translates to the app's scheme and back (protocol-double.ts).
  * - Tray, Menu, Notification, dialog, safeStorage, powerMonitor, screen, session and app: recorded
  *   only, so that a test can read them and click them (control.ts: the test's requests). safeStorage
  *   "encrypts" by base64 with a prefix; it keeps nothing secret and claims nothing.
@@ -33,6 +35,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { DoubleState, Message, RecordedMenuItem, Reply, Request } from './control.js';
 import { WindowDouble, closeChromium, type WindowHost } from './browser-window-double.js';
+
+export { protocol } from './protocol-double.js';
 
 const PROJECT_DIR = join(__dirname, '..', '..');
 

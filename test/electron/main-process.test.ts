@@ -134,6 +134,8 @@ describe('the main process under the Electron test double, against a real sshd',
       `document.getElementById('figure-dau-value')?.textContent`,
     );
     assert.equal(dau, '2');
+    // Served by main's own protocol handler (the double serves it on loopback for Chromium).
+    assert.equal((await app.state()).windows[0]?.url, 'prosody-active-users://app/index.html');
     assert.equal(await app.evaluate(PAGE_VIEW), 'dashboard');
   });
 

@@ -64,7 +64,7 @@ test('the API has one function per capability and no generic send', () => {
   const { api } = load();
   assert.deepEqual(
     Object.keys(api).sort(),
-    [...Object.keys(API_CHANNELS), 'onSnapshot', 'onShowView'].sort(),
+    [...Object.keys(API_CHANNELS), 'onSnapshot', 'onShowView', 'onShowProfile'].sort(),
   );
   for (const value of Object.values(api)) assert.equal(typeof value, 'function');
 });
@@ -115,4 +115,15 @@ test('onShowView passes the view request only, and its return value unsubscribes
   ipcRenderer.emit('view:show', {}, { view: 'dashboard' });
   assert.equal(seen.length, 1);
   assert.equal(ipcRenderer.listenerCount('view:show'), 0);
+});
+
+test('onShowProfile passes the profile name only, ignores anything else, and unsubscribes', () => {
+  const { api, ipcRenderer } = load();
+  const seen: unknown[][] = [];
+  const unsubscribe = api.onShowProfile((...args: unknown[]) => seen.push(args));
+  ipcRenderer.emit('profile:show', { sender: 'secret internals' }, 'work');
+  ipcRenderer.emit('profile:show', {}, { name: 'not a string' });
+  assert.deepEqual(seen, [['work']]);
+  unsubscribe();
+  assert.equal(ipcRenderer.listenerCount('profile:show'), 0);
 });

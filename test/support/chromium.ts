@@ -43,6 +43,8 @@ export function launchChromium(): Promise<Browser> {
 export interface AppWindow {
   page: Page;
   context: BrowserContext;
+  /** Main's 'profile:show' event (a notification about the profile was clicked). */
+  showProfile(profile: string): Promise<void>;
   /** Console errors, page errors and CSP refusals seen so far: none in a good run. */
   problems: string[];
   /** How many times the page asked main to hide the panel (hideWindow). */
@@ -121,6 +123,14 @@ export async function openAppWindow(
     w.__pauShowView = (request: unknown) => {
       for (const l of viewListeners) l(request);
     };
+    const showListeners = new Set<(profile: unknown) => void>();
+    api.onShowProfile = (listener: (profile: unknown) => void) => {
+      showListeners.add(listener);
+      return () => void showListeners.delete(listener);
+    };
+    w.__pauShowProfile = (profile: unknown) => {
+      for (const l of showListeners) l(profile);
+    };
     // contextBridge exposes a frozen, non-writable object; so does this.
     Object.defineProperty(window, 'prosodyActiveUsers', { value: Object.freeze(api) });
   }, names);
@@ -147,6 +157,12 @@ export async function openAppWindow(
         const push = (window as unknown as PageWindow).__pauShowView;
         if (typeof push === 'function') push(r);
       }, request);
+    },
+    async showProfile(profile) {
+      await page.evaluate((p) => {
+        const push = (window as unknown as PageWindow).__pauShowProfile;
+        if (typeof push === 'function') push(p);
+      }, profile);
     },
     async screenshot(name, shotOptions = {}) {
       mkdirSync(SCREENSHOT_DIR, { recursive: true });

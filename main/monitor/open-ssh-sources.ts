@@ -7,8 +7,8 @@ import { remoteSources } from '../ssh/remote-sources.js';
 import { type KeyLoad, type KnownHostsStore, SshConnection } from '../ssh/ssh-connection.js';
 import { resolveSshTarget } from '../ssh/ssh-target.js';
 import { type SqliteAccountCache, openAccountCache } from '../store/account-cache-db.js';
-import { PASSPHRASE_ENV, PASSWORD_ENV, type SshCliOptions } from './cli-options.js';
-import type { OpenedSources } from '../monitor/open-sources.js';
+import { PASSPHRASE_ENV, PASSWORD_ENV, type SshOptions } from '../ssh/ssh-options.js';
+import type { OpenedSources } from './open-sources.js';
 
 export interface SshEnvironment {
   home: string;
@@ -59,7 +59,7 @@ function agentSocket(env: SshEnvironment): string | undefined {
 
 /** Connects as the options say and lists the sources to read over that connection. */
 export async function openSshSources(
-  options: SshCliOptions,
+  options: SshOptions,
   onStep: (step: string) => void,
   onProgress: (text: string) => void,
   env: SshEnvironment,
