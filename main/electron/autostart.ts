@@ -92,6 +92,36 @@ export function desktopEntry(command: readonly string[]): Result<string> {
   );
 }
 
+/** More than any autostart entry holds: a longer file is read only this far. */
+const MAX_ENTRY_BYTES = 64 * 1024;
+
+/**
+ * Whether an autostart entry starts the program at login. A desktop that turns an entry off keeps
+ * the file and marks it: `Hidden=true` (the Desktop Application Autostart spec: "the .desktop file
+ * … MUST be treated as if it does not exist"), or `X-GNOME-Autostart-enabled=false` (GNOME's
+ * Startup Applications and Tweaks). Only the [Desktop Entry] group counts; spaces around `=` are
+ * allowed (Desktop Entry spec, "Entries").
+ */
+export function entryStartsAtLogin(text: string): boolean {
+  let group = '';
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    if (line.startsWith('[')) {
+      group = line;
+      continue;
+    }
+    if (group !== '[Desktop Entry]') continue;
+    const eq = line.indexOf('=');
+    if (eq < 0) continue;
+    const key = line.slice(0, eq).trim();
+    const value = line.slice(eq + 1).trim();
+    if (key === 'Hidden' && value === 'true') return false;
+    if (key === 'X-GNOME-Autostart-enabled' && value === 'false') return false;
+  }
+  return true;
+}
+
 export interface LinuxAutostartInput {
   env: Readonly<Record<string, string | undefined>>;
   home: string;
@@ -110,8 +140,13 @@ export function linuxAutostart(input: LinuxAutostartInput): Autostart {
     async isEnabled() {
       try {
         const handle = await open(path, 'r');
-        await handle.close();
-        return true;
+        try {
+          const buffer = Buffer.alloc(MAX_ENTRY_BYTES);
+          const { bytesRead } = await handle.read(buffer, 0, MAX_ENTRY_BYTES, 0);
+          return entryStartsAtLogin(buffer.subarray(0, bytesRead).toString('utf8'));
+        } finally {
+          await handle.close();
+        }
       } catch {
         return false;
       }

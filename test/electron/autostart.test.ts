@@ -19,6 +19,7 @@ import {
   autostartDir,
   createAutostart,
   desktopEntry,
+  entryStartsAtLogin,
   execArgument,
   launchCommand,
   linuxAutostart,
@@ -145,6 +146,61 @@ test('Linux: turning it on writes the file, turning it off removes it', async ()
     { ok: true, value: undefined },
     'twice is fine',
   );
+});
+
+const entries: Array<[name: string, text: string, starts: boolean]> = [
+  ['an entry with no marks', '[Desktop Entry]\nType=Application\nExec=x\n', true],
+  ['Hidden=true (the XDG way to turn it off)', '[Desktop Entry]\nExec=x\nHidden=true\n', false],
+  [
+    'X-GNOME-Autostart-enabled=false (GNOME)',
+    '[Desktop Entry]\nX-GNOME-Autostart-enabled=false\n',
+    false,
+  ],
+  ['X-GNOME-Autostart-enabled=true', '[Desktop Entry]\nX-GNOME-Autostart-enabled=true\n', true],
+  ['Hidden=false', '[Desktop Entry]\nHidden=false\n', true],
+  ['spaces around "="', '[Desktop Entry]\nHidden = true\n', false],
+  ['CRLF line ends', '[Desktop Entry]\r\nHidden=true\r\n', false],
+  [
+    'the mark in another group',
+    '[Desktop Entry]\nExec=x\n[Desktop Action new]\nHidden=true\n',
+    true,
+  ],
+  ['the mark in a comment', '[Desktop Entry]\n# Hidden=true\n', true],
+  ['a localized key is another key', '[Desktop Entry]\nHidden[de]=true\n', true],
+];
+
+for (const [name, text, starts] of entries) {
+  test(`an autostart entry with ${name} ${starts ? 'starts' : 'does not start'} at login`, () => {
+    assert.equal(entryStartsAtLogin(text), starts);
+  });
+}
+
+test('Linux: an entry the desktop turned off reads as off, and turning it on makes it start again', async () => {
+  const config = tempDir();
+  const autostart = linuxAutostart({
+    env: { XDG_CONFIG_HOME: config },
+    home: '/nonexistent',
+    command: ['/opt/pau/prosody-active-users'],
+  });
+  const file = join(config, 'autostart', AUTOSTART_FILE_NAME);
+  assert.deepEqual(await autostart.setEnabled(true), { ok: true, value: undefined });
+  // What GNOME's Startup Applications does to switch it off: the file stays, marked.
+  writeFileSync(
+    file,
+    readFileSync(file, 'utf8').replace(
+      'X-GNOME-Autostart-enabled=true',
+      'X-GNOME-Autostart-enabled=false',
+    ),
+  );
+  assert.equal(await autostart.isEnabled(), false);
+  writeFileSync(
+    file,
+    '[Desktop Entry]\nType=Application\nExec=/opt/pau/prosody-active-users\nHidden=true\n',
+  );
+  assert.equal(await autostart.isEnabled(), false);
+  assert.deepEqual(await autostart.setEnabled(true), { ok: true, value: undefined });
+  assert.equal(await autostart.isEnabled(), true);
+  assert.doesNotMatch(readFileSync(file, 'utf8'), /Hidden|enabled=false/);
 });
 
 test('Linux: turning it on twice leaves one file with the same content', async () => {
