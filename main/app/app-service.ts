@@ -114,6 +114,12 @@ export function createAppService(deps: AppServiceDeps): AppService {
   let emitQueued = false;
   /** Fires when the pause ends, so that the window and the tray hear of it. */
   let pauseTimer: { handle: unknown } | null = null;
+  /**
+   * The known_hosts file of each server whose key a connection test found unknown, by host and
+   * port: "Trust this key" may add the key there (a server being set up is not saved yet).
+   */
+  const offeredKnownHosts = new Map<string, string>();
+  const hostPort = (host: string, port: number) => `${host}\u0000${port}`;
   /** Saves and restarts run one after another. */
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -368,12 +374,20 @@ export function createAppService(deps: AppServiceDeps): AppService {
         storedSecrets(deps.secrets, checked.name),
         (f) => (lastFailure = f),
       );
-      return runConnectionTest(
+      const result = await runConnectionTest(
         monitorProfileFor(checked, deps.knownHostsPath),
         sources,
         deps.clock,
         () => lastFailure,
       );
+      const unknown = result.unknownHostKey;
+      if (unknown !== null) {
+        offeredKnownHosts.set(
+          hostPort(unknown.host, unknown.port),
+          checked.ssh?.knownHosts ?? deps.knownHostsPath,
+        );
+      }
+      return result;
     },
 
     async trustHostKey(host, port, fingerprint, knownHostsPath) {
@@ -387,6 +401,18 @@ export function createAppService(deps: AppServiceDeps): AppService {
         typeof knownHostsPath === 'string' && knownHostsPath !== ''
           ? knownHostsPath
           : deps.knownHostsPath;
+      // Only a file that holds this app's trust: the default one, a saved server's own, or the one
+      // of the server whose unknown key a connection test just showed. Never any path the window
+      // names, which could be another program's file.
+      const allowed =
+        path === deps.knownHostsPath ||
+        settings.profiles.some((p) => p.ssh?.knownHosts === path) ||
+        offeredKnownHosts.get(hostPort(host, port)) === path;
+      if (!allowed) {
+        return failed(
+          `Not trusted: ${path} is neither the default known_hosts file (${deps.knownHostsPath}) nor the one this server's settings name. Test the connection first, then trust the key it shows.`,
+        );
+      }
       const trusted = await trustKnownHost({
         host,
         port,

@@ -140,8 +140,8 @@ describe('Test connection over SSH', () => {
   });
 
   test('a changed host key is refused with a warning, and trusting it is refused too', async () => {
-    const dir = mkdtempSync(join(app.dir, 'changed-'));
-    const knownHosts = join(dir, 'known_hosts');
+    // The default known_hosts file (the app's ~/.ssh/known_hosts) holds another key for the server.
+    const knownHosts = app.knownHostsPath;
     const impostor = await generateKey('ed25519');
     const line = `[127.0.0.1]:${sshd.port} ssh-ed25519 ${impostor.blob.toString('base64')}\n`;
     writeFileSync(knownHosts, line);
@@ -168,5 +168,22 @@ describe('Test connection over SSH', () => {
     assert.equal(trusted.ok, false);
     assert.match(trusted.message ?? '', /never replaced/);
     assert.equal(readFileSync(knownHosts, 'utf8'), line);
+  });
+
+  test('a key is trusted only into the default known_hosts file or the one the tested server names', async () => {
+    const serverKey = sha256Fingerprint(sshd.hostKeys[0]!.blob);
+    const tested = join(mkdtempSync(join(app.dir, 'tested-')), 'known_hosts');
+    const elsewhere = join(mkdtempSync(join(app.dir, 'elsewhere-')), 'authorized_keys');
+    const offered = await app.service.testConnection('server', draft(tested));
+    assert.equal(offered.unknownHostKey?.fingerprint, serverKey);
+
+    const refused = await app.service.trustHostKey('127.0.0.1', sshd.port, serverKey, elsewhere);
+    assert.equal(refused.ok, false);
+    assert.match(refused.message ?? '', /^Not trusted: .*authorized_keys is neither the default/);
+    assert.equal(existsSync(elsewhere), false, 'nothing written to a file the window named');
+
+    const trusted = await app.service.trustHostKey('127.0.0.1', sshd.port, serverKey, tested);
+    assert.equal(trusted.ok, true, trusted.message ?? '');
+    assert.match(readFileSync(tested, 'utf8'), /^\[127\.0\.0\.1\]:\d+ ssh-ed25519 /);
   });
 });
