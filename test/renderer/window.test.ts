@@ -509,6 +509,16 @@ describe('figures', () => {
       ['b.example', '4', '12', '20'],
     ]);
     assert.equal(await page.getByRole('columnheader', { name: 'DAU' }).count(), 1);
+    // In the 400 px panel the whole table fits its card: no column is cut off or hidden.
+    const fit = await page.locator('#hosts-table').evaluate((table) => {
+      const box = table.parentElement!.getBoundingClientRect();
+      const cells = Array.from(table.querySelectorAll('th, td'), (c) => c.getBoundingClientRect());
+      return {
+        overflow: table.parentElement!.scrollWidth - table.parentElement!.clientWidth,
+        rightmost: Math.max(...cells.map((c) => c.right)) - box.right,
+      };
+    });
+    assert.ok(fit.overflow <= 0 && fit.rightmost <= 0.5, JSON.stringify(fit));
     await page.getByRole('button', { name: '7 days' }).click();
     await win.screenshot('figures');
     await assertNoProblems(win);
