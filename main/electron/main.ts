@@ -54,6 +54,7 @@ import { registerIpcHandlers, sendEvent } from './ipc-handlers.js';
 import { formatLocalTime, localMinuteOfDay, nextLocalMidnight } from './local-time.js';
 import { SafeStorageSecretStore } from './safe-storage-secrets.js';
 import { guardSession, guardWebContents, type Refusal } from './security.js';
+import { isWaylandSession, panelAnchor, showOnEverySpace } from './panel-placement.js';
 import { deferredShow } from './second-instance.js';
 import { showView } from './show-view.js';
 import { QUIT_GRACE_MS, stopWithin } from './stop-within.js';
@@ -166,6 +167,7 @@ async function start(): Promise<void> {
       devTools: !app.isPackaged,
     }),
   );
+  showOnEverySpace(win, platform);
   let quitting = false;
   win.on('close', (event) => {
     if (quitting) return;
@@ -178,11 +180,12 @@ async function start(): Promise<void> {
     now: () => Date.now(),
     keepOnBlur: () => win.webContents.isDevToolsOpened(),
     position: () => {
-      // The icon's bounds where the platform gives them (macOS, Windows), else the cursor, which
-      // is near the icon when its menu was just used.
-      const bounds = tray?.bounds() ?? null;
-      const anchor = bounds ?? { ...screen.getCursorScreenPoint(), width: 0, height: 0 };
-      const display = screen.getDisplayMatching(anchor);
+      const anchor = panelAnchor({
+        trayBounds: tray?.bounds() ?? null,
+        cursor: screen.getCursorScreenPoint(),
+        wayland: platform === 'linux' && isWaylandSession(process.env),
+      });
+      const display = anchor ? screen.getDisplayMatching(anchor) : screen.getPrimaryDisplay();
       return positionNearTray(anchor, WINDOW_SIZE, display.workArea);
     },
   });

@@ -319,3 +319,26 @@ describe('Quit while a refresh hangs on a silent server', () => {
     }
   });
 });
+
+describe('placement of the panel, with the double’s screen (1920×1080, top panel 32 px)', () => {
+  const started: MainProcess[] = [];
+  after(async () => {
+    for (const app of started) await app.kill();
+  });
+
+  for (const [session, env, at] of [
+    // The cursor the double reports (1800, 10), as after a click on a top-right tray icon.
+    ['X11: next to the cursor, below the top panel', { XDG_SESSION_TYPE: 'x11' }, [1512, 40]],
+    ['Wayland: centred, the cursor being unknown', { XDG_SESSION_TYPE: 'wayland' }, [760, 256]],
+  ] as const) {
+    test(`first run opens the panel; ${session}`, async () => {
+      const app = startMainProcess({ home: mkdtempSync(join(tmpdir(), 'pau-placement-')), env });
+      started.push(app);
+      const win = await app.waitFor('the panel shown', (s) => visible(s) && s.windows[0]);
+      assert.deepEqual(win.position, at);
+      await app.waitForPage('the settings view on first run', `${PAGE_VIEW} === 'settings'`);
+      await app.clickMenuItem('Quit');
+      assert.deepEqual(await app.exited, { code: 0, signal: null });
+    });
+  }
+});
