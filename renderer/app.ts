@@ -503,6 +503,9 @@ function start(api: RendererApi): void {
     setStartAtLogin: async (enabled: boolean) => {
       const result = await api.setStartAtLogin(enabled);
       state.notice = result.ok ? null : { text: result.message ?? 'Not changed.', problem: true };
+      // The box shows what was just set, not the snapshot from before (the next one agrees).
+      if (result.ok && state.snapshot)
+        state.snapshot = { ...state.snapshot, startAtLogin: enabled };
       render();
     },
     pauseAlerts: async (until: number | null) => {

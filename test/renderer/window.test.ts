@@ -719,7 +719,13 @@ describe('figures', () => {
 
     await page.getByRole('checkbox', { name: 'Start at login' }).check();
     await until(() => app.startAtLogin.enabled);
-    assert.equal(await page.getByRole('checkbox', { name: 'Start at login' }).isChecked(), true);
+    // Ticked once the snapshot saying so has been drawn, not just after the click.
+    await page.waitForFunction(
+      () =>
+        (document.getElementById('start-at-login') as HTMLInputElement | null)?.checked === true,
+      undefined,
+      { timeout: 5000 },
+    );
 
     await page.getByRole('button', { name: 'Pause for 1 hour' }).click();
     await page.getByRole('button', { name: 'Resume alerts' }).waitFor();
