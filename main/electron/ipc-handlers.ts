@@ -332,7 +332,7 @@ export interface IpcHandlersOptions {
   hideWindow(): void;
   /** Our window's webContents, or null while there is none. */
   webContents(): WebContents | null;
-  /** The renderer's file:// URL (index.html). */
+  /** The page's URL (app-protocol.ts: prosody-active-users://app/index.html). */
   rendererUrl: string;
   onRefused?(refusal: IpcRefusal): void;
   /** The service failed unexpectedly (a bug): logged here, and the renderer's call rejects. */

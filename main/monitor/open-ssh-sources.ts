@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Result, fail, ok } from '../core/failure.js';
+import { publicKeyBlob } from '../ssh/agent-key-order.js';
 import { isEncryptedKey, loadPrivateKey } from '../ssh/private-keys.js';
 import { isSafeRemotePath } from '../ssh/remote-query-command.js';
 import { remoteSources } from '../ssh/remote-sources.js';
@@ -121,6 +122,10 @@ export async function openSshSources(
     acceptNewHostKey: options.acceptNewHostKey,
     agent: agentSocket(env),
     loadKey,
+    publicKeyOf: (path) => {
+      const pub = `${path}.pub`;
+      return existsSync(pub) ? publicKeyBlob(readFileSync(pub, 'utf8')) : null;
+    },
     password: async (t) =>
       env.env[PASSWORD_ENV] ?? (await env.prompt(`${t.user}@${t.host}'s password: `)),
     connectTimeoutSeconds: options.connectTimeout,

@@ -28,7 +28,7 @@ import {
 } from '../../main/electron/app-protocol.js';
 import { CONTENT_SECURITY_POLICY } from '../../main/core/csp.js';
 import { freePort } from '../helpers/prosody-server.js';
-import { launchChromium } from '../support/chromium.js';
+import { RENDERER_DIR, buildRenderer, launchChromium } from '../support/chromium.js';
 
 const file = (name: string, contentType: string): AppFileLookup => ({
   kind: 'file',
@@ -206,5 +206,39 @@ test("why: on file:// the same policy lets a script elsewhere on disk run, since
   } finally {
     await browser.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the built page loads every file it asks for through the handler, with no policy refusal', async () => {
+  buildRenderer();
+  const { origin, server } = await serveThroughHandler(RENDERER_DIR);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const answers: string[] = [];
+    const refusals: string[] = [];
+    page.on('response', (r) => answers.push(`${r.status()} ${r.url().slice(origin.length)}`));
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) refusals.push(m.text());
+    });
+    // In place of the preload: an API whose main process never answers.
+    await page.addInitScript(`window.prosodyActiveUsers = new Proxy({}, {
+      get: (_, name) => String(name).startsWith('on')
+        ? () => () => undefined
+        : () => Promise.reject(new Error('no main process here')),
+    });`);
+    await page.goto(`${origin}/index.html`, { waitUntil: 'load' });
+    // The page says the app did not answer: its script ran.
+    await page.waitForFunction(() => /did not answer/.test(document.body.textContent ?? ''));
+    assert.deepEqual(answers.sort(), [
+      '200 /app.css',
+      '200 /app.js',
+      '200 /index.html',
+      '200 /styles.css',
+    ]);
+    assert.deepEqual(refusals, []);
+  } finally {
+    await browser.close();
+    await new Promise((resolve) => server.close(resolve));
   }
 });

@@ -94,3 +94,10 @@ test('the packaged binary cannot be run as Node and loads only its own checked a
   // onlyLoadAppFromAsar needs an archive to load: packing into app.asar stays on (the default).
   assert.notEqual(config.asar, false);
 });
+
+test("the unpackaged app (npm start) has the installers' name: Electron names notifications with it", () => {
+  const pkg = JSON.parse(readFileSync(join(PROJECT, 'package.json'), 'utf8')) as {
+    productName?: string;
+  };
+  assert.equal(pkg.productName, load().config.productName);
+});
