@@ -55,6 +55,7 @@ export type Request =
   | { op: 'state' }
   | { op: 'click-menu-item'; label: string }
   | { op: 'click-tray' }
+  | { op: 'click-notification'; index: number }
   | { op: 'power'; event: 'suspend' | 'resume'; advanceClockMs?: number }
   | { op: 'blur-window'; index: number }
   | { op: 'page-eval'; index: number; expression: string }

@@ -44,6 +44,8 @@ const PROJECT_DIR = join(__dirname, '..', '..');
 
 const errorBoxes: DoubleState['errorBoxes'] = [];
 const notifications: DoubleState['notifications'] = [];
+/** The notifications shown, in order, to click. */
+const shown: Notification[] = [];
 let ready = false;
 let singleInstanceLock: boolean | null = null;
 let listenersAtWhenReady: string[] | null = null;
@@ -343,6 +345,7 @@ export class Notification extends EventEmitter {
   }
   show(): void {
     notifications.push({ title: this.options.title ?? '', body: this.options.body ?? '' });
+    shown.push(this);
     this.emit('show');
   }
   close(): void {}
@@ -458,6 +461,12 @@ async function answer(request: Request): Promise<unknown> {
     case 'click-tray':
       currentTray?.emit('click', preventable(), currentTray.getBounds(), { x: 0, y: 0 });
       return null;
+    case 'click-notification': {
+      const notification = shown[request.index];
+      if (notification === undefined) throw new Error(`no notification ${request.index}`);
+      notification.emit('click', preventable());
+      return null;
+    }
     case 'power':
       clockOffsetMs += request.advanceClockMs ?? 0;
       powerMonitor.emit(request.event);

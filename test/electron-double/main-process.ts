@@ -40,6 +40,8 @@ export interface MainProcess {
   waitFor<T>(what: string, probe: (state: DoubleState) => T | undefined | null | false): Promise<T>;
   clickMenuItem(label: string): Promise<void>;
   clickTray(): Promise<void>;
+  /** A click on the index-th notification shown. */
+  clickNotification(index: number): Promise<void>;
   /** powerMonitor's event; `advanceClockMs` moves the wall clock first, as a sleep does. */
   power(event: 'suspend' | 'resume', advanceClockMs?: number): Promise<void>;
   blurWindow(index?: number): Promise<void>;
@@ -127,6 +129,7 @@ export function startMainProcess(options: MainProcessOptions): MainProcess {
     waitFor: (what, probe) => poll(what, async () => probe(await main.state())),
     clickMenuItem: (label) => request({ op: 'click-menu-item', label }),
     clickTray: () => request({ op: 'click-tray' }),
+    clickNotification: (index) => request({ op: 'click-notification', index }),
     power: (event, advanceClockMs) =>
       request({ op: 'power', event, ...(advanceClockMs ? { advanceClockMs } : {}) }),
     blurWindow: (index = 0) => request({ op: 'blur-window', index }),

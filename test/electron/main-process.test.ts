@@ -342,3 +342,54 @@ describe('placement of the panel, with the double’s screen (1920×1080, top pa
     });
   }
 });
+
+describe('an alert, shown as an Electron notification', () => {
+  let app: MainProcess;
+
+  before(() => {
+    const home = mkdtempSync(join(tmpdir(), 'pau-main-process-alert-'));
+    const localDb = join(home, 'prosody.sqlite');
+    writeProsodySqlite(localDb, [
+      activityRow({
+        host: 'c.test',
+        user: 'fay',
+        event: 'login',
+        timestamp: Math.floor(Date.now() / 1000) - HOUR,
+      }),
+    ]);
+    writeSettings(home, {
+      version: 1,
+      profiles: [
+        { name: 'fine', local: { db: localDb } },
+        {
+          name: 'broken',
+          local: { db: join(home, 'missing.sqlite') },
+          alerts: { failuresBeforeAlert: 1 },
+        },
+      ],
+    });
+    app = startMainProcess({ home });
+  });
+
+  after(async () => {
+    await app?.kill();
+  });
+
+  test('a failing server raises one notification; a click opens the window on that server', async () => {
+    const state = await app.waitFor('a notification', (s) => s.notifications.length > 0 && s);
+    assert.equal(state.notifications.length, 1);
+    assert.match(state.notifications[0]!.title + state.notifications[0]!.body, /broken/);
+    await app.waitForPage(
+      'the first server on the page',
+      `document.getElementById('figures-heading')?.textContent === 'fine'`,
+    );
+    assert.equal(visible(state), false);
+
+    await app.clickNotification(0);
+    await app.waitFor('the window shown', visible);
+    await app.waitForPage(
+      'the failing server on the page',
+      `document.getElementById('figures-heading')?.textContent === 'broken'`,
+    );
+  });
+});
