@@ -518,7 +518,9 @@ function start(api: RendererApi): void {
 
   api.onSnapshot(onSnapshot);
   // Main asks for a view (the tray's "Settings…").
-  api.onShowView((request) => show(request.view));
+  api.onShowView((request) => {
+    if (request?.view === 'dashboard' || request?.view === 'settings') show(request.view);
+  });
   // Escape hides the panel, as it closes a menu; a control that used the key (an open <select>)
   // keeps it.
   document.addEventListener('keydown', (event) => {
