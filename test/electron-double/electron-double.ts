@@ -332,7 +332,11 @@ function recordedMenu(menu: Menu | null): RecordedMenuItem[] {
 // ---- everything else recorded --------------------------------------------------------------------
 
 export const dialog = {
-  showErrorBox: (title: string, content: string) => void errorBoxes.push({ title, content }),
+  showErrorBox: (title: string, content: string) => {
+    errorBoxes.push({ title, content });
+    // Also on stderr: a box shown just before an exit is read from there.
+    console.error(`[electron test double] error box: ${title}\n${content}`);
+  },
   showMessageBox: () => Promise.resolve({ response: 0, checkboxChecked: false }),
 };
 

@@ -393,3 +393,18 @@ describe('an alert, shown as an Electron notification', () => {
     );
   });
 });
+
+describe('a start that cannot go on', () => {
+  test('a history file that is not a database: an error box says so, and the app exits with 1', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'pau-main-process-broken-'));
+    mkdirSync(stateFolder(home), { recursive: true });
+    writeFileSync(join(stateFolder(home), 'history.sqlite'), 'not a database, '.repeat(512));
+    const app = startMainProcess({ home });
+    assert.deepEqual(await app.exited, { code: 1, signal: null });
+    assert.match(
+      app.output(),
+      /\[electron test double\] error box: Prosody Active Users cannot start\n.*history\.sqlite/,
+    );
+    assert.deepEqual(await app.exited, { code: 1, signal: null });
+  });
+});
