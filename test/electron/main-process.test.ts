@@ -7,7 +7,15 @@
  * folder in a temporary HOME. Build first: `npm run build`.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -28,6 +36,13 @@ import {
 
 const HOUR = 3600;
 const DAY = 24 * HOUR;
+
+/** A HOME for one app, removed when the tests end. */
+function tempHome(prefix: string): string {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  process.once('exit', () => rmSync(home, { recursive: true, force: true }));
+  return home;
+}
 
 /** The app's state folder under `home` (XDG_CONFIG_HOME is HOME/.config). */
 function stateFolder(home: string): string {
@@ -83,7 +98,7 @@ describe('the main process under the Electron test double, against a real sshd',
     ]);
     chownSync(remoteDb, user.uid, user.gid);
 
-    home = mkdtempSync(join(tmpdir(), 'pau-main-process-'));
+    home = tempHome('pau-main-process-');
     // The default known_hosts file (~/.ssh/known_hosts) already knows the server.
     mkdirSync(join(home, '.ssh'), { mode: 0o700 });
     writeFileSync(join(home, '.ssh', 'known_hosts'), sshd.knownHostsLine());
@@ -259,7 +274,7 @@ describe('Quit while a refresh hangs on a silent server', () => {
   before(async () => {
     // It logs the app in, takes the query command, and never answers it.
     silent = await startFaultServer({ exec: () => {} });
-    home = mkdtempSync(join(tmpdir(), 'pau-main-process-quit-'));
+    home = tempHome('pau-main-process-quit-');
     const localDb = join(home, 'prosody.sqlite');
     const now = Math.floor(Date.now() / 1000);
     writeProsodySqlite(localDb, [
@@ -332,7 +347,7 @@ describe('placement of the panel, with the double’s screen (1920×1080, top pa
     ['Wayland: centred, the cursor being unknown', { XDG_SESSION_TYPE: 'wayland' }, [760, 256]],
   ] as const) {
     test(`first run opens the panel; ${session}`, async () => {
-      const app = startMainProcess({ home: mkdtempSync(join(tmpdir(), 'pau-placement-')), env });
+      const app = startMainProcess({ home: tempHome('pau-placement-'), env });
       started.push(app);
       const win = await app.waitFor('the panel shown', (s) => visible(s) && s.windows[0]);
       assert.deepEqual(win.position, at);
@@ -347,7 +362,7 @@ describe('an alert, shown as an Electron notification', () => {
   let app: MainProcess;
 
   before(() => {
-    const home = mkdtempSync(join(tmpdir(), 'pau-main-process-alert-'));
+    const home = tempHome('pau-main-process-alert-');
     const localDb = join(home, 'prosody.sqlite');
     writeProsodySqlite(localDb, [
       activityRow({
@@ -396,7 +411,7 @@ describe('an alert, shown as an Electron notification', () => {
 
 describe('a start that cannot go on', () => {
   test('a history file that is not a database: an error box says so, and the app exits with 1', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'pau-main-process-broken-'));
+    const home = tempHome('pau-main-process-broken-');
     mkdirSync(stateFolder(home), { recursive: true });
     writeFileSync(join(stateFolder(home), 'history.sqlite'), 'not a database, '.repeat(512));
     const app = startMainProcess({ home });
