@@ -14,6 +14,7 @@
  *   the second test always holds, so only the absolute minimum counts (0 → 5 alerts at the defaults).
  *   A figure that did not move never alerts, whatever the settings. `perFigure` overrides either
  *   threshold for one figure.
+ *   With a single host, the total (which equals it) is not compared on top of it.
  * - Hysteresis. After a large-change alert the (host, figure) is latched: it does not alert again
  *   until the change falls below HALF the minimum or below HALF the relative threshold (no longer
  *   large by the halved thresholds), or until a large change in the other direction. 100 → 120 →
@@ -232,7 +233,11 @@ export function evaluateAlerts(input: PolicyInput): PolicyResult {
     state.failingAnnounced = false;
 
     const figureNames = [...new Set(settings.figures)];
+    // With one host the total is that host's figures again: one change, one notification.
+    const totalRepeatsHost =
+      Object.keys(outcome.hosts).filter((h) => h !== TOTAL_HOST).length === 1;
     for (const [host, figures] of Object.entries(outcome.hosts)) {
+      if (host === TOTAL_HOST && totalRepeatsHost) continue;
       for (const figure of figureNames) {
         const alert = changeAlert(input, state, host, figure, figures[figure]);
         if (alert && !coolingDown(alertKey(alert))) {

@@ -204,7 +204,7 @@ test('the baseline is asked for baselineSeconds before the figures, per host and
     settings: { ...DEFAULT_ALERT_SETTINGS, baselineSeconds: 7 * DAY },
     now: T0 + 30,
     localMinuteOfDay: NOON,
-    outcome: success(T0, { [HOST]: {}, [TOTAL_HOST]: {} }),
+    outcome: success(T0, { [HOST]: {}, 'b.test': {}, [TOTAL_HOST]: {} }),
     baseline: (host, figure, at) => (asked.push([host, figure, at]), null),
     state: INITIAL_ALERT_STATE,
   });
@@ -212,6 +212,9 @@ test('the baseline is asked for baselineSeconds before the figures, per host and
     [HOST, 'dau', T0 - 7 * DAY],
     [HOST, 'wau', T0 - 7 * DAY],
     [HOST, 'mau', T0 - 7 * DAY],
+    ['b.test', 'dau', T0 - 7 * DAY],
+    ['b.test', 'wau', T0 - 7 * DAY],
+    ['b.test', 'mau', T0 - 7 * DAY],
     [TOTAL_HOST, 'dau', T0 - 7 * DAY],
     [TOTAL_HOST, 'wau', T0 - 7 * DAY],
     [TOTAL_HOST, 'mau', T0 - 7 * DAY],
@@ -252,6 +255,18 @@ test('the total alerts under TOTAL_HOST when no single host changed enough', () 
   assert.deepEqual(
     got.map((a) => alertKey(a)),
     [`large-change/${TOTAL_HOST}/dau`],
+  );
+});
+
+test('a server with one host gets one alert for a large change, not a second for its total', () => {
+  const got = monitor().step({
+    now: T0,
+    outcome: success(T0, { [HOST]: { dau: 50 }, [TOTAL_HOST]: { dau: 50 } }),
+    base: { [`${HOST}/dau`]: 100, [`${TOTAL_HOST}/dau`]: 100 },
+  });
+  assert.deepEqual(
+    got.map((a) => alertKey(a)),
+    [`large-change/${HOST}/dau`],
   );
 });
 
