@@ -107,16 +107,20 @@ function ruleOf13(facts: HostFacts, basis: RuleBasis, why: string): RuleDecision
 /** The rule for one host, from what is known about it. Pure: facts in, decision out. */
 export function decideRule(facts: HostFacts): RuleDecision {
   const major = facts.version === undefined ? null : prosodyMajor(facts.version);
-  if (major !== null && major < 13) {
+  if (major !== null && major >= 13) {
+    return ruleOf13(facts, 'version', `Prosody ${facts.version?.trim()}`);
+  }
+  // Only Prosody 13 writes account_roles, so they win over a 0.12 version file, which on a machine
+  // with two Prosody installs may belong to the other one.
+  if (facts.hasRoles === true) {
+    return ruleOf13(facts, 'data', 'Prosody 13 (the host has account_roles entries)');
+  }
+  if (major !== null) {
     return {
       rule: 'all-records',
       basis: 'version',
       reason: `Prosody ${facts.version?.trim()}: every user with records counts`,
     };
-  }
-  if (major !== null) return ruleOf13(facts, 'version', `Prosody ${facts.version?.trim()}`);
-  if (facts.hasRoles === true) {
-    return ruleOf13(facts, 'data', 'Prosody 13 (the host has account_roles entries)');
   }
   if (facts.countDisabled === true) {
     return {

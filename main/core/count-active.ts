@@ -178,6 +178,15 @@ export class ActivityTally {
     this.facts.set(host, mergeFacts(this.facts.get(host) ?? {}, facts));
   }
 
+  private readonly rolesNoted = new Set<string>();
+
+  /** noteFacts(host, { hasRoles: true }) for a source that sees it once per account: cheap. */
+  noteHasRoles(host: string): void {
+    if (this.rolesNoted.has(host)) return;
+    this.rolesNoted.add(host);
+    this.noteFacts(host, { hasRoles: true });
+  }
+
   /** The rule a host is counted by, from what is known so far. */
   ruleFor(host: string): RuleDecision {
     return decideRule(mergeFacts(this.facts.get(null) ?? {}, this.facts.get(host) ?? {}));
@@ -268,7 +277,9 @@ export function addCounts(total: HostCounts, c: HostCounts): void {
 
 /**
  * Folds a stream of records into accounts. Records of one account must be adjacent (every source
- * guarantees it); when lastlog2 and account_activity both hold a timestamp, the newest wins.
+ * guarantees it). The last activity is the newer of lastlog2's login and logout, as
+ * mod_lastlog2's get_last_active gives it to mod_measure_active_users; an `activity` record
+ * (mod_account_activity) is ignored, because that module never reads it, even on Prosody 13.
  */
 export class AccountFolder {
   private key: string | null = null;
@@ -293,11 +304,13 @@ export class AccountFolder {
       this.tally.addSkipped(record.host, record.skipped);
       return;
     }
-    // The account alone makes no user with records: the module walks lastlog2's users.
+    // The account alone makes no user with records: the module walks lastlog2's users. Nor does
+    // mod_account_activity's timestamp: Prosody 13's module never reads that store.
     if (isAccountStatus(record)) {
       this.status = record.status;
       return;
     }
+    if (record.event === 'activity') return;
     this.usable = true;
     if (record.event === 'registered') {
       this.registered = maxOrNull(this.registered, record.timestamp);
@@ -309,6 +322,8 @@ export class AccountFolder {
   /** Ends the current account; call once after the last record. */
   flush(): void {
     if (this.key !== null) {
+      // An account with only skipped rows has touched its host already; one with only a status
+      // or an account_activity timestamp is no user of lastlog2's, and shows nowhere.
       if (this.usable) {
         this.tally.addAccount({
           host: this.host,
@@ -317,8 +332,6 @@ export class AccountFolder {
           registered: this.registered,
           status: this.status,
         });
-      } else {
-        this.tally.touchHost(this.host);
       }
     }
     this.key = null;

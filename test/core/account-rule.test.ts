@@ -66,6 +66,12 @@ const cases: Array<[name: string, facts: HostFacts, rule: CountingRule, basis: R
     'data',
   ],
   [
+    'account_roles entries win over a 0.12 version file (another install on the same machine)',
+    { version: '0.12.3', hasRoles: true, configRead: true },
+    'enabled-accounts',
+    'data',
+  ],
+  [
     'A later major version follows 13',
     { version: '14.1.0', configRead: true },
     'enabled-accounts',
