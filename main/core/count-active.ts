@@ -178,13 +178,17 @@ export class ActivityTally {
     this.facts.set(host, mergeFacts(this.facts.get(host) ?? {}, facts));
   }
 
-  private readonly rolesNoted = new Set<string>();
+  private rolesNoted = false;
 
-  /** noteFacts(host, { hasRoles: true }) for a source that sees it once per account: cheap. */
-  noteHasRoles(host: string): void {
-    if (this.rolesNoted.has(host)) return;
-    this.rolesNoted.add(host);
-    this.noteFacts(host, { hasRoles: true });
+  /**
+   * A host has account_roles entries: only Prosody 13 writes them, and one server runs one
+   * Prosody, so it holds for every host of the server (a host without accounts has none of its
+   * own). Cheap, for a source that sees it once per account.
+   */
+  noteHasRoles(_host: string): void {
+    if (this.rolesNoted) return;
+    this.rolesNoted = true;
+    this.noteFacts(null, { hasRoles: true });
   }
 
   /** The rule a host is counted by, from what is known so far. */
