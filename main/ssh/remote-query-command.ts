@@ -1,3 +1,4 @@
+import { PROSODY_VERSION_FILES } from '../sources/discover-sources.js';
 import {
   ACTIVITY_QUERY,
   type AccountCode,
@@ -81,7 +82,9 @@ function script(path: string): string {
     `[ -r "$f" ] || { echo PAU:permission-denied; exit 0; }`,
     `h=$(${HEADER})`,
     `echo "PAU:before:$h"`,
-    `echo "${FORMAT}:$(date +%s)"`,
+    // The installed Prosody's version (see PROSODY_VERSION_FILES), as plain version characters.
+    `v=$(cat ${PROSODY_VERSION_FILES.join(' ')} 2>/dev/null | head -n 1 | tr -cd '0-9A-Za-z.+~-' | cut -c1-40)`,
+    `echo "${FORMAT}:$(date +%s):$v"`,
     `set -- $h`,
     `if [ "$1" = 2 ]; then u="$f"; else u="file:$f?immutable=1"; fi`,
     `sqlite3 -readonly -batch -bail -list "$u" ${SQL_WORD} || exit $?`,
@@ -121,6 +124,8 @@ export type RemoteQueryOutput =
       totals: HostTotals[];
       /** The server's clock when it ran the query, Unix seconds. */
       serverNow: number;
+      /** The installed Prosody's version, when the server has a version file. */
+      version?: string;
       wal: boolean;
       consistent: boolean;
     }
@@ -182,7 +187,9 @@ export function parseRemoteQueryOutput(stdout: string): RemoteQueryOutput {
     if (text === `PAU:${kind}`) return { kind };
   }
   // Markers found at the ends: one regular expression over megabytes of rows costs a second.
-  const head = /^PAU:before:([0-9 ]*)\n(?:PAU:v(\d+):(\d+)\n)?/.exec(text);
+  const head = /^PAU:before:([0-9 ]*)\n(?:PAU:v(\d+):(\d+)(?::([0-9A-Za-z.+~-]{0,40}))?\n)?/.exec(
+    text,
+  );
   const afterAt = text.lastIndexOf('PAU:after:');
   const tail = /^PAU:after:([0-9 ]*)$/.exec(text.slice(afterAt));
   const headEnd = head ? head[0].length : 0;
@@ -190,7 +197,7 @@ export function parseRemoteQueryOutput(stdout: string): RemoteQueryOutput {
   if (!head || !tail || afterAt < headEnd - 1 || bodyEnd < headEnd - 1) {
     return { kind: 'garbage', detail: 'the output is not in the expected form' };
   }
-  const [, before = '', version, serverNow] = head;
+  const [, before = '', version, serverNow, prosodyVersion] = head;
   const after = tail[1] ?? '';
   if (serverNow === undefined || Number(version) !== FORMAT_VERSION) return { kind: 'old-format' };
   const body = bodyEnd <= headEnd ? '' : text.slice(headEnd, bodyEnd);
@@ -220,6 +227,7 @@ export function parseRemoteQueryOutput(stdout: string): RemoteQueryOutput {
     accounts,
     totals,
     serverNow: Number(serverNow),
+    ...(prosodyVersion ? { version: prosodyVersion } : {}),
     wal: before.trim().split(' ')[0] === '2',
     consistent: before.trim() === after.trim(),
   };

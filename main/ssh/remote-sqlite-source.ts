@@ -306,6 +306,7 @@ export class RemoteSqliteSource implements ActivitySource {
       }
     }
     const answer = got.value;
+    if (answer.version !== undefined) tally.noteFacts(null, { version: answer.version });
     for (const t of answer.totals) {
       if (t.hasRoles === true && this.options.includeHost(t.host)) tally.noteHasRoles(t.host);
     }

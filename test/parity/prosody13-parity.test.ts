@@ -20,7 +20,7 @@ import { loginLogout } from '../helpers/xmpp-login.js';
 
 after(cleanupProsody);
 
-const HOSTS = ['a.test', 'b.test', 'empty.test'];
+const HOSTS = ['a.test', 'b.test', 'empty.test', 'plain.test'];
 const EDGES = [DAY, 7 * DAY, 30 * DAY];
 const MARGIN = 3600;
 /** Ages clear of every window edge, spread over all windows. */
@@ -37,6 +37,8 @@ const PLAN: Record<string, { accounts: string[]; disable: string[]; remove: stri
   },
   'b.test': { accounts: USERS.slice(0, 8), disable: ['u5'], remove: ['u7'] },
   'empty.test': { accounts: [], disable: [], remove: [] },
+  // internal_plain has no is_enabled: 13's module counts nobody here, accounts or not.
+  'plain.test': { accounts: USERS.slice(0, 4), disable: [], remove: [] },
 };
 
 function seedRecords(now: number): SeedRecord[] {
@@ -62,6 +64,7 @@ async function shell(prosody: ProsodyInstance, ...args: string[]): Promise<void>
 }
 
 interface HostJson {
+  excludedByAuth: number;
   dau: number;
   wau: number;
   mau: number;
@@ -86,6 +89,7 @@ async function parity13(storage: 'internal' | 'sql'): Promise<void> {
     adminSocket: true,
     // Real logins over plaintext c2s, with the default authentication (internal_hashed).
     extraGlobalConfig: 'c2s_require_encryption = false\nallow_unencrypted_plain_auth = true',
+    hostConfig: { 'plain.test': 'authentication = "internal_plain"' },
   });
   const start = Math.floor(Date.now() / 1000);
   await prosody.seed(seedRecords(start));
@@ -141,6 +145,8 @@ async function parity13(storage: 'internal' | 'sql'): Promise<void> {
   assert.ok(theirs.get('a.test')!.d30 > 0, JSON.stringify(theirs.get('a.test')));
   // A host with records but no account at all: Prosody 13 counts nobody there.
   assert.deepEqual(theirs.get('empty.test'), { d1: 0, d7: 0, d30: 0 });
+  assert.deepEqual(theirs.get('plain.test'), { d1: 0, d7: 0, d30: 0 });
+  assert.equal(viaConfig.hosts['plain.test']!.excludedByAuth, USERS.length);
   assert.equal(direct.hosts['empty.test']!.excludedNoAccount, USERS.length);
   await prosody.dispose();
 }

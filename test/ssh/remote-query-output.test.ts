@@ -77,3 +77,19 @@ test('the time to start from is a number at the end of the command, or nothing',
   assert.throws(() => remoteQueryCommand('/var/lib/prosody/prosody.sqlite', 1.5));
   assert.equal(remoteQueryCommand('relative.sqlite', 123), null);
 });
+
+test('the installed Prosody version comes along on the format line, and nothing odd does', () => {
+  const withVersion = (v: string) =>
+    parseRemoteQueryOutput(`PAU:before: 1 \nPAU:v3:1795536000:${v}\nPAU:after: 1 \n`);
+  const good = withVersion('13.0.1');
+  assert.equal(good.kind === 'rows' && good.version, '13.0.1');
+  const none = withVersion('');
+  assert.equal(none.kind === 'rows' && none.version, undefined);
+  assert.notEqual(withVersion('13\u001b[31m').kind, 'rows');
+});
+
+test('the remote command reads the version file and keeps only version characters', () => {
+  const command = remoteQueryCommand('/var/lib/prosody/prosody.sqlite');
+  assert.match(command ?? '', /\/usr\/lib\/prosody\/prosody\.version/);
+  assert.match(command ?? '', /tr -cd/);
+});
