@@ -202,11 +202,20 @@ export class InternalStorageSource implements ActivitySource {
       .sort();
     const folder = new AccountFolder(tally);
     const seen: StoreFolder[] = [];
+    // Every host first: account_roles on any host makes the whole server Prosody 13, and a host
+    // without accounts of its own must know that before it is read.
+    for (const encodedHost of hostDirs) {
+      const host = decodeProsodyName(encodedHost);
+      if (host === null) continue;
+      if (await this.hasRolesFolder(this.fs.join(this.dataDir, encodedHost))) {
+        tally.noteHasRoles(host);
+        break;
+      }
+    }
     for (const encodedHost of hostDirs) {
       const host = decodeProsodyName(encodedHost);
       if (host === null || !this.includeHost(host)) continue;
       const hostDir = this.fs.join(this.dataDir, encodedHost);
-      if (await this.hasRolesFolder(hostDir)) tally.noteHasRoles(host);
       const lastlog2 = await this.listStore(hostDir, 'lastlog2');
       // Accounts are listed and read only where the host's rule asks whether they are enabled.
       const readAccounts = ruleNeedsAccounts(tally.ruleFor(host).rule);

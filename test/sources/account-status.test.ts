@@ -135,3 +135,16 @@ for (const [layout, make] of layouts) {
     assert.doesNotMatch(JSON.stringify(r), /SECRET/);
   });
 }
+
+test('internal storage: a host without accounts, read before the host with roles, still counts by 13', async () => {
+  const dir = fresh();
+  writeProsodyInternal(dir, [
+    { host: 'a.test', user: 'x', event: 'login', timestamp: NOW - 60 },
+    { host: 'b.test', user: 'y', event: 'login', timestamp: NOW - 60 },
+  ]);
+  writeDatFile(dir, 'b.test', 'accounts', 'y', lua(accountFields()));
+  writeDatFile(dir, 'b.test', 'account_roles', 'y', lua({ _default: 'prosody:member' }));
+  const r = await count(new InternalStorageSource(dir));
+  assert.deepEqual([r.hosts['a.test']!.dau, r.hosts['a.test']!.excludedNoAccount], [0, 1]);
+  assert.equal(r.hosts['b.test']!.dau, 1);
+});
