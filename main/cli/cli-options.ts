@@ -46,7 +46,8 @@ export const HELP = `Usage: prosody-active-users [options]
        prosody-active-users history [--json | --csv] [--profile NAME]
 
 Counts the daily, weekly and monthly active users (DAU/WAU/MAU) of a Prosody XMPP server from
-mod_lastlog2's records (Prosody 13: mod_account_activity), exactly as mod_measure_active_users does.
+mod_lastlog2's records, exactly as mod_measure_active_users does (Prosody 13: only existing, enabled
+accounts).
 
 Where the records are (default: found the way Prosody finds them, from /etc/prosody/prosody.cfg.lua,
 else /var/lib/prosody):

@@ -95,8 +95,7 @@ export function alertBody(alert: Alert): string {
     case 'stale':
       return (
         `No login or logout on ${alert.host} for ${formatAgo(alert.hours * 3600)} ` +
-        `(the newest at ${formatTime(alert.newestEvent)}): is mod_lastlog2 still loaded ` +
-        `(mod_account_activity on Prosody 13)?`
+        `(the newest at ${formatTime(alert.newestEvent)}): is mod_lastlog2 still loaded?`
       );
   }
 }

@@ -19,7 +19,7 @@ export function describeFailure(f: Failure): string {
     case 'busy':
       return `${f.path} is locked by a writer: try again in a moment (WAL mode, sqlite_tune = "normal" on Prosody 13, avoids this).`;
     case 'no-activity-records':
-      return `No activity records in ${f.source}: enable mod_lastlog2 (Prosody 0.12, from prosody-modules) or mod_account_activity (Prosody 13) in modules_enabled, then wait for users to log in.`;
+      return `No activity records in ${f.source}: enable mod_lastlog2 (from prosody-modules; Prosody 13's mod_measure_active_users reads it too, not mod_account_activity) in modules_enabled, then wait for users to log in.`;
     case 'unsupported-storage':
       return `${f.detail}: point --db at a SQLite file or --data-dir at Prosody's internal storage.`;
     case 'no-prosody-data':

@@ -1,10 +1,13 @@
 import { posix } from 'node:path';
 import type { ActivitySource } from '../core/activity-source.js';
 import { type Result, fail, ok } from '../core/failure.js';
+import type { HostFacts } from '../core/account-rule.js';
+import { type KnownFacts, withHostFacts } from './host-facts-source.js';
 import {
   type ProsodyConfigFacts,
   activityStorage,
   parseProsodyConfig,
+  ruleConfig,
 } from './prosody-config-parser.js';
 import type { StorageFs } from './storage-fs.js';
 
@@ -15,7 +18,41 @@ export const DEFAULT_DATA_PATH = '/var/lib/prosody';
 /** Prosody's config files are a few KB; a cap keeps a wrong path from filling memory. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
-const ACTIVITY_STORES = ['lastlog2', 'account_activity'] as const;
+const ACTIVITY_STORES = ['lastlog2'] as const;
+
+/**
+ * Where packaged (Debian, Ubuntu) and source installs keep the file that holds Prosody's version.
+ * On a machine with more than one install the first found is taken; account_roles entries in the
+ * data still tell Prosody 13 (see core/account-rule.ts).
+ */
+export const PROSODY_VERSION_FILES = [
+  '/usr/lib/prosody/prosody.version',
+  '/usr/local/lib/prosody/prosody.version',
+];
+
+/** The installed Prosody's version, or undefined; only a short, plain version string is taken. */
+async function readVersion(fs: DiscoveryFs): Promise<string | undefined> {
+  for (const path of PROSODY_VERSION_FILES) {
+    try {
+      const file = await fs.readCapped(path, 256);
+      const text = file && 'text' in file ? file.text.trim() : '';
+      if (/^[0-9A-Za-z.+~-]{1,40}$/.test(text)) return text;
+    } catch {
+      // Not readable: try the next, then go by the config and the data.
+    }
+  }
+  return undefined;
+}
+
+/** What the config and the version say about every host's counting rule. */
+function knownFacts(facts: ProsodyConfigFacts | null, version: string | undefined): KnownFacts {
+  const known: Array<[string | null, HostFacts]> = [];
+  const server: HostFacts = version === undefined ? {} : { version };
+  if (facts === null) return version === undefined ? [] : [[null, server]];
+  known.push([null, { ...server, ...ruleConfig(facts, null) }]);
+  for (const h of facts.hosts) if (!h.component) known.push([h.name, ruleConfig(facts, h.name)]);
+  return known;
+}
 
 export interface DiscoveryFs extends StorageFs {
   exists(path: string): Promise<boolean>;
@@ -50,7 +87,7 @@ function backendsOf(facts: ProsodyConfigFacts, host: string | null, dataPath: st
   });
 }
 
-/** True when some `<data>/<host>/lastlog2` or `account_activity` folder exists. */
+/** True when some `<data>/<host>/lastlog2` folder exists (account_activity alone never counts). */
 async function hasInternalActivity(fs: DiscoveryFs, dataPath: string): Promise<boolean> {
   let entries;
   try {
@@ -78,6 +115,9 @@ export async function discoverSources(
   defaultDataPath = DEFAULT_DATA_PATH,
 ): Promise<Result<ActivitySource[]>> {
   const facts = await readConfig(fs, configPath);
+  const known = knownFacts(facts, await readVersion(fs));
+  const found = (sources: ActivitySource[]): Result<ActivitySource[]> =>
+    ok(sources.map((s) => withHostFacts(s, known)));
   const looked: string[] = [facts ? configPath : `${configPath} (not readable)`];
   const dataPath =
     facts?.dataPath === undefined
@@ -92,7 +132,7 @@ export async function discoverSources(
     if (await fs.exists(db)) sources.push(factory.sqlite(db, everyHost));
     if (await hasInternalActivity(fs, dataPath))
       sources.push(factory.internal(dataPath, everyHost));
-    return sources.length > 0 ? ok(sources) : fail({ kind: 'no-prosody-data', looked });
+    return sources.length > 0 ? found(sources) : fail({ kind: 'no-prosody-data', looked });
   }
 
   const global = backendsOf(facts, null, dataPath);
@@ -114,7 +154,7 @@ export async function discoverSources(
     const mine = (host: string): boolean => backendsFor(host).some((b) => b.kind === 'internal');
     if (await hasInternalActivity(fs, dataPath)) sources.push(factory.internal(dataPath, mine));
   }
-  if (sources.length > 0) return ok(sources);
+  if (sources.length > 0) return found(sources);
   const other = all.find((b): b is Extract<Backend, { kind: 'other' }> => b.kind === 'other');
   if (other) {
     return fail({

@@ -43,9 +43,10 @@ async function counted(m: Manifest): Promise<Record<string, unknown>> {
 test('the SQLite data counts to the figures the generator predicts', async () => {
   const m = await ensureDataset('sqlite', spec, { root });
   assert.deepEqual(await counted(m), m.expected);
-  // Realistic, not degenerate: every kind of account and a component's rows are there.
+  // Realistic, not degenerate: every kind of account and a component's rows are there; about a
+  // tenth of the accounts are disabled and a twentieth gone (Prosody 13 leaves both out).
   const total = Object.values(m.expected).reduce((a, c) => a + c.accounts, 0);
-  assert.equal(total, spec.accounts);
+  assert.ok(total > 0.8 * spec.accounts && total < 0.9 * spec.accounts, String(total));
   const example = m.expected['example.org']!;
   assert.ok(example.dau > 0 && example.dau < example.wau && example.wau < example.mau);
   assert.ok(example.new30d > 0);
@@ -77,6 +78,14 @@ test('the SQLite file has exactly the schema Prosody 0.12 creates', async () => 
       stores.map((s) => `${s.store}/${s.key}/${s.type}`),
       [
         'account_activity/timestamp/number',
+        'account_roles/_default/string',
+        'accounts/created/number',
+        'accounts/disabled/boolean',
+        'accounts/iteration_count/number',
+        'accounts/salt/string',
+        'accounts/server_key/string',
+        'accounts/stored_key/string',
+        'accounts/updated/number',
         'lastlog2/conference.example.org/string',
         'lastlog2/login/json',
         'lastlog2/logout/json',

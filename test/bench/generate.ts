@@ -36,7 +36,7 @@ import { type LuaTable, datFileContent } from '../helpers/lua-data.js';
 import { Prng } from './prng.js';
 
 /** Bump when the generated data changes, so that cached files are not reused. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 /** The moment every benchmark counts for (the same as the tests' NOW). */
 export const BENCH_NOW = 1_795_536_000;
@@ -144,6 +144,9 @@ const LOGOUT = 2;
 const REGISTERED = 4;
 const ACTIVITY = 8;
 const IP = 16;
+/** Prosody 13's accounts store: most accounts exist; some are disabled, some gone (records kept). */
+const DISABLED = 32;
+const NO_ACCOUNT = 64;
 
 /** The accounts, column-wise (a million objects would cost the generator more than the data). */
 interface Model {
@@ -218,6 +221,7 @@ function buildModel(spec: DatasetSpec): Model {
     (_, h) => weights.slice(0, h + 1).reduce((a, b) => a + b, 0) / total,
   );
   const rng = new Prng(spec.seed);
+  const accountRng = new Prng(spec.seed ^ 0xacc7);
   for (let i = 0; i < n; i++) {
     const r = rng.next();
     let h = 0;
@@ -265,6 +269,9 @@ function buildModel(spec: DatasetSpec): Model {
       flags |= IP;
       m.ipSeed[i] = rng.u32();
     }
+    const account = accountRng.next();
+    if (account < 0.1) flags |= DISABLED;
+    else if (account < 0.15) flags |= NO_ACCOUNT;
     m.flags[i] = flags;
   }
   return m;
@@ -281,6 +288,8 @@ function expectedCounts(m: Model): Record<string, ExpectedCounts> {
   for (let i = 0; i < m.n; i++) {
     const c = out[m.hostNames[m.host[i] as number] as string] as ExpectedCounts;
     const f = m.flags[i] as number;
+    // The data holds account_roles entries (Prosody 13): only existing, enabled accounts count.
+    if (f & (DISABLED | NO_ACCOUNT)) continue;
     c.accounts++;
     let last = -1;
     if (f & LOGIN) last = Math.max(last, m.login[i] as number);
@@ -495,6 +504,24 @@ function writeSqlite(m: Model, spec: DatasetSpec, file: string): Manifest['stats
 
     db.transaction(() => {
       const hostOf = (i: number) => m.hostNames[m.host[i] as number] as string;
+      // The accounts first, as when they were created; then everything written since.
+      for (let i = 0; i < m.n; i++) {
+        for (const [k, type, value] of accountFields(m, i)) {
+          insert.run(hostOf(i), userName(m, i), 'accounts', k, type, value);
+          prosodyRows++;
+        }
+        if (!((m.flags[i] as number) & NO_ACCOUNT)) {
+          insert.run(
+            hostOf(i),
+            userName(m, i),
+            'account_roles',
+            '_default',
+            'string',
+            'prosody:member',
+          );
+          prosodyRows++;
+        }
+      }
       for (let e = 0; e < events.length; e++) {
         const packed = events[e] as number;
         const t = Math.floor(packed / ID_BITS) + TIME_BASE;
@@ -583,6 +610,27 @@ function writeSqlite(m: Model, spec: DatasetSpec, file: string): Manifest['stats
   }
 }
 
+/**
+ * An account's rows as 13.0.1's `user create` writes them (salt and keys of the right length, made
+ * up), plus `disabled` for a disabled one; none for an account that is gone.
+ */
+function accountFields(m: Model, i: number): Array<[key: string, type: string, value: string]> {
+  const f = m.flags[i] as number;
+  if (f & NO_ACCOUNT) return [];
+  const seed = (m.nameSeed[i] as number).toString(16).padStart(8, '0');
+  const created = String(BENCH_NOW - 400 * DAY + ((m.nameSeed[i] as number) % (300 * DAY)));
+  const rows: Array<[string, string, string]> = [
+    ['created', 'number', created],
+    ['updated', 'number', created],
+    ['salt', 'string', `${seed}-0000-4000-8000-${seed}0000`],
+    ['stored_key', 'string', seed.repeat(5)],
+    ['server_key', 'string', seed.split('').reverse().join('').repeat(5)],
+    ['iteration_count', 'number', '10000'],
+  ];
+  if (f & DISABLED) rows.push(['disabled', 'boolean', 'true']);
+  return rows;
+}
+
 /** Runs `fn` for 0..n-1 with at most `limit` calls in flight. */
 async function forEachLimit(
   n: number,
@@ -599,7 +647,7 @@ async function forEachLimit(
 async function writeInternal(m: Model, dataDir: string): Promise<Manifest['stats']> {
   const storeDir = (host: string, store: string) => join(dataDir, encodeProsodyName(host), store);
   for (const host of [...m.hostNames, m.componentHost]) {
-    for (const store of ['lastlog2', 'account_activity']) {
+    for (const store of ['lastlog2', 'account_activity', 'accounts', 'account_roles']) {
       await mkdir(storeDir(host, store), { recursive: true, mode: 0o750 });
     }
   }
@@ -626,6 +674,21 @@ async function writeInternal(m: Model, dataDir: string): Promise<Manifest['stats
       if (f & LOGOUT) event('logout', m.logout[i] as number);
       if (f & REGISTERED) event('registered', m.registered[i] as number);
       await write(join(storeDir(host, 'lastlog2'), file), datFileContent(table), newest);
+    }
+    const account = accountFields(m, i);
+    if (account.length > 0) {
+      const table: LuaTable = {};
+      for (const [k, type, value] of account) {
+        table[k] =
+          type === 'number' ? Number(value) : type === 'boolean' ? value === 'true' : value;
+      }
+      const created = Number(account[0]![2]);
+      await write(join(storeDir(host, 'accounts'), file), datFileContent(table), created);
+      await write(
+        join(storeDir(host, 'account_roles'), file),
+        datFileContent({ _default: 'prosody:member' }),
+        created,
+      );
     }
     if (f & ACTIVITY) {
       const t = m.activity[i] as number;

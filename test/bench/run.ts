@@ -181,10 +181,10 @@ async function measureOurs(
  * stored values at all. A lower floor than ACTIVITY_QUERY, shown for scale.
  */
 const SIMPLEST_QUERY = `SELECT host, user,
-  max(CASE WHEN store = 'account_activity' THEN CAST(value AS INTEGER)
-           WHEN key <> 'registered' THEN json_extract(value, '$.timestamp') END),
-  max(CASE WHEN key = 'registered' THEN json_extract(value, '$.timestamp') END)
-FROM prosody WHERE (store = 'lastlog2' AND type = 'json') OR store = 'account_activity'
+  max(CASE WHEN store = 'lastlog2' AND key <> 'registered' THEN json_extract(value, '$.timestamp') END),
+  max(CASE WHEN key = 'registered' THEN json_extract(value, '$.timestamp') END),
+  max(store = 'accounts' AND key = 'disabled')
+FROM prosody WHERE (store = 'lastlog2' AND type = 'json') OR (store = 'accounts' AND key IN ('created', 'disabled'))
 GROUP BY host, user`;
 
 async function measureSqlite3(

@@ -106,13 +106,13 @@ const texts: Array<[name: string, alert: Alert, title: string, body: string]> = 
     'stale records ask whether mod_lastlog2 is still loaded',
     { kind: 'stale', profile: 'prod', host: 'example.org', newestEvent: T0 - 14 * HOUR, hours: 14 },
     'prod: no logins on example.org for 14 h',
-    'No login or logout on example.org for 14 h (the newest at 2026-11-24 02:00:00 UTC): is mod_lastlog2 still loaded (mod_account_activity on Prosody 13)?',
+    'No login or logout on example.org for 14 h (the newest at 2026-11-24 02:00:00 UTC): is mod_lastlog2 still loaded?',
   ],
   [
     'records stale for days are counted in days',
     { kind: 'stale', profile: 'prod', host: 'example.org', newestEvent: T0 - 72 * HOUR, hours: 72 },
     'prod: no logins on example.org for 3 days',
-    'No login or logout on example.org for 3 days (the newest at 2026-11-21 16:00:00 UTC): is mod_lastlog2 still loaded (mod_account_activity on Prosody 13)?',
+    'No login or logout on example.org for 3 days (the newest at 2026-11-21 16:00:00 UTC): is mod_lastlog2 still loaded?',
   ],
 ];
 

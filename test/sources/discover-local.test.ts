@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -100,4 +100,33 @@ test('PostgreSQL storage is reported as unsupported, not as missing data', async
   const r = await count(configPath, '/nonexistent');
   assert.ok(!r.ok);
   assert.equal(r.failure.kind, 'unsupported-storage');
+});
+
+test('the config’s authentication and count option decide each host’s rule on Prosody 13 data', async () => {
+  const { dir, configPath } = setup(
+    [
+      'data_path = "DIR/data"',
+      'storage = "sql"',
+      'VirtualHost "hashed.test"',
+      'VirtualHost "plain.test"',
+      '  authentication = "internal_plain"',
+      'VirtualHost "all.test"',
+      '  measure_active_users_count_disabled = true',
+    ].join('\n'),
+  );
+  const rows = ['hashed.test', 'plain.test', 'all.test'].flatMap((host) => [
+    activityRow({ host, user: 'x', event: 'login', timestamp: NOW - 60 }),
+    { host, user: 'x', store: 'account_roles', key: '_default', type: 'string', value: 'r' },
+  ]);
+  mkdirSync(join(dir, 'data'));
+  writeProsodySqlite(join(dir, 'data', 'prosody.sqlite'), rows);
+  const r = await count(configPath, '/nonexistent');
+  assert.ok(r.ok, JSON.stringify(r));
+  // x has no account anywhere: 13 leaves x out with internal_hashed, counts nobody with
+  // internal_plain, and counts x where the config says to count disabled (and missing) ones.
+  const dau = Object.fromEntries(Object.entries(r.value.hosts).map(([h, c]) => [h, c.dau]));
+  assert.deepEqual(dau, { 'all.test': 1, 'hashed.test': 0, 'plain.test': 0 });
+  assert.equal(r.value.rules['plain.test']!.rule, 'nobody');
+  assert.equal(r.value.hosts['plain.test']!.excludedByAuth, 1);
+  assert.equal(r.value.rules['hashed.test']!.rule, 'enabled-accounts');
 });

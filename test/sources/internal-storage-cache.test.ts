@@ -4,7 +4,15 @@
  * listed again and which files read again, by the settling and daily rules.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -113,5 +121,54 @@ test('settled folders are not listed again; a day later everything is read again
   clock = changed + 240 + 24 * 3600;
   const dayLater = await countNow();
   assert.deepEqual([dayLater.read, dayLater.fromCache], [32, 0]);
+  store.close();
+});
+
+test('the cache notices an account disabled, one enabled and one deleted while its records stay', async () => {
+  const data = join(root, 'data13');
+  const users = ['u0', 'u1', 'u2', 'u3'];
+  writeProsodyInternal(
+    data,
+    users.map((user) => ({ host: 'a.test', user, event: 'login' as const, timestamp: NOW - 60 })),
+  );
+  const accounts = join(data, 'a%2etest', 'accounts');
+  const roles = join(data, 'a%2etest', 'account_roles');
+  mkdirSync(accounts);
+  mkdirSync(roles);
+  const account = (user: string, disabled: boolean) =>
+    writeFileSync(
+      join(accounts, `${user}.dat`),
+      `return { created = 1; salt = "s"; stored_key = "k"; ${disabled ? 'disabled = true; ' : ''}};`,
+    );
+  for (const user of users) account(user, user === 'u1');
+  writeFileSync(join(roles, 'u0.dat'), 'return { _default = "prosody:member" };');
+  let changed = NOW - 1000;
+  setAll(data, changed);
+  const store = openAccountCache(join(root, 'cache13.sqlite'));
+  let clock = changed + 300;
+  const source = new InternalStorageSource(data, {
+    fs: sftpLike(),
+    cache: { store, key: 'k13', clock: () => clock },
+  });
+  const count = async () => {
+    const r = await countSources([source], NOW);
+    assert.ok(r.ok);
+    const a = r.value.hosts['a.test']!;
+    return [a.dau, a.excludedDisabled, a.excludedNoAccount, source.lastCount.fromCache];
+  };
+  assert.deepEqual(await count(), [3, 1, 0, 0]);
+  clock += 300;
+  assert.deepEqual(await count(), [3, 1, 0, 8], 'unchanged: all from the cache');
+
+  // Prosody renames a new file over the old one: the file's and the folder's mtimes move.
+  changed = clock + 10;
+  account('u1', false);
+  account('u2', true);
+  rmSync(join(accounts, 'u3.dat'));
+  for (const p of [join(accounts, 'u1.dat'), join(accounts, 'u2.dat'), accounts]) {
+    utimesSync(p, changed, changed);
+  }
+  clock = changed + 300;
+  assert.deepEqual(await count(), [2, 1, 1, 5], 'u1 and u2 read again, u3 seen gone');
   store.close();
 });
