@@ -684,6 +684,12 @@ class ProsodyInstanceImpl implements ProsodyInstance {
     this.logOffsetAtStart = await this.currentLogSize();
     this.exitInfo = null;
     this.childOutput = '';
+    if (path.isAbsolute(this.build.prosody) && !existsSync(this.build.prosody)) {
+      // A missing version is a failure, never a skip: CI installs both.
+      throw new Error(
+        `Prosody ${this.options.version} is not installed at ${this.build.prosody}: run test/setup-prosody13.sh (test/setup-system.sh does)`,
+      );
+    }
     const child = spawn(this.build.prosody, ['--config', this.configPath, '-F'], {
       cwd: this.dir,
       stdio: ['ignore', 'pipe', 'pipe'],
