@@ -5,6 +5,7 @@ import {
   SKIP_REASONS,
   isSkipped,
 } from './activity-record.js';
+import { MODULE_COUNT_PERIOD, type TimingSlack, addSlack, emptySlack } from './timing-slack.js';
 import { WINDOWS, withinWindow } from './windows.js';
 
 /** The figures for one virtual host (or the total across hosts). */
@@ -24,6 +25,13 @@ export interface HostCounts {
   /** Rows left out of the count, and why. */
   skipped: number;
   skippedByReason: Record<SkipReason, number>;
+  /**
+   * Accounts with at least one session open at counting time, each once; null when the live
+   * server could not be asked. Those with stored records count in DAU/WAU/MAU, as the module does.
+   */
+  online: number | null;
+  /** True when DAU/WAU/MAU include the open sessions; false: stored records only. */
+  liveKnown: boolean;
 }
 
 /** How a source got its records: the method, what crossed the network, how long it took. */
@@ -38,6 +46,8 @@ export interface ActivityReport {
   at: number;
   hosts: Record<string, HostCounts>;
   total: HostCounts;
+  /** Per host, how far the module's last count may lie from ours by timing alone. */
+  slack?: Record<string, TimingSlack>;
 }
 
 /** All zeros: the start of a host's tally or of a total. */
@@ -57,6 +67,8 @@ export function emptyCounts(): HostCounts {
     newestEvent: null,
     skipped: 0,
     skippedByReason,
+    online: null,
+    liveKnown: false,
   };
 }
 
@@ -77,7 +89,36 @@ export class ActivityTally {
   /** How each source fetched its data, for the report. */
   readonly fetches: FetchInfo[] = [];
 
-  constructor(readonly now: number) {}
+  /** Per host, how far a count up to an hour old may differ from this one. */
+  private readonly slack = new Map<string, TimingSlack>();
+
+  /**
+   * `online`: per host, the accounts with a session open now (from the live server). Such an
+   * account counts in all three windows whatever its records say, but only when it has records,
+   * as mod_measure_active_users walks the lastlog2 store's users.
+   */
+  constructor(
+    readonly now: number,
+    readonly online: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
+  ) {}
+
+  /** A tally for the same moment and the same open sessions, to be absorbed later. */
+  fork(): ActivityTally {
+    return new ActivityTally(this.now, this.online);
+  }
+
+  private slackOf(host: string): TimingSlack {
+    let s = this.slack.get(host);
+    if (!s) {
+      s = emptySlack();
+      this.slack.set(host, s);
+    }
+    return s;
+  }
+
+  private isOnline(host: string, user: string | undefined): boolean {
+    return user !== undefined && this.online.get(host)?.has(user) === true;
+  }
 
   /** The last host looked up: sources give one host's accounts in a row, so most calls hit it. */
   private lastName: string | null = null;
@@ -100,24 +141,57 @@ export class ActivityTally {
     this.host(name);
   }
 
+  /**
+   * An account whose records were all skipped: the module still walks it (it is in the store),
+   * so an open session makes it active.
+   */
+  touchAccount(host: string, user: string): void {
+    const c = this.host(host);
+    if (!this.isOnline(host, user)) return;
+    c.dau++;
+    c.wau++;
+    c.mau++;
+    this.slackOf(host).onlineCounted++;
+  }
+
   addAccount(account: AccountActivity): void {
-    this.addActivity(account.host, account.lastActive, account.registered);
+    this.addActivity(account.host, account.lastActive, account.registered, account.user);
   }
 
   /**
    * addAccount without the object, for sources that feed a million accounts: the user's name is
    * not needed to count, so none is asked for.
    */
-  addActivity(host: string, lastActive: number | null, registered: number | null): void {
+  addActivity(
+    host: string,
+    lastActive: number | null,
+    registered: number | null,
+    user?: string,
+  ): void {
     const c = this.host(host);
     const { now } = this;
     c.accounts++;
-    // A user with only `registered` (or nothing) is never active: last_active stays absent.
-    if (lastActive !== null) {
+    if (this.isOnline(host, user)) {
+      // Active now: the module counts it in every window before it looks at any timestamp.
+      c.dau++;
+      c.wau++;
+      c.mau++;
+      const s = this.slackOf(host);
+      s.onlineCounted++;
+      if (lastActive !== null && withinWindow(now, lastActive, MODULE_COUNT_PERIOD)) s.recent++;
+      if (lastActive !== null) c.newestEvent = maxOrNull(c.newestEvent, lastActive);
+    } else if (lastActive !== null) {
+      // A user with only `registered` (or nothing) is never active: last_active stays absent.
       if (withinWindow(now, lastActive, WINDOWS.d1)) c.dau++;
       if (withinWindow(now, lastActive, WINDOWS.d7)) c.wau++;
       if (withinWindow(now, lastActive, WINDOWS.d30)) c.mau++;
       c.newestEvent = maxOrNull(c.newestEvent, lastActive);
+      const s = this.slackOf(host);
+      if (withinWindow(now, lastActive, MODULE_COUNT_PERIOD)) s.recent++;
+      const age = now - lastActive;
+      for (const w of ['d1', 'd7', 'd30'] as const) {
+        if (age >= WINDOWS[w] && age < WINDOWS[w] + MODULE_COUNT_PERIOD) s.leftSince[w]++;
+      }
     }
     if (registered !== null) {
       if (withinWindow(now, registered, WINDOWS.d1)) c.new1d++;
@@ -135,17 +209,27 @@ export class ActivityTally {
   /** Adds another tally's figures (of other accounts) to this one's. */
   absorb(other: ActivityTally): void {
     for (const [name, counts] of other.hosts) addCounts(this.host(name), counts);
+    for (const [name, s] of other.slack) addSlack(this.slackOf(name), s);
   }
 
   report(): ActivityReport {
     const hosts: Record<string, HostCounts> = {};
+    const slack: Record<string, TimingSlack> = {};
     const total = emptyCounts();
     for (const name of [...this.hosts.keys()].sort()) {
       const c = this.hosts.get(name)!;
+      const live = this.online.get(name);
+      if (live !== undefined) {
+        c.online = live.size;
+        c.liveKnown = true;
+      }
       hosts[name] = c;
+      slack[name] = this.slack.get(name) ?? emptySlack();
       addCounts(total, c);
     }
-    return { at: this.now, hosts, total };
+    const names = Object.keys(hosts);
+    total.liveKnown = names.length > 0 && names.every((n) => hosts[n]!.liveKnown);
+    return { at: this.now, hosts, total, slack };
   }
 }
 
@@ -161,6 +245,7 @@ export function addCounts(total: HostCounts, c: HostCounts): void {
   total.newestEvent = maxOrNull(total.newestEvent, c.newestEvent);
   total.skipped += c.skipped;
   for (const r of SKIP_REASONS) total.skippedByReason[r] += c.skippedByReason[r];
+  if (c.online !== null) total.online = (total.online ?? 0) + c.online;
 }
 
 /**
@@ -208,7 +293,7 @@ export class AccountFolder {
           registered: this.registered,
         });
       } else {
-        this.tally.touchHost(this.host);
+        this.tally.touchAccount(this.host, this.user);
       }
     }
     this.key = null;

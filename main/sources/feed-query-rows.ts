@@ -6,6 +6,7 @@ export function feedQueryRow(tally: ActivityTally, row: ActivityQueryRow): void 
   feedQueryColumns(
     tally,
     row.host,
+    row.user,
     row.last_active,
     row.registered,
     row.not_an_event,
@@ -16,12 +17,13 @@ export function feedQueryRow(tally: ActivityTally, row: ActivityQueryRow): void 
 
 /** Adds one `.raw()` row of ACTIVITY_QUERY to the tally. */
 export function feedQueryTuple(tally: ActivityTally, row: ActivityQueryTuple): void {
-  feedQueryColumns(tally, row[0], row[2], row[3], row[4], row[5], row[6]);
+  feedQueryColumns(tally, row[0], row[1], row[2], row[3], row[4], row[5], row[6]);
 }
 
 function feedQueryColumns(
   tally: ActivityTally,
   host: string,
+  user: string,
   lastActive: number | null,
   registered: number | null,
   notAnEvent: number,
@@ -32,8 +34,8 @@ function feedQueryColumns(
   if (malformed > 0) tally.addSkipped(host, 'malformed', malformed);
   if (noTimestamp > 0) tally.addSkipped(host, 'no-timestamp', noTimestamp);
   if (lastActive === null && registered === null) {
-    tally.touchHost(host);
+    tally.touchAccount(host, user);
     return;
   }
-  tally.addActivity(host, lastActive, registered);
+  tally.addActivity(host, lastActive, registered, user);
 }
