@@ -170,3 +170,52 @@ export function printableDetail(text: string, max = 200): string {
   const clean = text.replace(UNPRINTABLE, ' ');
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
+
+/** What is kept of the stream before the result starts: enough for any tag, no more. */
+const HEAD_WINDOW = 8192;
+
+/**
+ * readReplFrame over a stream that arrives in pieces, in time linear in its length: before the
+ * result starts only a window of the newest text is kept; after, only the new text is searched for
+ * the end.
+ */
+export class ReplScanner {
+  private head = '';
+  private body: string[] = [];
+  private tail = '';
+  private error = false;
+  private inBody = false;
+
+  push(text: string): ReplFrame {
+    if (!this.inBody) {
+      this.head = (this.head + text).slice(-HEAD_WINDOW - text.length);
+      const start = this.head.search(/<repl-result[\s>/]/);
+      const frame = readReplFrame(this.head);
+      if (frame.state !== 'waiting' || start < 0) {
+        if (frame.state === 'waiting') this.head = this.head.slice(-HEAD_WINDOW);
+        return frame;
+      }
+      const tag = /^<repl-result((?:\s+[\w:-]+\s*=\s*(?:'[^']*'|"[^"]*"))*)\s*>/.exec(
+        this.head.slice(start),
+      );
+      if (!tag) return frame;
+      this.inBody = true;
+      this.error = /\stype\s*=\s*['"]error['"]/.test(tag[1] ?? '');
+      text = this.head.slice(start + tag[0].length);
+      this.head = '';
+    }
+    const joined = this.tail + text;
+    const end = joined.indexOf('</repl-result>');
+    if (end < 0) {
+      // Keep back what could be the start of the closing tag.
+      const keep = Math.min(joined.length, '</repl-result>'.length - 1);
+      this.body.push(joined.slice(0, joined.length - keep));
+      this.tail = joined.slice(joined.length - keep);
+      return { state: 'waiting' };
+    }
+    this.body.push(joined.slice(0, end));
+    const raw = this.body.join('');
+    if (raw.includes('<')) return closed('malformed answer');
+    return { state: 'result', error: this.error, text: unescapeXml(raw) };
+  }
+}

@@ -2,6 +2,7 @@ import { SKIP_REASONS, type SkipReason } from './activity-record.js';
 import type { SourcedReport } from './activity-source.js';
 import type { FetchInfo, HostCounts } from './count-active.js';
 import { formatTime } from './parse-time.js';
+import { liveLines } from './format-live.js';
 
 const REASON_TEXT: Record<SkipReason, string> = {
   'not-an-event': 'not a login/logout/registration (e.g. a component\u2019s message rows)',
@@ -28,16 +29,22 @@ function pad(cells: string[], widths: number[]): string {
 
 /** The default, human-readable output. */
 export function formatTable(report: SourcedReport): string {
+  const withOnline = report.live?.known === true;
   const header = ['HOST', 'DAU', 'WAU', 'MAU', 'ACCOUNTS', 'NEW 1D/7D/30D', 'NEWEST EVENT'];
-  const row = (name: string, c: HostCounts): string[] => [
-    name,
-    String(c.dau),
-    String(c.wau),
-    String(c.mau),
-    String(c.accounts),
-    `${c.new1d}/${c.new7d}/${c.new30d}`,
-    c.newestEvent === null ? '-' : formatTime(c.newestEvent),
-  ];
+  if (withOnline) header.splice(4, 0, 'ONLINE');
+  const row = (name: string, c: HostCounts): string[] => {
+    const cells = [
+      name,
+      String(c.dau),
+      String(c.wau),
+      String(c.mau),
+      String(c.accounts),
+      `${c.new1d}/${c.new7d}/${c.new30d}`,
+      c.newestEvent === null ? '-' : formatTime(c.newestEvent),
+    ];
+    if (withOnline) cells.splice(4, 0, c.online === null ? '?' : String(c.online));
+    return cells;
+  };
   const rows = Object.entries(report.hosts).map(([name, c]) => row(name, c));
   const total = row('TOTAL', report.total);
   const all = [header, ...rows, total];
@@ -53,7 +60,14 @@ export function formatTable(report: SourcedReport): string {
   if (skipped) lines.push('', skipped);
   for (const notice of report.notices) lines.push('', `Note: ${notice}`);
   for (const fetch of report.fetches) lines.push('', formatFetch(fetch));
-  lines.push('', 'DAU/WAU/MAU: accounts that logged in or out within the last 1, 7 and 30 days.');
+  const live = liveLines(report);
+  if (live.length > 0) lines.push('', ...live);
+  lines.push(
+    '',
+    withOnline
+      ? 'DAU/WAU/MAU: accounts that logged in or out within the last 1, 7 and 30 days, or are online now (as Prosody counts them).'
+      : 'DAU/WAU/MAU: accounts that logged in or out within the last 1, 7 and 30 days.',
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -64,9 +78,17 @@ export function formatFetch(f: FetchInfo): string {
 
 /** `--json`: one object; the names at, hosts, total, dau, wau, mau are a promise to scripts. */
 export function formatJson(report: SourcedReport): string {
-  const { at, hosts, total, sources, notices, fetches } = report;
+  const { at, hosts, total, sources, notices, fetches, live } = report;
   return (
-    JSON.stringify({ at, sources, hosts, total, skipped: total.skipped, notices, fetch: fetches }) +
-    '\n'
+    JSON.stringify({
+      at,
+      sources,
+      hosts,
+      total,
+      skipped: total.skipped,
+      notices,
+      fetch: fetches,
+      ...(live === undefined ? {} : { live }),
+    }) + '\n'
   );
 }

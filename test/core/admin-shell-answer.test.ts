@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  ReplScanner,
   adminShellRequest,
   parseLiveAnswer,
   printableDetail,
@@ -99,4 +100,28 @@ test('the request escapes the query as XML text', () => {
 test('text from the server is shown without control characters, bounded', () => {
   assert.equal(printableDetail('a\u001b[31mb\nc'), 'a [31mb c');
   assert.equal(printableDetail('x'.repeat(300)).length, 201);
+});
+
+test('the scanner finds a result split across pieces, the closing tag included', () => {
+  const scanner = new ReplScanner();
+  const pieces = [
+    "<stream:stream xmlns='xmpp:prosody.im/admin'>",
+    '<repl-res',
+    'ult>Result: pau',
+    '-live 1</repl-',
+    'result>',
+  ];
+  const frames = pieces.map((p) => scanner.push(p));
+  assert.deepEqual(frames.at(-1), { state: 'result', error: false, text: 'Result: pau-live 1' });
+  assert.ok(frames.slice(0, -1).every((f) => f.state === 'waiting'));
+});
+
+test('the scanner keeps only a window of the noise before the result', () => {
+  const scanner = new ReplScanner();
+  for (let i = 0; i < 1000; i++) assert.equal(scanner.push(' '.repeat(10_000)).state, 'waiting');
+  assert.deepEqual(scanner.push('<repl-result type="error">no</repl-result>'), {
+    state: 'result',
+    error: true,
+    text: 'no',
+  });
 });
