@@ -186,6 +186,19 @@ describe('the live view over SSH, against real Prosody 0.12', () => {
     assert.match(run.stdout, /Warning: mod_lastlog2 is not loaded on b\.test/);
   });
 
+  test('with no flag, the admin socket is found from the server\u2019s config and asked', async () => {
+    const run = await runBuiltCliAsync([
+      ...cliBase(admin).filter((a) => a !== '--remote-data-dir' && a !== prosody.dataPath),
+      '--remote-config',
+      prosody.configPath,
+      '--json',
+    ]);
+    assert.equal(run.status, 0, run.stderr);
+    const out = JSON.parse(run.stdout);
+    assert.equal(out.live.via, `admin socket ${prosody.adminSocketPath}`);
+    assert.equal(out.hosts['a.test'].online, 3);
+  });
+
   test('--openmetrics carries online per host', async () => {
     const run = await cli(admin, '--openmetrics');
     assert.equal(run.status, 0, run.stderr);
