@@ -16,8 +16,9 @@ export interface HostFilter {
 }
 
 function figures(c: HostCounts): Figures {
-  const { dau, wau, mau, accounts, new1d, new7d, new30d, newestEvent } = c;
-  return { dau, wau, mau, accounts, new1d, new7d, new30d, newestEvent };
+  const { dau, wau, mau, accounts, new1d, new7d, new30d, newestEvent, online } = c;
+  const base = { dau, wau, mau, accounts, new1d, new7d, new30d, newestEvent };
+  return online === null ? base : { ...base, online };
 }
 
 function shown(host: string, filter: HostFilter | undefined): boolean {
@@ -40,6 +41,12 @@ export function reportToOutcome(
   }
   hosts[TOTAL_HOST] = figures(total);
   const fetch = report.fetches;
+  const live = report.live;
+  const missing = live?.known
+    ? Object.entries(live.hosts)
+        .filter(([host, h]) => h.activityModuleMissing && shown(host, filter))
+        .map(([host]) => host)
+    : undefined;
   return {
     ok: true,
     profile,
@@ -48,6 +55,7 @@ export function reportToOutcome(
     method: fetch.length > 0 ? fetch.map((f) => f.method).join(' + ') : 'local read',
     bytesReceived: fetch.reduce((sum, f) => sum + f.bytesReceived, 0),
     seconds: fetch.reduce((sum, f) => sum + f.seconds, 0),
+    ...(missing === undefined ? {} : { activityModuleMissing: missing }),
   };
 }
 
