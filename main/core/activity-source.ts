@@ -2,6 +2,7 @@ import { type ActivityReport, ActivityTally, type FetchInfo } from './count-acti
 import { type Result, fail, ok } from './failure.js';
 import { type LiveReport, evaluateLive } from './live-health.js';
 import { type LiveSnapshot, onlineSets } from './live-snapshot.js';
+import { ruleNotices } from './rule-notices.js';
 
 /** Where activity records come from. Every source feeds the same tally. */
 export interface ActivitySource {
@@ -44,7 +45,7 @@ export async function countSources(
   const out: SourcedReport = {
     ...report,
     sources: labels,
-    notices: tally.notices,
+    notices: [...tally.notices, ...ruleNotices(report)],
     fetches: tally.fetches,
   };
   const evaluated = evaluateLive(live, report.hosts, slack ?? {});

@@ -3,9 +3,17 @@ import {
   type SkipReason,
   type SourceRecord,
   SKIP_REASONS,
+  isAccountStatus,
   isSkipped,
 } from './activity-record.js';
 import { MODULE_COUNT_PERIOD, type TimingSlack, addSlack, emptySlack } from './timing-slack.js';
+import {
+  type AccountStatus,
+  type HostFacts,
+  type RuleDecision,
+  decideRule,
+  mergeFacts,
+} from './account-rule.js';
 import { WINDOWS, withinWindow } from './windows.js';
 
 /** The figures for one virtual host (or the total across hosts). */
@@ -32,6 +40,16 @@ export interface HostCounts {
   online: number | null;
   /** True when DAU/WAU/MAU include the open sessions; false: stored records only. */
   liveKnown: boolean;
+  /**
+   * Accounts with records that the host's rule left out (Prosody 13): a disabled account, a user
+   * with no account at all, and, where the authentication provider cannot say "enabled", everyone.
+   * Zero under Prosody 0.12's rule. accounts + these = every account with records.
+   */
+  excludedDisabled: number;
+  excludedNoAccount: number;
+  excludedByAuth: number;
+  /** Accounts counted as enabled although their account could not be read (a notice says so). */
+  statusUnknown: number;
 }
 
 /** How a source got its records: the method, what crossed the network, how long it took. */
@@ -48,6 +66,8 @@ export interface ActivityReport {
   total: HostCounts;
   /** Per host, how far the module's last count may lie from ours by timing alone. */
   slack?: Record<string, TimingSlack>;
+  /** The rule each host was counted by, and why (see account-rule.ts). */
+  rules: Record<string, RuleDecision>;
 }
 
 /** All zeros: the start of a host's tally or of a total. */
@@ -69,7 +89,66 @@ export function emptyCounts(): HostCounts {
     skippedByReason,
     online: null,
     liveKnown: false,
+    excludedDisabled: 0,
+    excludedNoAccount: 0,
+    excludedByAuth: 0,
+    statusUnknown: 0,
   };
+}
+
+/** A host's accounts kept apart by status until the host's rule is known (at report time). */
+interface HostParts {
+  /** Enabled or unknown accounts, and every skipped row. */
+  counted: HostCounts;
+  disabled: HostCounts;
+  missing: HostCounts;
+  /** Accounts with a session open now (live view): counted under every rule. */
+  live: HostCounts;
+}
+
+function emptyParts(): HostParts {
+  return {
+    counted: emptyCounts(),
+    disabled: emptyCounts(),
+    missing: emptyCounts(),
+    live: emptyCounts(),
+  };
+}
+
+/** Activity figures only: the same fields addCounts adds, without skips or exclusions. */
+function addActivityFigures(total: HostCounts, c: HostCounts): void {
+  total.dau += c.dau;
+  total.wau += c.wau;
+  total.mau += c.mau;
+  total.accounts += c.accounts;
+  total.new1d += c.new1d;
+  total.new7d += c.new7d;
+  total.new30d += c.new30d;
+  total.newestEvent = maxOrNull(total.newestEvent, c.newestEvent);
+}
+
+/** One host's figures under its rule. */
+function applyRule(parts: HostParts, rule: RuleDecision['rule']): HostCounts {
+  const out = emptyCounts();
+  const { counted, disabled, missing } = parts;
+  out.skipped = counted.skipped;
+  for (const r of SKIP_REASONS) out.skippedByReason[r] = counted.skippedByReason[r];
+  if (rule === 'all-records') {
+    for (const p of [counted, disabled, missing]) addActivityFigures(out, p);
+  } else if (rule === 'enabled-accounts') {
+    addActivityFigures(out, counted);
+    out.excludedDisabled = disabled.accounts;
+    out.excludedNoAccount = missing.accounts;
+    out.statusUnknown = counted.statusUnknown;
+  } else {
+    out.excludedByAuth = counted.accounts + disabled.accounts + missing.accounts;
+    // The newest record still tells whether mod_lastlog2 writes at all.
+    out.newestEvent = maxOrNull(
+      counted.newestEvent,
+      maxOrNull(disabled.newestEvent, missing.newestEvent),
+    );
+  }
+  return out;
 }
 
 function maxOrNull(a: number | null, b: number | null): number | null {
@@ -83,7 +162,9 @@ function maxOrNull(a: number | null, b: number | null): number | null {
  * never with the number of accounts.
  */
 export class ActivityTally {
-  private readonly hosts = new Map<string, HostCounts>();
+  private readonly hosts = new Map<string, HostParts>();
+  /** What is known per host; the `null` key holds what holds for every host of the server. */
+  private readonly facts = new Map<string | null, HostFacts>();
   /** Things a source wants the operator to know, such as a risky journal mode. */
   readonly notices: string[] = [];
   /** How each source fetched its data, for the report. */
@@ -122,18 +203,32 @@ export class ActivityTally {
 
   /** The last host looked up: sources give one host's accounts in a row, so most calls hit it. */
   private lastName: string | null = null;
-  private lastCounts: HostCounts | null = null;
+  private lastParts: HostParts | null = null;
 
-  private host(name: string): HostCounts {
-    if (name === this.lastName && this.lastCounts !== null) return this.lastCounts;
-    let counts = this.hosts.get(name);
-    if (!counts) {
-      counts = emptyCounts();
-      this.hosts.set(name, counts);
+  private host(name: string): HostParts {
+    if (name === this.lastName && this.lastParts !== null) return this.lastParts;
+    let parts = this.hosts.get(name);
+    if (!parts) {
+      parts = emptyParts();
+      this.hosts.set(name, parts);
     }
     this.lastName = name;
-    this.lastCounts = counts;
-    return counts;
+    this.lastParts = parts;
+    return parts;
+  }
+
+  /**
+   * Records what a source learnt about a host (or, with `null`, about every host): the server's
+   * version, the config, whether account_roles entries exist. The rule is decided at report time,
+   * so that facts found while reading (the data fallback) still count.
+   */
+  noteFacts(host: string | null, facts: HostFacts): void {
+    this.facts.set(host, mergeFacts(this.facts.get(host) ?? {}, facts));
+  }
+
+  /** The rule a host is counted by, from what is known so far. */
+  ruleFor(host: string): RuleDecision {
+    return decideRule(mergeFacts(this.facts.get(null) ?? {}, this.facts.get(host) ?? {}));
   }
 
   /** Makes a host appear in the report even when it has no usable records. */
@@ -146,7 +241,7 @@ export class ActivityTally {
    * so an open session makes it active.
    */
   touchAccount(host: string, user: string): void {
-    const c = this.host(host);
+    const c = this.host(host).live;
     if (!this.isOnline(host, user)) return;
     c.dau++;
     c.wau++;
@@ -155,20 +250,38 @@ export class ActivityTally {
   }
 
   addAccount(account: AccountActivity): void {
-    this.addActivity(account.host, account.lastActive, account.registered, account.user);
+    this.addActivity(
+      account.host,
+      account.lastActive,
+      account.registered,
+      account.status,
+      account.user,
+    );
   }
 
   /**
    * addAccount without the object, for sources that feed a million accounts: the user's name is
-   * not needed to count, so none is asked for.
+   * not needed to count, so none is asked for. `status` is what the source knows of the account
+   * itself; whether it matters is the host's rule, decided at report time.
    */
   addActivity(
     host: string,
     lastActive: number | null,
     registered: number | null,
+    status: AccountStatus = 'unknown',
     user?: string,
   ): void {
-    const c = this.host(host);
+    const parts = this.host(host);
+    const online = this.isOnline(host, user);
+    // An open session counts whatever the account's status: the module asks for sessions first.
+    const c = online
+      ? parts.live
+      : status === 'disabled'
+        ? parts.disabled
+        : status === 'missing'
+          ? parts.missing
+          : parts.counted;
+    if (status === 'unknown' && !online) c.statusUnknown++;
     const { now } = this;
     c.accounts++;
     if (this.isOnline(host, user)) {
@@ -201,51 +314,61 @@ export class ActivityTally {
   }
 
   addSkipped(host: string, reason: SkipReason, n = 1): void {
-    const c = this.host(host);
+    const c = this.host(host).counted;
     c.skipped += n;
     c.skippedByReason[reason] += n;
   }
 
   /** Adds another tally's figures (of other accounts) to this one's. */
   absorb(other: ActivityTally): void {
-    for (const [name, counts] of other.hosts) addCounts(this.host(name), counts);
+    for (const [name, parts] of other.hosts) {
+      const mine = this.host(name);
+      addCounts(mine.counted, parts.counted);
+      addCounts(mine.disabled, parts.disabled);
+      addCounts(mine.missing, parts.missing);
+      addCounts(mine.live, parts.live);
+    }
+    for (const [name, facts] of other.facts) this.noteFacts(name, facts);
     for (const [name, s] of other.slack) addSlack(this.slackOf(name), s);
   }
 
   report(): ActivityReport {
     const hosts: Record<string, HostCounts> = {};
+    const rules: Record<string, RuleDecision> = {};
     const slack: Record<string, TimingSlack> = {};
     const total = emptyCounts();
     for (const name of [...this.hosts.keys()].sort()) {
-      const c = this.hosts.get(name)!;
+      const decision = this.ruleFor(name);
+      const parts = this.hosts.get(name)!;
+      const c = applyRule(parts, decision.rule);
+      // Online accounts with records count under every rule, as the module counts them first.
+      addActivityFigures(c, parts.live);
       const live = this.online.get(name);
       if (live !== undefined) {
         c.online = live.size;
         c.liveKnown = true;
       }
       hosts[name] = c;
+      rules[name] = decision;
       slack[name] = this.slack.get(name) ?? emptySlack();
       addCounts(total, c);
     }
     const names = Object.keys(hosts);
     total.liveKnown = names.length > 0 && names.every((n) => hosts[n]!.liveKnown);
-    return { at: this.now, hosts, total, slack };
+    return { at: this.now, hosts, total, rules, slack };
   }
 }
 
 /** Adds one host's figures into a total (accounts on different hosts are different accounts). */
 export function addCounts(total: HostCounts, c: HostCounts): void {
-  total.dau += c.dau;
-  total.wau += c.wau;
-  total.mau += c.mau;
-  total.accounts += c.accounts;
-  total.new1d += c.new1d;
-  total.new7d += c.new7d;
-  total.new30d += c.new30d;
-  total.newestEvent = maxOrNull(total.newestEvent, c.newestEvent);
+  addActivityFigures(total, c);
   total.skipped += c.skipped;
   for (const r of SKIP_REASONS) total.skippedByReason[r] += c.skippedByReason[r];
   if (c.online !== null) total.online = (total.online ?? 0) + c.online;
+  total.excludedDisabled += c.excludedDisabled;
+  total.excludedNoAccount += c.excludedNoAccount;
+  total.excludedByAuth += c.excludedByAuth;
+  total.statusUnknown += c.statusUnknown;
 }
 
 /**
@@ -258,6 +381,7 @@ export class AccountFolder {
   private user = '';
   private lastActive: number | null = null;
   private registered: number | null = null;
+  private status: AccountStatus = 'unknown';
   private usable = false;
 
   constructor(private readonly tally: ActivityTally) {}
@@ -272,6 +396,11 @@ export class AccountFolder {
     }
     if (isSkipped(record)) {
       this.tally.addSkipped(record.host, record.skipped);
+      return;
+    }
+    // The account alone makes no user with records: the module walks lastlog2's users.
+    if (isAccountStatus(record)) {
+      this.status = record.status;
       return;
     }
     this.usable = true;
@@ -291,6 +420,7 @@ export class AccountFolder {
           user: this.user,
           lastActive: this.lastActive,
           registered: this.registered,
+          status: this.status,
         });
       } else {
         this.tally.touchAccount(this.host, this.user);
@@ -299,6 +429,7 @@ export class AccountFolder {
     this.key = null;
     this.lastActive = null;
     this.registered = null;
+    this.status = 'unknown';
     this.usable = false;
   }
 }

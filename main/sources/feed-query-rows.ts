@@ -37,5 +37,5 @@ function feedQueryColumns(
     tally.touchAccount(host, user);
     return;
   }
-  tally.addActivity(host, lastActive, registered, user);
+  tally.addActivity(host, lastActive, registered, undefined, user);
 }

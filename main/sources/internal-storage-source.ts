@@ -238,6 +238,7 @@ function summarize(records: readonly SourceRecord[]): FileSummary {
   const s: FileSummary = [null, null, 0, 0, 0];
   for (const r of records) {
     if ('skipped' in r) s[SKIP_SLOTS[r.skipped]]++;
+    else if ('status' in r) continue;
     else if (r.event === 'registered')
       s[1] = s[1] === null ? r.timestamp : Math.max(s[1], r.timestamp);
     else s[0] = s[0] === null ? r.timestamp : Math.max(s[0], r.timestamp);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { ActivityRecord, SourceRecord } from '../../main/core/activity-record.js';
-import { ActivityTally, countRecords } from '../../main/core/count-active.js';
+import { AccountFolder, ActivityTally, countRecords } from '../../main/core/count-active.js';
 import { DAY } from '../../main/core/windows.js';
 
 const NOW = 1_795_536_000;
@@ -173,4 +173,88 @@ test('a tally absorbed into another counts as if its accounts had been added the
       assert.deepEqual(apart.report(), direct.report());
     }),
   );
+});
+
+const status = (user: string, s: 'enabled' | 'disabled' | 'missing', host = 'a.test') => ({
+  host,
+  user,
+  status: s,
+});
+
+/** Four users: enabled, disabled, no account, account not read; each logged in an hour ago. */
+function fourUsers(): SourceRecord[] {
+  return [
+    status('en', 'enabled'),
+    rec('en', 'login', 3600),
+    rec('dis', 'login', 3600),
+    status('dis', 'disabled'),
+    status('gone', 'missing'),
+    rec('gone', 'login', 3600),
+    rec('unread', 'login', 3600),
+  ];
+}
+
+function tallyOf(records: SourceRecord[], facts: Parameters<ActivityTally['noteFacts']>[1]) {
+  const tally = new ActivityTally(NOW);
+  tally.noteFacts(null, facts);
+  const folder = new AccountFolder(tally);
+  for (const r of records) folder.add(r);
+  folder.flush();
+  return tally.report();
+}
+
+test("Prosody 13's rule leaves out disabled accounts and users without an account", () => {
+  const r = tallyOf(fourUsers(), { version: '13.0.1', configRead: true });
+  const c = r.hosts['a.test']!;
+  assert.deepEqual([c.dau, c.wau, c.mau, c.accounts], [2, 2, 2, 2]);
+  assert.deepEqual([c.excludedDisabled, c.excludedNoAccount, c.statusUnknown], [1, 1, 1]);
+  assert.equal(r.rules['a.test']!.rule, 'enabled-accounts');
+});
+
+test("Prosody 0.12's rule counts every user with records, whatever the account", () => {
+  const r = tallyOf(fourUsers(), { version: '0.12.3' });
+  const c = r.hosts['a.test']!;
+  assert.deepEqual([c.dau, c.accounts, c.excludedDisabled, c.excludedNoAccount], [4, 4, 0, 0]);
+});
+
+test('a host where Prosody 13 counts nobody shows every account as left out by authentication', () => {
+  const r = tallyOf(fourUsers(), { version: '13.0.1', authentication: 'internal_plain' });
+  const c = r.hosts['a.test']!;
+  assert.deepEqual([c.dau, c.wau, c.mau, c.accounts, c.excludedByAuth], [0, 0, 0, 0, 4]);
+  assert.equal(c.newestEvent, NOW - 3600);
+});
+
+test('an account_roles entry seen while reading makes the host count by 13, decided at report time', () => {
+  const tally = new ActivityTally(NOW);
+  const folder = new AccountFolder(tally);
+  for (const r of fourUsers()) folder.add(r);
+  folder.flush();
+  assert.equal(tally.report().hosts['a.test']!.dau, 4);
+  tally.noteFacts('a.test', { hasRoles: true });
+  const r = tally.report();
+  assert.equal(r.hosts['a.test']!.dau, 2);
+  assert.match(r.rules['a.test']!.reason, /account_roles/);
+});
+
+test('an account with a status but no activity record is no user with records', () => {
+  const r = tallyOf([status('idle', 'enabled'), status('off', 'disabled')], { version: '13.0.1' });
+  const c = r.hosts['a.test']!;
+  assert.deepEqual([c.accounts, c.dau, c.excludedDisabled], [0, 0, 0]);
+});
+
+test('the total adds every host’s left-out accounts', () => {
+  const records = [...fourUsers(), ...fourUsers().map((x) => ({ ...x, host: 'b.test' }))];
+  const r = tallyOf(records, { version: '13.0.1' });
+  assert.deepEqual([r.total.excludedDisabled, r.total.excludedNoAccount, r.total.dau], [2, 2, 4]);
+});
+
+test('absorbing a tally keeps its accounts apart by status and its facts', () => {
+  const part = new ActivityTally(NOW);
+  part.noteFacts('a.test', { version: '13.0.1' });
+  part.addActivity('a.test', NOW - 60, null, 'disabled');
+  part.addActivity('a.test', NOW - 60, null, 'enabled');
+  const whole = new ActivityTally(NOW);
+  whole.absorb(part);
+  const c = whole.report().hosts['a.test']!;
+  assert.deepEqual([c.dau, c.excludedDisabled], [1, 1]);
 });

@@ -73,11 +73,31 @@ export interface ProsodyOptions {
   plainLogins?: boolean;
   /** Extra raw Lua lines appended to the global section of the config. */
   extraGlobalConfig?: string;
-  /** Load mod_admin_shell + mod_admin_socket, with the socket at `<dir>/admin.sock`. */
+  /**
+   * Which real Prosody runs: Debian's 0.12 (the default) or 13.0 from bookworm-backports,
+   * unpacked at /opt/prosody-13 by test/setup-prosody13.sh. A missing binary fails start().
+   */
+  version?: ProsodyVersion;
+  /** Raw Lua lines appended under every `VirtualHost` line, by host (e.g. `authentication = …`). */
+  hostConfig?: Record<string, string>;
+  /** Give the server an admin socket so that `prosodyctl shell …` works while it runs (0.12 and 13). */
   adminSocket?: boolean;
-  /** Per VirtualHost `modules_disabled`, e.g. `{ "b.test": ["lastlog2"] }`. */
-  hostModulesDisabled?: Record<string, string[]>;
 }
+
+export type ProsodyVersion = '0.12' | '13';
+
+/** Binaries and module folder of each Prosody the tests run. */
+export const PROSODY_BUILDS: Record<
+  ProsodyVersion,
+  { prosody: string; prosodyctl: string; modules: string }
+> = {
+  '0.12': { prosody: 'prosody', prosodyctl: 'prosodyctl', modules: '/usr/lib/prosody/modules' },
+  '13': {
+    prosody: '/opt/prosody-13/bin/prosody',
+    prosodyctl: '/opt/prosody-13/bin/prosodyctl',
+    modules: '/opt/prosody-13/lib/modules',
+  },
+};
 
 export interface ActiveUsers {
   d1: number;
@@ -131,9 +151,6 @@ export interface ProsodyInstance {
   dispose(): Promise<void>;
 }
 
-const PROSODY_BIN = 'prosody';
-const PROSODYCTL_BIN = 'prosodyctl';
-const MODULES_DIR = '/usr/lib/prosody/modules';
 const LOOPBACK = '127.0.0.1';
 const KEEP = process.env.PROSODY_TEST_KEEP === '1';
 
@@ -362,7 +379,6 @@ class ProsodyInstanceImpl implements ProsodyInstance {
   readonly logPath: string;
   readonly dataPath: string;
   readonly sqlitePath: string | null;
-  readonly adminSocketPath: string;
   private readonly pidfilePath: string;
   private readonly certsPath: string;
   private child: ChildProcess | null = null;
@@ -381,7 +397,6 @@ class ProsodyInstanceImpl implements ProsodyInstance {
     this.logPath = path.join(dir, 'prosody.log');
     this.pidfilePath = path.join(dir, 'prosody.pid');
     this.certsPath = path.join(dir, 'certs');
-    this.adminSocketPath = path.join(dir, 'admin.sock');
     this.dataPath = path.join(dir, 'data');
     this.sqlitePath = options.storage === 'sql' ? path.join(this.dataPath, 'prosody.sqlite') : null;
   }
@@ -392,6 +407,15 @@ class ProsodyInstanceImpl implements ProsodyInstance {
 
   get pid(): number | null {
     return this.running ? (this.child?.pid ?? null) : null;
+  }
+
+  private get build(): (typeof PROSODY_BUILDS)[ProsodyVersion] {
+    return PROSODY_BUILDS[this.options.version ?? '0.12'];
+  }
+
+  /** Where `prosodyctl shell` finds the running server (adminSocket only). */
+  get adminSocketPath(): string {
+    return path.join(this.dir, 'admin.sock');
   }
 
   configText(): string {
@@ -405,7 +429,7 @@ class ProsodyInstanceImpl implements ProsodyInstance {
       `pidfile = ${luaString(this.pidfilePath)}`,
       `data_path = ${luaString(this.dataPath)}`,
       `certificates = ${luaString(this.certsPath)}`,
-      `plugin_paths = { ${luaString(MODULES_DIR)} }`,
+      `plugin_paths = { ${luaString(this.build.modules)} }`,
       `modules_enabled = ${list(modules.map(luaString))}`,
       'statistics = "internal"',
       'statistics_interval = "manual"',
@@ -423,7 +447,6 @@ class ProsodyInstanceImpl implements ProsodyInstance {
       'component_ports = { }',
       `log = { debug = ${luaString(this.logPath)} }`,
     ];
-    if (o.adminSocket) lines.push(`admin_socket = ${luaString(this.adminSocketPath)}`);
     if (o.storage === 'sql') {
       lines.push('storage = "sql"', 'sql = { driver = "SQLite3", database = "prosody.sqlite" }');
     } else {
@@ -436,12 +459,15 @@ class ProsodyInstanceImpl implements ProsodyInstance {
         'authentication = "internal_plain"',
       );
     }
+    if (o.adminSocket) {
+      lines.push(`admin_socket = ${luaString(this.adminSocketPath)}`);
+    }
     if (o.extraGlobalConfig) lines.push(o.extraGlobalConfig);
     lines.push('');
     for (const host of o.hosts) {
       lines.push(`VirtualHost ${luaString(host)}`);
-      const off = o.hostModulesDisabled?.[host];
-      if (off) lines.push(`\tmodules_disabled = ${list(off.map(luaString))}`);
+      const extra = o.hostConfig?.[host];
+      if (extra) lines.push(extra);
     }
     for (const comp of o.components ?? []) {
       lines.push(`Component ${luaString(comp)} "muc"`, '\tmodules_enabled = { "lastlog2"; }');
@@ -662,7 +688,7 @@ class ProsodyInstanceImpl implements ProsodyInstance {
     this.logOffsetAtStart = await this.currentLogSize();
     this.exitInfo = null;
     this.childOutput = '';
-    const child = spawn(PROSODY_BIN, ['--config', this.configPath, '-F'], {
+    const child = spawn(this.build.prosody, ['--config', this.configPath, '-F'], {
       cwd: this.dir,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -771,11 +797,11 @@ class ProsodyInstanceImpl implements ProsodyInstance {
   }
 
   prosodyctl(...args: string[]): Promise<RunResult> {
-    return run(PROSODYCTL_BIN, ['--config', this.configPath, ...args]);
+    return run(this.build.prosodyctl, ['--config', this.configPath, ...args]);
   }
 
   shell(line: string): Promise<RunResult> {
-    return run(PROSODYCTL_BIN, ['--config', this.configPath, 'shell', line]);
+    return this.prosodyctl('shell', line);
   }
 
   async register(user: string, host: string, password: string): Promise<void> {

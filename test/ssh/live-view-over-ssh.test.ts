@@ -79,7 +79,7 @@ before(async () => {
     hosts: ['a.test', 'b.test'],
     plainLogins: true,
     adminSocket: true,
-    hostModulesDisabled: { 'b.test': ['lastlog2'] },
+    hostConfig: { 'b.test': '\tmodules_disabled = { "lastlog2"; }' },
   });
   for (const user of ['alice', 'bob', 'carol', 'erin', 'frank'])
     await prosody.register(user, 'a.test', PASSWORD);
