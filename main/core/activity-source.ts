@@ -32,6 +32,12 @@ export async function countSources(
   live?: LiveSnapshot,
 ): Promise<Result<SourcedReport>> {
   const tally = new ActivityTally(now, onlineSets(live));
+  // The running server says best which rule each host counts by (its version, its auth provider).
+  if (live?.known) {
+    for (const [host, h] of Object.entries(live.hosts)) {
+      if (h.facts) tally.noteFacts(host, { ...h.facts, configRead: true });
+    }
+  }
   for (const source of sources) {
     const fed = await source.feed(tally);
     if (!fed.ok) return fed;

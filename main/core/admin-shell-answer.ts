@@ -12,11 +12,17 @@ import type { LiveHost, LoadedModules, ModuleGauges } from './live-snapshot.js';
 export const LIVE_QUERY = [
   '>local function x(s) return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end)) end',
   'local o = { "pau-live 1" }',
+  'local cm = require("core.configmanager")',
+  'if type(prosody.version) == "string" and prosody.version ~= "" then o[#o+1] = "v "..x(prosody.version) end',
   'for name, h in pairs(prosody.hosts) do if h.type == "local" then',
   ' local m = h.modules or {}',
   ' local function b(k) return m[k] and "1" or "0" end',
   ' o[#o+1] = "h "..x(name).." "..b("lastlog2").." "..b("account_activity").." "..b("measure_active_users")',
   ' for user, u in pairs(h.sessions or {}) do if type(user) == "string" and u then o[#o+1] = "u "..x(name).." "..x(user) end end',
+  ' local auth = h.users and rawget(h.users, "name")',
+  ' if type(auth) == "string" and auth ~= "" then o[#o+1] = "a "..x(name).." "..x(auth) end',
+  ' local cd = cm.get(name, "measure_active_users_count_disabled")',
+  ' if type(cd) == "boolean" then o[#o+1] = "c "..x(name).." "..(cd and "1" or "0") end',
   'end end',
   'local ok, reg = pcall(function() return require("core.statsmanager").get_metric_registry() end)',
   'if ok and reg then local ok2, text = pcall(reg.render, reg) if ok2 and type(text) == "string" then',
@@ -52,11 +58,21 @@ export function parseLiveAnswer(
   const lines = text.split('\n');
   if (lines[0] !== 'pau-live 1') return { ok: false, detail: 'not the expected answer' };
   if (lines[lines.length - 1] !== 'end') return { ok: false, detail: 'the answer is cut short' };
-  const hosts = new Map<string, { modules: LoadedModules; online: Set<string> }>();
+  const hosts = new Map<
+    string,
+    { modules: LoadedModules; online: Set<string>; auth?: string; countDisabled?: boolean }
+  >();
+  let version: string | undefined;
   const gauges = new Map<string, Partial<ModuleGauges>>();
   const bad = (n: number) => ({ ok: false as const, detail: `unexpected line ${n + 1}` });
   for (let i = 1; i < lines.length - 1; i++) {
     const parts = lines[i]!.split(' ');
+    if (parts[0] === 'v' && parts.length === 2 && i === 1) {
+      const v = unhex(parts[1]!);
+      if (v === null || v.length > 64) return bad(i);
+      version = v;
+      continue;
+    }
     const host = unhex(parts[1] ?? '');
     if (host === null) return bad(i);
     if (parts[0] === 'h' && parts.length === 5 && parts.slice(2).every((p) => /^[01]$/.test(p))) {
@@ -74,6 +90,15 @@ export function parseLiveAnswer(
       const h = hosts.get(host);
       if (user === null || h === undefined) return bad(i);
       h.online.add(user);
+    } else if (parts[0] === 'a' && parts.length === 3) {
+      const auth = unhex(parts[2]!);
+      const h = hosts.get(host);
+      if (auth === null || auth.length > 64 || h === undefined) return bad(i);
+      h.auth = auth;
+    } else if (parts[0] === 'c' && parts.length === 3 && /^[01]$/.test(parts[2]!)) {
+      const h = hosts.get(host);
+      if (h === undefined) return bad(i);
+      h.countDisabled = parts[2] === '1';
     } else if (parts[0] === 'g' && parts.length === 4 && parts[2]! in WINDOW_KEY) {
       const value = gaugeValue(parts[3]!);
       if (value === null) return bad(i);
@@ -92,6 +117,11 @@ export function parseLiveAnswer(
       online: [...h.online].sort(),
       modules: h.modules,
       gauges: complete ? { d1: g.d1!, d7: g.d7!, d30: g.d30! } : null,
+      facts: {
+        ...(version === undefined ? {} : { version }),
+        ...(h.auth === undefined ? {} : { authentication: h.auth }),
+        ...(h.countDisabled === undefined ? {} : { countDisabled: h.countDisabled }),
+      },
     };
   }
   return { ok: true, hosts: out };

@@ -28,6 +28,11 @@ export interface LiveHost {
   modules: LoadedModules;
   /** The module's last gauges; null when it publishes none (not loaded, or no statistics). */
   gauges: ModuleGauges | null;
+  /**
+   * What decides the host's counting rule, as the running server has it (see account-rule.ts):
+   * its version, the authentication provider loaded, measure_active_users_count_disabled.
+   */
+  facts?: { version?: string; authentication?: string; countDisabled?: boolean };
 }
 
 /** The live view, or why there is none. Never a failure: the stored records count without it. */

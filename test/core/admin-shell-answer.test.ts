@@ -13,7 +13,10 @@ const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex');
 test('an answer with hosts, online users and gauges is read', () => {
   const text = [
     'pau-live 1',
+    `v ${hex('13.0.1')}`,
     `h ${hex('a.test')} 1 0 1`,
+    `a ${hex('a.test')} ${hex('internal_hashed')}`,
+    `c ${hex('a.test')} 0`,
     `u ${hex('a.test')} ${hex('zoë')}`,
     `u ${hex('a.test')} ${hex('bob')}`,
     `g ${hex('a.test')} 1d 2`,
@@ -28,6 +31,7 @@ test('an answer with hosts, online users and gauges is read', () => {
         online: ['bob', 'zoë'],
         modules: { lastlog2: true, accountActivity: false, measureActiveUsers: true },
         gauges: { d1: 2, d7: 3, d30: 3 },
+        facts: { version: '13.0.1', authentication: 'internal_hashed', countDisabled: false },
       },
     },
   });
@@ -54,6 +58,11 @@ const refused: Array<[name: string, lines: string[]]> = [
     ['pau-live 1', `h ${hex('a')} 1 1 1`, `g ${hex('a')} 1d 2.5`, 'end'],
   ],
   ['an escape code in a line', ['pau-live 1', `h ${hex('a')} 1 1 1 \u001b[2J`, 'end']],
+  [
+    'a version after the first line',
+    ['pau-live 1', `h ${hex('a')} 1 1 1`, `v ${hex('13')}`, 'end'],
+  ],
+  ['an auth provider of an unknown host', ['pau-live 1', `a ${hex('a')} ${hex('x')}`, 'end']],
   ['a host listed twice', ['pau-live 1', `h ${hex('a')} 1 1 1`, `h ${hex('a')} 1 1 1`, 'end']],
 ];
 

@@ -133,3 +133,21 @@ test('the timing slack counts recent accounts and those that left a window withi
     onlineCounted: 0,
   });
 });
+
+test('under Prosody 13 with a provider that cannot say "enabled", only open sessions count', () => {
+  const tally = new ActivityTally(NOW, new Map([['a.test', new Set(['alice'])]]));
+  tally.noteFacts('a.test', { version: '13.0.1', authentication: 'internal_plain' });
+  feedQueryTuple(tally, ['a.test', 'alice', NOW - 40 * DAY, null, 0, 0, 0]);
+  feedQueryTuple(tally, ['a.test', 'carol', NOW - 3 * DAY, null, 0, 0, 0]);
+  const a = tally.report().hosts['a.test']!;
+  assert.deepEqual([a.dau, a.wau, a.mau], [1, 1, 1]);
+});
+
+test('under Prosody 13, an open session counts even for an account marked disabled', () => {
+  const tally = new ActivityTally(NOW, new Map([['a.test', new Set(['alice'])]]));
+  tally.noteFacts('a.test', { version: '13.0.1', authentication: 'internal_hashed' });
+  tally.addActivity('a.test', NOW - 40 * DAY, null, 'disabled', 'alice');
+  tally.addActivity('a.test', NOW - 40 * DAY, null, 'disabled', 'bob');
+  const a = tally.report().hosts['a.test']!;
+  assert.deepEqual([a.dau, a.excludedDisabled], [1, 1]);
+});

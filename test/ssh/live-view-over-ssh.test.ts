@@ -4,54 +4,20 @@
  * The module's own gauges (GET /metrics, read by the test on loopback) are the reference.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DAY } from '../../main/core/windows.js';
 import { runBuiltCliAsync } from '../fixtures/run-built-cli.js';
-import { datFileContent } from '../helpers/lua-data.js';
-import { type ProsodyInstance, createProsody } from '../helpers/prosody-server.js';
-import { type OpenSession, openSession } from '../helpers/xmpp-login.js';
-import {
-  type GeneratedKey,
-  type SshdInstance,
-  type TestUser,
-  generateKey,
-  startSshd,
-} from '../support/sshd.js';
+import { type LiveBench, startLiveBench } from '../helpers/live-server.js';
+import type { ProsodyInstance } from '../helpers/prosody-server.js';
+import type { SshdInstance, TestUser } from '../support/sshd.js';
 
+let bench: LiveBench;
 let prosody: ProsodyInstance;
 let sshd: SshdInstance;
-let key: GeneratedKey;
 let admin: TestUser;
 let plain: TestUser;
-let knownHosts: string;
-const sessions: OpenSession[] = [];
-
-const PASSWORD = 'pw';
-
-/** Every folder and file below `dir` readable by all: the SSH accounts read the records. */
-function readableByAll(dir: string): void {
-  chmodSync(dir, 0o755);
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) readableByAll(p);
-    else if (e.isFile()) chmodSync(p, 0o644);
-  }
-}
-
-function writeLastlog(host: string, user: string, timestamp: number): void {
-  const file = prosody.internalPath(host, 'lastlog2', user);
-  writeFileSync(file, datFileContent({ login: { timestamp }, logout: { timestamp } }));
-}
-
-async function recount(host: string): Promise<void> {
-  const r = await prosody.shell(
-    `>prosody.hosts[${JSON.stringify(host)}].modules.measure_active_users.update_calculations()`,
-  );
-  assert.equal(r.code, 0, `recount on ${host}: ${r.stdout}${r.stderr}`);
-}
 
 function cli(who: TestUser, ...rest: string[]) {
   const socket = rest.includes('--no-live') ? [] : ['--admin-socket', prosody.adminSocketPath];
@@ -59,76 +25,16 @@ function cli(who: TestUser, ...rest: string[]) {
 }
 
 function cliBase(who: TestUser): string[] {
-  return [
-    '--ssh',
-    `${who.name}@127.0.0.1:${sshd.port}`,
-    '--identity',
-    key.privatePath,
-    '--known-hosts',
-    knownHosts,
-    '--ssh-config',
-    '/dev/null',
-    '--remote-data-dir',
-    prosody.dataPath,
-  ];
+  return bench.cliBase(who);
 }
 
 before(async () => {
-  prosody = await createProsody({
-    storage: 'internal',
-    hosts: ['a.test', 'b.test'],
-    plainLogins: true,
-    adminSocket: true,
-    hostConfig: { 'b.test': '\tmodules_disabled = { "lastlog2"; }' },
-  });
-  for (const user of ['alice', 'bob', 'carol', 'erin', 'frank'])
-    await prosody.register(user, 'a.test', PASSWORD);
-  await prosody.register('dave', 'b.test', PASSWORD);
-  await prosody.start();
-  const open = (host: string, user: string, resource: string) =>
-    openSession({ port: prosody.c2sPort, host, user, password: PASSWORD, resource });
-  // alice twice: several resources of one account count once.
-  sessions.push(await open('a.test', 'alice', 'phone'));
-  sessions.push(await open('a.test', 'alice', 'desktop'));
-  sessions.push(await open('a.test', 'bob', 'desktop'));
-  sessions.push(await open('a.test', 'frank', 'desktop'));
-  sessions.push(await open('b.test', 'dave', 'desktop'));
-  // The records of the online users are made 40 days old after their login; carol's are 3 days
-  // old, erin's 40; frank has none at all (the module walks the store's users, so not him).
-  const now = Math.floor(Date.now() / 1000);
-  writeLastlog('a.test', 'alice', now - 40 * DAY);
-  writeLastlog('a.test', 'bob', now - 40 * DAY);
-  writeLastlog('a.test', 'carol', now - 3 * DAY);
-  writeLastlog('a.test', 'erin', now - 40 * DAY);
-  rmSync(prosody.internalPath('a.test', 'lastlog2', 'frank'), { force: true });
-  await recount('a.test');
-  await recount('b.test');
-
-  sshd = await startSshd({ passwordAuth: false });
-  key = await generateKey('ed25519');
-  const group = await sshd.addGroup('pauadm');
-  admin = await sshd.addUser('live', { authorizedKeys: [key.authorizedKey], groups: [group] });
-  plain = await sshd.addUser('nolive', { authorizedKeys: [key.authorizedKey] });
-  knownHosts = join(sshd.dir, 'known_hosts_client');
-  writeFileSync(knownHosts, sshd.knownHostsLine());
-  readableByAll(prosody.dir);
-  // What the recipe grants: the socket writable by a group the monitoring account is in.
-  chownSync(prosody.adminSocketPath, 0, groupId(group));
-  chmodSync(prosody.adminSocketPath, 0o660);
+  bench = await startLiveBench('0.12');
+  ({ prosody, sshd, admin, plain } = bench);
 });
 
-function groupId(name: string): number {
-  const line = readFileSync('/etc/group', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${name}:`));
-  assert.ok(line, `group ${name} exists`);
-  return Number(line.split(':')[2]);
-}
-
 after(async () => {
-  for (const s of sessions) await s.close().catch(() => undefined);
-  await sshd?.stop();
-  await prosody?.dispose();
+  await bench?.close();
 });
 
 describe('the live view over SSH, against real Prosody 0.12', () => {
