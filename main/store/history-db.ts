@@ -125,6 +125,7 @@ interface FigureDbRow {
   new7d: number;
   new30d: number;
   newest_event: number | null;
+  online: number | null;
 }
 
 type ExportDbRow = RefreshDbRow & { [K in keyof FigureDbRow]: FigureDbRow[K] | null };
@@ -143,7 +144,7 @@ const FIGURE_COLUMN: Record<FigureName, string> = {
 };
 
 const FIGURE_SELECT =
-  'f.host, f.dau, f.wau, f.mau, f.accounts, f.new1d, f.new7d, f.new30d, f.newest_event';
+  'f.host, f.dau, f.wau, f.mau, f.accounts, f.new1d, f.new7d, f.new30d, f.newest_event, f.online';
 
 /**
  * SQLite's and Node's errors about the file, as failures with a kind; anything else (a bug, a
@@ -186,6 +187,7 @@ function figuresOf(r: FigureDbRow): Figures {
     new7d: r.new7d,
     new30d: r.new30d,
     newestEvent: r.newest_event,
+    ...(r.online === null || r.online === undefined ? {} : { online: r.online }),
   };
 }
 
@@ -319,8 +321,8 @@ export class HistoryDb {
     ).run(outcome.profile, outcome.at, outcome.method, outcome.bytesReceived, outcome.seconds);
     const insert = this.stmt(
       `INSERT INTO figures
-         (refresh_id, host, dau, wau, mau, accounts, new1d, new7d, new30d, newest_event)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         (refresh_id, host, dau, wau, mau, accounts, new1d, new7d, new30d, newest_event, online)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (const [host, f] of Object.entries(outcome.hosts)) {
       insert.run(
@@ -334,6 +336,7 @@ export class HistoryDb {
         f.new7d,
         f.new30d,
         f.newestEvent,
+        f.online ?? null,
       );
     }
   }

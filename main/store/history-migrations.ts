@@ -84,6 +84,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX alerts_by_profile_at ON alerts (profile, at);
     `,
   },
+  {
+    version: 4,
+    description: 'accounts online at each refresh (live view)',
+    // NULL: the live server was not asked, or could not be (and rows from before version 4).
+    sql: `
+      ALTER TABLE figures ADD COLUMN online INTEGER CHECK (online IS NULL OR online >= 0);
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */
