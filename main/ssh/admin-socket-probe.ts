@@ -161,7 +161,9 @@ export function adminSocketProbe(conn: SshConnection, options: AdminSocketProbeO
       return {
         known: false,
         accessRefused: refused,
-        reason: `Prosody's admin socket could not be opened (${reasons.join('; ')}): it is missing, or this account may not connect to it`,
+        // OpenSSH answers "open failed" alike for a missing socket, one this account may not
+        // open, and forwarding forbidden to the key or by sshd_config: all three are named.
+        reason: `Prosody's admin socket could not be opened (${reasons.join('; ')}): it is missing, this account may not connect to it, or this key or sshd forbids forwarding to sockets (restrict or no-port-forwarding in authorized_keys, AllowStreamLocalForwarding in sshd_config)`,
       };
     },
   };

@@ -105,6 +105,34 @@ describe('the live view over SSH, against real Prosody 0.12', () => {
     assert.equal(out.hosts['a.test'].online, 3);
   });
 
+  test('a restricted SFTP-only key with port-forwarding gets the live view, as the recipe says', async () => {
+    const { key } = bench;
+    const who = await sshd.addUser('rlive', {
+      authorizedKeys: [
+        `restrict,port-forwarding,command="/usr/lib/openssh/sftp-server -R" ${key.authorizedKey}`,
+      ],
+      groups: [bench.group],
+    });
+    const out = JSON.parse((await cli(who, '--json')).stdout);
+    assert.equal(out.live.known, true);
+    assert.equal(out.hosts['a.test'].online, 3);
+  });
+
+  test('a key with plain restrict is refused the live view, says why, and still counts', async () => {
+    const { key } = bench;
+    const who = await sshd.addUser('rnolive', {
+      authorizedKeys: [`restrict,command="/usr/lib/openssh/sftp-server -R" ${key.authorizedKey}`],
+      groups: [bench.group],
+    });
+    const run = await cli(who, '--json');
+    assert.equal(run.status, 0, run.stderr);
+    const out = JSON.parse(run.stdout);
+    assert.equal(out.live.known, false);
+    assert.equal(out.live.accessRefused, true);
+    assert.match(out.live.reason, /restrict or no-port-forwarding/);
+    assert.deepEqual([out.hosts['a.test'].wau, out.hosts['a.test'].online], [1, null]);
+  });
+
   test('--openmetrics carries online per host', async () => {
     const run = await cli(admin, '--openmetrics');
     assert.equal(run.status, 0, run.stderr);
