@@ -18,10 +18,14 @@ ${LIVE_RISK}
 On the server, as root:
   1. Load the admin shell (Debian's default config does): in /etc/prosody/prosody.cfg.lua,
        modules_enabled = { ...; "admin_shell"; }   -- it brings mod_admin_socket along
-  2. Let the prosody group connect to the socket: in the global section of the same file,
-       umask = "007"   -- Prosody then creates its files group-writable, the socket included
-     (or put the socket elsewhere with admin_socket = "/path/prosody.sock" and pass
-     --admin-socket /path/prosody.sock)
+  2. Let the prosody group connect to the socket, whichever module loads first: in the global
+     section of the same file
+       umask = "007"
+     and for the service (systemctl edit prosody):
+       [Service]
+       UMask=0007
+     Prosody then creates its files group-writable, the socket included. (Or put the socket
+     elsewhere with admin_socket = "/path/prosody.sock" and pass --admin-socket PATH.)
   3. Put the account in that group:  adduser ${account} prosody
   4. Restart Prosody:  systemctl restart prosody
   5. Let this key forward to a socket: if its authorized_keys line starts with "restrict",

@@ -11,6 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { DAY } from '../../main/core/windows.js';
 import { datFileContent } from './lua-data.js';
 import { type ProsodyInstance, type ProsodyVersion, createProsody } from './prosody-server.js';
@@ -66,11 +67,14 @@ function groupId(name: string): number {
  * mod_measure_active_users, which depends on it), dave online.
  * The module is made to count again afterwards, through the admin shell.
  */
-export async function startLiveBench(version: ProsodyVersion): Promise<LiveBench> {
+export async function startLiveBench(
+  version: ProsodyVersion,
+  storage: 'internal' | 'sql' = 'internal',
+): Promise<LiveBench> {
   const sessions: OpenSession[] = [];
   const prosody = await createProsody({
     version,
-    storage: 'internal',
+    storage,
     hosts: ['a.test', 'b.test'],
     plainLogins: true,
     adminSocket: true,
@@ -87,7 +91,15 @@ export async function startLiveBench(version: ProsodyVersion): Promise<LiveBench
   for (const user of ['alice', 'bob', 'carol', 'erin', 'frank'])
     await prosody.register(user, 'a.test', PASSWORD);
   await prosody.register('dave', 'b.test', PASSWORD);
-  await prosody.start();
+  // The recipe's other half: the service starts with UMask=0007 (systemd), so that the socket is
+  // group-writable whether mod_admin_socket or mod_posix (with umask = "007") loads first. A spawned
+  // child takes the parent's umask, as a service takes its unit's.
+  const umask = process.umask(0o007);
+  try {
+    await prosody.start();
+  } finally {
+    process.umask(umask);
+  }
   const open = (host: string, user: string, resource: string) =>
     openSession({ port: prosody.c2sPort, host, user, password: PASSWORD, resource });
   sessions.push(await open('a.test', 'alice', 'phone'));
@@ -96,16 +108,35 @@ export async function startLiveBench(version: ProsodyVersion): Promise<LiveBench
   sessions.push(await open('a.test', 'frank', 'desktop'));
   sessions.push(await open('b.test', 'dave', 'desktop'));
   const now = Math.floor(Date.now() / 1000);
-  const writeLastlog = (user: string, timestamp: number) =>
-    writeFileSync(
-      prosody.internalPath('a.test', 'lastlog2', user),
-      datFileContent({ login: { timestamp }, logout: { timestamp } }),
-    );
+  const sql = prosody.sqlitePath === null ? null : new Database(prosody.sqlitePath);
+  sql?.pragma('busy_timeout = 5000');
+  const dropLastlog = (user: string) => {
+    if (sql) {
+      sql
+        .prepare("DELETE FROM prosody WHERE host = 'a.test' AND user = ? AND store = 'lastlog2'")
+        .run(user);
+    } else rmSync(prosody.internalPath('a.test', 'lastlog2', user), { force: true });
+  };
+  const writeLastlog = (user: string, timestamp: number) => {
+    if (sql) {
+      dropLastlog(user);
+      const insert = sql.prepare(
+        "INSERT INTO prosody (host, user, store, key, type, value) VALUES ('a.test', ?, 'lastlog2', ?, 'json', ?)",
+      );
+      for (const key of ['login', 'logout']) insert.run(user, key, JSON.stringify({ timestamp }));
+    } else {
+      writeFileSync(
+        prosody.internalPath('a.test', 'lastlog2', user),
+        datFileContent({ login: { timestamp }, logout: { timestamp } }),
+      );
+    }
+  };
   writeLastlog('alice', now - 40 * DAY);
   writeLastlog('bob', now - 40 * DAY);
   writeLastlog('carol', now - 3 * DAY);
   writeLastlog('erin', now - 40 * DAY);
-  rmSync(prosody.internalPath('a.test', 'lastlog2', 'frank'), { force: true });
+  dropLastlog('frank');
+  sql?.close();
   for (const host of version === '13' ? ['a.test'] : ['a.test', 'b.test']) {
     const r = await prosody.shell(
       `>prosody.hosts[${JSON.stringify(host)}].modules.measure_active_users.update_calculations()`,
@@ -126,14 +157,8 @@ export async function startLiveBench(version: ProsodyVersion): Promise<LiveBench
   readableByAll(prosody.dir);
   // What the recipe grants: the socket writable by a group the monitoring account is in. Prosody
   // runs as root here, so the group is root's: the test hands the socket to the account's group.
-  if (version === '0.12') {
-    const mode = statSync(prosody.adminSocketPath).mode & 0o777;
-    assert.equal(mode, 0o770, `umask "007" applied (mode ${mode.toString(8)})`);
-  } else {
-    // 13 sets its umask only when it switches from root to the prosody user, which this root-run
-    // test server never does (the socket comes out 0755): the test sets the mode the recipe gives.
-    chmodSync(prosody.adminSocketPath, 0o770);
-  }
+  const mode = statSync(prosody.adminSocketPath).mode & 0o777;
+  assert.equal(mode, 0o770, `the socket is group-writable (mode ${mode.toString(8)})`);
   chownSync(prosody.adminSocketPath, 0, groupId(group));
   return {
     prosody,
@@ -144,6 +169,9 @@ export async function startLiveBench(version: ProsodyVersion): Promise<LiveBench
     group,
     knownHosts,
     cliBase: (who) => [
+      ...(prosody.sqlitePath === null
+        ? ['--remote-data-dir', prosody.dataPath]
+        : ['--remote-db', prosody.sqlitePath]),
       '--ssh',
       `${who.name}@127.0.0.1:${sshd.port}`,
       '--identity',
@@ -152,8 +180,6 @@ export async function startLiveBench(version: ProsodyVersion): Promise<LiveBench
       knownHosts,
       '--ssh-config',
       '/dev/null',
-      '--remote-data-dir',
-      prosody.dataPath,
     ],
     close: async () => {
       for (const s of sessions) await s.close().catch(() => undefined);
