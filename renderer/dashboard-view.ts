@@ -224,7 +224,12 @@ function seriesCaption(points: SeriesPoint[] | null, span: string): string {
   }
   const first = points[0]!;
   const last = points[points.length - 1]!;
-  return `DAU, WAU and MAU over ${span}, from ${points.length} refreshes: DAU went from ${first.dau} to ${last.dau}, WAU from ${first.wau} to ${last.wau}, MAU from ${first.mau} to ${last.mau}.`;
+  const online = points.filter((p) => typeof p.online === 'number');
+  const onlineText =
+    online.length > 0
+      ? ` Online, where the live server was asked: from ${online[0]!.online} to ${online[online.length - 1]!.online}.`
+      : '';
+  return `DAU, WAU and MAU over ${span}, from ${points.length} refreshes: DAU went from ${first.dau} to ${last.dau}, WAU from ${first.wau} to ${last.wau}, MAU from ${first.mau} to ${last.mau}.${onlineText}`;
 }
 
 function historySection(model: DashboardModel, actions: DashboardActions): Child {
@@ -265,6 +270,9 @@ function historySection(model: DashboardModel, actions: DashboardActions): Child
         ['dau', 'wau', 'mau'].map((f) =>
           h('li', null, h('span', { class: `swatch swatch-${f}` }), f.toUpperCase()),
         ),
+        model.series?.some((p) => typeof p.online === 'number')
+          ? h('li', null, h('span', { class: 'swatch swatch-online' }), 'Online')
+          : null,
       ),
       h('figcaption', { id: 'chart-caption' }, seriesCaption(model.series, span)),
     ),
@@ -277,7 +285,16 @@ function hostsSection(p: ProfileView, nowMs: number): Child {
   const leftOut = p.hosts.some(
     ({ figures: f }) => (f.excludedDisabled ?? 0) + (f.excludedNoAccount ?? 0) > 0,
   );
-  const head = ['Host', 'DAU', 'WAU', 'MAU', 'New 30 d', 'Latest activity'];
+  const withOnline = p.hosts.some(({ figures: f }) => typeof f.online === 'number');
+  const head = [
+    'Host',
+    'DAU',
+    'WAU',
+    'MAU',
+    ...(withOnline ? ['Online'] : []),
+    'New 30 d',
+    'Latest activity',
+  ];
   if (leftOut) head.push('Left out');
   return h(
     'section',
@@ -306,7 +323,15 @@ function hostsSection(p: ProfileView, nowMs: number): Child {
               'tr',
               null,
               h('th', { scope: 'row' }, host),
-              [f.dau, f.wau, f.mau, f.new30d].map((n) => h('td', { class: 'num' }, formatCount(n))),
+              [f.dau, f.wau, f.mau].map((n) => h('td', { class: 'num' }, formatCount(n))),
+              withOnline
+                ? h(
+                    'td',
+                    { class: 'num' },
+                    typeof f.online === 'number' ? formatCount(f.online) : '—',
+                  )
+                : null,
+              h('td', { class: 'num' }, formatCount(f.new30d)),
               h(
                 'td',
                 { class: 'num' },
@@ -376,6 +401,9 @@ export function dashboardView(model: DashboardModel, actions: DashboardActions):
           'div',
           { class: `extras${stale ? ' is-stale' : ''}` },
           extra('stickiness', 'figure-stickiness', stickiness(t.dau.value, t.mau.value) ?? '—'),
+          typeof t.online === 'number'
+            ? extra('online', 'figure-online', formatCount(t.online))
+            : null,
           extra('accounts', 'figure-accounts', formatCount(t.accounts)),
           extra(
             'registrations',

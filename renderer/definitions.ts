@@ -37,6 +37,12 @@ export const FIGURE_DEFINITIONS = {
     long: 'New registrations',
     definition: 'Accounts registered within the last 24 hours, 7 days and 30 days.',
   },
+  online: {
+    short: 'Online now',
+    long: 'Accounts online now',
+    definition:
+      'Accounts with at least one session open at the last refresh, each counted once (from Prosody’s admin socket). Prosody counts them in DAU, WAU and MAU whatever their records say.',
+  },
   accounts: {
     short: 'Accounts',
     long: 'Accounts with activity records',

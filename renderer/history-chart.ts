@@ -15,6 +15,7 @@ interface Colors {
   dau: string;
   wau: string;
   mau: string;
+  online: string;
   axis: string;
   grid: string;
 }
@@ -26,6 +27,7 @@ function colors(): Colors {
     dau: read('--chart-dau', '#1565c0'),
     wau: read('--chart-wau', '#2e7d32'),
     mau: read('--chart-mau', '#ad1457'),
+    online: read('--chart-online', '#8a5a00'),
     axis: read('--fg-muted', '#555'),
     grid: read('--grid', '#ddd'),
   };
@@ -57,7 +59,14 @@ export class HistoryChart {
       points.length === this.points.length &&
       points.every((p, i) => {
         const q = this.points[i];
-        return q && q.at === p.at && q.dau === p.dau && q.wau === p.wau && q.mau === p.mau;
+        return (
+          q &&
+          q.at === p.at &&
+          q.dau === p.dau &&
+          q.wau === p.wau &&
+          q.mau === p.mau &&
+          q.online === p.online
+        );
       });
     this.points = points;
     if (!this.plot) this.fit();
@@ -66,7 +75,14 @@ export class HistoryChart {
 
   private data(): uPlot.AlignedData {
     const p = this.points;
-    return [p.map((x) => x.at), p.map((x) => x.dau), p.map((x) => x.wau), p.map((x) => x.mau)];
+    return [
+      p.map((x) => x.at),
+      p.map((x) => x.dau),
+      p.map((x) => x.wau),
+      p.map((x) => x.mau),
+      // Refreshes without a live view leave a gap, not a zero.
+      p.map((x) => x.online ?? null),
+    ];
   }
 
   private fit(): void {
@@ -110,7 +126,13 @@ export class HistoryChart {
           x: { time: true },
           y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] },
         },
-        series: [{}, line('DAU', c.dau), line('WAU', c.wau, [6, 3]), line('MAU', c.mau, [2, 3])],
+        series: [
+          {},
+          line('DAU', c.dau),
+          line('WAU', c.wau, [6, 3]),
+          line('MAU', c.mau, [2, 3]),
+          line('Online', c.online, [1, 4]),
+        ],
         axes: [axis, { ...axis, size: 48 }],
       },
       this.data(),

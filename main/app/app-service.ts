@@ -298,7 +298,9 @@ export function createAppService(deps: AppServiceDeps): AppService {
       }
       const points = deps.history.seriesFor(String(profile), TOTAL_HOST, window, nowSeconds());
       return Promise.resolve(
-        points.map(({ at, dau, wau, mau }): SeriesPoint => ({ at, dau, wau, mau })),
+        points.map(({ at, dau, wau, mau, online }): SeriesPoint =>
+          typeof online === 'number' ? { at, dau, wau, mau, online } : { at, dau, wau, mau },
+        ),
       );
     },
 

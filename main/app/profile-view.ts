@@ -95,6 +95,7 @@ export function buildProfileView(input: ProfileViewInput): ProfileView {
             new7d: total.new7d,
             new30d: total.new30d,
             accounts: total.accounts,
+            online: total.online ?? null,
           }
         : null,
     hosts: Object.entries(lastSuccess?.hosts ?? {})

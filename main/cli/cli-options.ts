@@ -23,6 +23,8 @@ export interface CliOptions {
   ssh?: SshCliOptions;
   /** Prints the authorized_keys options for a monitoring key, then exits. */
   printForcedCommand: boolean;
+  /** Prints how to give the SSH account the live view (the admin socket), then exits. */
+  printLiveRecipe: boolean;
   /** Counting moment, Unix seconds; undefined means now. */
   at?: number;
   format: OutputFormat;
@@ -68,6 +70,11 @@ On a server over SSH (nothing is installed there):
   --timeout SECONDS     to connect and log in (default 15); each remote step gets 8 times as long
   --print-forced-command  print the authorized_keys options that let a key run only the query
                         for --remote-db PATH, then exit
+  --admin-socket PATH   Prosody's admin socket on the server (default: admin_socket from its config,
+                        else prosody.sock in its data_path); asked for who is online now and which
+                        modules are loaded, where the SSH account may open it
+  --no-live             do not ask the live server: the stored records' figures only
+  --print-live-recipe   print how to give the SSH account the live view, and its risk, then exit
   Key passphrase: ${PASSPHRASE_ENV}, or asked in a terminal. Password: ${PASSWORD_ENV}, or asked.
 
 Counting:
@@ -128,6 +135,9 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
         method: { type: 'string' },
         timeout: { type: 'string' },
         'print-forced-command': { type: 'boolean' },
+        'admin-socket': { type: 'string' },
+        'no-live': { type: 'boolean' },
+        'print-live-recipe': { type: 'boolean' },
         at: { type: 'string' },
         json: { type: 'boolean' },
         openmetrics: { type: 'boolean' },
@@ -177,6 +187,7 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
     'remote-db',
     'remote-data-dir',
     'remote-config',
+    'admin-socket',
   ] as const) {
     if (values[name] === '') return usage(`--${name} needs a value`);
   }
@@ -190,6 +201,8 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
     'remote-config',
     'method',
     'timeout',
+    'admin-socket',
+    'no-live',
   ] as const;
   const strayed = sshOnly.find((k) => values[k] !== undefined);
   if (
@@ -198,6 +211,12 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
     !(values['print-forced-command'] && strayed === 'remote-db')
   ) {
     return usage(`--${strayed} needs --ssh`);
+  }
+  if (values['admin-socket'] !== undefined && !values['admin-socket'].startsWith('/')) {
+    return usage('--admin-socket must be an absolute path');
+  }
+  if (values['admin-socket'] !== undefined && values['no-live']) {
+    return usage('--admin-socket and --no-live cannot be used together');
   }
   if (values['remote-db'] !== undefined && values['remote-data-dir'] !== undefined) {
     return usage('--remote-db and --remote-data-dir cannot be used together');
@@ -240,6 +259,7 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
     dataDir: values['data-dir'],
     config: values.config ?? DEFAULT_PROSODY_CONFIG,
     printForcedCommand: values['print-forced-command'] ?? false,
+    printLiveRecipe: values['print-live-recipe'] ?? false,
     ssh:
       values.ssh === undefined && !values['print-forced-command']
         ? undefined
@@ -255,6 +275,8 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
             method,
             connectTimeout,
             stepTimeout: connectTimeout * 8,
+            live: !(values['no-live'] ?? false) && at === undefined,
+            adminSocket: values['admin-socket'],
           },
     at,
     format: values.json ? 'json' : values.openmetrics ? 'openmetrics' : 'table',

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describeFailure } from '../core/describe-failure.js';
 import { formatOpenMetrics } from '../core/format-openmetrics.js';
 import { formatFetch, formatJson, formatTable } from '../core/format-report.js';
+import { liveRecipe } from '../core/live-recipe.js';
 import { forcedCommandLine } from '../ssh/remote-query-command.js';
 import { type SourceDeps, countOnce, withAccountCache } from '../monitor/open-sources.js';
 import { ACCOUNT_CACHE_FILE } from '../sources/account-cache.js';
@@ -51,6 +52,12 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       return EXIT_USAGE;
     }
     deps.stdout(`${line}\n`);
+    return EXIT_OK;
+  }
+  if (options.printLiveRecipe) {
+    const who =
+      /^([A-Za-z0-9._-]{1,64})@/.exec(options.ssh?.target ?? '')?.[1] ?? 'MONITOR-ACCOUNT';
+    deps.stdout(liveRecipe(who));
     return EXIT_OK;
   }
   if (options.command === 'history') return runHistory(options, deps);

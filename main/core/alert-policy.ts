@@ -85,6 +85,8 @@ export interface AlertState {
   changeLatch: Record<string, 1 | -1>;
   /** Hosts that had a 'stale' alert and whose records have not moved since. */
   staleLatch: Record<string, true>;
+  /** Hosts that had a 'module-missing' alert and have not had the module loaded since. */
+  moduleLatch?: Record<string, true>;
   /** Alerts accepted during quiet hours or a pause, oldest first, at most one per key. */
   held: Alert[];
 }
@@ -105,6 +107,8 @@ export function alertKey(alert: Alert): string {
       return `large-change/${alert.host}/${alert.figure}`;
     case 'stale':
       return `stale/${alert.host}`;
+    case 'module-missing':
+      return `module-missing/${alert.host}`;
     case 'failing':
     case 'recovered':
       return alert.kind;
@@ -252,6 +256,23 @@ export function evaluateAlerts(input: PolicyInput): PolicyResult {
         state.staleLatch[host] = true;
       }
     }
+    // Only what the live view saw: unknown (not asked, or refused) leaves the latches as they were.
+    if (outcome.activityModuleMissing !== undefined) {
+      const missing = new Set(outcome.activityModuleMissing);
+      const latch = (state.moduleLatch ??= {});
+      for (const host of Object.keys(latch)) if (!missing.has(host)) delete latch[host];
+      for (const host of [...missing].sort()) {
+        const alert: Alert = {
+          kind: 'module-missing',
+          profile: outcome.profile,
+          host,
+          at: outcome.at,
+        };
+        if (latch[host] || coolingDown(alertKey(alert))) continue;
+        accept(alert);
+        latch[host] = true;
+      }
+    }
   }
 
   if (isHolding(settings, now, input.localMinuteOfDay)) return { deliver: [], state };
@@ -335,6 +356,7 @@ function copyState(s: AlertState): AlertState {
     lastSent: { ...s.lastSent },
     changeLatch: { ...s.changeLatch },
     staleLatch: { ...s.staleLatch },
+    ...(s.moduleLatch === undefined ? {} : { moduleLatch: { ...s.moduleLatch } }),
     held: [...s.held],
   };
 }
@@ -344,6 +366,7 @@ const ALERT_KINDS: ReadonlySet<unknown> = new Set([
   'failing',
   'recovered',
   'stale',
+  'module-missing',
 ]);
 
 /**
@@ -366,6 +389,9 @@ export function restoreAlertState(value: unknown): AlertState {
     lastSent: numbers(v.lastSent),
     changeLatch: pick(v.changeLatch, (e): e is 1 | -1 => e === 1 || e === -1),
     staleLatch: pick(v.staleLatch, (e): e is true => e === true),
+    ...(isRecord(v.moduleLatch)
+      ? { moduleLatch: pick(v.moduleLatch, (e): e is true => e === true) }
+      : {}),
     held: Array.isArray(v.held)
       ? (v.held.filter(
           (a) => isRecord(a) && ALERT_KINDS.has(a.kind) && typeof a.profile === 'string',

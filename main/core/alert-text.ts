@@ -65,6 +65,8 @@ export function alertTitle(alert: Alert): string {
       return `${alert.profile}: refreshes work again`;
     case 'stale':
       return `${alert.profile}: no logins on ${alert.host} for ${formatAgo(alert.hours * 3600)}`;
+    case 'module-missing':
+      return `${alert.profile}: mod_lastlog2 not loaded on ${alert.host}`;
   }
 }
 
@@ -96,6 +98,11 @@ export function alertBody(alert: Alert): string {
       return (
         `No login or logout on ${alert.host} for ${formatAgo(alert.hours * 3600)} ` +
         `(the newest at ${formatTime(alert.newestEvent)}): is mod_lastlog2 still loaded?`
+      );
+    case 'module-missing':
+      return (
+        `Neither mod_lastlog2 nor mod_account_activity is loaded on ${alert.host}: no login is ` +
+        `recorded, so the figures will stop moving. Add "lastlog2" to modules_enabled and reload Prosody.`
       );
   }
 }

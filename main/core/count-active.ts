@@ -6,6 +6,7 @@ import {
   isAccountStatus,
   isSkipped,
 } from './activity-record.js';
+import { MODULE_COUNT_PERIOD, type TimingSlack, addSlack, emptySlack } from './timing-slack.js';
 import {
   type AccountStatus,
   type HostFacts,
@@ -33,6 +34,13 @@ export interface HostCounts {
   skipped: number;
   skippedByReason: Record<SkipReason, number>;
   /**
+   * Accounts with at least one session open at counting time, each once; null when the live
+   * server could not be asked. Those with stored records count in DAU/WAU/MAU, as the module does.
+   */
+  online: number | null;
+  /** True when DAU/WAU/MAU include the open sessions; false: stored records only. */
+  liveKnown: boolean;
+  /**
    * Accounts with records that the host's rule left out (Prosody 13): a disabled account, a user
    * with no account at all, and, where the authentication provider cannot say "enabled", everyone.
    * Zero under Prosody 0.12's rule. accounts + these = every account with records.
@@ -56,6 +64,8 @@ export interface ActivityReport {
   at: number;
   hosts: Record<string, HostCounts>;
   total: HostCounts;
+  /** Per host, how far the module's last count may lie from ours by timing alone. */
+  slack?: Record<string, TimingSlack>;
   /** The rule each host was counted by, and why (see account-rule.ts). */
   rules: Record<string, RuleDecision>;
 }
@@ -77,6 +87,8 @@ export function emptyCounts(): HostCounts {
     newestEvent: null,
     skipped: 0,
     skippedByReason,
+    online: null,
+    liveKnown: false,
     excludedDisabled: 0,
     excludedNoAccount: 0,
     excludedByAuth: 0,
@@ -90,10 +102,17 @@ interface HostParts {
   counted: HostCounts;
   disabled: HostCounts;
   missing: HostCounts;
+  /** Accounts with a session open now (live view): counted under every rule. */
+  live: HostCounts;
 }
 
 function emptyParts(): HostParts {
-  return { counted: emptyCounts(), disabled: emptyCounts(), missing: emptyCounts() };
+  return {
+    counted: emptyCounts(),
+    disabled: emptyCounts(),
+    missing: emptyCounts(),
+    live: emptyCounts(),
+  };
 }
 
 /** Activity figures only: the same fields addCounts adds, without skips or exclusions. */
@@ -151,7 +170,36 @@ export class ActivityTally {
   /** How each source fetched its data, for the report. */
   readonly fetches: FetchInfo[] = [];
 
-  constructor(readonly now: number) {}
+  /** Per host, how far a count up to an hour old may differ from this one. */
+  private readonly slack = new Map<string, TimingSlack>();
+
+  /**
+   * `online`: per host, the accounts with a session open now (from the live server). Such an
+   * account counts in all three windows whatever its records say, but only when it has records,
+   * as mod_measure_active_users walks the lastlog2 store's users.
+   */
+  constructor(
+    readonly now: number,
+    readonly online: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
+  ) {}
+
+  /** A tally for the same moment and the same open sessions, to be absorbed later. */
+  fork(): ActivityTally {
+    return new ActivityTally(this.now, this.online);
+  }
+
+  private slackOf(host: string): TimingSlack {
+    let s = this.slack.get(host);
+    if (!s) {
+      s = emptySlack();
+      this.slack.set(host, s);
+    }
+    return s;
+  }
+
+  private isOnline(host: string, user: string | undefined): boolean {
+    return user !== undefined && this.online.get(host)?.has(user) === true;
+  }
 
   /** The last host looked up: sources give one host's accounts in a row, so most calls hit it. */
   private lastName: string | null = null;
@@ -201,8 +249,27 @@ export class ActivityTally {
     this.host(name);
   }
 
+  /**
+   * An account whose records were all skipped: the module still walks it (it is in the store),
+   * so an open session makes it active.
+   */
+  touchAccount(host: string, user: string): void {
+    const c = this.host(host).live;
+    if (!this.isOnline(host, user)) return;
+    c.dau++;
+    c.wau++;
+    c.mau++;
+    this.slackOf(host).onlineCounted++;
+  }
+
   addAccount(account: AccountActivity): void {
-    this.addActivity(account.host, account.lastActive, account.registered, account.status);
+    this.addActivity(
+      account.host,
+      account.lastActive,
+      account.registered,
+      account.status,
+      account.user,
+    );
   }
 
   /**
@@ -215,19 +282,42 @@ export class ActivityTally {
     lastActive: number | null,
     registered: number | null,
     status: AccountStatus = 'unknown',
+    user?: string,
   ): void {
     const parts = this.host(host);
-    const c =
-      status === 'disabled' ? parts.disabled : status === 'missing' ? parts.missing : parts.counted;
-    if (status === 'unknown') c.statusUnknown++;
+    const online = this.isOnline(host, user);
+    // An open session counts whatever the account's status: the module asks for sessions first.
+    const c = online
+      ? parts.live
+      : status === 'disabled'
+        ? parts.disabled
+        : status === 'missing'
+          ? parts.missing
+          : parts.counted;
+    if (status === 'unknown' && !online) c.statusUnknown++;
     const { now } = this;
     c.accounts++;
-    // A user with only `registered` (or nothing) is never active: last_active stays absent.
-    if (lastActive !== null) {
+    if (this.isOnline(host, user)) {
+      // Active now: the module counts it in every window before it looks at any timestamp.
+      c.dau++;
+      c.wau++;
+      c.mau++;
+      const s = this.slackOf(host);
+      s.onlineCounted++;
+      if (lastActive !== null && withinWindow(now, lastActive, MODULE_COUNT_PERIOD)) s.recent++;
+      if (lastActive !== null) c.newestEvent = maxOrNull(c.newestEvent, lastActive);
+    } else if (lastActive !== null) {
+      // A user with only `registered` (or nothing) is never active: last_active stays absent.
       if (withinWindow(now, lastActive, WINDOWS.d1)) c.dau++;
       if (withinWindow(now, lastActive, WINDOWS.d7)) c.wau++;
       if (withinWindow(now, lastActive, WINDOWS.d30)) c.mau++;
       c.newestEvent = maxOrNull(c.newestEvent, lastActive);
+      const s = this.slackOf(host);
+      if (withinWindow(now, lastActive, MODULE_COUNT_PERIOD)) s.recent++;
+      const age = now - lastActive;
+      for (const w of ['d1', 'd7', 'd30'] as const) {
+        if (age >= WINDOWS[w] && age < WINDOWS[w] + MODULE_COUNT_PERIOD) s.leftSince[w]++;
+      }
     }
     if (registered !== null) {
       if (withinWindow(now, registered, WINDOWS.d1)) c.new1d++;
@@ -249,22 +339,36 @@ export class ActivityTally {
       addCounts(mine.counted, parts.counted);
       addCounts(mine.disabled, parts.disabled);
       addCounts(mine.missing, parts.missing);
+      addCounts(mine.live, parts.live);
     }
     for (const [name, facts] of other.facts) this.noteFacts(name, facts);
+    for (const [name, s] of other.slack) addSlack(this.slackOf(name), s);
   }
 
   report(): ActivityReport {
     const hosts: Record<string, HostCounts> = {};
     const rules: Record<string, RuleDecision> = {};
+    const slack: Record<string, TimingSlack> = {};
     const total = emptyCounts();
     for (const name of [...this.hosts.keys()].sort()) {
       const decision = this.ruleFor(name);
-      const c = applyRule(this.hosts.get(name)!, decision.rule);
+      const parts = this.hosts.get(name)!;
+      const c = applyRule(parts, decision.rule);
+      // Online accounts with records count under every rule, as the module counts them first.
+      addActivityFigures(c, parts.live);
+      const live = this.online.get(name);
+      if (live !== undefined) {
+        c.online = live.size;
+        c.liveKnown = true;
+      }
       hosts[name] = c;
       rules[name] = decision;
+      slack[name] = this.slack.get(name) ?? emptySlack();
       addCounts(total, c);
     }
-    return { at: this.now, hosts, total, rules };
+    const names = Object.keys(hosts);
+    total.liveKnown = names.length > 0 && names.every((n) => hosts[n]!.liveKnown);
+    return { at: this.now, hosts, total, rules, slack };
   }
 }
 
@@ -273,6 +377,7 @@ export function addCounts(total: HostCounts, c: HostCounts): void {
   addActivityFigures(total, c);
   total.skipped += c.skipped;
   for (const r of SKIP_REASONS) total.skippedByReason[r] += c.skippedByReason[r];
+  if (c.online !== null) total.online = (total.online ?? 0) + c.online;
   total.excludedDisabled += c.excludedDisabled;
   total.excludedNoAccount += c.excludedNoAccount;
   total.excludedByAuth += c.excludedByAuth;
@@ -293,6 +398,8 @@ export class AccountFolder {
   private registered: number | null = null;
   private status: AccountStatus = 'unknown';
   private usable = false;
+  /** Rows of this account were skipped: it is in the store the module walks all the same. */
+  private skippedSeen = false;
 
   constructor(private readonly tally: ActivityTally) {}
 
@@ -306,6 +413,7 @@ export class AccountFolder {
     }
     if (isSkipped(record)) {
       this.tally.addSkipped(record.host, record.skipped);
+      this.skippedSeen = true;
       return;
     }
     // The account alone makes no user with records: the module walks lastlog2's users. Nor does
@@ -336,6 +444,8 @@ export class AccountFolder {
           registered: this.registered,
           status: this.status,
         });
+      } else if (this.skippedSeen) {
+        this.tally.touchAccount(this.host, this.user);
       }
     }
     this.key = null;
@@ -343,6 +453,7 @@ export class AccountFolder {
     this.registered = null;
     this.status = 'unknown';
     this.usable = false;
+    this.skippedSeen = false;
   }
 }
 

@@ -54,6 +54,11 @@ const FAMILIES: Family[] = [
     ],
   },
   {
+    name: `${OURS}online`,
+    help: 'Accounts with at least one session open at counting time (absent when the live server could not be asked)',
+    samples: (_h, c) => (c.online === null ? [] : [['', c.online]]),
+  },
+  {
     name: `${OURS}skipped_records`,
     help: 'Stored rows left out of the count',
     samples: (_h, c) => SKIP_REASONS.map((r) => [`,reason="${r}"`, c.skippedByReason[r]]),

@@ -2,6 +2,7 @@ import { SKIP_REASONS, type SkipReason } from './activity-record.js';
 import type { SourcedReport } from './activity-source.js';
 import type { FetchInfo, HostCounts } from './count-active.js';
 import { formatTime } from './parse-time.js';
+import { liveLines } from './format-live.js';
 
 const REASON_TEXT: Record<SkipReason, string> = {
   'not-an-event': 'not a login/logout/registration (e.g. a component\u2019s message rows)',
@@ -28,16 +29,22 @@ function pad(cells: string[], widths: number[]): string {
 
 /** The default, human-readable output. */
 export function formatTable(report: SourcedReport): string {
+  const withOnline = report.live?.known === true;
   const header = ['HOST', 'DAU', 'WAU', 'MAU', 'ACCOUNTS', 'NEW 1D/7D/30D', 'NEWEST EVENT'];
-  const row = (name: string, c: HostCounts): string[] => [
-    name,
-    String(c.dau),
-    String(c.wau),
-    String(c.mau),
-    String(c.accounts),
-    `${c.new1d}/${c.new7d}/${c.new30d}`,
-    c.newestEvent === null ? '-' : formatTime(c.newestEvent),
-  ];
+  if (withOnline) header.splice(4, 0, 'ONLINE');
+  const row = (name: string, c: HostCounts): string[] => {
+    const cells = [
+      name,
+      String(c.dau),
+      String(c.wau),
+      String(c.mau),
+      String(c.accounts),
+      `${c.new1d}/${c.new7d}/${c.new30d}`,
+      c.newestEvent === null ? '-' : formatTime(c.newestEvent),
+    ];
+    if (withOnline) cells.splice(4, 0, c.online === null ? '?' : String(c.online));
+    return cells;
+  };
   // Shown only where Prosody 13's rule left someone out, so 0.12 tables stay as they were.
   const leftOut = hasExclusions(report.total);
   if (leftOut) header.push('LEFT OUT DIS/NONE');
@@ -58,7 +65,14 @@ export function formatTable(report: SourcedReport): string {
   if (skipped) lines.push('', skipped);
   for (const notice of report.notices) lines.push('', `Note: ${notice}`);
   for (const fetch of report.fetches) lines.push('', formatFetch(fetch));
-  lines.push('', 'DAU/WAU/MAU: accounts that logged in or out within the last 1, 7 and 30 days.');
+  const live = liveLines(report);
+  if (live.length > 0) lines.push('', ...live);
+  lines.push(
+    '',
+    withOnline
+      ? 'DAU/WAU/MAU: accounts that logged in or out within the last 1, 7 and 30 days, or are online now (as Prosody counts them).'
+      : 'DAU/WAU/MAU: accounts that logged in or out within the last 1, 7 and 30 days.',
+  );
   if (leftOut) lines.push(describeLeftOut(report.total));
   return lines.join('\n') + '\n';
 }
@@ -87,7 +101,7 @@ export function formatFetch(f: FetchInfo): string {
 
 /** `--json`: one object; the names at, hosts, total, dau, wau, mau are a promise to scripts. */
 export function formatJson(report: SourcedReport): string {
-  const { at, hosts, total, sources, notices, fetches, rules } = report;
+  const { at, hosts, total, sources, notices, fetches, rules, live } = report;
   return (
     JSON.stringify({
       at,
@@ -98,6 +112,7 @@ export function formatJson(report: SourcedReport): string {
       notices,
       fetch: fetches,
       rules,
+      ...(live === undefined ? {} : { live }),
     }) + '\n'
   );
 }

@@ -33,6 +33,8 @@ export interface ProfileView {
     new7d: number;
     new30d: number;
     accounts: number;
+    /** Accounts online at the last good refresh (live view); null or absent when not known. */
+    online?: number | null;
   } | null;
   hosts: HostRow[];
   /** Unix seconds of the last good refresh, the last attempt, and the next one planned. */
@@ -70,6 +72,8 @@ export interface SeriesPoint {
   dau: number;
   wau: number;
   mau: number;
+  /** Accounts online at that refresh, when the live view knew it. */
+  online?: number;
 }
 
 /** One step of "Test connection", in order: connect, host key, authenticate, find the data, read it. */

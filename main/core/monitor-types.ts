@@ -21,6 +21,8 @@ export interface Figures {
    */
   excludedDisabled?: number | null;
   excludedNoAccount?: number | null;
+  /** Accounts online at the count (live view); null or absent when it was not known. */
+  online?: number | null;
 }
 
 /** The figures alerts watch. */
@@ -48,6 +50,11 @@ export interface RefreshSuccess {
   method: string;
   bytesReceived: number;
   seconds: number;
+  /**
+   * Hosts the live view saw without mod_lastlog2 or mod_account_activity loaded; absent when the
+   * live server was not asked or could not be.
+   */
+  activityModuleMissing?: string[];
 }
 
 export interface RefreshFailure {
@@ -86,7 +93,9 @@ export type Alert =
       newestEvent: number;
       hours: number;
       at?: number;
-    };
+    }
+  /** The live view shows the host without its activity module: its figures will stop moving. */
+  | { kind: 'module-missing'; profile: string; host: string; at?: number };
 
 export interface AlertSettings {
   /** Relative change that counts as large (0.2 = 20 %). */

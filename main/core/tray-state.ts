@@ -102,11 +102,12 @@ export function trayState(profiles: readonly ProfileView[]): TrayState {
   return 'ok';
 }
 
-/** `name — DAU n · WAU n · MAU n`, or `name — no figures yet`. */
+/** `name — DAU n · WAU n · MAU n` (and `· online n` when known), or `name — no figures yet`. */
 export function figuresLine(profile: ProfileView): string {
   const t = profile.total;
   if (t === null) return `${profile.name} — no figures yet`;
-  return `${profile.name} — DAU ${count(t.dau.value)} · WAU ${count(t.wau.value)} · MAU ${count(t.mau.value)}`;
+  const online = typeof t.online === 'number' ? ` · online ${count(t.online)}` : '';
+  return `${profile.name} — DAU ${count(t.dau.value)} · WAU ${count(t.wau.value)} · MAU ${count(t.mau.value)}${online}`;
 }
 
 /** The profile's state in a few words: when the figures are from, or what went wrong. */

@@ -1,10 +1,13 @@
 import { type ActivitySource, type SourcedReport, countSources } from '../core/activity-source.js';
 import { type Result, ok } from '../core/failure.js';
+import type { LiveProbe } from '../core/live-snapshot.js';
 import type { SshOptions } from '../ssh/ssh-options.js';
 
 /** Sources to count from, and how to let go of them (an SSH connection) afterwards. */
 export interface OpenedSources {
   sources: ActivitySource[];
+  /** The live server (online now, module health), where the connection can reach it. */
+  live?: LiveProbe;
   close(): void;
 }
 
@@ -65,7 +68,9 @@ export async function countOnce(
   const opened = await openSources(spec, deps, onStep, onProgress);
   if (!opened.ok) return opened;
   try {
-    return await countSources(opened.value.sources, now);
+    // Open sessions first: the records are then at least as new as the sessions counted with them.
+    const live = await opened.value.live?.probe();
+    return await countSources(opened.value.sources, now, live);
   } finally {
     opened.value.close();
   }

@@ -1,8 +1,10 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Result, fail, ok } from '../core/failure.js';
+import { adminSocketPaths, adminSocketProbe } from '../ssh/admin-socket-probe.js';
 import { publicKeyBlob } from '../ssh/agent-key-order.js';
 import { isEncryptedKey, loadPrivateKey } from '../ssh/private-keys.js';
+import { sftpStorageFs } from '../ssh/sftp-storage-fs.js';
 import { isSafeRemotePath } from '../ssh/remote-query-command.js';
 import { remoteSources } from '../ssh/remote-sources.js';
 import { type KeyLoad, type KnownHostsStore, SshConnection } from '../ssh/ssh-connection.js';
@@ -24,6 +26,10 @@ export interface SshEnvironment {
 const MAX_COPY_BYTES = 8 * 1024 ** 3;
 /** About 100 bytes of JSON per account: room for ten million accounts. */
 const MAX_QUERY_BYTES = 1024 ** 3;
+/** The live answer: ~60 bytes per online account, room for half a million. */
+const MAX_LIVE_BYTES = 32 * 1024 ** 2;
+/** Each live step (opening the socket, the answer): short, the records do not wait long for it. */
+const LIVE_STEP_SECONDS = 10;
 
 function knownHostsStore(path: string): KnownHostsStore {
   return {
@@ -167,5 +173,21 @@ export async function openSshSources(
     close();
     return found;
   }
-  return ok({ sources: found.value, close });
+  const live =
+    options.live === false
+      ? undefined
+      : adminSocketProbe(conn, {
+          paths: async () => {
+            if (options.adminSocket !== undefined) return [options.adminSocket];
+            // A forced-command account has no SFTP: the defaults are tried.
+            const sftp =
+              options.remoteDb === undefined ? await conn.sftp(options.stepTimeout) : null;
+            const fs = sftp?.ok ? sftpStorageFs(sftp.value, conn.host) : null;
+            return adminSocketPaths(fs, options.remoteConfig, options.remoteDataDir);
+          },
+          deadlineSeconds: Math.min(LIVE_STEP_SECONDS, options.stepTimeout),
+          maxBytes: MAX_LIVE_BYTES,
+          onStep,
+        });
+  return ok({ sources: found.value, live, close });
 }

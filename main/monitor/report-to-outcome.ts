@@ -16,13 +16,14 @@ export interface HostFilter {
 }
 
 function figures(c: HostCounts): Figures {
-  const { dau, wau, mau, accounts, new1d, new7d, new30d, newestEvent } = c;
+  const { dau, wau, mau, accounts, new1d, new7d, new30d, newestEvent, online } = c;
   const excludedDisabled = c.excludedDisabled;
   const excludedNoAccount = c.excludedNoAccount + c.excludedByAuth;
-  return {
+  const base = {
     ...{ dau, wau, mau, accounts, new1d, new7d, new30d, newestEvent },
     ...{ excludedDisabled, excludedNoAccount },
   };
+  return online === null ? base : { ...base, online };
 }
 
 function shown(host: string, filter: HostFilter | undefined): boolean {
@@ -45,6 +46,12 @@ export function reportToOutcome(
   }
   hosts[TOTAL_HOST] = figures(total);
   const fetch = report.fetches;
+  const live = report.live;
+  const missing = live?.known
+    ? Object.entries(live.hosts)
+        .filter(([host, h]) => h.activityModuleMissing && shown(host, filter))
+        .map(([host]) => host)
+    : undefined;
   return {
     ok: true,
     profile,
@@ -53,6 +60,7 @@ export function reportToOutcome(
     method: fetch.length > 0 ? fetch.map((f) => f.method).join(' + ') : 'local read',
     bytesReceived: fetch.reduce((sum, f) => sum + f.bytesReceived, 0),
     seconds: fetch.reduce((sum, f) => sum + f.seconds, 0),
+    ...(missing === undefined ? {} : { activityModuleMissing: missing }),
   };
 }
 

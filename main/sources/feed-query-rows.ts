@@ -12,6 +12,7 @@ export function feedQueryRow(tally: ActivityTally, row: ActivityQueryRow): void 
   feedQueryColumns(
     tally,
     row.host,
+    row.user,
     row.last_active,
     row.registered,
     row.not_an_event,
@@ -27,12 +28,23 @@ export function feedQueryTuple(
   row: ActivityQueryTuple | ActivityQueryOutput,
 ): void {
   if (row[8] === 1) tally.noteHasRoles(row[0]);
-  feedQueryColumns(tally, row[0], row[2], row[3], row[4], row[5], row[6], accountStatus(row[7]));
+  feedQueryColumns(
+    tally,
+    row[0],
+    row[1],
+    row[2],
+    row[3],
+    row[4],
+    row[5],
+    row[6],
+    accountStatus(row[7]),
+  );
 }
 
 function feedQueryColumns(
   tally: ActivityTally,
   host: string,
+  user: string,
   lastActive: number | null,
   registered: number | null,
   notAnEvent: number,
@@ -44,8 +56,8 @@ function feedQueryColumns(
   if (malformed > 0) tally.addSkipped(host, 'malformed', malformed);
   if (noTimestamp > 0) tally.addSkipped(host, 'no-timestamp', noTimestamp);
   if (lastActive === null && registered === null) {
-    tally.touchHost(host);
+    tally.touchAccount(host, user);
     return;
   }
-  tally.addActivity(host, lastActive, registered, status);
+  tally.addActivity(host, lastActive, registered, status, user);
 }

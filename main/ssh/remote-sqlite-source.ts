@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { sqliteBindingOptions } from '../store/sqlite-binding.js';
 import type { SFTPWrapper } from 'ssh2';
 import type { ActivitySource } from '../core/activity-source.js';
-import { ActivityTally } from '../core/count-active.js';
+import type { ActivityTally } from '../core/count-active.js';
 import { type Failure, type Result, fail, ok } from '../core/failure.js';
 import { type AccountCache, FULL_RECHECK_SECONDS } from '../sources/account-cache.js';
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
@@ -283,7 +283,7 @@ export class RemoteSqliteSource implements ActivitySource {
     if (since !== undefined) {
       const answer = got.value;
       // Counted apart first: a cache that fails half-way must not leave half its accounts behind.
-      const fromCache = new ActivityTally(tally.now);
+      const fromCache = tally.fork();
       const merged = this.useCache(tally, (cache) => {
         const held = cache.store.snapshot(key);
         const info = { stamp: QUERY_STAMP, fullAt: held?.fullAt ?? 0, serverNow: answer.serverNow };
@@ -532,7 +532,7 @@ export class RemoteSqliteSource implements ActivitySource {
         if (heldStamp !== stamp) return false;
         if (now < held.fullAt || now - held.fullAt >= FULL_RECHECK_SECONDS) return false;
         this.options.onStep?.(`${this.path} has not changed since it was last copied`);
-        const fromCache = new ActivityTally(tally.now);
+        const fromCache = tally.fork();
         for (const a of cache.store.accounts(cache.key)) {
           if (this.options.includeHost(a[0])) feedQueryTuple(fromCache, a);
         }

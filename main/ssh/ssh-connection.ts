@@ -255,6 +255,32 @@ export class SshConnection {
     });
   }
 
+  /**
+   * Opens a channel to a Unix socket on the server (OpenSSH's direct-streamlocal), running no
+   * command. Unlike exec and sftp, a timeout fails this step alone and leaves the connection open:
+   * the live view is optional, the records still have to come over the same connection.
+   */
+  openUnixSocket(path: string, step: string, deadlineSeconds: number): Promise<Result<Duplex>> {
+    let timedOut = false;
+    const work = this.unlessClosed<Result<Duplex>>(
+      (resolve) => {
+        this.client.openssh_forwardOutStreamLocal(path, (err, stream) => {
+          if (timedOut) {
+            if (!err && this.isOpen) stream.destroy();
+            return;
+          }
+          if (err) resolve(fail({ kind: 'remote-protocol', host: this.host, detail: err.message }));
+          else resolve(ok(stream));
+        });
+      },
+      () => fail({ kind: 'connection-lost', host: this.host, step }),
+    );
+    return withDeadline(work, deadlineSeconds * 1000, () => {
+      timedOut = true;
+      return fail({ kind: 'timeout', host: this.host, step, seconds: deadlineSeconds });
+    });
+  }
+
   /** Opens the SFTP subsystem. */
   sftp(deadlineSeconds: number): Promise<Result<SFTPWrapper>> {
     const step = 'opening SFTP';

@@ -20,6 +20,13 @@ export interface SshOptions {
    * little; none for a one-shot count without --state-dir.
    */
   cacheFile?: string;
+  /**
+   * Ask the live server (Prosody's admin socket, through this connection) for open sessions and
+   * module health; undefined means yes. Off for --at (the sessions are now's, not then's).
+   */
+  live?: boolean;
+  /** Where Prosody's admin socket is on the server (default: from its config). */
+  adminSocket?: string;
 }
 
 /** A key's passphrase for a run without a terminal; the app removes it from its environment. */

@@ -127,6 +127,7 @@ interface FigureDbRow {
   newest_event: number | null;
   excluded_disabled: number | null;
   excluded_no_account: number | null;
+  online: number | null;
 }
 
 type ExportDbRow = RefreshDbRow & { [K in keyof FigureDbRow]: FigureDbRow[K] | null };
@@ -146,7 +147,7 @@ const FIGURE_COLUMN: Record<FigureName, string> = {
 
 const FIGURE_SELECT =
   'f.host, f.dau, f.wau, f.mau, f.accounts, f.new1d, f.new7d, f.new30d, f.newest_event, ' +
-  'f.excluded_disabled, f.excluded_no_account';
+  'f.excluded_disabled, f.excluded_no_account, f.online';
 
 /**
  * SQLite's and Node's errors about the file, as failures with a kind; anything else (a bug, a
@@ -197,6 +198,7 @@ function figuresWithoutExclusions(r: FigureDbRow): Figures {
     new7d: r.new7d,
     new30d: r.new30d,
     newestEvent: r.newest_event,
+    ...(r.online === null || r.online === undefined ? {} : { online: r.online }),
   };
 }
 
@@ -331,8 +333,8 @@ export class HistoryDb {
     const insert = this.stmt(
       `INSERT INTO figures
          (refresh_id, host, dau, wau, mau, accounts, new1d, new7d, new30d, newest_event,
-          excluded_disabled, excluded_no_account)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          excluded_disabled, excluded_no_account, online)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (const [host, f] of Object.entries(outcome.hosts)) {
       insert.run(
@@ -348,6 +350,7 @@ export class HistoryDb {
         f.newestEvent,
         f.excludedDisabled ?? null,
         f.excludedNoAccount ?? null,
+        f.online ?? null,
       );
     }
   }

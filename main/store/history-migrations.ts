@@ -95,6 +95,14 @@ export const MIGRATIONS: readonly Migration[] = [
         CHECK (excluded_no_account IS NULL OR excluded_no_account >= 0);
     `,
   },
+  {
+    version: 5,
+    description: 'accounts online at each refresh (live view)',
+    // NULL: the live server was not asked, or could not be (and rows from before version 5).
+    sql: `
+      ALTER TABLE figures ADD COLUMN online INTEGER CHECK (online IS NULL OR online >= 0);
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */

@@ -80,7 +80,7 @@ export interface ProsodyOptions {
   version?: ProsodyVersion;
   /** Raw Lua lines appended under every `VirtualHost` line, by host (e.g. `authentication = …`). */
   hostConfig?: Record<string, string>;
-  /** Give the server an admin socket so that `prosodyctl shell …` works while it runs (13 only). */
+  /** Give the server an admin socket so that `prosodyctl shell …` works while it runs (0.12 and 13). */
   adminSocket?: boolean;
 }
 
@@ -131,6 +131,10 @@ export interface ProsodyInstance {
   register(user: string, host: string, password: string): Promise<void>;
   /** Wait for the "Active users (took …)" debug line of each host since the last start(). */
   waitForActiveUsersCount(hosts?: string[], timeoutMs?: number): Promise<void>;
+  /** Path of the admin socket (meaningful with `adminSocket: true`). */
+  readonly adminSocketPath: string;
+  /** `prosodyctl --config … shell LINE` (needs `adminSocket: true` and a running server). */
+  shell(line: string): Promise<RunResult>;
   /** Parsed active-user gauges from GET /metrics, by host. */
   metrics(): Promise<Map<string, ActiveUsers>>;
   /** GET /metrics as text. */
@@ -800,6 +804,10 @@ class ProsodyInstanceImpl implements ProsodyInstance {
 
   prosodyctl(...args: string[]): Promise<RunResult> {
     return run(this.build.prosodyctl, ['--config', this.configPath, ...args]);
+  }
+
+  shell(line: string): Promise<RunResult> {
+    return this.prosodyctl('shell', line);
   }
 
   async register(user: string, host: string, password: string): Promise<void> {

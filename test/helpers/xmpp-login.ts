@@ -159,3 +159,34 @@ export async function loginLogout(opts: LoginOptions): Promise<void> {
     throw new Error(`XMPP client ended in status ${xmpp.status}, expected offline`);
   }
 }
+
+/** A session kept open until close(): the user stays online meanwhile. */
+export interface OpenSession {
+  jid: string;
+  /** Closes the stream cleanly and waits for offline. */
+  close(): Promise<void>;
+}
+
+/** Connect, authenticate and bind a resource, and stay online until close() is called. */
+export async function openSession(opts: Omit<LoginOptions, 'whileOnline'>): Promise<OpenSession> {
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let online: (jid: string) => void = () => undefined;
+  const bound = new Promise<string>((resolve) => (online = resolve));
+  const done = loginLogout({
+    ...opts,
+    whileOnline: async (session) => {
+      online(session.jid);
+      await released;
+    },
+  });
+  const jid = await Promise.race([bound, done.then(() => '')]);
+  if (jid === '') throw new Error(`XMPP session of ${opts.user}@${opts.host} ended at once`);
+  return {
+    jid,
+    close: async () => {
+      release();
+      await done;
+    },
+  };
+}

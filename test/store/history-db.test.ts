@@ -155,7 +155,7 @@ test('migrate applies each step once, stops at a target, and resumes from there'
   raw(path, (db) => {
     assert.deepEqual(migrate(db, 1), [1]);
     assert.equal(db.pragma('user_version', { simple: true }), 1);
-    assert.deepEqual(migrate(db), [2, 3, 4]);
+    assert.deepEqual(migrate(db), [2, 3, 4, 5]);
     assert.deepEqual(migrate(db), []);
   });
   assert.deepEqual(schemaOf(path), schemaOf(open().path));
@@ -605,3 +605,41 @@ test(
     assert.equal(h.refreshes('crash').length, committed + 1);
   },
 );
+
+test('online is kept per host when the live view knew it, and absent when not', () => {
+  const db = open();
+  db.record({
+    ok: true,
+    profile: 'p',
+    at: 1_795_536_000,
+    hosts: {
+      'a.test': {
+        dau: 2,
+        wau: 3,
+        mau: 3,
+        accounts: 4,
+        new1d: 0,
+        new7d: 0,
+        new30d: 0,
+        newestEvent: null,
+        online: 3,
+      },
+      'b.test': {
+        dau: 0,
+        wau: 0,
+        mau: 0,
+        accounts: 0,
+        new1d: 0,
+        new7d: 0,
+        new30d: 0,
+        newestEvent: null,
+      },
+    },
+    method: 'SFTP files',
+    bytesReceived: 1,
+    seconds: 0.1,
+  });
+  const series = (host: string) => db.series('p', host, 0, 2_000_000_000).map((p) => p.online);
+  assert.deepEqual(series('a.test'), [3]);
+  assert.deepEqual(series('b.test'), [undefined]);
+});
