@@ -7,7 +7,12 @@ import { remoteSources } from '../ssh/remote-sources.js';
 import { type KeyLoad, type KnownHostsStore, SshConnection } from '../ssh/ssh-connection.js';
 import { resolveSshTarget } from '../ssh/ssh-target.js';
 import { type SqliteAccountCache, openAccountCache } from '../store/account-cache-db.js';
-import { PASSPHRASE_ENV, PASSWORD_ENV, type SshCliOptions } from './cli-options.js';
+import {
+  DB_PASSWORD_ENV,
+  PASSPHRASE_ENV,
+  PASSWORD_ENV,
+  type SshCliOptions,
+} from './cli-options.js';
 import type { OpenedSources } from '../monitor/open-sources.js';
 
 export interface SshEnvironment {
@@ -136,6 +141,15 @@ export async function openSshSources(
     remoteDb: options.remoteDb,
     remoteDataDir: options.remoteDataDir,
     remoteConfig: options.remoteConfig,
+    sql:
+      options.sql === undefined
+        ? undefined
+        : {
+            ...options.sql,
+            ...(env.env[DB_PASSWORD_ENV] === undefined
+              ? {}
+              : { password: env.env[DB_PASSWORD_ENV] }),
+          },
     method: options.method,
     stepSeconds: options.stepTimeout,
     maxCopyBytes: MAX_COPY_BYTES,

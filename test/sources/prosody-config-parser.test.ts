@@ -533,6 +533,7 @@ test('the global sql table gives driver and database', () => {
       backend: 'sql',
       driver: 'SQLite3',
       database: '/srv/p.db',
+      sql: { driver: 'SQLite3', database: '/srv/p.db' },
     },
   );
 });
@@ -547,11 +548,13 @@ VirtualHost "b"`;
     backend: 'sql',
     driver: 'PostgreSQL',
     database: 'prosody_a',
+    sql: { driver: 'PostgreSQL', database: 'prosody_a' },
   });
   assert.deepEqual(storageOf(config, 'b'), {
     backend: 'sql',
     driver: 'SQLite3',
     database: 'global.sqlite',
+    sql: { driver: 'SQLite3', database: 'global.sqlite' },
   });
 });
 

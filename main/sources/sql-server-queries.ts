@@ -1,0 +1,172 @@
+import { flatJsonObjectRegex, jsonSyntaxRegex } from './json-syntax-regex.js';
+
+/**
+ * ACTIVITY_QUERY (activity-query.ts, the SQLite query) for PostgreSQL and MySQL/MariaDB: the same
+ * classes, worked out by the database itself, so that only host, user and timestamps leave it
+ * (never the IP addresses in the values) and one row per account at most.
+ *
+ * Classes: 0 login/logout/account_activity with a numeric timestamp, 1 registered with one,
+ * 2 not an event, 3 malformed, 4 no numeric timestamp.
+ *
+ * Known edges where these differ from SQLite on values Prosody never writes: JSON nested deeper
+ * than JSON_DEPTH (PostgreSQL: malformed), a timestamp number outside ±1e117 (PostgreSQL: no
+ * timestamp, where SQLite reads infinity), and an object with the key twice (PostgreSQL and MySQL
+ * read the last, SQLite the first).
+ */
+
+/** How deep the PostgreSQL syntax check follows nesting: Prosody's values are flat objects. */
+export const JSON_DEPTH = 3;
+
+const IS_EVENT_PG = `((p.store = 'lastlog2' AND p."key" IN ('login', 'logout', 'registered'))
+  OR (p.store = 'account_activity' AND p."key" = 'timestamp'))`;
+
+/**
+ * Numbers float8 takes without an overflow error (which would abort the statement): up to 17
+ * digits before the point and a two-digit exponent.
+ */
+const SAFE_NUMBER = '^-?[0-9]{1,17}(\\.[0-9]+)?([eE][-+]?[0-9]{1,2})?$';
+
+/**
+ * The value as json, with every \uXXXX escape made \u0020: PostgreSQL's json operators refuse
+ * \u0000 and lone surrogates inside any string of the value, and only numbers matter here. The
+ * swap keeps valid JSON valid, even after an escaped backslash (a string's `\\u0000` text
+ * becomes `\\u0020`).
+ */
+const PG_PARSED = `(CASE WHEN strpos(value, '\\u') > 0
+  THEN regexp_replace(value, '\\\\u[0-9a-fA-F]{4}', '\\\\u0020', 'g') ELSE value END)::json`;
+
+/**
+ * One row per account: host, user, last_active, registered, not_an_event, malformed,
+ * no_timestamp. Each `OFFSET 0` keeps PostgreSQL from folding a step into the next one, which
+ * would run the regular expression and the JSON parse again for every use of its result.
+ */
+const PG_ACCOUNTS = `SELECT host, "user",
+  max(ts) FILTER (WHERE class = 0) AS last_active,
+  max(ts) FILTER (WHERE class = 1) AS registered,
+  count(*) FILTER (WHERE class = 2) AS not_an_event,
+  count(*) FILTER (WHERE class = 3) AS malformed,
+  count(*) FILTER (WHERE class = 4) AS no_timestamp
+FROM (
+  SELECT host, "user", class, CASE WHEN class < 2 THEN (v::text)::float8 END AS ts
+  FROM (
+    SELECT host, "user", v,
+      CASE
+        WHEN NOT event THEN 2
+        WHEN NOT valid THEN 3
+        WHEN store = 'lastlog2' AND "type" <> 'json' THEN 3
+        WHEN json_typeof(v) = 'number' AND v::text ~ '${SAFE_NUMBER}'
+          THEN CASE WHEN "key" = 'registered' THEN 1 ELSE 0 END
+        ELSE 4
+      END AS class
+    FROM (
+      SELECT host, "user", store, "key", "type", event, valid,
+        CASE WHEN valid THEN
+          CASE WHEN store = 'lastlog2' THEN ${PG_PARSED} -> 'timestamp' ELSE ${PG_PARSED} END
+        END AS v
+      FROM (
+        SELECT p.host, p."user", p.store, p."key", p."type", p.value,
+          ${IS_EVENT_PG} AS event,
+          ${IS_EVENT_PG} AND CASE WHEN p.value ~ '${flatJsonObjectRegex()}' THEN true
+            ELSE p.value ~ '${jsonSyntaxRegex(JSON_DEPTH)}' END AS valid
+        FROM prosody p
+        WHERE p.store IN ('lastlog2', 'account_activity')
+        OFFSET 0
+      ) checked
+      OFFSET 0
+    ) parsed
+    OFFSET 0
+  ) classified
+) timed
+GROUP BY host, "user"`;
+
+/**
+ * Accounts go out in chunks: one text row of `[host, [user, last, registered(, skips…)], …]` for
+ * up to a few thousand accounts of one host, which costs a tenth of a row per account on the wire.
+ */
+const PG_CHUNKS = (since: number | undefined) => `SELECT json_build_array(host, json_agg(
+    CASE WHEN not_an_event + malformed + no_timestamp = 0
+      THEN json_build_array("user", last_active, registered)
+      ELSE json_build_array("user", last_active, registered, not_an_event, malformed, no_timestamp)
+    END))::text
+  FROM a
+  ${since === undefined ? '' : `WHERE greatest(last_active, registered) >= ${since}`}
+  GROUP BY host, hashtext("user") & 255`;
+
+/** Per host: `[0, host, accounts, not_an_event, malformed, no_timestamp]`. */
+const PG_TOTALS = `SELECT json_build_array(0, host, count(*), sum(not_an_event), sum(malformed),
+    sum(no_timestamp))::text
+  FROM a GROUP BY host`;
+
+function checkedSince(since: number | undefined): void {
+  if (since !== undefined && (!Number.isSafeInteger(since) || since < 0)) {
+    throw new RangeError(`bad since: ${since}`);
+  }
+}
+
+/**
+ * The PostgreSQL statement: one text column, a JSON array a row (see PG_CHUNKS and PG_TOTALS).
+ * With `since`, only accounts active or registered at or after it, and every host's totals.
+ */
+export function postgresActivityQuery(since?: number): string {
+  checkedSince(since);
+  const body =
+    since === undefined
+      ? `WITH a AS (${PG_ACCOUNTS}) ${PG_CHUNKS(undefined)}`
+      : `WITH a AS MATERIALIZED (${PG_ACCOUNTS}) ${PG_CHUNKS(since)} UNION ALL ${PG_TOTALS}`;
+  return body.replace(/\s+/g, ' ').trim();
+}
+
+const NUMERIC_JSON_TYPES = `('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL')`;
+
+const IS_EVENT_MY = `((store = 'lastlog2' AND \`key\` IN ('login', 'logout', 'registered'))
+  OR (store = 'account_activity' AND \`key\` = 'timestamp'))`;
+
+/**
+ * MySQL/MariaDB: one row per account, ActivityQueryTuple's columns. JSON_VALID exists here and
+ * never raises; JSON_TYPE and JSON_EXTRACT run only on values that passed it.
+ */
+const MY_ACCOUNTS = `SELECT host, \`user\`,
+  MAX(CASE WHEN class = 0 THEN ts END) AS last_active,
+  MAX(CASE WHEN class = 1 THEN ts END) AS registered,
+  COUNT(CASE WHEN class = 2 THEN 1 END) AS not_an_event,
+  COUNT(CASE WHEN class = 3 THEN 1 END) AS malformed,
+  COUNT(CASE WHEN class = 4 THEN 1 END) AS no_timestamp
+FROM (
+  SELECT host, \`user\`,
+    CASE
+      WHEN NOT ${IS_EVENT_MY} THEN 2
+      WHEN NOT JSON_VALID(value) THEN 3
+      WHEN store = 'lastlog2' AND \`type\` <> 'json' THEN 3
+      WHEN store = 'lastlog2'
+        AND JSON_TYPE(JSON_EXTRACT(value, '$.timestamp')) IN ${NUMERIC_JSON_TYPES}
+        THEN CASE WHEN \`key\` = 'registered' THEN 1 ELSE 0 END
+      WHEN store = 'account_activity' AND JSON_TYPE(value) IN ${NUMERIC_JSON_TYPES} THEN 0
+      ELSE 4
+    END AS class,
+    CASE
+      WHEN NOT ${IS_EVENT_MY} OR NOT JSON_VALID(value) THEN NULL
+      WHEN store = 'lastlog2' THEN JSON_EXTRACT(value, '$.timestamp') + 0e0
+      ELSE JSON_EXTRACT(value, '$') + 0e0
+    END AS ts
+  FROM prosody
+  WHERE store IN ('lastlog2', 'account_activity')
+) classified
+GROUP BY host, \`user\``;
+
+/** MySQL/MariaDB: every account, or those active or registered at or after `since`. */
+export function mysqlActivityQuery(since?: number): string {
+  checkedSince(since);
+  const having =
+    since === undefined
+      ? ''
+      : ` HAVING GREATEST(COALESCE(last_active, -1), COALESCE(registered, -1)) >= ${since}`;
+  return `${MY_ACCOUNTS}${having}`.replace(/\s+/g, ' ').trim();
+}
+
+/** MySQL/MariaDB: per host, accounts and skip counts (ActivityQueryTuple's column order). */
+export function mysqlTotalsQuery(): string {
+  return `SELECT host, COUNT(*), CAST(SUM(not_an_event) AS SIGNED), CAST(SUM(malformed) AS SIGNED),
+    CAST(SUM(no_timestamp) AS SIGNED) FROM (${MY_ACCOUNTS}) a GROUP BY host`
+    .replace(/\s+/g, ' ')
+    .trim();
+}
