@@ -102,7 +102,8 @@ export function parseSqlUrl(text: string): Result<Omit<SqlServerTarget, 'passwor
     });
   let url: URL;
   try {
-    url = new URL(text);
+    // `postgres://user@/db?socket=…` has no host, which URL does not take: the socket stands for it.
+    url = new URL(text.replace(/^([a-z]+:\/\/[^@/]*@)\//, '$1socket/'));
   } catch {
     return bad('is not a URL such as postgres://prosody@127.0.0.1:5432/prosody');
   }
@@ -114,7 +115,11 @@ export function parseSqlUrl(text: string): Result<Omit<SqlServerTarget, 'passwor
         : null;
   if (engine === null) return bad('must start with postgres:// or mysql://');
   if (url.password !== '') {
-    return bad('holds a password: give it in PROSODY_ACTIVE_USERS_DB_PASSWORD instead');
+    return fail({
+      kind: 'usage',
+      message:
+        '--sql holds a password, which every user of this machine could read: give it in PROSODY_ACTIVE_USERS_DB_PASSWORD instead',
+    });
   }
   const user = decodeURIComponent(url.username);
   if (user === '') return bad('names no user (postgres://USER@host/db)');

@@ -3,7 +3,7 @@
 // postgres (PostgreSQL refuses to run as root). Stopped and removed by stop().
 
 import { execFile } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -35,7 +35,13 @@ function asPostgres(cmd: string, args: string[]): [string, string[]] {
  * every server command inside something else, e.g. `ip netns exec NAME`.
  */
 export async function startPostgres(
-  options: { listen?: string; prefix?: string[]; port?: number } = {},
+  options: {
+    listen?: string;
+    prefix?: string[];
+    port?: number;
+    /** How Unix-socket logins are checked: trust (default) or peer (the OS user's name). */
+    localAuth?: 'trust' | 'peer';
+  } = {},
 ): Promise<PostgresServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pau-pg-'));
   const data = path.join(dir, 'data');
@@ -46,6 +52,8 @@ export async function startPostgres(
     const pg = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
     const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
     chownSync(dir, pg, gid);
+    // Other users reach the socket in it (peer authentication over SSH logs in as them).
+    chmodSync(dir, 0o755);
     chownSync(pwfile, pg, gid);
   }
   const port = options.port ?? (await freePort());
@@ -62,7 +70,7 @@ export async function startPostgres(
     'postgres',
     '--pwfile',
     pwfile,
-    '--auth-local=trust',
+    `--auth-local=${options.localAuth ?? 'trust'}`,
     '--auth-host=scram-sha-256',
     '-E',
     'UTF8',
