@@ -121,6 +121,18 @@ const NUMERIC_JSON_TYPES = `('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL')
 const IS_EVENT_MY = `((store = 'lastlog2' AND \`key\` IN ('login', 'logout', 'registered'))
   OR (store = 'account_activity' AND \`key\` = 'timestamp'))`;
 
+/** A backslash, written without one: the server's sql_mode may or may not treat it as an escape. */
+const MY_BACKSLASH = 'CHAR(92 USING utf8mb4)';
+
+/**
+ * The value with every \uXXXX escape made \u0020 (as PG_PARSED does): MariaDB's JSON_VALID refuses
+ * \u0000 and lone surrogates, which SQLite and RFC 8259 accept, and only numbers matter here.
+ */
+const MY_VALUE = `(CASE WHEN LOCATE(CONCAT(${MY_BACKSLASH}, 'u'), value) > 0
+  THEN REGEXP_REPLACE(value, CONCAT(${MY_BACKSLASH}, ${MY_BACKSLASH}, 'u[0-9a-fA-F]{4}'),
+    CONCAT(${MY_BACKSLASH}, ${MY_BACKSLASH}, 'u0020'))
+  ELSE value END)`;
+
 /**
  * MySQL/MariaDB: one row per account, ActivityQueryTuple's columns. JSON_VALID exists here and
  * never raises; JSON_TYPE and JSON_EXTRACT run only on values that passed it.
@@ -135,21 +147,24 @@ FROM (
   SELECT host, \`user\`,
     CASE
       WHEN NOT ${IS_EVENT_MY} THEN 2
-      WHEN NOT JSON_VALID(value) THEN 3
+      WHEN NOT JSON_VALID(v) THEN 3
       WHEN store = 'lastlog2' AND \`type\` <> 'json' THEN 3
       WHEN store = 'lastlog2'
-        AND JSON_TYPE(JSON_EXTRACT(value, '$.timestamp')) IN ${NUMERIC_JSON_TYPES}
+        AND JSON_TYPE(JSON_EXTRACT(v, '$.timestamp')) IN ${NUMERIC_JSON_TYPES}
         THEN CASE WHEN \`key\` = 'registered' THEN 1 ELSE 0 END
-      WHEN store = 'account_activity' AND JSON_TYPE(value) IN ${NUMERIC_JSON_TYPES} THEN 0
+      WHEN store = 'account_activity' AND JSON_TYPE(v) IN ${NUMERIC_JSON_TYPES} THEN 0
       ELSE 4
     END AS class,
     CASE
-      WHEN NOT ${IS_EVENT_MY} OR NOT JSON_VALID(value) THEN NULL
-      WHEN store = 'lastlog2' THEN JSON_EXTRACT(value, '$.timestamp') + 0e0
-      ELSE JSON_EXTRACT(value, '$') + 0e0
+      WHEN NOT ${IS_EVENT_MY} OR NOT JSON_VALID(v) THEN NULL
+      WHEN store = 'lastlog2' THEN JSON_EXTRACT(v, '$.timestamp') + 0e0
+      ELSE JSON_EXTRACT(v, '$') + 0e0
     END AS ts
-  FROM prosody
-  WHERE store IN ('lastlog2', 'account_activity')
+  FROM (
+    SELECT host, \`user\`, store, \`key\`, \`type\`, ${MY_VALUE} AS v
+    FROM prosody
+    WHERE store IN ('lastlog2', 'account_activity')
+  ) unescaped
 ) classified
 GROUP BY host, \`user\``;
 

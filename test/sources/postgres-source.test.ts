@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { countSources } from '../../main/core/activity-source.js';
-import { DAY } from '../../main/core/windows.js';
 import { discoverLocalSources } from '../../main/sources/discover-local.js';
 import { SqliteSource } from '../../main/sources/sqlite-source.js';
 import { SqlServerSource } from '../../main/sources/sql-server-source.js';
 import type { SqlServerTarget } from '../../main/sources/sql-server-target.js';
 import { openAccountCache } from '../../main/store/account-cache-db.js';
-import { type ProsodyRow, activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
+import { type ProsodyRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
+import { TRICKY } from '../fixtures/prosody-tricky-rows.js';
 import { type PostgresServer, startPostgres } from '../helpers/postgres-server.js';
 
 const NOW = 1_795_536_000;
@@ -57,59 +57,6 @@ const source = (
   t: SqlServerTarget,
   cache?: ConstructorParameters<typeof SqlServerSource>[1]['cache'],
 ) => new SqlServerSource(t, { seconds: 20, maxBytes: 10 ** 8, includeHost: () => true, cache });
-
-const rowsOf = (
-  host: string,
-  user: string,
-  store: string,
-  key: string,
-  type: string,
-  value: string,
-) => ({ host, user, store, key, type, value }) satisfies ProsodyRow;
-
-/** Every kind of row the SQLite query classifies, Prosody's own and ones it never writes. */
-const TRICKY: ProsodyRow[] = [
-  activityRow({
-    host: 'a.test',
-    user: 'alice',
-    event: 'login',
-    timestamp: NOW - 60,
-    ip: '2001:db8::1',
-  }),
-  activityRow({ host: 'a.test', user: 'alice', event: 'logout', timestamp: NOW - 30 }),
-  activityRow({ host: 'a.test', user: 'bob', event: 'activity', timestamp: NOW - 3 * DAY }),
-  activityRow({ host: 'b.test', user: 'carol', event: 'registered', timestamp: NOW - 100 }),
-  activityRow({ host: 'b.test', user: 'dave', event: 'login', timestamp: NOW - 20 * DAY }),
-  rowsOf('a.test', 'room', 'lastlog2', 'muc.a.test', 'string', 'message'),
-  rowsOf('a.test', 'eve', 'lastlog2', 'login', 'json', '{not json'),
-  rowsOf('a.test', 'eve', 'lastlog2', 'logout', 'json', '{"timestamp":"1795535000"}'),
-  rowsOf('a.test', 'fay', 'lastlog2', 'login', 'string', '{"timestamp":1795535000}'),
-  rowsOf(
-    'a.test',
-    'gus',
-    'lastlog2',
-    'login',
-    'json',
-    '{"timestamp":1795535000.5,"ip":"x\\u0000\\ud800"}',
-  ),
-  rowsOf(
-    'a.test',
-    'hal',
-    'lastlog2',
-    'login',
-    'json',
-    ' { "ip" : "\\"q\\"" , "timestamp" : 17955e5 } ',
-  ),
-  rowsOf('a.test', 'ivy', 'account_activity', 'timestamp', 'number', '1795535999'),
-  rowsOf('a.test', 'ivy', 'account_activity', 'other', 'number', '1'),
-  rowsOf('a.test', 'jon', 'account_activity', 'timestamp', 'string', 'soon'),
-  rowsOf('a.test', 'kim', 'lastlog2', 'login', 'json', '[1795535000]'),
-  rowsOf('a.test', 'lea', 'lastlog2', 'login', 'json', '{"timestamp":01}'),
-  rowsOf('a.test', 'max', 'lastlog2', 'login', 'json', '{"timestamp":1,"x":[{"y":null}]}'),
-  rowsOf('c.test', 'ned', 'lastlog2', 'x', 'string', 'message'),
-  rowsOf('a.test', 'zoë', 'lastlog2', 'login', 'json', '{"timestamp":1795535900}'),
-  rowsOf('a.test', 'ann', 'roster', 'x', 'json', '{not json'),
-];
 
 test('PostgreSQL gives the same figures and skip counts as SQLite for the same rows', async () => {
   const db = await databaseWith(TRICKY);
