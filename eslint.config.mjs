@@ -14,6 +14,10 @@ const nodeIo = [
   'node:child_process',
 ];
 
+/** Import patterns that reach into the named folders of main/ from main/ or one floor below. */
+const frontDoors = (folders) =>
+  folders.flatMap((f) => [`../${f}/*`, `./${f}/*`, `../${f}.js`, `./${f}.js`]);
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test-output/**', 'release/**'] },
   js.configs.recommended,
@@ -25,10 +29,41 @@ export default tseslint.config(
     },
   },
   {
-    // Electron stays a thin shell: only main/electron/ may import it.
+    // Electron stays a thin shell: only main/electron/ may import it. The layers below both front
+    // doors (monitor, ssh, sources, store, config, …) import neither of them.
     files: ['main/**/*.ts'],
-    ignores: ['main/electron/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: ['electron'] }] },
+    ignores: ['main/electron/**', 'main/app/**', 'main/cli/**', 'main/cli.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: ['electron'], patterns: frontDoors(['cli', 'app', 'electron']) },
+      ],
+    },
+  },
+  {
+    // The app's services sit under main/electron/ and beside the CLI.
+    files: ['main/app/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: ['electron'], patterns: frontDoors(['cli', 'electron']) },
+      ],
+    },
+  },
+  {
+    // The app is a sibling of the CLI, not built on it (house style: two front doors).
+    files: ['main/electron/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: frontDoors(['cli']) }] },
+  },
+  {
+    // … and the CLI is not built on the app.
+    files: ['main/cli/**/*.ts', 'main/cli.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: ['electron'], patterns: frontDoors(['app', 'electron']) },
+      ],
+    },
   },
   {
     // The core is pure logic: adapters and I/O live outside it (house style).

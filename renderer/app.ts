@@ -510,6 +510,12 @@ function start(api: RendererApi): void {
   // ---- wiring ------------------------------------------------------------------------------
 
   api.onSnapshot(onSnapshot);
+  // A notification about a server was clicked: its figures, whatever was on screen.
+  api.onShowProfile((name) => {
+    if (!(state.snapshot?.profiles ?? []).some((p) => p.name === name)) return;
+    state.selected = name;
+    show('dashboard');
+  });
   api.getSnapshot().then(onSnapshot, (e: unknown) => {
     byId('boot').textContent =
       `The app did not answer: ${e instanceof Error ? e.message : String(e)}`;

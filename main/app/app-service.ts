@@ -61,7 +61,7 @@ export interface AppServiceDeps {
 }
 
 /** Everything the window may ask for, plus the snapshot stream and the monitor's lifecycle. */
-export interface AppService extends Omit<RendererApi, 'onSnapshot'> {
+export interface AppService extends Omit<RendererApi, 'onSnapshot' | 'onShowProfile'> {
   /** Called with a new snapshot after every change; returns the unsubscribe function. */
   subscribe(listener: (snapshot: AppSnapshot) => void): () => void;
   /** Loads the settings and starts monitoring every profile (each refreshes at once). */

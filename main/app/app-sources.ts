@@ -5,8 +5,8 @@
  */
 import type { ActivitySource } from '../core/activity-source.js';
 import { type Failure, type Result, ok } from '../core/failure.js';
-import { PASSPHRASE_ENV, PASSWORD_ENV, type SshCliOptions } from '../cli/cli-options.js';
-import { openSshSources } from '../cli/open-ssh-sources.js';
+import { PASSPHRASE_ENV, PASSWORD_ENV, type SshOptions } from '../ssh/ssh-options.js';
+import { openSshSources } from '../monitor/open-ssh-sources.js';
 import type { OpenedSources, SourceDeps } from '../monitor/open-sources.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { discoverLocalSources } from '../sources/discover-local.js';
@@ -22,7 +22,7 @@ export interface SshSecrets {
 /** SourceDeps whose SSH adapter is told where this profile's secrets are. */
 export interface AppSourceDeps extends Omit<SourceDeps, 'sshSources'> {
   sshSources(
-    options: SshCliOptions,
+    options: SshOptions,
     secrets: SshSecrets,
     onStep: (step: string) => void,
     onProgress: (text: string) => void,

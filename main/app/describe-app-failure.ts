@@ -21,6 +21,9 @@ export function describeAppFailure(f: Failure): string {
     case 'host-key-unknown':
       return `${f.host} is not in known_hosts; its ${f.keyType} key is ${f.fingerprint}. Open Settings and press Test connection: if that is the server's key, trust it there.`;
     case 'auth':
+      if (f.tooManyKeys) {
+        return `${f.host} hung up after too many refused keys as ${f.user} (tried ${f.tried.join(', ')}; its MaxAuthTries): set the identity file in Settings and load that key into ssh-agent, or set "IdentitiesOnly yes" for this host in ~/.ssh/config.`;
+      }
       return `${f.host} refused authentication as ${f.user} (tried ${f.tried.length > 0 ? f.tried.join(', ') : 'no method'}): check the user name, load the key into ssh-agent, or set the identity file or password in Settings.`;
     case 'key-passphrase':
       return f.wrong

@@ -5,30 +5,12 @@ import { parseTime } from '../core/parse-time.js';
 import type { SourceSpec } from '../monitor/open-sources.js';
 import { DEFAULT_PROSODY_CONFIG } from '../sources/discover-sources.js';
 import { type SqlServerTarget, parseSqlUrl } from '../sources/sql-server-target.js';
+import { PASSPHRASE_ENV, PASSWORD_ENV, type SshOptions } from '../ssh/ssh-options.js';
 
 export type OutputFormat = 'table' | 'json' | 'openmetrics';
 
-export interface SshCliOptions {
-  /** `[user@]host[:port]` or an alias from ~/.ssh/config. */
-  target: string;
-  identity?: string;
-  sshConfig?: string;
-  knownHosts?: string;
-  acceptNewHostKey: boolean;
-  remoteDb?: string;
-  remoteDataDir?: string;
-  remoteConfig: string;
-  method: 'auto' | 'query' | 'copy';
-  connectTimeout: number;
-  stepTimeout: number;
-  /**
-   * The account cache (in the state folder), so that a refresh when little changed fetches
-   * little; none for a one-shot count without --state-dir.
-   */
-  cacheFile?: string;
-  /** `--sql URL`: a database as the server reaches it (password from DB_PASSWORD_ENV). */
-  sql?: Omit<SqlServerTarget, 'password'>;
-}
+/** The CLI's name for the shared SSH options. */
+export type SshCliOptions = SshOptions;
 
 export interface CliOptions {
   /** `history` prints what the monitor recorded; otherwise count (once, or --watch). */
@@ -62,10 +44,8 @@ export interface CliOptions {
   historyFormat: 'table' | 'json' | 'csv';
 }
 
-export const PASSPHRASE_ENV = 'PROSODY_ACTIVE_USERS_PASSPHRASE';
-export const PASSWORD_ENV = 'PROSODY_ACTIVE_USERS_PASSWORD';
-/** The database password for --sql (a config's own sql.password is used as it is). */
-export const DB_PASSWORD_ENV = 'PROSODY_ACTIVE_USERS_DB_PASSWORD';
+export { PASSPHRASE_ENV, PASSWORD_ENV };
+export { DB_PASSWORD_ENV } from '../ssh/ssh-options.js';
 
 export const HELP = `Usage: prosody-active-users [options]
        prosody-active-users --watch [--profile NAME | options] [--interval 1h]

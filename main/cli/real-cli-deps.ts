@@ -6,11 +6,11 @@ import { openProfilesStore } from '../config/profiles-store.js';
 import { DesktopNotifier } from '../notify/desktop-notifier.js';
 import { DB_MAX_BYTES, DB_STEP_SECONDS, discoverLocalSources } from '../sources/discover-local.js';
 import { SqlServerSource } from '../sources/sql-server-source.js';
-import { DB_PASSWORD_ENV } from './cli-options.js';
+import { DB_PASSWORD_ENV } from '../ssh/ssh-options.js';
 import { InternalStorageSource } from '../sources/internal-storage-source.js';
 import { SqliteSource } from '../sources/sqlite-source.js';
 import { HistoryDb } from '../store/history-db.js';
-import { openSshSources } from './open-ssh-sources.js';
+import { openSshSources } from '../monitor/open-ssh-sources.js';
 import { promptHidden } from './prompt-hidden.js';
 import type { CliDeps } from './run-cli.js';
 

@@ -5,7 +5,8 @@ import { historyCsv, historyJson } from '../core/history-export.js';
 import { formatTime } from '../core/parse-time.js';
 import type { CliOptions } from './cli-options.js';
 import type { CliDeps } from './run-cli.js';
-import { HISTORY_FILE, type MonitorCliDeps } from './run-watch.js';
+import { HISTORY_FILE } from '../config/state-files.js';
+import type { MonitorCliDeps } from './run-watch.js';
 
 /** `history`: what the monitor recorded, as a table, --json or --csv. */
 export async function runHistory(

@@ -11,6 +11,7 @@ import type { HistoryDb } from '../store/history-db.js';
 import { Monitor } from '../monitor/monitor.js';
 import { withAccountCache } from '../monitor/open-sources.js';
 import { ACCOUNT_CACHE_FILE } from '../sources/account-cache.js';
+import { HISTORY_FILE } from '../config/state-files.js';
 import type { CliOptions } from './cli-options.js';
 import { monitorProfileOf } from './monitor-profile.js';
 import type { CliDeps } from './run-cli.js';
@@ -26,8 +27,6 @@ export interface MonitorCliDeps {
   /** Resolves on Ctrl-C or SIGTERM. */
   untilStopped(): Promise<void>;
 }
-
-export const HISTORY_FILE = 'history.sqlite';
 
 /** One line per refresh: when, which profile, the total figures and how they came. */
 export function refreshLine(outcome: RefreshOutcome): string {

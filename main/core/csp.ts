@@ -1,8 +1,12 @@
 /**
- * The window's Content-Security-Policy: one string, used twice. Main sends it as a response header
- * (security.ts) and the renderer's index.html carries it in a `<meta http-equiv>` tag, because
- * Electron long did not run webRequest header hooks for file:// pages (electron/electron#23485;
- * the meta tag is what the docs recommend for file://, electron/electron#14768).
+ * The window's Content-Security-Policy: one string, used in three places. The app's protocol
+ * sends it with every file it serves (electron/app-protocol.ts), main adds it to any other
+ * response (security.ts), and the renderer's index.html carries it in a `<meta http-equiv>` tag,
+ * which holds wherever the page is opened (the window tests open it from file://).
+ *
+ * The page is served from `prosody-active-users://app`, not file://: there `'self'` is that one
+ * origin, the renderer folder's own files. On file:// it would be every file on the disk
+ * (test/electron/app-protocol.test.ts shows both in Chromium).
  *
  * It starts from `default-src 'none'` and allows only what the window loads: its bundled `app.js`
  * and `styles.css`, next to index.html. No inline script, no eval, no inline `<style>` or

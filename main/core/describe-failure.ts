@@ -35,6 +35,9 @@ export function describeFailure(f: Failure): string {
     case 'host-key-revoked':
       return `The host key of ${f.host} (${f.fingerprint}) is marked @revoked in known_hosts: refusing to connect. Ask the server's operator for its current key.`;
     case 'auth':
+      if (f.tooManyKeys) {
+        return `${f.host} hung up after too many refused keys as ${f.user} (tried ${f.tried.join(', ')}; its MaxAuthTries): name the right key with --identity and load it into ssh-agent, or set "IdentitiesOnly yes" for this host in ~/.ssh/config.`;
+      }
       return `${f.host} refused authentication as ${f.user} (tried ${f.tried.length > 0 ? f.tried.join(', ') : 'no method'}): check the user name, load the key into ssh-agent or pass --identity FILE.`;
     case 'key-format':
       return `The key ${f.path} is in ${f.format} format, which cannot be used: convert it to an OpenSSH key (ssh-keygen -p -f FILE, or puttygen FILE -O private-openssh -o NEW) or load it into ssh-agent.`;

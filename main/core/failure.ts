@@ -30,7 +30,14 @@ export type Failure =
       line: number;
     }
   | { kind: 'host-key-revoked'; host: string; port: number; fingerprint: string }
-  | { kind: 'auth'; host: string; user: string; tried: string[] }
+  | {
+      kind: 'auth';
+      host: string;
+      user: string;
+      tried: string[];
+      /** The server hung up after too many refused keys (sshd's MaxAuthTries). */
+      tooManyKeys?: boolean;
+    }
   | { kind: 'key-format'; path: string; format: string }
   | { kind: 'key-passphrase'; path: string; wrong: boolean; envVar: string }
   | { kind: 'ssh-config'; path: string; detail: string }

@@ -121,6 +121,8 @@ export interface InvokeChannels {
 /** Events: main → renderer. */
 export interface EventChannels {
   'snapshot:changed': AppSnapshot;
+  /** Show this profile's figures (a notification about it was clicked). */
+  'profile:show': string;
 }
 
 export type InvokeChannel = keyof InvokeChannels;
@@ -151,6 +153,8 @@ export interface RendererApi {
   pauseAlerts(until: number | null): Promise<void>;
   setStartAtLogin(enabled: boolean): Promise<SaveSettingsResult>;
   onSnapshot(listener: (snapshot: AppSnapshot) => void): () => void;
+  /** Main asks to show a profile's figures: the user clicked a notification about it. */
+  onShowProfile(listener: (profile: string) => void): () => void;
 }
 
 /** Which channel each API function uses: the preload and main are both checked against it. */
@@ -165,4 +169,7 @@ export const API_CHANNELS = {
   setSecret: 'secret:set',
   pauseAlerts: 'alerts:pause',
   setStartAtLogin: 'start-at-login:set',
-} as const satisfies Record<Exclude<keyof RendererApi, 'onSnapshot'>, InvokeChannel>;
+} as const satisfies Record<
+  Exclude<keyof RendererApi, 'onSnapshot' | 'onShowProfile'>,
+  InvokeChannel
+>;

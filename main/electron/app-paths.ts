@@ -7,8 +7,8 @@
  * unpacks (asarUnpack): a native module must be loaded from app.asar.unpacked.
  */
 import { join, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { NATIVE_BINARY } from '../tools/native-modules.js';
+import { APP_PAGE_URL } from './app-protocol.js';
 
 /**
  * electron-builder.yml's appId: Windows' AppUserModelId (notifications need one) and the
@@ -19,7 +19,9 @@ export const APP_ID = 'org.prosody-active-users.app';
 export interface AppPaths {
   /** The renderer's page. */
   indexHtml: string;
-  /** Its file:// URL: the only page our IPC answers. */
+  /** The folder the app's protocol serves (app-protocol.ts): the page and its files. */
+  rendererDir: string;
+  /** The page's URL on the app's protocol: the only page our IPC answers. */
   rendererUrl: string;
   /** The compiled preload script. */
   preload: string;
@@ -35,11 +37,13 @@ export interface AppPaths {
 export function appPaths(electronDir: string): AppPaths {
   const dist = join(electronDir, '..', '..');
   const project = join(dist, '..');
-  const indexHtml = join(dist, 'renderer', 'index.html');
+  const rendererDir = join(dist, 'renderer');
+  const indexHtml = join(rendererDir, 'index.html');
   const assets = join(project, 'main', 'electron', 'assets');
   return {
     indexHtml,
-    rendererUrl: pathToFileURL(indexHtml).href,
+    rendererDir,
+    rendererUrl: APP_PAGE_URL,
     preload: join(electronDir, 'preload.js'),
     trayIconDir: join(assets, 'tray'),
     appIcon: asarUnpacked(join(assets, 'app-icon.png')),

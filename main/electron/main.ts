@@ -15,11 +15,13 @@
  *   (electron-builder.yml) is set here and given to the notifier.
  */
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import {
   BrowserWindow,
   Menu,
+  Notification,
   Tray,
   app,
   dialog,
@@ -27,6 +29,7 @@ import {
   nativeImage,
   nativeTheme,
   powerMonitor,
+  protocol,
   safeStorage,
   screen,
   session,
@@ -34,7 +37,7 @@ import {
 import { createAppService } from '../app/app-service.js';
 import { realAppSourceDeps } from '../app/app-sources.js';
 import { describeAppFailure } from '../app/describe-app-failure.js';
-import { HISTORY_FILE } from '../cli/run-watch.js';
+import { HISTORY_FILE } from '../config/state-files.js';
 import { ACCOUNT_CACHE_FILE } from '../sources/account-cache.js';
 import { openProfilesStore } from '../config/profiles-store.js';
 import { stateDir } from '../config/state-dir.js';
@@ -43,9 +46,11 @@ import type { AppSnapshot } from '../core/ipc-contract.js';
 import { type TrayCommand, pauseUntil, trayView } from '../core/tray-state.js';
 import { DesktopNotifier } from '../notify/desktop-notifier.js';
 import { APP_ID, appPaths } from './app-paths.js';
+import { registerAppScheme, serveAppProtocol } from './app-protocol.js';
 import { createAutostart, launchCommand } from './autostart.js';
+import { chooseAppNotifier } from './electron-notifier.js';
 import { openHistoryInElectron } from './electron-history.js';
-import { registerIpcHandlers } from './ipc-handlers.js';
+import { registerIpcHandlers, sendEvent } from './ipc-handlers.js';
 import { formatLocalTime, localMinuteOfDay, nextLocalMidnight } from './local-time.js';
 import { SafeStorageSecretStore } from './safe-storage-secrets.js';
 import { guardSession, guardWebContents, type Refusal } from './security.js';
@@ -62,6 +67,8 @@ const logRefusal = (r: Refusal): void => log(`refused ${r.what}: ${r.detail}`);
 app.setPath('userData', dataDir);
 app.setPath('sessionData', join(dataDir, 'chromium'));
 if (platform === 'win32') app.setAppUserModelId(APP_ID);
+// The window is served from the app's own protocol, not file:// (app-protocol.ts).
+registerAppScheme(protocol);
 
 // Every web contents, whichever creates it, gets the navigation and window guards.
 app.on('web-contents-created', (_event, contents) => guardWebContents(contents, logRefusal));
@@ -88,6 +95,12 @@ if (!app.requestSingleInstanceLock()) {
 async function start(): Promise<void> {
   app.dock?.hide();
   guardSession(session.defaultSession, CONTENT_SECURITY_POLICY, logRefusal);
+  serveAppProtocol(protocol, {
+    rendererDir: paths.rendererDir,
+    csp: CONTENT_SECURITY_POLICY,
+    readFile: (path) => readFile(path),
+    onRefused: (url, reason) => log(`refused ${url}: ${reason}`),
+  });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
   const history = openHistoryInElectron(join(dataDir, HISTORY_FILE), paths.nativeBinding);
@@ -115,7 +128,12 @@ async function start(): Promise<void> {
     profiles: openProfilesStore(dataDir),
     history: history.value,
     secrets,
-    notifier: new DesktopNotifier({ appID: APP_ID, icon: paths.appIcon }),
+    // Electron's notifications (the app's name and icon; a click shows that server), else
+    // node-notifier's (electron-notifier.ts).
+    notifier: chooseAppNotifier(
+      { Notification, icon: paths.appIcon, onClick: (profile) => showProfile(profile) },
+      () => new DesktopNotifier({ appID: APP_ID, icon: paths.appIcon }),
+    ),
     sources: realAppSourceDeps({
       home: homedir(),
       localUser: userInfo().username,
@@ -162,6 +180,11 @@ async function start(): Promise<void> {
     },
   });
 
+  function showProfile(profile: string): void {
+    panel.show();
+    if (!win.isDestroyed()) sendEvent(win.webContents, 'profile:show', profile);
+  }
+
   const disposeIpc = registerIpcHandlers({
     ipcMain,
     service,
@@ -189,7 +212,7 @@ async function start(): Promise<void> {
       case 'settings':
         // The renderer shows its settings view for the #settings fragment (a same-page navigation).
         panel.show();
-        run(win.loadFile(paths.indexHtml, { hash: 'settings' }));
+        run(win.loadURL(`${paths.rendererUrl}#settings`));
         return;
       case 'refresh-now':
         run(service.refreshNow(null));
@@ -261,6 +284,6 @@ async function start(): Promise<void> {
   tray.render(viewOf(latest));
   // First run, or settings that could not be read: the window opens on settings.
   const onSettings = latest.firstRun || Boolean(latest.settingsProblem);
-  run(win.loadFile(paths.indexHtml, onSettings ? { hash: 'settings' } : {}));
+  run(win.loadURL(onSettings ? `${paths.rendererUrl}#settings` : paths.rendererUrl));
   if (onSettings) panel.show();
 }

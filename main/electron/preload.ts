@@ -30,6 +30,7 @@ const CHANNELS = {
 } as const satisfies typeof API_CHANNELS;
 
 const SNAPSHOT_CHANGED = 'snapshot:changed' satisfies EventChannel;
+const PROFILE_SHOW = 'profile:show' satisfies EventChannel;
 
 function invoke<C extends InvokeChannel>(
   channel: C,
@@ -56,6 +57,13 @@ const api = {
       listener(snapshot as Parameters<typeof listener>[0]);
     ipcRenderer.on(SNAPSHOT_CHANGED, forward);
     return () => void ipcRenderer.removeListener(SNAPSHOT_CHANGED, forward);
+  },
+  onShowProfile: (listener) => {
+    const forward = (_event: Electron.IpcRendererEvent, profile: unknown) => {
+      if (typeof profile === 'string') listener(profile);
+    };
+    ipcRenderer.on(PROFILE_SHOW, forward);
+    return () => void ipcRenderer.removeListener(PROFILE_SHOW, forward);
   },
 } satisfies RendererApi;
 

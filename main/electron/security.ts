@@ -6,9 +6,9 @@
  *   `will-frame-navigate`, `will-redirect`), no new windows (`setWindowOpenHandler` → deny), no
  *   `<webview>` (`will-attach-webview`).
  * - The session: every permission request and permission check denied, device access denied, and
- *   the Content-Security-Policy (core/csp.ts) added to every response. The renderer's index.html
- *   carries the same policy in a meta tag, which is what holds on file:// where older Electron
- *   versions never ran this hook (electron/electron#23485).
+ *   the Content-Security-Policy (core/csp.ts) added to every response. The app's protocol
+ *   (app-protocol.ts) sends the policy with the page itself, and index.html carries it in a meta
+ *   tag too, which holds even where this hook does not run (electron/electron#23485).
  */
 import type { Session, WebContents } from 'electron';
 

@@ -1,6 +1,6 @@
 import { type ActivitySource, type SourcedReport, countSources } from '../core/activity-source.js';
 import { type Result, fail, ok } from '../core/failure.js';
-import type { SshCliOptions } from '../cli/cli-options.js';
+import type { SshOptions } from '../ssh/ssh-options.js';
 import type { SqlServerTarget } from '../sources/sql-server-target.js';
 
 /** Sources to count from, and how to let go of them (an SSH connection) afterwards. */
@@ -11,7 +11,7 @@ export interface OpenedSources {
 
 /** Where one count reads from: the CLI's one-shot options, or a profile. */
 export type SourceSpec =
-  | { kind: 'ssh'; ssh: SshCliOptions }
+  | { kind: 'ssh'; ssh: SshOptions }
   | { kind: 'db'; path: string }
   | { kind: 'data-dir'; path: string }
   | { kind: 'discover'; config: string }
@@ -26,7 +26,7 @@ export interface SourceDeps {
   /** The database server source, its password found by the adapter (environment, keychain). */
   sqlServerSource?(target: Omit<SqlServerTarget, 'password'>): ActivitySource;
   sshSources(
-    options: SshCliOptions,
+    options: SshOptions,
     onStep: (step: string) => void,
     onProgress: (text: string) => void,
   ): Promise<Result<OpenedSources>>;

@@ -9,7 +9,7 @@
  * secrets, use ssh-agent.
  */
 import { fail, ok, type Result } from '../core/failure.js';
-import { PASSPHRASE_ENV, PASSWORD_ENV } from '../cli/cli-options.js';
+import { PASSPHRASE_ENV, PASSWORD_ENV } from '../ssh/ssh-options.js';
 import type { SecretKind, SecretStore } from './secret-store.js';
 
 export interface EnvSecretStoreOptions {

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { type AuthenticationType, Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { type Failure, type Result, fail, ok } from '../core/failure.js';
 import { sha256Fingerprint } from './host-key-fingerprint.js';
+import { OrderedAgent } from './ordered-agent.js';
 import {
   checkHostKey,
   keyTypeOfBlob,
@@ -20,6 +21,8 @@ export interface ConnectTarget {
   identityFiles: string[];
   /** Identity files the user named (--identity, IdentityFile): a bad one is an error, not skipped. */
   explicitIdentityFiles?: string[];
+  /** ssh_config's IdentitiesOnly: of the agent's keys, offer only the identity files' copies. */
+  identitiesOnly?: boolean;
   proxyJump?: ConnectTarget;
 }
 
@@ -43,6 +46,11 @@ export interface SshConnectOptions {
   agent?: string;
   /** Loads a key file; null when the file does not exist. */
   loadKey(path: string): Promise<KeyLoad>;
+  /**
+   * An identity file's public key blob (its .pub beside it), or null: to offer the agent's copy of
+   * that key first, as OpenSSH does (ordered-agent.ts).
+   */
+  publicKeyOf?(path: string): Buffer | null;
   /** A password when the server allows it and one is available (env or prompt), else null. */
   password(target: ConnectTarget): Promise<string | null>;
   /** Connecting, key exchange and authentication together. */
@@ -417,21 +425,35 @@ function handshake(
   };
 
   type Auth =
-    | { type: 'agent'; username: string; agent: string }
+    | { type: 'agent'; username: string; agent: OrderedAgent }
     | { type: 'publickey'; username: string; key: never }
     | { type: 'password'; username: string; password: string };
   type Attempt = () => Promise<Auth | 'skip' | 'stop'>;
   const attempts: Attempt[] = [];
   const username = target.user;
+  const publicKeys = new Map<string, Buffer>();
+  for (const path of target.identityFiles) {
+    const blob = options.publicKeyOf?.(path) ?? null;
+    if (blob !== null) publicKeys.set(path, blob);
+  }
+  let agent: OrderedAgent | null = null;
   if (options.agent) {
-    const agent = options.agent;
+    agent = new OrderedAgent(
+      options.agent,
+      [...publicKeys.values()],
+      target.identitiesOnly ?? false,
+    );
+    const offered = agent;
     attempts.push(async () => {
       tried.push('ssh-agent');
-      return { type: 'agent' as const, username, agent };
+      return { type: 'agent' as const, username, agent: offered };
     });
   }
   for (const path of target.identityFiles) {
     attempts.push(async () => {
+      // The agent already offered this very key (OpenSSH drops it from the files the same way).
+      const blob = publicKeys.get(path);
+      if (agent !== null && blob !== undefined && agent.holds(blob)) return 'skip';
       const loaded = await options.loadKey(path);
       if (loaded === null) return 'skip';
       if (!loaded.ok) {
@@ -510,6 +532,13 @@ function handshake(
       if (failure) return resolve(fail(failure));
       if (e.level === 'client-authentication') {
         return resolve(fail({ kind: 'auth', host: target.host, user: username, tried }));
+      }
+      // sshd's MaxAuthTries: it disconnects ("Too many authentication failures") instead of
+      // refusing the next key, typically after a crowded ssh-agent offered all its keys.
+      if (/too many authentication failures/i.test(e.message)) {
+        return resolve(
+          fail({ kind: 'auth', host: target.host, user: username, tried, tooManyKeys: true }),
+        );
       }
       if (e.level === 'client-timeout') {
         return resolve(

@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensureElectronNativeModules, findProjectDir } from './native-modules.js';
+import { electronInstallerNodeProblem } from './node-version-check.js';
 
 /** The Electron executable named by the package's path.txt, or null when it is not there. */
 export function runtimePath(
@@ -34,6 +35,11 @@ function main(): void {
 
   let exe = runtimePath(electronDir);
   if (exe === null) {
+    const tooOld = electronInstallerNodeProblem(process.versions.node);
+    if (tooOld !== null) {
+      console.error(tooOld);
+      process.exit(1);
+    }
     const { version } = JSON.parse(readFileSync(join(electronDir, 'package.json'), 'utf8')) as {
       version: string;
     };

@@ -77,5 +77,20 @@ test('every path the app loads at run time is one the package includes', () => {
   assert.equal(rel(paths.trayIconDir), 'main/electron/assets/tray');
   assert.ok(existsSync(paths.appIcon));
   assert.ok(existsSync(join(paths.trayIconDir, 'tray-okTemplate.png')));
-  assert.match(paths.rendererUrl, /^file:\/\/.*\/dist\/renderer\/index\.html$/);
+  assert.equal(rel(paths.rendererDir), 'dist/renderer');
+  assert.equal(paths.rendererUrl, 'prosody-active-users://app/index.html');
+});
+
+test('the packaged binary cannot be run as Node and loads only its own checked app.asar', () => {
+  const { config } = load();
+  assert.deepEqual(config.electronFuses, {
+    runAsNode: false,
+    enableNodeOptionsEnvironmentVariable: false,
+    enableNodeCliInspectArguments: false,
+    enableEmbeddedAsarIntegrityValidation: true,
+    onlyLoadAppFromAsar: true,
+    grantFileProtocolExtraPrivileges: false,
+  });
+  // onlyLoadAppFromAsar needs an archive to load: packing into app.asar stays on (the default).
+  assert.notEqual(config.asar, false);
 });

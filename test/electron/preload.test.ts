@@ -62,7 +62,10 @@ test('the compiled preload requires nothing but electron', () => {
 
 test('the API has one function per capability and no generic send', () => {
   const { api } = load();
-  assert.deepEqual(Object.keys(api).sort(), [...Object.keys(API_CHANNELS), 'onSnapshot'].sort());
+  assert.deepEqual(
+    Object.keys(api).sort(),
+    [...Object.keys(API_CHANNELS), 'onSnapshot', 'onShowProfile'].sort(),
+  );
   for (const value of Object.values(api)) assert.equal(typeof value, 'function');
 });
 
@@ -99,4 +102,15 @@ test('onSnapshot passes the snapshot only, and its return value unsubscribes', (
   ipcRenderer.emit('snapshot:changed', {}, snapshot);
   assert.equal(seen.length, 1);
   assert.equal(ipcRenderer.listenerCount('snapshot:changed'), 0);
+});
+
+test('onShowProfile passes the profile name only, ignores anything else, and unsubscribes', () => {
+  const { api, ipcRenderer } = load();
+  const seen: unknown[][] = [];
+  const unsubscribe = api.onShowProfile((...args: unknown[]) => seen.push(args));
+  ipcRenderer.emit('profile:show', { sender: 'secret internals' }, 'work');
+  ipcRenderer.emit('profile:show', {}, { name: 'not a string' });
+  assert.deepEqual(seen, [['work']]);
+  unsubscribe();
+  assert.equal(ipcRenderer.listenerCount('profile:show'), 0);
 });

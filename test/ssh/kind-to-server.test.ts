@@ -30,7 +30,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { openSshSources } from '../../main/cli/open-ssh-sources.js';
+import { openSshSources } from '../../main/monitor/open-ssh-sources.js';
 import { realCliDeps } from '../../main/cli/real-cli-deps.js';
 import { runCli } from '../../main/cli/run-cli.js';
 import { type ProsodyInstance, cleanupProsody, createProsody } from '../helpers/prosody-server.js';

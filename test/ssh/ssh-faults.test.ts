@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { openSshSources } from '../../main/cli/open-ssh-sources.js';
+import { openSshSources } from '../../main/monitor/open-ssh-sources.js';
 import { realCliDeps } from '../../main/cli/real-cli-deps.js';
 import { runCli } from '../../main/cli/run-cli.js';
 import { type SourcedReport, countSources } from '../../main/core/activity-source.js';

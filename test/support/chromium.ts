@@ -43,6 +43,8 @@ export function launchChromium(): Promise<Browser> {
 export interface AppWindow {
   page: Page;
   context: BrowserContext;
+  /** Main's 'profile:show' event (a notification about the profile was clicked). */
+  showProfile(profile: string): Promise<void>;
   /** Console errors, page errors and CSP refusals seen so far: none in a good run. */
   problems: string[];
   /** A full-page PNG under test-output/screenshots; the pointer is moved away first, unless kept. */
@@ -104,6 +106,14 @@ export async function openAppWindow(
     w.__pauSnapshotChanged = (snapshot: unknown) => {
       for (const l of listeners) l(snapshot);
     };
+    const showListeners = new Set<(profile: unknown) => void>();
+    api.onShowProfile = (listener: (profile: unknown) => void) => {
+      showListeners.add(listener);
+      return () => void showListeners.delete(listener);
+    };
+    w.__pauShowProfile = (profile: unknown) => {
+      for (const l of showListeners) l(profile);
+    };
     // contextBridge exposes a frozen, non-writable object; so does this.
     Object.defineProperty(window, 'prosodyActiveUsers', { value: Object.freeze(api) });
   }, names);
@@ -124,6 +134,12 @@ export async function openAppWindow(
     page,
     context,
     problems,
+    async showProfile(profile) {
+      await page.evaluate((p) => {
+        const push = (window as unknown as PageWindow).__pauShowProfile;
+        if (typeof push === 'function') push(p);
+      }, profile);
+    },
     async screenshot(name, shotOptions = {}) {
       mkdirSync(SCREENSHOT_DIR, { recursive: true });
       if (!shotOptions.keepPointer) await page.mouse.move(0, 0);

@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Result, fail, ok } from '../core/failure.js';
+import { publicKeyBlob } from '../ssh/agent-key-order.js';
 import { isEncryptedKey, loadPrivateKey } from '../ssh/private-keys.js';
 import { isSafeRemotePath } from '../ssh/remote-query-command.js';
 import { remoteSources } from '../ssh/remote-sources.js';
@@ -11,9 +12,9 @@ import {
   DB_PASSWORD_ENV,
   PASSPHRASE_ENV,
   PASSWORD_ENV,
-  type SshCliOptions,
-} from './cli-options.js';
-import type { OpenedSources } from '../monitor/open-sources.js';
+  type SshOptions,
+} from '../ssh/ssh-options.js';
+import type { OpenedSources } from './open-sources.js';
 
 export interface SshEnvironment {
   home: string;
@@ -64,7 +65,7 @@ function agentSocket(env: SshEnvironment): string | undefined {
 
 /** Connects as the options say and lists the sources to read over that connection. */
 export async function openSshSources(
-  options: SshCliOptions,
+  options: SshOptions,
   onStep: (step: string) => void,
   onProgress: (text: string) => void,
   env: SshEnvironment,
@@ -126,6 +127,10 @@ export async function openSshSources(
     acceptNewHostKey: options.acceptNewHostKey,
     agent: agentSocket(env),
     loadKey,
+    publicKeyOf: (path) => {
+      const pub = `${path}.pub`;
+      return existsSync(pub) ? publicKeyBlob(readFileSync(pub, 'utf8')) : null;
+    },
     password: async (t) =>
       env.env[PASSWORD_ENV] ?? (await env.prompt(`${t.user}@${t.host}'s password: `)),
     connectTimeoutSeconds: options.connectTimeout,
