@@ -149,6 +149,9 @@ export async function fetchPostgres(
         `SET LOCAL lock_timeout = ${ms}`,
         `SET LOCAL idle_in_transaction_session_timeout = ${ms}`,
         'SET LOCAL standard_conforming_strings = on',
+        // Room to group a million accounts in memory rather than in temporary files: several
+        // times faster, and the memory is freed with the transaction.
+        "SET LOCAL work_mem = '128MB'",
         'SELECT floor(extract(epoch FROM now()))::bigint::text',
         postgresActivityQuery(since),
         'COMMIT',
