@@ -21,6 +21,8 @@ export interface SshEnvironment {
   localUser: string;
   env: NodeJS.ProcessEnv;
   platform: NodeJS.Platform;
+  /** The database password for `sql`, when the environment variable does not give it (the app). */
+  dbPassword?: () => Promise<string | null>;
   /** Asks for a secret; null when nobody can be asked. */
   prompt(question: string): Promise<string | null>;
 }
@@ -140,6 +142,10 @@ export async function openSshSources(
   const conn = opened.value;
   onStep(`logged in to ${conn.host}`);
   const cache = openCache(options.cacheFile, onStep);
+  const dbPassword =
+    options.sql === undefined
+      ? null
+      : (env.env[DB_PASSWORD_ENV] ?? (await env.dbPassword?.()) ?? null);
   const where = `${target.user}@${target.host}:${target.port}`;
   let lastShown = 0;
   const found = await remoteSources(conn, {
@@ -149,12 +155,7 @@ export async function openSshSources(
     sql:
       options.sql === undefined
         ? undefined
-        : {
-            ...options.sql,
-            ...(env.env[DB_PASSWORD_ENV] === undefined
-              ? {}
-              : { password: env.env[DB_PASSWORD_ENV] }),
-          },
+        : { ...options.sql, ...(dbPassword === null ? {} : { password: dbPassword }) },
     method: options.method,
     stepSeconds: options.stepTimeout,
     maxCopyBytes: MAX_COPY_BYTES,
