@@ -35,6 +35,7 @@ export function dbRecipe(target: Omit<SqlServerTarget, 'password'>, publicKey: s
     lines.push(
       `CREATE ROLE ${role} LOGIN PASSWORD 'CHANGE-ME';  -- or no password: peer authentication over the socket, as the SSH account's name`,
       `GRANT CONNECT ON DATABASE ${pgIdent(target.database)} TO ${role};`,
+      `\\connect ${pgIdent(target.database)}`,
       `GRANT USAGE ON SCHEMA public TO ${role};`,
       `GRANT SELECT ON TABLE prosody TO ${role};`,
       `ALTER ROLE ${role} SET default_transaction_read_only = on;`,
