@@ -89,16 +89,23 @@ GROUP BY host, "user"`;
 
 /**
  * Accounts go out in chunks: one text row of `[host, [user, last, registered(, skips…)], …]` for
- * up to a few thousand accounts of one host, which costs a tenth of a row per account on the wire.
+ * up to 4096 accounts of one host, which costs a tenth of a row per account on the wire. In byte
+ * order of the names (SQLite's order): the account cache then inserts them in its key order, five
+ * times faster than in random order at a million accounts.
  */
 const PG_CHUNKS = (since: number | undefined) => `SELECT json_build_array(host, json_agg(
     CASE WHEN not_an_event + malformed + no_timestamp = 0
       THEN json_build_array("user", last_active, registered)
       ELSE json_build_array("user", last_active, registered, not_an_event, malformed, no_timestamp)
-    END))::text
-  FROM a
-  ${since === undefined ? '' : `WHERE greatest(last_active, registered) >= ${since}`}
-  GROUP BY host, hashtext("user") & 255`;
+    END ORDER BY "user" COLLATE "C"))::text
+  FROM (
+    SELECT a.*, (row_number() OVER (PARTITION BY host ORDER BY "user" COLLATE "C") - 1) / 4096
+      AS chunk
+    FROM a
+    ${since === undefined ? '' : `WHERE greatest(last_active, registered) >= ${since}`}
+  ) numbered
+  GROUP BY host, chunk
+  ORDER BY host COLLATE "C", chunk`;
 
 /** Per host: `[0, host, accounts, not_an_event, malformed, no_timestamp]`. */
 const PG_TOTALS = `SELECT json_build_array(0, host, count(*), sum(not_an_event), sum(malformed),
@@ -120,7 +127,7 @@ export function postgresActivityQuery(since?: number): string {
   const body =
     since === undefined
       ? `WITH a AS (${PG_ACCOUNTS}) ${PG_CHUNKS(undefined)}`
-      : `WITH a AS MATERIALIZED (${PG_ACCOUNTS}) ${PG_CHUNKS(since)} UNION ALL ${PG_TOTALS}`;
+      : `WITH a AS MATERIALIZED (${PG_ACCOUNTS}) (${PG_CHUNKS(since)}) UNION ALL (${PG_TOTALS})`;
   return body.replace(/\s+/g, ' ').trim();
 }
 
