@@ -273,7 +273,12 @@ function historySection(model: DashboardModel, actions: DashboardActions): Child
 
 function hostsSection(p: ProfileView, nowMs: number): Child {
   if (p.hosts.length === 0) return null;
+  // Shown only where Prosody 13's rule left accounts out, so 0.12 servers see the table as before.
+  const leftOut = p.hosts.some(
+    ({ figures: f }) => (f.excludedDisabled ?? 0) + (f.excludedNoAccount ?? 0) > 0,
+  );
   const head = ['Host', 'DAU', 'WAU', 'MAU', 'New 30 d', 'Latest activity'];
+  if (leftOut) head.push('Left out');
   return h(
     'section',
     { class: 'hosts', 'aria-labelledby': 'hosts-heading' },
@@ -307,6 +312,17 @@ function hostsSection(p: ProfileView, nowMs: number): Child {
                 { class: 'num' },
                 f.newestEvent === null ? '—' : formatRelative(f.newestEvent, nowMs),
               ),
+              leftOut
+                ? h(
+                    'td',
+                    {
+                      class: 'num left-out',
+                      title:
+                        'Accounts with records that Prosody 13 does not count, as its own module does',
+                    },
+                    `${formatCount(f.excludedDisabled ?? 0)} disabled, ${formatCount(f.excludedNoAccount ?? 0)} no account`,
+                  )
+                : null,
             ),
           ),
         ),

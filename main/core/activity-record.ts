@@ -1,3 +1,5 @@
+import type { AccountStatus } from './account-rule.js';
+
 /**
  * What every source yields: one activity event of one account, or one stored row that could not
  * be used. Sources emit all records of one account next to each other, so that folding them needs
@@ -34,10 +36,25 @@ export interface SkippedRecord {
   readonly where?: string;
 }
 
-export type SourceRecord = ActivityRecord | SkippedRecord;
+/**
+ * What a source learnt of one account itself (Prosody's `accounts` store): only whether it exists
+ * and whether it is disabled, never a hash, salt or key. Comes next to the account's activity
+ * records, like them. A source that did not read accounts sends none (the status stays unknown).
+ */
+export interface AccountStatusRecord {
+  readonly host: string;
+  readonly user: string;
+  readonly status: AccountStatus;
+}
+
+export type SourceRecord = ActivityRecord | SkippedRecord | AccountStatusRecord;
 
 export function isSkipped(r: SourceRecord): r is SkippedRecord {
   return 'skipped' in r;
+}
+
+export function isAccountStatus(r: SourceRecord): r is AccountStatusRecord {
+  return 'status' in r;
 }
 
 /** One account's activity reduced to what counting needs. */
@@ -48,4 +65,6 @@ export interface AccountActivity {
   readonly lastActive: number | null;
   /** The `registered` timestamp, or null. */
   readonly registered: number | null;
+  /** Whether the account exists and is enabled, when the source read it. */
+  readonly status?: AccountStatus;
 }

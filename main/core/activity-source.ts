@@ -1,5 +1,6 @@
 import { type ActivityReport, ActivityTally, type FetchInfo } from './count-active.js';
 import { type Result, fail, ok } from './failure.js';
+import { ruleNotices } from './rule-notices.js';
 
 /** Where activity records come from. Every source feeds the same tally. */
 export interface ActivitySource {
@@ -33,5 +34,6 @@ export async function countSources(
   if (Object.keys(report.hosts).length === 0) {
     return fail({ kind: 'no-activity-records', source: labels.join(' and ') });
   }
-  return ok({ ...report, sources: labels, notices: tally.notices, fetches: tally.fetches });
+  const notices = [...tally.notices, ...ruleNotices(report)];
+  return ok({ ...report, sources: labels, notices, fetches: tally.fetches });
 }

@@ -3,8 +3,16 @@ import {
   type SkipReason,
   type SourceRecord,
   SKIP_REASONS,
+  isAccountStatus,
   isSkipped,
 } from './activity-record.js';
+import {
+  type AccountStatus,
+  type HostFacts,
+  type RuleDecision,
+  decideRule,
+  mergeFacts,
+} from './account-rule.js';
 import { WINDOWS, withinWindow } from './windows.js';
 
 /** The figures for one virtual host (or the total across hosts). */
@@ -24,6 +32,16 @@ export interface HostCounts {
   /** Rows left out of the count, and why. */
   skipped: number;
   skippedByReason: Record<SkipReason, number>;
+  /**
+   * Accounts with records that the host's rule left out (Prosody 13): a disabled account, a user
+   * with no account at all, and, where the authentication provider cannot say "enabled", everyone.
+   * Zero under Prosody 0.12's rule. accounts + these = every account with records.
+   */
+  excludedDisabled: number;
+  excludedNoAccount: number;
+  excludedByAuth: number;
+  /** Accounts counted as enabled although their account could not be read (a notice says so). */
+  statusUnknown: number;
 }
 
 /** How a source got its records: the method, what crossed the network, how long it took. */
@@ -38,6 +56,8 @@ export interface ActivityReport {
   at: number;
   hosts: Record<string, HostCounts>;
   total: HostCounts;
+  /** The rule each host was counted by, and why (see account-rule.ts). */
+  rules: Record<string, RuleDecision>;
 }
 
 /** All zeros: the start of a host's tally or of a total. */
@@ -57,7 +77,59 @@ export function emptyCounts(): HostCounts {
     newestEvent: null,
     skipped: 0,
     skippedByReason,
+    excludedDisabled: 0,
+    excludedNoAccount: 0,
+    excludedByAuth: 0,
+    statusUnknown: 0,
   };
+}
+
+/** A host's accounts kept apart by status until the host's rule is known (at report time). */
+interface HostParts {
+  /** Enabled or unknown accounts, and every skipped row. */
+  counted: HostCounts;
+  disabled: HostCounts;
+  missing: HostCounts;
+}
+
+function emptyParts(): HostParts {
+  return { counted: emptyCounts(), disabled: emptyCounts(), missing: emptyCounts() };
+}
+
+/** Activity figures only: the same fields addCounts adds, without skips or exclusions. */
+function addActivityFigures(total: HostCounts, c: HostCounts): void {
+  total.dau += c.dau;
+  total.wau += c.wau;
+  total.mau += c.mau;
+  total.accounts += c.accounts;
+  total.new1d += c.new1d;
+  total.new7d += c.new7d;
+  total.new30d += c.new30d;
+  total.newestEvent = maxOrNull(total.newestEvent, c.newestEvent);
+}
+
+/** One host's figures under its rule. */
+function applyRule(parts: HostParts, rule: RuleDecision['rule']): HostCounts {
+  const out = emptyCounts();
+  const { counted, disabled, missing } = parts;
+  out.skipped = counted.skipped;
+  for (const r of SKIP_REASONS) out.skippedByReason[r] = counted.skippedByReason[r];
+  if (rule === 'all-records') {
+    for (const p of [counted, disabled, missing]) addActivityFigures(out, p);
+  } else if (rule === 'enabled-accounts') {
+    addActivityFigures(out, counted);
+    out.excludedDisabled = disabled.accounts;
+    out.excludedNoAccount = missing.accounts;
+    out.statusUnknown = counted.statusUnknown;
+  } else {
+    out.excludedByAuth = counted.accounts + disabled.accounts + missing.accounts;
+    // The newest record still tells whether mod_lastlog2 writes at all.
+    out.newestEvent = maxOrNull(
+      counted.newestEvent,
+      maxOrNull(disabled.newestEvent, missing.newestEvent),
+    );
+  }
+  return out;
 }
 
 function maxOrNull(a: number | null, b: number | null): number | null {
@@ -71,7 +143,9 @@ function maxOrNull(a: number | null, b: number | null): number | null {
  * never with the number of accounts.
  */
 export class ActivityTally {
-  private readonly hosts = new Map<string, HostCounts>();
+  private readonly hosts = new Map<string, HostParts>();
+  /** What is known per host; the `null` key holds what holds for every host of the server. */
+  private readonly facts = new Map<string | null, HostFacts>();
   /** Things a source wants the operator to know, such as a risky journal mode. */
   readonly notices: string[] = [];
   /** How each source fetched its data, for the report. */
@@ -81,18 +155,45 @@ export class ActivityTally {
 
   /** The last host looked up: sources give one host's accounts in a row, so most calls hit it. */
   private lastName: string | null = null;
-  private lastCounts: HostCounts | null = null;
+  private lastParts: HostParts | null = null;
 
-  private host(name: string): HostCounts {
-    if (name === this.lastName && this.lastCounts !== null) return this.lastCounts;
-    let counts = this.hosts.get(name);
-    if (!counts) {
-      counts = emptyCounts();
-      this.hosts.set(name, counts);
+  private host(name: string): HostParts {
+    if (name === this.lastName && this.lastParts !== null) return this.lastParts;
+    let parts = this.hosts.get(name);
+    if (!parts) {
+      parts = emptyParts();
+      this.hosts.set(name, parts);
     }
     this.lastName = name;
-    this.lastCounts = counts;
-    return counts;
+    this.lastParts = parts;
+    return parts;
+  }
+
+  /**
+   * Records what a source learnt about a host (or, with `null`, about every host): the server's
+   * version, the config, whether account_roles entries exist. The rule is decided at report time,
+   * so that facts found while reading (the data fallback) still count.
+   */
+  noteFacts(host: string | null, facts: HostFacts): void {
+    this.facts.set(host, mergeFacts(this.facts.get(host) ?? {}, facts));
+  }
+
+  private rolesNoted = false;
+
+  /**
+   * A host has account_roles entries: only Prosody 13 writes them, and one server runs one
+   * Prosody, so it holds for every host of the server (a host without accounts has none of its
+   * own). Cheap, for a source that sees it once per account.
+   */
+  noteHasRoles(_host: string): void {
+    if (this.rolesNoted) return;
+    this.rolesNoted = true;
+    this.noteFacts(null, { hasRoles: true });
+  }
+
+  /** The rule a host is counted by, from what is known so far. */
+  ruleFor(host: string): RuleDecision {
+    return decideRule(mergeFacts(this.facts.get(null) ?? {}, this.facts.get(host) ?? {}));
   }
 
   /** Makes a host appear in the report even when it has no usable records. */
@@ -101,15 +202,24 @@ export class ActivityTally {
   }
 
   addAccount(account: AccountActivity): void {
-    this.addActivity(account.host, account.lastActive, account.registered);
+    this.addActivity(account.host, account.lastActive, account.registered, account.status);
   }
 
   /**
    * addAccount without the object, for sources that feed a million accounts: the user's name is
-   * not needed to count, so none is asked for.
+   * not needed to count, so none is asked for. `status` is what the source knows of the account
+   * itself; whether it matters is the host's rule, decided at report time.
    */
-  addActivity(host: string, lastActive: number | null, registered: number | null): void {
-    const c = this.host(host);
+  addActivity(
+    host: string,
+    lastActive: number | null,
+    registered: number | null,
+    status: AccountStatus = 'unknown',
+  ): void {
+    const parts = this.host(host);
+    const c =
+      status === 'disabled' ? parts.disabled : status === 'missing' ? parts.missing : parts.counted;
+    if (status === 'unknown') c.statusUnknown++;
     const { now } = this;
     c.accounts++;
     // A user with only `registered` (or nothing) is never active: last_active stays absent.
@@ -127,45 +237,53 @@ export class ActivityTally {
   }
 
   addSkipped(host: string, reason: SkipReason, n = 1): void {
-    const c = this.host(host);
+    const c = this.host(host).counted;
     c.skipped += n;
     c.skippedByReason[reason] += n;
   }
 
   /** Adds another tally's figures (of other accounts) to this one's. */
   absorb(other: ActivityTally): void {
-    for (const [name, counts] of other.hosts) addCounts(this.host(name), counts);
+    for (const [name, parts] of other.hosts) {
+      const mine = this.host(name);
+      addCounts(mine.counted, parts.counted);
+      addCounts(mine.disabled, parts.disabled);
+      addCounts(mine.missing, parts.missing);
+    }
+    for (const [name, facts] of other.facts) this.noteFacts(name, facts);
   }
 
   report(): ActivityReport {
     const hosts: Record<string, HostCounts> = {};
+    const rules: Record<string, RuleDecision> = {};
     const total = emptyCounts();
     for (const name of [...this.hosts.keys()].sort()) {
-      const c = this.hosts.get(name)!;
+      const decision = this.ruleFor(name);
+      const c = applyRule(this.hosts.get(name)!, decision.rule);
       hosts[name] = c;
+      rules[name] = decision;
       addCounts(total, c);
     }
-    return { at: this.now, hosts, total };
+    return { at: this.now, hosts, total, rules };
   }
 }
 
 /** Adds one host's figures into a total (accounts on different hosts are different accounts). */
 export function addCounts(total: HostCounts, c: HostCounts): void {
-  total.dau += c.dau;
-  total.wau += c.wau;
-  total.mau += c.mau;
-  total.accounts += c.accounts;
-  total.new1d += c.new1d;
-  total.new7d += c.new7d;
-  total.new30d += c.new30d;
-  total.newestEvent = maxOrNull(total.newestEvent, c.newestEvent);
+  addActivityFigures(total, c);
   total.skipped += c.skipped;
   for (const r of SKIP_REASONS) total.skippedByReason[r] += c.skippedByReason[r];
+  total.excludedDisabled += c.excludedDisabled;
+  total.excludedNoAccount += c.excludedNoAccount;
+  total.excludedByAuth += c.excludedByAuth;
+  total.statusUnknown += c.statusUnknown;
 }
 
 /**
  * Folds a stream of records into accounts. Records of one account must be adjacent (every source
- * guarantees it); when lastlog2 and account_activity both hold a timestamp, the newest wins.
+ * guarantees it). The last activity is the newer of lastlog2's login and logout, as
+ * mod_lastlog2's get_last_active gives it to mod_measure_active_users; an `activity` record
+ * (mod_account_activity) is ignored, because that module never reads it, even on Prosody 13.
  */
 export class AccountFolder {
   private key: string | null = null;
@@ -173,6 +291,7 @@ export class AccountFolder {
   private user = '';
   private lastActive: number | null = null;
   private registered: number | null = null;
+  private status: AccountStatus = 'unknown';
   private usable = false;
 
   constructor(private readonly tally: ActivityTally) {}
@@ -189,6 +308,13 @@ export class AccountFolder {
       this.tally.addSkipped(record.host, record.skipped);
       return;
     }
+    // The account alone makes no user with records: the module walks lastlog2's users. Nor does
+    // mod_account_activity's timestamp: Prosody 13's module never reads that store.
+    if (isAccountStatus(record)) {
+      this.status = record.status;
+      return;
+    }
+    if (record.event === 'activity') return;
     this.usable = true;
     if (record.event === 'registered') {
       this.registered = maxOrNull(this.registered, record.timestamp);
@@ -200,20 +326,22 @@ export class AccountFolder {
   /** Ends the current account; call once after the last record. */
   flush(): void {
     if (this.key !== null) {
+      // An account with only skipped rows has touched its host already; one with only a status
+      // or an account_activity timestamp is no user of lastlog2's, and shows nowhere.
       if (this.usable) {
         this.tally.addAccount({
           host: this.host,
           user: this.user,
           lastActive: this.lastActive,
           registered: this.registered,
+          status: this.status,
         });
-      } else {
-        this.tally.touchHost(this.host);
       }
     }
     this.key = null;
     this.lastActive = null;
     this.registered = null;
+    this.status = 'unknown';
     this.usable = false;
   }
 }

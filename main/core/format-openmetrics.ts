@@ -45,6 +45,15 @@ const FAMILIES: Family[] = [
     samples: (_h, c) => (c.newestEvent === null ? [] : [['', c.newestEvent]]),
   },
   {
+    name: `${OURS}excluded_accounts`,
+    help: 'Accounts with records that the host\u2019s rule left out (Prosody 13): disabled, no account, or every one where the authentication cannot say "enabled"',
+    samples: (_h, c) => [
+      [',reason="disabled"', c.excludedDisabled],
+      [',reason="no-account"', c.excludedNoAccount],
+      [',reason="authentication"', c.excludedByAuth],
+    ],
+  },
+  {
     name: `${OURS}skipped_records`,
     help: 'Stored rows left out of the count',
     samples: (_h, c) => SKIP_REASONS.map((r) => [`,reason="${r}"`, c.skippedByReason[r]]),

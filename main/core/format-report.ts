@@ -38,8 +38,13 @@ export function formatTable(report: SourcedReport): string {
     `${c.new1d}/${c.new7d}/${c.new30d}`,
     c.newestEvent === null ? '-' : formatTime(c.newestEvent),
   ];
-  const rows = Object.entries(report.hosts).map(([name, c]) => row(name, c));
-  const total = row('TOTAL', report.total);
+  // Shown only where Prosody 13's rule left someone out, so 0.12 tables stay as they were.
+  const leftOut = hasExclusions(report.total);
+  if (leftOut) header.push('LEFT OUT DIS/NONE');
+  const withLeftOut = (cells: string[], c: HostCounts): string[] =>
+    leftOut ? [...cells, `${c.excludedDisabled}/${c.excludedNoAccount + c.excludedByAuth}`] : cells;
+  const rows = Object.entries(report.hosts).map(([name, c]) => withLeftOut(row(name, c), c));
+  const total = withLeftOut(row('TOTAL', report.total), report.total);
   const all = [header, ...rows, total];
   const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
   const lines = [
@@ -54,7 +59,25 @@ export function formatTable(report: SourcedReport): string {
   for (const notice of report.notices) lines.push('', `Note: ${notice}`);
   for (const fetch of report.fetches) lines.push('', formatFetch(fetch));
   lines.push('', 'DAU/WAU/MAU: accounts that logged in or out within the last 1, 7 and 30 days.');
+  if (leftOut) lines.push(describeLeftOut(report.total));
   return lines.join('\n') + '\n';
+}
+
+/** Whether the rule left any account with records out (Prosody 13). */
+export function hasExclusions(c: HostCounts): boolean {
+  return c.excludedDisabled + c.excludedNoAccount + c.excludedByAuth > 0;
+}
+
+/** The table's footnote for the LEFT OUT column: what was left out, and why. */
+export function describeLeftOut(c: HostCounts): string {
+  const auth =
+    c.excludedByAuth > 0
+      ? ` NONE also holds ${c.excludedByAuth} on hosts whose authentication cannot say "enabled", where Prosody 13 counts nobody.`
+      : '';
+  return (
+    'LEFT OUT: accounts with records that Prosody 13 does not count, as its own module does: ' +
+    `disabled (${c.excludedDisabled} in all) / no account (${c.excludedNoAccount}).${auth}`
+  );
 }
 
 /** "Fetched by remote query: 12 345 bytes received in 0.42 s." */
@@ -64,9 +87,17 @@ export function formatFetch(f: FetchInfo): string {
 
 /** `--json`: one object; the names at, hosts, total, dau, wau, mau are a promise to scripts. */
 export function formatJson(report: SourcedReport): string {
-  const { at, hosts, total, sources, notices, fetches } = report;
+  const { at, hosts, total, sources, notices, fetches, rules } = report;
   return (
-    JSON.stringify({ at, sources, hosts, total, skipped: total.skipped, notices, fetch: fetches }) +
-    '\n'
+    JSON.stringify({
+      at,
+      sources,
+      hosts,
+      total,
+      skipped: total.skipped,
+      notices,
+      fetch: fetches,
+      rules,
+    }) + '\n'
   );
 }

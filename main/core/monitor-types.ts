@@ -15,6 +15,12 @@ export interface Figures {
   new30d: number;
   /** Unix seconds of the newest login/logout/activity, or null. */
   newestEvent: number | null;
+  /**
+   * Accounts with records that Prosody 13's rule left out: disabled, and no account (including
+   * hosts where it counts nobody). Absent or null where unknown (history written before).
+   */
+  excludedDisabled?: number | null;
+  excludedNoAccount?: number | null;
 }
 
 /** The figures alerts watch. */

@@ -17,7 +17,12 @@ export interface HostFilter {
 
 function figures(c: HostCounts): Figures {
   const { dau, wau, mau, accounts, new1d, new7d, new30d, newestEvent } = c;
-  return { dau, wau, mau, accounts, new1d, new7d, new30d, newestEvent };
+  const excludedDisabled = c.excludedDisabled;
+  const excludedNoAccount = c.excludedNoAccount + c.excludedByAuth;
+  return {
+    ...{ dau, wau, mau, accounts, new1d, new7d, new30d, newestEvent },
+    ...{ excludedDisabled, excludedNoAccount },
+  };
 }
 
 function shown(host: string, filter: HostFilter | undefined): boolean {

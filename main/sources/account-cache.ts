@@ -1,4 +1,4 @@
-import type { ActivityQueryTuple, HostTotals } from './activity-query.js';
+import type { ActivityQueryOutput, ActivityQueryTuple, HostTotals } from './activity-query.js';
 
 /**
  * What a source remembers between refreshes (in the state folder), so that a refresh when little
@@ -39,7 +39,11 @@ export type CachedFile = [size: number, mtime: number, readAt: number, value: un
 export interface AccountCache {
   snapshot(key: string): StoredSnapshot | null;
   /** Replaces everything held under `key`. */
-  replace(key: string, info: SnapshotInfo, accounts: Iterable<ActivityQueryTuple>): void;
+  replace(
+    key: string,
+    info: SnapshotInfo,
+    accounts: Iterable<ActivityQueryTuple | ActivityQueryOutput>,
+  ): void;
   /**
    * Adds or replaces `changed` accounts, but only when every host's totals then equal `expected`
    * (the server's own); otherwise nothing is kept and false comes back, and the caller fetches all.

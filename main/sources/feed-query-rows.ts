@@ -1,5 +1,11 @@
 import type { ActivityTally } from '../core/count-active.js';
-import type { ActivityQueryRow, ActivityQueryTuple } from './activity-query.js';
+import type { AccountStatus } from '../core/account-rule.js';
+import {
+  type ActivityQueryOutput,
+  type ActivityQueryRow,
+  type ActivityQueryTuple,
+  accountStatus,
+} from './activity-query.js';
 
 /** Adds one row of ACTIVITY_QUERY (from any transport) to the tally. */
 export function feedQueryRow(tally: ActivityTally, row: ActivityQueryRow): void {
@@ -11,12 +17,17 @@ export function feedQueryRow(tally: ActivityTally, row: ActivityQueryRow): void 
     row.not_an_event,
     row.malformed,
     row.no_timestamp,
+    accountStatus(row.account),
   );
 }
 
 /** Adds one `.raw()` row of ACTIVITY_QUERY to the tally. */
-export function feedQueryTuple(tally: ActivityTally, row: ActivityQueryTuple): void {
-  feedQueryColumns(tally, row[0], row[2], row[3], row[4], row[5], row[6]);
+export function feedQueryTuple(
+  tally: ActivityTally,
+  row: ActivityQueryTuple | ActivityQueryOutput,
+): void {
+  if (row[8] === 1) tally.noteHasRoles(row[0]);
+  feedQueryColumns(tally, row[0], row[2], row[3], row[4], row[5], row[6], accountStatus(row[7]));
 }
 
 function feedQueryColumns(
@@ -27,6 +38,7 @@ function feedQueryColumns(
   notAnEvent: number,
   malformed: number,
   noTimestamp: number,
+  status: AccountStatus,
 ): void {
   if (notAnEvent > 0) tally.addSkipped(host, 'not-an-event', notAnEvent);
   if (malformed > 0) tally.addSkipped(host, 'malformed', malformed);
@@ -35,5 +47,5 @@ function feedQueryColumns(
     tally.touchHost(host);
     return;
   }
-  tally.addActivity(host, lastActive, registered);
+  tally.addActivity(host, lastActive, registered, status);
 }

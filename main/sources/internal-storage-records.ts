@@ -35,17 +35,21 @@ export function lastlog2Records(host: string, user: string, text: string): Sourc
   return out;
 }
 
-/** Reads one `<host>/account_activity/<user>.dat` file's text (Prosody 13) into records. */
-export function accountActivityRecords(host: string, user: string, text: string): SourceRecord[] {
-  const where = 'account_activity';
-  const parsed = parseLuaData(text);
-  if (!parsed.ok || !(parsed.value instanceof Map)) {
-    return [{ host, user, skipped: 'malformed', where }];
-  }
-  const timestamp = numeric(parsed.value.get('timestamp'));
-  return [
-    timestamp === null
-      ? { host, user, skipped: 'no-timestamp', where }
-      : { host, user, event: 'activity', timestamp },
-  ];
+/** An accounts file is a few hundred bytes (salt, keys, times); more is not Prosody's. */
+export const MAX_ACCOUNT_FILE_BYTES = 16 * 1024;
+
+/**
+ * An accounts file reduced to the one fact counting needs, at once: the text (which holds the
+ * salt and keys) is parsed here and nothing of it but the flag leaves this function. `disabled`
+ * counts as Lua reads it: anything but nil and false. A file Prosody could not load makes
+ * `user_is_enabled` return nil, so it counts as no account; so does one too large to be an account.
+ */
+export function accountFileStatus(
+  file: { text: string } | { tooLarge: true },
+): 'enabled' | 'disabled' | 'missing' {
+  if ('tooLarge' in file) return 'missing';
+  const parsed = parseLuaData(file.text);
+  if (!parsed.ok || !(parsed.value instanceof Map)) return 'missing';
+  const disabled = parsed.value.get('disabled');
+  return disabled === undefined || disabled === false ? 'enabled' : 'disabled';
 }

@@ -1,10 +1,12 @@
+import { ruleNeedsAccounts } from '../core/account-rule.js';
 import { SKIP_REASONS, type SkipReason, type SourceRecord } from '../core/activity-record.js';
 import type { ActivitySource } from '../core/activity-source.js';
 import { AccountFolder, type ActivityTally } from '../core/count-active.js';
 import { type Result, FailureError, fail, ok } from '../core/failure.js';
 import {
   MAX_ACTIVITY_FILE_BYTES,
-  accountActivityRecords,
+  MAX_ACCOUNT_FILE_BYTES,
+  accountFileStatus,
   lastlog2Records,
 } from './internal-storage-records.js';
 import { localStorageFs } from './local-storage-fs.js';
@@ -12,8 +14,13 @@ import { decodeProsodyName } from './prosody-name-encoding.js';
 import type { StorageFs } from './storage-fs.js';
 import { type AccountCache, type CachedFolder, FULL_RECHECK_SECONDS } from './account-cache.js';
 
-const STORES = ['lastlog2', 'account_activity'] as const;
-type Store = (typeof STORES)[number];
+/**
+ * The stores read: lastlog2's records, and, where the host's rule needs it (Prosody 13 with
+ * internal_hashed), the accounts: a missing file is a missing account, and the file is read only
+ * for its `disabled` flag. mod_account_activity's store is not read: Prosody 13's
+ * mod_measure_active_users never looks at it (see activity-query.ts).
+ */
+type Store = 'lastlog2' | 'accounts';
 
 /** How many files are read at once: enough to hide latency, few enough to spare the server's disk. */
 const READ_CONCURRENCY = 64;
@@ -31,8 +38,15 @@ export interface InternalStorageOptions {
 }
 
 /**
- * Prosody's internal storage: `<data>/<host>/lastlog2/<user>.dat` and
- * `<data>/<host>/account_activity/<user>.dat`. Files are parsed as data, never executed.
+ * Prosody's internal storage: `<data>/<host>/lastlog2/<user>.dat` and, on Prosody 13,
+ * `<data>/<host>/accounts/<user>.dat`. Files are parsed as data, never executed.
+ *
+ * What crosses the wire over SFTP: an accounts file holds the password's salt and SCRAM keys
+ * besides the flag, and SFTP can only send it whole (inside the encrypted SSH connection). It is
+ * read only for hosts counted by Prosody 13's rule, parsed in memory, reduced at once to
+ * enabled/disabled (see accountFileStatus), and the text is dropped: nothing else of it is kept,
+ * logged or cached (the cache holds the flag). Where that is not acceptable, the remote query
+ * (SQL storage) selects the two facts on the server.
  */
 export class InternalStorageSource implements ActivitySource {
   readonly label: string;
@@ -81,7 +95,7 @@ export class InternalStorageSource implements ActivitySource {
       );
       return { path, files, held, next: null };
     }
-    // No folder, nothing to list (mod_account_activity's folder, on Prosody 0.12).
+    // No folder, nothing to list (a host without accounts).
     const gone = cache !== undefined && this.fs.folderMtime !== undefined && mtime === null;
     const entries = gone ? [] : ((await this.fs.list(path)) ?? []);
     const files = new Map<string, { size?: number; mtime?: number }>();
@@ -109,12 +123,23 @@ export class InternalStorageSource implements ActivitySource {
       before[0] === entry.size &&
       before[1] === entry.mtime &&
       (folder.next === null || settled(before[2], before[1])) &&
-      isFileSummary(before[3]);
+      (store === 'accounts' ? isAccountSummary(before[3]) : isFileSummary(before[3]));
     let records: SourceRecord[];
     let readAt = before?.[2] ?? 0;
     if (unchanged) {
       this.lastCount.fromCache++;
-      records = expandSummary(host, user, store, before[3] as FileSummary);
+      records = expandSummary(host, user, store, before[3] as FileSummary | AccountSummary);
+    } else if (store === 'accounts') {
+      this.lastCount.read++;
+      readAt = this.cache?.clock() ?? 0;
+      const file = await this.fs.readCapped(
+        this.fs.join(folder.path, fileName),
+        MAX_ACCOUNT_FILE_BYTES,
+        entry.size,
+      );
+      // Gone since the listing: deleted just now.
+      const status = file === null ? 'missing' : accountFileStatus(file);
+      records = [{ host, user, status }];
     } else {
       this.lastCount.read++;
       readAt = this.cache?.clock() ?? 0;
@@ -125,8 +150,7 @@ export class InternalStorageSource implements ActivitySource {
       );
       if (file === null) return [];
       if ('tooLarge' in file) records = [{ host, user, skipped: 'malformed', where: store }];
-      else if (store === 'lastlog2') records = lastlog2Records(host, user, file.text);
-      else records = accountActivityRecords(host, user, file.text);
+      else records = lastlog2Records(host, user, file.text);
     }
     if (folder.next && entry.size !== undefined && entry.mtime !== undefined) {
       folder.next.files[fileName] = [entry.size, entry.mtime, readAt, summarize(records)];
@@ -137,19 +161,28 @@ export class InternalStorageSource implements ActivitySource {
   private async accountRecords(
     host: string,
     encodedUser: string,
-    folders: Record<Store, StoreFolder>,
+    folders: { lastlog2: StoreFolder; accounts: StoreFolder | null },
   ): Promise<SourceRecord[]> {
     const user = decodeProsodyName(encodedUser);
     if (user === null) {
       return [{ host, user: encodedUser, skipped: 'malformed', where: 'file name' }];
     }
-    const out: SourceRecord[] = [];
-    for (const store of STORES) {
-      out.push(
-        ...(await this.storeRecords(folders[store], store, host, user, `${encodedUser}.dat`)),
-      );
+    const file = `${encodedUser}.dat`;
+    const out = await this.storeRecords(folders.lastlog2, 'lastlog2', host, user, file);
+    if (folders.accounts !== null) {
+      const status = folders.accounts.files.has(file)
+        ? await this.storeRecords(folders.accounts, 'accounts', host, user, file)
+        : [{ host, user, status: 'missing' as const }];
+      out.push(...status);
     }
     return out;
+  }
+
+  /** Whether `<host>/account_roles` exists: Prosody 13 makes it with the first role it stores. */
+  private async hasRolesFolder(hostDir: string): Promise<boolean> {
+    const path = this.fs.join(hostDir, 'account_roles');
+    if (this.fs.folderMtime) return (await this.fs.folderMtime(path)) !== null;
+    return (await this.fs.list(path)) !== null;
   }
 
   private async feedOrThrow(tally: ActivityTally): Promise<void> {
@@ -173,18 +206,16 @@ export class InternalStorageSource implements ActivitySource {
       const host = decodeProsodyName(encodedHost);
       if (host === null || !this.includeHost(host)) continue;
       const hostDir = this.fs.join(this.dataDir, encodedHost);
-      const folders = {
-        lastlog2: await this.listStore(hostDir, 'lastlog2'),
-        account_activity: await this.listStore(hostDir, 'account_activity'),
-      };
-      seen.push(folders.lastlog2, folders.account_activity);
-      const users = [
-        ...new Set(
-          [...folders.lastlog2.files.keys(), ...folders.account_activity.files.keys()].map((n) =>
-            n.slice(0, -'.dat'.length),
-          ),
-        ),
-      ].sort();
+      if (await this.hasRolesFolder(hostDir)) tally.noteHasRoles(host);
+      const lastlog2 = await this.listStore(hostDir, 'lastlog2');
+      // Accounts are listed and read only where the host's rule asks whether they are enabled.
+      const readAccounts = ruleNeedsAccounts(tally.ruleFor(host).rule);
+      const accounts = readAccounts ? await this.listStore(hostDir, 'accounts') : null;
+      const folders = { lastlog2, accounts };
+      seen.push(lastlog2);
+      if (accounts) seen.push(accounts);
+      // mod_measure_active_users walks lastlog2's users: only they can count.
+      const users = [...lastlog2.files.keys()].map((n) => n.slice(0, -'.dat'.length)).sort();
       // A sliding window of reads. Each account's records reach the folder together, so they
       // stay adjacent whatever order the reads finish in.
       let next = 0;
@@ -234,10 +265,22 @@ const SKIP_SLOTS: Record<SkipReason, 2 | 3 | 4> = {
   'no-timestamp': 4,
 };
 
-function summarize(records: readonly SourceRecord[]): FileSummary {
+/** An accounts file's summary is only its flag: 1 enabled, 2 disabled, 0 unreadable. */
+type AccountSummary = 0 | 1 | 2;
+
+function summarize(records: readonly SourceRecord[]): FileSummary | AccountSummary {
+  const status = records.find((r) => 'status' in r);
+  if (status !== undefined && 'status' in status) {
+    return status.status === 'enabled' ? 1 : status.status === 'disabled' ? 2 : 0;
+  }
+  return summarizeActivity(records);
+}
+
+function summarizeActivity(records: readonly SourceRecord[]): FileSummary {
   const s: FileSummary = [null, null, 0, 0, 0];
   for (const r of records) {
     if ('skipped' in r) s[SKIP_SLOTS[r.skipped]]++;
+    else if ('status' in r) continue;
     else if (r.event === 'registered')
       s[1] = s[1] === null ? r.timestamp : Math.max(s[1], r.timestamp);
     else s[0] = s[0] === null ? r.timestamp : Math.max(s[0], r.timestamp);
@@ -246,7 +289,15 @@ function summarize(records: readonly SourceRecord[]): FileSummary {
 }
 
 /** Records that fold into the same account as the ones summarized. */
-function expandSummary(host: string, user: string, where: Store, s: FileSummary): SourceRecord[] {
+function expandSummary(
+  host: string,
+  user: string,
+  where: Store,
+  s: FileSummary | AccountSummary,
+): SourceRecord[] {
+  if (typeof s === 'number') {
+    return [{ host, user, status: s === 1 ? 'enabled' : s === 2 ? 'disabled' : 'missing' }];
+  }
   const out: SourceRecord[] = [];
   if (s[0] !== null) out.push({ host, user, event: 'login', timestamp: s[0] });
   if (s[1] !== null) out.push({ host, user, event: 'registered', timestamp: s[1] });
@@ -255,6 +306,10 @@ function expandSummary(host: string, user: string, where: Store, s: FileSummary)
       out.push({ host, user, skipped: reason, where });
   }
   return out;
+}
+
+function isAccountSummary(v: unknown): v is AccountSummary {
+  return v === 0 || v === 1 || v === 2;
 }
 
 function isFileSummary(v: unknown): v is FileSummary {

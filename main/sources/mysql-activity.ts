@@ -32,22 +32,34 @@ export function mysqlFailure(e: MysqlError, target: SqlServerTarget): Failure {
 const isTime = (x: unknown) => x === null || (typeof x === 'number' && Number.isFinite(x));
 const isCount = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
 
+const isAccountCode = (x: unknown) => x === 0 || x === 1 || x === 2;
+
+/** A row of the accounts query: ActivityQueryTuple's columns, then account_updated (dropped). */
 function toAccount(row: unknown[]): ActivityQueryTuple | null {
-  const [host, user, last, registered, a, b, c] = row;
-  if (row.length !== 7 || typeof host !== 'string' || typeof user !== 'string') return null;
-  if (!isTime(last) || !isTime(registered) || ![a, b, c].every(isCount)) return null;
-  return row as ActivityQueryTuple;
+  const [host, user, last, registered, a, b, c, account, role, updated] = row;
+  if (row.length !== 10 || typeof host !== 'string' || typeof user !== 'string') return null;
+  if (!isTime(last) || !isTime(registered) || !isTime(updated) || ![a, b, c].every(isCount)) {
+    return null;
+  }
+  if (!isAccountCode(account) || (role !== 0 && role !== 1)) return null;
+  return row.slice(0, 9) as ActivityQueryTuple;
 }
 
 function toTotals(row: unknown[]): HostTotals | null {
-  const [host, n, a, b, c] = row;
-  if (row.length !== 5 || typeof host !== 'string' || ![n, a, b, c].every(isCount)) return null;
+  const [host, n, a, b, c, enabled, disabled, missing, roles] = row;
+  const counts = [n, a, b, c, enabled, disabled, missing];
+  if (row.length !== 9 || typeof host !== 'string' || !counts.every(isCount)) return null;
+  if (roles !== 0 && roles !== 1) return null;
   return {
     host,
     accounts: n as number,
     notAnEvent: a as number,
     malformed: b as number,
     noTimestamp: c as number,
+    enabled: enabled as number,
+    disabled: disabled as number,
+    missing: missing as number,
+    hasRoles: roles === 1,
   };
 }
 
@@ -110,6 +122,20 @@ export async function fetchMysql(
       if (t === null)
         return fail({ kind: 'db-error', where, detail: 'a total is not in the expected form' });
       totals.push(t);
+    }
+    if (since === undefined) {
+      // No totals were asked for: each host's has_roles from its accounts.
+      const roles = new Set(accounts.filter((a) => a[8] === 1).map((a) => a[0]));
+      for (const host of roles) {
+        totals.push({
+          host,
+          accounts: 0,
+          notAnEvent: 0,
+          malformed: 0,
+          noTimestamp: 0,
+          hasRoles: true,
+        });
+      }
     }
     if (!Number.isSafeInteger(serverNow)) {
       return fail({ kind: 'db-error', where, detail: 'the server clock is not a number' });

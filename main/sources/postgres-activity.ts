@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Failure, Result } from '../core/failure.js';
 import { fail, ok } from '../core/failure.js';
-import type { ActivityQueryTuple, HostTotals } from './activity-query.js';
+import type { AccountCode, ActivityQueryTuple, HostTotals } from './activity-query.js';
 import type { LazySocket } from './lazy-socket.js';
 import { postgresActivityQuery } from './sql-server-queries.js';
 import { type SqlServerTarget, describeTarget } from './sql-server-target.js';
@@ -9,7 +9,7 @@ import { type SqlServerTarget, describeTarget } from './sql-server-target.js';
 /** What one read of a database server gives. */
 export interface SqlServerAnswer {
   accounts: ActivityQueryTuple[];
-  /** Every host's totals (only asked for with `since`). */
+  /** Every host's totals (MySQL/MariaDB: only asked for with `since`; hasRoles then from rows). */
   totals: HostTotals[];
   /** The server's clock at the snapshot, Unix seconds. */
   serverNow: number;
@@ -25,12 +25,17 @@ export function cleanServerText(text: string): string {
 const isTime = (x: unknown) => x === null || (typeof x === 'number' && Number.isFinite(x));
 const isCount = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
 
-/** One account of a chunk: `[user, last, registered]` or with the three skip counts. */
+const isAccountCode = (x: unknown): x is AccountCode => x === 0 || x === 1 || x === 2;
+
+/**
+ * One account of a chunk: `[user, last, registered, account]`, or with the three skip counts.
+ * Its role is told per host, in the totals (as for the remote SQLite query).
+ */
 function toAccount(host: string, v: unknown): ActivityQueryTuple | null {
-  if (!Array.isArray(v) || (v.length !== 3 && v.length !== 6)) return null;
-  const [user, last, registered, a = 0, b = 0, c = 0] = v as unknown[];
+  if (!Array.isArray(v) || (v.length !== 4 && v.length !== 7)) return null;
+  const [user, last, registered, account, a = 0, b = 0, c = 0] = v as unknown[];
   if (typeof user !== 'string' || !isTime(last) || !isTime(registered)) return null;
-  if (!isCount(a) || !isCount(b) || !isCount(c)) return null;
+  if (!isAccountCode(account) || !isCount(a) || !isCount(b) || !isCount(c)) return null;
   return [
     host,
     user,
@@ -39,6 +44,8 @@ function toAccount(host: string, v: unknown): ActivityQueryTuple | null {
     a as number,
     b as number,
     c as number,
+    account,
+    0,
   ];
 }
 
@@ -58,14 +65,20 @@ export function parsePostgresChunks(
     }
     if (!Array.isArray(v)) return null;
     if (v[0] === 0) {
-      const [, host, n, a, b, c] = v as unknown[];
-      if (v.length !== 6 || typeof host !== 'string' || ![n, a, b, c].every(isCount)) return null;
+      const [, host, n, a, b, c, enabled, disabled, missing, roles] = v as unknown[];
+      const counts = [n, a, b, c, enabled, disabled, missing];
+      if (v.length !== 10 || typeof host !== 'string' || !counts.every(isCount)) return null;
+      if (roles !== 0 && roles !== 1) return null;
       totals.push({
         host,
         accounts: n as number,
         notAnEvent: a as number,
         malformed: b as number,
         noTimestamp: c as number,
+        enabled: enabled as number,
+        disabled: disabled as number,
+        missing: missing as number,
+        hasRoles: roles === 1,
       });
       continue;
     }

@@ -30,6 +30,10 @@ export interface HostSettings {
   /** The `sql` table's literal fields (strings, numbers, booleans). */
   sql?: { driver?: string; database?: string; [k: string]: unknown };
   modulesEnabled?: string[];
+  /** `authentication = "…"`: the provider whose `is_enabled` Prosody 13's module asks. */
+  authentication?: string;
+  /** `measure_active_users_count_disabled = true|false`. */
+  countDisabled?: boolean;
   /**
    * Options set in this section to something that cannot be read without running the config
    * (`storage`, `default_storage`, `sql`, `modules_enabled`, `data_path`), or single fields of
@@ -544,6 +548,18 @@ class ConfigScanner {
           section.unknown.add(option);
         }
         return;
+      case 'authentication':
+        section.forget(option);
+        delete s.authentication;
+        if (typeof value === 'string') s.authentication = value;
+        else if (value !== null) section.unknown.add(option);
+        return;
+      case 'measure_active_users_count_disabled':
+        section.forget(option);
+        delete s.countDisabled;
+        if (typeof value === 'boolean') s.countDisabled = value;
+        else if (value !== null) section.unknown.add(option);
+        return;
       case 'modules_enabled':
         section.forget(option);
         delete s.modulesEnabled;
@@ -746,6 +762,36 @@ function isUnknown(settings: HostSettings, what: string): boolean {
  * "prosody.sqlite", relative to data_path). A setting that is not a literal gives
  * `{ backend: 'other', name: 'unknown' }` (or `'sql (unknown settings)'`).
  */
+/**
+ * What the config says about a host's counting rule (see core/account-rule.ts): the host's own
+ * `authentication` and `measure_active_users_count_disabled`, else the global ones. A value that
+ * is not a literal is left out, so the rule says it assumed Prosody's default.
+ */
+export function ruleConfig(
+  facts: ProsodyConfigFacts,
+  host: string | null,
+): { authentication?: string; countDisabled?: boolean; configRead: boolean } {
+  const wanted = host === null ? null : prepHost(host);
+  const section = wanted === null ? undefined : facts.hosts.find((h) => h.name === wanted);
+  const pick = <K extends 'authentication' | 'countDisabled'>(
+    option: string,
+    key: K,
+  ): HostSettings[K] | 'unknown' => {
+    const owner = section !== undefined && mentions(section, option, key) ? section : facts.global;
+    return isUnknown(owner, option) ? 'unknown' : owner[key];
+  };
+  const authentication = pick('authentication', 'authentication');
+  const countDisabled = pick('measure_active_users_count_disabled', 'countDisabled');
+  const out: { authentication?: string; countDisabled?: boolean; configRead: boolean } = {
+    configRead: authentication !== 'unknown',
+  };
+  if (authentication !== undefined && authentication !== 'unknown') {
+    out.authentication = authentication;
+  }
+  if (typeof countDisabled === 'boolean') out.countDisabled = countDisabled;
+  return out;
+}
+
 export function activityStorage(
   facts: ProsodyConfigFacts,
   host: string | null,

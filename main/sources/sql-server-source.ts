@@ -189,6 +189,10 @@ export class SqlServerSource implements ActivitySource {
       );
     }
     for (const a of accounts) if (this.options.includeHost(a[0])) feedQueryTuple(tally, a);
+    // Prosody 13's mark, told per host (the cached accounts do not carry it).
+    for (const t of answer.totals) {
+      if (t.hasRoles === true && this.options.includeHost(t.host)) tally.noteHasRoles(t.host);
+    }
     tally.fetches.push({
       method: usedCache ? 'database query, changes only' : 'database query',
       bytesReceived: bytesOf === undefined ? this.socketBytes : bytesOf() - before,

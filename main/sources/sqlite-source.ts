@@ -4,7 +4,11 @@ import Database from 'better-sqlite3';
 import { sqliteBindingOptions } from '../store/sqlite-binding.js';
 import type { ActivityTally } from '../core/count-active.js';
 import { type Result, fail, ok } from '../core/failure.js';
-import { ACTIVITY_QUERY, type ActivityQueryTuple } from './activity-query.js';
+import {
+  ACTIVITY_QUERY,
+  type ActivityQueryOutput,
+  type ActivityQueryTuple,
+} from './activity-query.js';
 import type { ActivitySource } from '../core/activity-source.js';
 import { feedQueryTuple } from './feed-query-rows.js';
 import { fileFailure } from './file-failure.js';
@@ -23,7 +27,7 @@ export class SqliteSource implements ActivitySource {
     private readonly path: string,
     private readonly includeHost: (host: string) => boolean = () => true,
     /** Sees every account row, of every host (the SFTP copy keeps them for its cache). */
-    private readonly onRow?: (row: ActivityQueryTuple) => void,
+    private readonly onRow?: (row: ActivityQueryTuple | ActivityQueryOutput) => void,
   ) {
     this.label = `SQLite database ${path}`;
   }
@@ -55,7 +59,7 @@ export class SqliteSource implements ActivitySource {
       const rows = db
         .prepare(ACTIVITY_QUERY)
         .raw(true)
-        .iterate() as IterableIterator<ActivityQueryTuple>;
+        .iterate() as IterableIterator<ActivityQueryOutput>;
       let host: string | null = null;
       let included = false;
       const onRow = this.onRow;

@@ -1,5 +1,6 @@
 import {
   ACTIVITY_QUERY,
+  type AccountCode,
   type ActivityQueryTuple,
   type HostTotals,
 } from '../sources/activity-query.js';
@@ -29,21 +30,27 @@ export function shellQuote(s: string): string {
 
 /**
  * What the server sends back: one compact JSON array a line, made by SQLite itself so that every
- * name is escaped. An account is `[host, user, last_active, registered]`, with the three skip
+ * name is escaped. An account is `[host, user, last_active, registered, account]` (account: 0 none,
+ * 1 enabled, 2 disabled: all that leaves the server of the accounts store), with the three skip
  * counts appended only when one is not zero; a host's totals are `[0, host, accounts, not_an_event,
- * malformed, no_timestamp]`. About 12 bytes an account once ssh's zlib has it (the `-json` rows
- * this replaces cost a tenth more on the wire and three times as much to parse).
+ * malformed, no_timestamp, enabled, disabled, missing, has_roles]`. About 13 bytes an account once
+ * ssh's zlib has it (the `-json` rows this replaces cost a tenth more on the wire and three times
+ * as much to parse).
  *
- * `SINCE` becomes NULL (every account) or the digits of a time: then only accounts with an event
- * at or after it are sent, and the totals let the caller check that its cache still matches.
+ * `SINCE` becomes NULL (every account) or the digits of a time: then only accounts with an event,
+ * or whose account was updated (created, disabled, enabled), at or after it are sent, and the
+ * totals let the caller check that its cache still matches (an account deleted while its records
+ * stay changes `enabled` and `missing`).
  */
 const SQL = `WITH a AS MATERIALIZED (${ACTIVITY_QUERY})
 SELECT CASE WHEN not_an_event + malformed + no_timestamp = 0
-  THEN json_array(host, user, last_active, registered)
-  ELSE json_array(host, user, last_active, registered, not_an_event, malformed, no_timestamp) END
-FROM a WHERE SINCE IS NULL OR max(coalesce(last_active, -1), coalesce(registered, -1)) >= SINCE
+  THEN json_array(host, user, last_active, registered, account)
+  ELSE json_array(host, user, last_active, registered, account, not_an_event, malformed, no_timestamp) END
+FROM a WHERE SINCE IS NULL
+  OR max(coalesce(last_active, -1), coalesce(registered, -1), coalesce(account_updated, -1)) >= SINCE
 UNION ALL
-SELECT json_array(0, host, count(*), sum(not_an_event), sum(malformed), sum(no_timestamp))
+SELECT json_array(0, host, count(*), sum(not_an_event), sum(malformed), sum(no_timestamp),
+  sum(account = 1), sum(account = 2), sum(account = 0), max(has_role))
 FROM a GROUP BY host`
   .replace(/\s+/g, ' ')
   .trim();
@@ -51,8 +58,12 @@ FROM a GROUP BY host`
 /** Header bytes 18..27: the write version (2 = WAL) and, at 24..27, the file change counter. */
 const HEADER = `od -An -tu1 -j18 -N10 "$f" | tr -s ' \\n' ' '`;
 
-/** Tells this script's output from an older one's, whose forced command may still be installed. */
-const FORMAT = 'PAU:v2';
+/**
+ * Tells this script's output from an older one's, whose forced command may still be installed.
+ * v3: accounts carry their status, totals the status counts and account_roles.
+ */
+const FORMAT_VERSION = 3;
+const FORMAT = `PAU:v${FORMAT_VERSION}`;
 
 /** One shell word: `text` quoted, with each SINCE replaced by the value of the shell's $s. */
 const SQL_WORD = SQL.split('SINCE').map(shellQuote).join('"$s"');
@@ -122,13 +133,16 @@ export type RemoteQueryOutput =
 const isTime = (x: unknown) => x === null || (typeof x === 'number' && Number.isFinite(x));
 const isCount = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
 
+const isAccountCode = (x: unknown): x is AccountCode => x === 0 || x === 1 || x === 2;
+
 function toAccount(v: unknown[]): ActivityQueryTuple | null {
-  const [host, user, last, registered, a = 0, b = 0, c = 0] = v;
-  if (v.length !== 4 && v.length !== 7) return null;
-  if (typeof host !== 'string' || typeof user !== 'string') return null;
+  const [host, user, last, registered, account, a = 0, b = 0, c = 0] = v;
+  if (v.length !== 5 && v.length !== 8) return null;
+  if (typeof host !== 'string' || typeof user !== 'string' || !isAccountCode(account)) return null;
   if (!isTime(last) || !isTime(registered) || !isCount(a) || !isCount(b) || !isCount(c)) {
     return null;
   }
+  // The account's role is told per host, in the totals.
   return [
     host,
     user,
@@ -137,19 +151,27 @@ function toAccount(v: unknown[]): ActivityQueryTuple | null {
     a,
     b,
     c,
+    account,
+    0,
   ] as ActivityQueryTuple;
 }
 
 function toTotals(v: unknown[]): HostTotals | null {
   const [zero, host, accounts, notAnEvent, malformed, noTimestamp] = v;
-  if (v.length !== 6 || zero !== 0 || typeof host !== 'string') return null;
-  if (![accounts, notAnEvent, malformed, noTimestamp].every(isCount)) return null;
+  const [enabled, disabled, missing, hasRoles] = v.slice(6);
+  if (v.length !== 10 || zero !== 0 || typeof host !== 'string') return null;
+  const counts = [accounts, notAnEvent, malformed, noTimestamp, enabled, disabled, missing];
+  if (!counts.every(isCount) || (hasRoles !== 0 && hasRoles !== 1)) return null;
   return {
     host,
     accounts: accounts as number,
     notAnEvent: notAnEvent as number,
     malformed: malformed as number,
     noTimestamp: noTimestamp as number,
+    enabled: enabled as number,
+    disabled: disabled as number,
+    missing: missing as number,
+    hasRoles: hasRoles === 1,
   };
 }
 
@@ -160,7 +182,7 @@ export function parseRemoteQueryOutput(stdout: string): RemoteQueryOutput {
     if (text === `PAU:${kind}`) return { kind };
   }
   // Markers found at the ends: one regular expression over megabytes of rows costs a second.
-  const head = /^PAU:before:([0-9 ]*)\n(?:PAU:v2:(\d+)\n)?/.exec(text);
+  const head = /^PAU:before:([0-9 ]*)\n(?:PAU:v(\d+):(\d+)\n)?/.exec(text);
   const afterAt = text.lastIndexOf('PAU:after:');
   const tail = /^PAU:after:([0-9 ]*)$/.exec(text.slice(afterAt));
   const headEnd = head ? head[0].length : 0;
@@ -168,9 +190,9 @@ export function parseRemoteQueryOutput(stdout: string): RemoteQueryOutput {
   if (!head || !tail || afterAt < headEnd - 1 || bodyEnd < headEnd - 1) {
     return { kind: 'garbage', detail: 'the output is not in the expected form' };
   }
-  const [, before = '', serverNow] = head;
+  const [, before = '', version, serverNow] = head;
   const after = tail[1] ?? '';
-  if (serverNow === undefined) return { kind: 'old-format' };
+  if (serverNow === undefined || Number(version) !== FORMAT_VERSION) return { kind: 'old-format' };
   const body = bodyEnd <= headEnd ? '' : text.slice(headEnd, bodyEnd);
   const accounts: ActivityQueryTuple[] = [];
   const totals: HostTotals[] = [];

@@ -8,7 +8,7 @@ import type { ActivitySource } from '../core/activity-source.js';
 import { ActivityTally } from '../core/count-active.js';
 import { type Failure, type Result, fail, ok } from '../core/failure.js';
 import { type AccountCache, FULL_RECHECK_SECONDS } from '../sources/account-cache.js';
-import type { ActivityQueryTuple } from '../sources/activity-query.js';
+import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
 import { feedQueryTuple } from '../sources/feed-query-rows.js';
 import { SqliteSource } from '../sources/sqlite-source.js';
 import {
@@ -306,6 +306,9 @@ export class RemoteSqliteSource implements ActivitySource {
       }
     }
     const answer = got.value;
+    for (const t of answer.totals) {
+      if (t.hasRoles === true && this.options.includeHost(t.host)) tally.noteHasRoles(t.host);
+    }
     if (answer.since === undefined) {
       this.useCache(tally, (cache) =>
         cache.store.replace(
@@ -470,7 +473,9 @@ export class RemoteSqliteSource implements ActivitySource {
         const check = checkCopy(local, remotePath);
         if (unchanged && check === null) {
           const isWal = writeVersion(local) === 2;
-          const rows: ActivityQueryTuple[] | null = this.options.cache ? [] : null;
+          const rows: Array<ActivityQueryTuple | ActivityQueryOutput> | null = this.options.cache
+            ? []
+            : null;
           const counted = await new SqliteSource(local, this.options.includeHost, (row) =>
             rows?.push(row),
           ).feed(tally);

@@ -13,12 +13,16 @@ import type {
   SnapshotInfo,
   StoredSnapshot,
 } from '../sources/account-cache.js';
-import type { ActivityQueryTuple, HostTotals } from '../sources/activity-query.js';
+import type {
+  ActivityQueryOutput,
+  ActivityQueryTuple,
+  HostTotals,
+} from '../sources/activity-query.js';
 import { BUSY_TIMEOUT_MS } from './history-db.js';
 import { sqliteBindingOptions } from './sqlite-binding.js';
 
 /** Bumped whenever the tables change: an older cache is simply started again. */
-const CACHE_VERSION = 2;
+const CACHE_VERSION = 3;
 const APPLICATION_ID = 0x50415543; // "PAUC"
 
 const SCHEMA = `
@@ -37,6 +41,9 @@ CREATE TABLE account (
   not_an_event INTEGER NOT NULL,
   malformed INTEGER NOT NULL,
   no_timestamp INTEGER NOT NULL,
+  -- Only the flag of an account is kept: 0 none, 1 enabled, 2 disabled, NULL not read.
+  account INTEGER,
+  has_role INTEGER NOT NULL,
   PRIMARY KEY (key, host, user)
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE folder (
@@ -106,15 +113,14 @@ export class SqliteAccountCache implements AccountCache {
         'INSERT OR REPLACE INTO snapshot (key, stamp, full_at, server_now) VALUES (?, ?, ?, ?)',
       ),
       clearAccounts: db.prepare('DELETE FROM account WHERE key = ?'),
-      putAccount: db.prepare('INSERT OR REPLACE INTO account VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      accounts: db.prepare<[string], AccountRow>(
-        'SELECT host, user, last_active, registered, not_an_event, malformed, no_timestamp FROM account WHERE key = ? ORDER BY host, user',
+      putAccount: db.prepare(
+        'INSERT OR REPLACE INTO account VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      totals: db.prepare<
-        [string],
-        { host: string; accounts: number; a: number; b: number; c: number }
-      >(
-        'SELECT host, count(*) AS accounts, sum(not_an_event) AS a, sum(malformed) AS b, sum(no_timestamp) AS c FROM account WHERE key = ? GROUP BY host',
+      accounts: db.prepare<[string], AccountRow>(
+        'SELECT host, user, last_active, registered, not_an_event, malformed, no_timestamp, account, has_role FROM account WHERE key = ? ORDER BY host, user',
+      ),
+      totals: db.prepare<[string], HeldTotals>(
+        'SELECT host, count(*) AS accounts, sum(not_an_event) AS a, sum(malformed) AS b, sum(no_timestamp) AS c, sum(account = 1) AS enabled, sum(account = 2) AS disabled, sum(account = 0) AS missing FROM account WHERE key = ? GROUP BY host',
       ),
       folder: db.prepare<[string, string], { body: string }>(
         'SELECT body FROM folder WHERE key = ? AND path = ?',
@@ -145,11 +151,17 @@ export class SqliteAccountCache implements AccountCache {
     this.statements.putSnapshot.run(key, info.stamp, Math.floor(info.fullAt), info.serverNow);
   }
 
-  private putAccounts(key: string, accounts: Iterable<AccountRow>): void {
-    for (const a of accounts) this.statements.putAccount.run(key, ...a);
+  private putAccounts(key: string, accounts: Iterable<AccountRow | ActivityQueryOutput>): void {
+    const put = this.statements.putAccount;
+    // Exactly the tuple's nine fields: a query row may carry more, which is never kept.
+    for (const a of accounts) put.run(key, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
   }
 
-  replace(key: string, info: SnapshotInfo, accounts: Iterable<AccountRow>): void {
+  replace(
+    key: string,
+    info: SnapshotInfo,
+    accounts: Iterable<AccountRow | ActivityQueryOutput>,
+  ): void {
     this.db.transaction(() => {
       this.statements.clearAccounts.run(key);
       this.putAccounts(key, accounts);
@@ -204,10 +216,18 @@ export class SqliteAccountCache implements AccountCache {
   }
 }
 
-function sameTotals(
-  held: ReadonlyArray<{ host: string; accounts: number; a: number; b: number; c: number }>,
-  expected: readonly HostTotals[],
-): boolean {
+interface HeldTotals {
+  host: string;
+  accounts: number;
+  a: number;
+  b: number;
+  c: number;
+  enabled: number;
+  disabled: number;
+  missing: number;
+}
+
+function sameTotals(held: readonly HeldTotals[], expected: readonly HostTotals[]): boolean {
   if (held.length !== expected.length) return false;
   const want = new Map(expected.map((t) => [t.host, t]));
   return held.every((h) => {
@@ -217,7 +237,11 @@ function sameTotals(
       t.accounts === h.accounts &&
       t.notAnEvent === h.a &&
       t.malformed === h.b &&
-      t.noTimestamp === h.c
+      t.noTimestamp === h.c &&
+      // A disable, an enable or a deleted account moves these (the server always sends them).
+      (t.enabled === undefined || t.enabled === h.enabled) &&
+      (t.disabled === undefined || t.disabled === h.disabled) &&
+      (t.missing === undefined || t.missing === h.missing)
     );
   });
 }

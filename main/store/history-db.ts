@@ -125,6 +125,8 @@ interface FigureDbRow {
   new7d: number;
   new30d: number;
   newest_event: number | null;
+  excluded_disabled: number | null;
+  excluded_no_account: number | null;
 }
 
 type ExportDbRow = RefreshDbRow & { [K in keyof FigureDbRow]: FigureDbRow[K] | null };
@@ -143,7 +145,8 @@ const FIGURE_COLUMN: Record<FigureName, string> = {
 };
 
 const FIGURE_SELECT =
-  'f.host, f.dau, f.wau, f.mau, f.accounts, f.new1d, f.new7d, f.new30d, f.newest_event';
+  'f.host, f.dau, f.wau, f.mau, f.accounts, f.new1d, f.new7d, f.new30d, f.newest_event, ' +
+  'f.excluded_disabled, f.excluded_no_account';
 
 /**
  * SQLite's and Node's errors about the file, as failures with a kind; anything else (a bug, a
@@ -177,6 +180,14 @@ function historyFailure(e: unknown, path: string): Failure | undefined {
 }
 
 function figuresOf(r: FigureDbRow): Figures {
+  const f = figuresWithoutExclusions(r);
+  // Unknown (a row from before they were kept) stays absent rather than zero.
+  if (r.excluded_disabled !== null) f.excludedDisabled = r.excluded_disabled;
+  if (r.excluded_no_account !== null) f.excludedNoAccount = r.excluded_no_account;
+  return f;
+}
+
+function figuresWithoutExclusions(r: FigureDbRow): Figures {
   return {
     dau: r.dau,
     wau: r.wau,
@@ -319,8 +330,9 @@ export class HistoryDb {
     ).run(outcome.profile, outcome.at, outcome.method, outcome.bytesReceived, outcome.seconds);
     const insert = this.stmt(
       `INSERT INTO figures
-         (refresh_id, host, dau, wau, mau, accounts, new1d, new7d, new30d, newest_event)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         (refresh_id, host, dau, wau, mau, accounts, new1d, new7d, new30d, newest_event,
+          excluded_disabled, excluded_no_account)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (const [host, f] of Object.entries(outcome.hosts)) {
       insert.run(
@@ -334,6 +346,8 @@ export class HistoryDb {
         f.new7d,
         f.new30d,
         f.newestEvent,
+        f.excludedDisabled ?? null,
+        f.excludedNoAccount ?? null,
       );
     }
   }

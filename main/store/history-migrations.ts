@@ -84,6 +84,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX alerts_by_profile_at ON alerts (profile, at);
     `,
   },
+  {
+    version: 4,
+    description: 'accounts with records that Prosody 13 left out: disabled, no account',
+    // Rows written before keep NULL: unknown, not zero.
+    sql: `
+      ALTER TABLE figures ADD COLUMN excluded_disabled INTEGER
+        CHECK (excluded_disabled IS NULL OR excluded_disabled >= 0);
+      ALTER TABLE figures ADD COLUMN excluded_no_account INTEGER
+        CHECK (excluded_no_account IS NULL OR excluded_no_account >= 0);
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */

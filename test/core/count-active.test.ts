@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { ActivityRecord, SourceRecord } from '../../main/core/activity-record.js';
-import { ActivityTally, countRecords } from '../../main/core/count-active.js';
+import { AccountFolder, ActivityTally, countRecords } from '../../main/core/count-active.js';
 import { DAY } from '../../main/core/windows.js';
 
 const NOW = 1_795_536_000;
@@ -61,14 +61,16 @@ test('new registrations use the same strict windows', () => {
   assert.deepEqual([r.total.new1d, r.total.new7d, r.total.new30d], [1, 2, 2]);
 });
 
-test('account_activity newer than lastlog2 wins', () => {
+// Prosody 13's mod_measure_active_users takes the last activity from mod_lastlog2 alone;
+// test/parity/prosody13-parity.test.ts shows the real module doing so.
+test('an account_activity timestamp newer than lastlog2 is ignored, as Prosody 13 does', () => {
   const r = countRecords([rec('dave', 'login', 10 * DAY), rec('dave', 'activity', 60)], NOW);
-  assert.equal(r.total.dau, 1);
+  assert.deepEqual([r.total.dau, r.total.wau, r.total.mau], [0, 0, 1]);
 });
 
-test('lastlog2 newer than account_activity wins', () => {
-  const r = countRecords([rec('dave', 'activity', 10 * DAY), rec('dave', 'login', 60)], NOW);
-  assert.equal(r.total.dau, 1);
+test('a user with only an account_activity timestamp is no user with records', () => {
+  const r = countRecords([rec('erin', 'activity', 60)], NOW);
+  assert.deepEqual([r.total.mau, r.total.accounts], [0, 0]);
 });
 
 test('hosts are counted separately and summed in the total', () => {
@@ -120,7 +122,7 @@ test('a host with only skipped rows still appears, with zeros', () => {
 function oracle(records: ActivityRecord[], now: number) {
   const last = new Map<string, number>();
   for (const r of records) {
-    if (r.event === 'registered') continue;
+    if (r.event === 'registered' || r.event === 'activity') continue;
     const k = `${r.host}/${r.user}`;
     last.set(k, Math.max(last.get(k) ?? 0, r.timestamp));
   }
@@ -145,7 +147,8 @@ test('the streaming fold agrees with the plain rule on any grouped record stream
       const r = countRecords(grouped, NOW);
       const o = oracle(records, NOW);
       assert.deepEqual([r.total.dau, r.total.wau, r.total.mau], [o.dau, o.wau, o.mau]);
-      assert.equal(r.total.accounts, new Set(records.map((x) => `${x.host}/${x.user}`)).size);
+      const withRecords = records.filter((x) => x.event !== 'activity');
+      assert.equal(r.total.accounts, new Set(withRecords.map((x) => `${x.host}/${x.user}`)).size);
     }),
   );
 });
@@ -173,4 +176,87 @@ test('a tally absorbed into another counts as if its accounts had been added the
       assert.deepEqual(apart.report(), direct.report());
     }),
   );
+});
+
+const status = (user: string, s: 'enabled' | 'disabled' | 'missing', host = 'a.test') => ({
+  host,
+  user,
+  status: s,
+});
+
+/** Four users: enabled, disabled, no account, account not read; each logged in an hour ago. */
+function fourUsers(): SourceRecord[] {
+  return [
+    status('en', 'enabled'),
+    rec('en', 'login', 3600),
+    rec('dis', 'login', 3600),
+    status('dis', 'disabled'),
+    status('gone', 'missing'),
+    rec('gone', 'login', 3600),
+    rec('unread', 'login', 3600),
+  ];
+}
+
+function tallyOf(records: SourceRecord[], facts: Parameters<ActivityTally['noteFacts']>[1]) {
+  const tally = new ActivityTally(NOW);
+  tally.noteFacts(null, facts);
+  const folder = new AccountFolder(tally);
+  for (const r of records) folder.add(r);
+  folder.flush();
+  return tally.report();
+}
+
+test("Prosody 13's rule leaves out disabled accounts and users without an account", () => {
+  const r = tallyOf(fourUsers(), { version: '13.0.1', configRead: true });
+  const c = r.hosts['a.test']!;
+  assert.deepEqual([c.dau, c.wau, c.mau, c.accounts], [2, 2, 2, 2]);
+  assert.deepEqual([c.excludedDisabled, c.excludedNoAccount, c.statusUnknown], [1, 1, 1]);
+  assert.equal(r.rules['a.test']!.rule, 'enabled-accounts');
+});
+
+test("Prosody 0.12's rule counts every user with records, whatever the account", () => {
+  const r = tallyOf(fourUsers(), { version: '0.12.3' });
+  const c = r.hosts['a.test']!;
+  assert.deepEqual([c.dau, c.accounts, c.excludedDisabled, c.excludedNoAccount], [4, 4, 0, 0]);
+});
+
+test('a host where Prosody 13 counts nobody shows every account as left out by authentication', () => {
+  const r = tallyOf(fourUsers(), { version: '13.0.1', authentication: 'internal_plain' });
+  const c = r.hosts['a.test']!;
+  assert.deepEqual([c.dau, c.wau, c.mau, c.accounts, c.excludedByAuth], [0, 0, 0, 0, 4]);
+  assert.equal(c.newestEvent, NOW - 3600);
+});
+
+test('an account_roles entry seen while reading makes the host count by 13, decided at report time', () => {
+  const tally = new ActivityTally(NOW);
+  const folder = new AccountFolder(tally);
+  for (const r of fourUsers()) folder.add(r);
+  folder.flush();
+  assert.equal(tally.report().hosts['a.test']!.dau, 4);
+  tally.noteFacts('a.test', { hasRoles: true });
+  const r = tally.report();
+  assert.equal(r.hosts['a.test']!.dau, 2);
+  assert.match(r.rules['a.test']!.reason, /account_roles/);
+});
+
+test('an account with a status but no activity record is no user with records', () => {
+  const r = tallyOf([status('idle', 'enabled'), status('off', 'disabled')], { version: '13.0.1' });
+  assert.equal(r.hosts['a.test'], undefined);
+});
+
+test('the total adds every host’s left-out accounts', () => {
+  const records = [...fourUsers(), ...fourUsers().map((x) => ({ ...x, host: 'b.test' }))];
+  const r = tallyOf(records, { version: '13.0.1' });
+  assert.deepEqual([r.total.excludedDisabled, r.total.excludedNoAccount, r.total.dau], [2, 2, 4]);
+});
+
+test('absorbing a tally keeps its accounts apart by status and its facts', () => {
+  const part = new ActivityTally(NOW);
+  part.noteFacts('a.test', { version: '13.0.1' });
+  part.addActivity('a.test', NOW - 60, null, 'disabled');
+  part.addActivity('a.test', NOW - 60, null, 'enabled');
+  const whole = new ActivityTally(NOW);
+  whole.absorb(part);
+  const c = whole.report().hosts['a.test']!;
+  assert.deepEqual([c.dau, c.excludedDisabled], [1, 1]);
 });

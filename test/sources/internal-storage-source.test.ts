@@ -19,7 +19,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 let dirs = 0;
 const freshDir = () => mkdtempSync(join(root, `${dirs++}-`));
 
-test('reads lastlog2 and account_activity files with encoded host and user names', async () => {
+test('reads lastlog2 files with encoded host and user names, and leaves account_activity unread', async () => {
   const dir = freshDir();
   writeProsodyInternal(dir, [
     { host: 'example.org', user: 'zoë', event: 'login', timestamp: NOW - 60, ip: '2001:db8::1' },
@@ -31,7 +31,8 @@ test('reads lastlog2 and account_activity files with encoded host and user names
   const r = await countSources([new InternalStorageSource(dir)], NOW);
   assert.ok(r.ok);
   const h = r.value.hosts['example.org']!;
-  assert.deepEqual([h.dau, h.wau, h.mau, h.accounts, h.new1d], [2, 2, 2, 3, 1]);
+  // o.neil-x_y's account_activity says 30 s ago; Prosody 13's module, too, goes by lastlog2 alone.
+  assert.deepEqual([h.dau, h.wau, h.mau, h.accounts, h.new1d], [1, 2, 2, 3, 1]);
   assert.deepEqual([r.value.hosts['other.example']?.mau, r.value.total.mau], [1, 3]);
 });
 
@@ -48,19 +49,12 @@ test('a component row, a file of code, a truncated file and a missing timestamp 
     'nots',
     'return {\n\t["login"] = {\n\t\t["ip"] = "x";\n\t};\n};\n',
   );
-  writeDatFile(
-    dir,
-    'a.test',
-    'account_activity',
-    'str',
-    'return {\n\t["timestamp"] = "soon";\n};\n',
-  );
   const r = await countSources([new InternalStorageSource(dir)], NOW);
   assert.ok(r.ok);
   const a = r.value.hosts['a.test']!;
   assert.equal(a.dau, 1);
   assert.equal(a.accounts, 1);
-  assert.deepEqual(a.skippedByReason, { 'not-an-event': 1, malformed: 2, 'no-timestamp': 2 });
+  assert.deepEqual(a.skippedByReason, { 'not-an-event': 1, malformed: 2, 'no-timestamp': 1 });
 });
 
 test('a file above the size cap is skipped unread', async () => {
@@ -150,11 +144,16 @@ test('internal storage, SQLite and the record fold agree on random data', async 
         writeProsodySqlite(db, seeds.map(activityRow));
         const fromFiles = await countSources([new InternalStorageSource(dir)], NOW);
         const fromDb = await countSources([new SqliteSource(db)], NOW);
-        assert.ok(fromFiles.ok && fromDb.ok);
         const sorted = [...seeds].sort((a, b) =>
           `${a.host}\0${a.user}` < `${b.host}\0${b.user}` ? -1 : 1,
         );
         const expected = countRecords(sorted, NOW).hosts;
+        if (Object.keys(expected).length === 0) {
+          // Only account_activity timestamps: no user of lastlog2's, so no records at all.
+          assert.ok(!fromFiles.ok && !fromDb.ok);
+          return;
+        }
+        assert.ok(fromFiles.ok && fromDb.ok);
         assert.deepEqual(fromFiles.value.hosts, expected);
         assert.deepEqual(fromDb.value.hosts, expected);
       },

@@ -76,6 +76,7 @@ test('MariaDB gives the same figures and skip counts as SQLite for the same rows
   assert.ok(fromDb.ok, JSON.stringify(fromDb));
   assert.ok(fromSqlite.ok);
   assert.deepEqual(fromDb.value.hosts, fromSqlite.value.hosts);
+  assert.deepEqual(fromDb.value.rules, fromSqlite.value.rules);
 });
 
 test('a wrong MariaDB password is a db-auth failure', async () => {

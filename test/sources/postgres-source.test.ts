@@ -68,6 +68,8 @@ test('PostgreSQL gives the same figures and skip counts as SQLite for the same r
   assert.ok(fromSqlite.ok);
   assert.deepEqual(fromPg.value.hosts, fromSqlite.value.hosts);
   assert.deepEqual(fromPg.value.total, fromSqlite.value.total);
+  assert.deepEqual(fromPg.value.rules, fromSqlite.value.rules);
+  assert.ok(fromPg.value.hosts['a.test']?.excludedDisabled, 'the disabled account is left out');
 });
 
 test('a wrong password is a db-auth failure naming the user', async () => {
@@ -129,7 +131,11 @@ test('the Unix socket works as Prosody reaches it with no host', async () => {
     NOW,
   );
   assert.ok(r.ok, JSON.stringify(r));
-  assert.equal(r.value.hosts['a.test']?.dau, 5);
+  const sqlitePath = join(dir, 'socket.sqlite');
+  writeProsodySqlite(sqlitePath, TRICKY);
+  const fromSqlite = await countSources([new SqliteSource(sqlitePath)], NOW);
+  assert.ok(fromSqlite.ok);
+  assert.deepEqual(r.value.hosts, fromSqlite.value.hosts);
 });
 
 test('Prosody config with driver = "PostgreSQL" is found and read', async () => {

@@ -8,6 +8,7 @@ import {
   UNKNOWN_STORAGE,
   activityStorage,
   parseProsodyConfig,
+  ruleConfig,
 } from '../../main/sources/prosody-config-parser.js';
 
 const DEBIAN_CONFIG = '/etc/prosody/prosody.cfg.lua';
@@ -589,4 +590,28 @@ test('a computed default_storage matters only when storage does not decide', () 
     backend: 'other',
     name: UNKNOWN_STORAGE,
   });
+});
+
+test('authentication and measure_active_users_count_disabled follow Prosody: the host’s own, else the global', () => {
+  const config = [
+    'authentication = "internal_hashed"',
+    'VirtualHost "a.test"',
+    'VirtualHost "b.test"',
+    '  authentication = "ldap"',
+    '  measure_active_users_count_disabled = true',
+    'VirtualHost "c.test"',
+    '  authentication = os.getenv("AUTH")',
+  ].join('\n');
+  const facts = parseProsodyConfig(config);
+  assert.deepEqual(ruleConfig(facts, 'a.test'), {
+    authentication: 'internal_hashed',
+    configRead: true,
+  });
+  assert.deepEqual(ruleConfig(facts, 'b.test'), {
+    authentication: 'ldap',
+    countDisabled: true,
+    configRead: true,
+  });
+  assert.deepEqual(ruleConfig(facts, 'c.test'), { configRead: false });
+  assert.deepEqual(ruleConfig(parseProsodyConfig(''), 'd.test'), { configRead: true });
 });

@@ -4,25 +4,37 @@ import { test } from 'node:test';
 import { parseRemoteQueryOutput, remoteQueryCommand } from '../../main/ssh/remote-query-command.js';
 
 const out = (body: string, before = '1 1 0 64 7', after = before) =>
-  `PAU:before: ${before} \nPAU:v2:1795536000\n${body}${body === '' ? '' : '\n'}PAU:after: ${after} \n`;
+  `PAU:before: ${before} \nPAU:v3:1795536000\n${body}${body === '' ? '' : '\n'}PAU:after: ${after} \n`;
 
 test('accounts, accounts with skip counts, and host totals', () => {
   const parsed = parseRemoteQueryOutput(
     out(
       [
-        '["a.test","zoë",1795530000,null]',
-        '["a.test","x\\ny",null,1795000000,1,0,2]',
-        '[0,"a.test",2,1,0,2]',
+        '["a.test","zoë",1795530000,null,1]',
+        '["a.test","x\\ny",null,1795000000,2,1,0,2]',
+        '[0,"a.test",2,1,0,2,1,1,0,1]',
       ].join('\n'),
     ),
   );
   assert.deepEqual(parsed, {
     kind: 'rows',
     accounts: [
-      ['a.test', 'zoë', 1795530000, null, 0, 0, 0],
-      ['a.test', 'x\ny', null, 1795000000, 1, 0, 2],
+      ['a.test', 'zoë', 1795530000, null, 0, 0, 0, 1, 0],
+      ['a.test', 'x\ny', null, 1795000000, 1, 0, 2, 2, 0],
     ],
-    totals: [{ host: 'a.test', accounts: 2, notAnEvent: 1, malformed: 0, noTimestamp: 2 }],
+    totals: [
+      {
+        host: 'a.test',
+        accounts: 2,
+        notAnEvent: 1,
+        malformed: 0,
+        noTimestamp: 2,
+        enabled: 1,
+        disabled: 1,
+        missing: 0,
+        hasRoles: true,
+      },
+    ],
     serverNow: 1795536000,
     wal: false,
     consistent: true,
@@ -42,11 +54,15 @@ test('no rows at all, WAL mode, and a change counter that moved', () => {
 
 test('what does not fit is garbage or an older format, never half-used', () => {
   const cases: Array<[string, string]> = [
-    [out('["a.test","u",1,null,0]'), 'garbage'],
-    [out('["a.test",7,1,null]'), 'garbage'],
-    [out('[0,"a.test",-1,0,0,0]'), 'garbage'],
+    [out('["a.test","u",1,null,1,0]'), 'garbage'],
+    [out('["a.test","u",1,null]'), 'garbage'],
+    [out('["a.test","u",1,null,3]'), 'garbage'],
+    [out('["a.test",7,1,null,1]'), 'garbage'],
+    [out('[0,"a.test",-1,0,0,0,0,0,0,0]'), 'garbage'],
+    [out('[0,"a.test",1,0,0,0]'), 'garbage'],
     [out('["a.test","u",1,null]').replace(/PAU:after.*\n$/, ''), 'garbage'],
     ['PAU:before: 1 \n[{"host":"a"}]\nPAU:after: 1 \n', 'old-format'],
+    ['PAU:before: 1 \nPAU:v2:1795536000\n["a.test","u",1,null]\nPAU:after: 1 \n', 'old-format'],
     ['PAU:not-found\n', 'not-found'],
     ['', 'garbage'],
   ];

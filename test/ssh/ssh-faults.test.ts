@@ -49,21 +49,25 @@ const rows: ActivityQueryRow[] = Array.from({ length: ACCOUNTS }, (_, i) => ({
   not_an_event: 0,
   malformed: 0,
   no_timestamp: 0,
+  account: 1,
 }));
 
 /** What the remote query's script prints: header bytes before and after, the rows between. */
 function queryOutput(body: string, header = '1 1 0 64 32 32 0 0 0 7'): string {
-  return `PAU:before: ${header} \nPAU:v2:${NOW}\n${body}\nPAU:after: ${header} \n`;
+  return `PAU:before: ${header} \nPAU:v3:${NOW}\n${body}\nPAU:after: ${header} \n`;
 }
 
 /** One line an account, then one a host with its totals, as SQLite's json_array writes them. */
 function rowLines(accounts: ReadonlyArray<{ [K in keyof ActivityQueryRow]?: unknown }>): string {
   const hosts = [...new Set(accounts.map((r) => r.host))];
   return [
-    ...accounts.map((r) => JSON.stringify([r.host, r.user, r.last_active, r.registered])),
-    ...hosts.map((h) =>
-      JSON.stringify([0, h, accounts.filter((r) => r.host === h).length, 0, 0, 0]),
+    ...accounts.map((r) =>
+      JSON.stringify([r.host, r.user, r.last_active, r.registered, r.account ?? 1]),
     ),
+    ...hosts.map((h) => {
+      const n = accounts.filter((r) => r.host === h).length;
+      return JSON.stringify([0, h, n, 0, 0, 0, n, 0, 0, 1]);
+    }),
   ].join('\n');
 }
 
@@ -426,7 +430,7 @@ describe('a query racing a writer', () => {
     // The change counter (the header's last four bytes) moved while sqlite3 read.
     const s = await serve({
       exec: answer(
-        `PAU:before: 1 1 0 64 32 32 0 0 0 1 \nPAU:v2:${NOW}\nPAU:after: 1 1 0 64 32 32 0 0 0 2 \n`,
+        `PAU:before: 1 1 0 64 32 32 0 0 0 1 \nPAU:v3:${NOW}\nPAU:after: 1 1 0 64 32 32 0 0 0 2 \n`,
       ),
     });
     const failure = await failureOf(await readOver(s, { method: 'query' }), 'busy');

@@ -16,15 +16,15 @@ const dir = mkdtempSync(join(tmpdir(), 'pau-cache-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const info = { stamp: 'query', fullAt: 1000, serverNow: 2000 };
-const a1: ActivityQueryTuple = ['a.test', 'u1', 100, null, 0, 0, 0];
-const a2: ActivityQueryTuple = ['a.test', 'u2', 200, 150, 0, 0, 0];
-const b1: ActivityQueryTuple = ['b.test', 'u1', null, null, 0, 1, 0];
+const a1: ActivityQueryTuple = ['a.test', 'u1', 100, null, 0, 0, 0, 1, 1];
+const a2: ActivityQueryTuple = ['a.test', 'u2', 200, 150, 0, 0, 0, 2, 1];
+const b1: ActivityQueryTuple = ['b.test', 'u1', null, null, 0, 1, 0, null, 0];
 
 test('replace, then a merge whose totals match, updates and adds accounts', () => {
   const cache = openAccountCache(join(dir, 'one', 'cache.sqlite'));
   cache.replace('k', info, [a1, b1]);
   assert.deepEqual(cache.snapshot('k'), { ...info, newest: 100 });
-  const newer: ActivityQueryTuple = ['a.test', 'u1', 300, null, 0, 0, 0];
+  const newer: ActivityQueryTuple = ['a.test', 'u1', 300, null, 0, 0, 0, 1, 1];
   const merged = cache.merge(
     'k',
     { ...info, serverNow: 3000 },

@@ -155,7 +155,7 @@ test('migrate applies each step once, stops at a target, and resumes from there'
   raw(path, (db) => {
     assert.deepEqual(migrate(db, 1), [1]);
     assert.equal(db.pragma('user_version', { simple: true }), 1);
-    assert.deepEqual(migrate(db), [2, 3]);
+    assert.deepEqual(migrate(db), [2, 3, 4]);
     assert.deepEqual(migrate(db), []);
   });
   assert.deepEqual(schemaOf(path), schemaOf(open().path));
@@ -225,6 +225,16 @@ test('a version 1 database with data migrates to the current version and keeps i
   // Migrated from v1 or built from nothing: the same schema.
   h.close();
   assert.deepEqual(schemaOf(path), schemaOf(open().path));
+});
+
+test('the accounts Prosody 13 left out are kept per host, and absent where never recorded', () => {
+  const h = open();
+  h.record(success(NOW, { 'a.test': figs(5, { excludedDisabled: 2, excludedNoAccount: 3 }) }));
+  h.record(success(NOW + HOUR, { 'a.test': figs(6) }));
+  const [newer, older] = h.refreshes('main');
+  assert.ok(newer?.ok && older?.ok);
+  assert.deepEqual(older.hosts['a.test'], figs(5, { excludedDisabled: 2, excludedNoAccount: 3 }));
+  assert.deepEqual(newer.hosts['a.test'], figs(6));
 });
 
 test('a file written by a newer schema version is refused and left untouched', () => {
