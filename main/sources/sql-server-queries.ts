@@ -160,8 +160,8 @@ const IS_EVENT_MY = `(store = 'lastlog2' AND \`key\` IN ('login', 'logout', 'reg
 const MY_BACKSLASH = 'CHAR(92 USING utf8mb4)';
 
 /**
- * The value with every \\uXXXX escape made \\u0020 (as PG_PARSED does): MariaDB's JSON_VALID refuses
- * \\u0000 and lone surrogates, which SQLite and RFC 8259 accept, and only numbers matter here.
+ * The value with every \uXXXX escape made \u0020 (as PG_PARSED does): MariaDB's JSON_VALID refuses
+ * \u0000 and lone surrogates, which SQLite and RFC 8259 accept, and only numbers matter here.
  */
 const MY_VALUE = `(CASE WHEN LOCATE(CONCAT(${MY_BACKSLASH}, 'u'), value) > 0
   THEN REGEXP_REPLACE(value, CONCAT(${MY_BACKSLASH}, ${MY_BACKSLASH}, 'u[0-9a-fA-F]{4}'),
