@@ -58,7 +58,7 @@ export function describeFailure(f: Failure): string {
         ? `${f.where} has no database ${f.name}: check sql = { database = … } in Prosody's config, or the database in --sql.`
         : `${f.where} has no ${f.name} table: check that this is the database Prosody uses, and that Prosody has run with storage = "sql".`;
     case 'db-permission':
-      return `${f.where} does not let ${f.user} read the prosody table (${f.detail}): GRANT SELECT ON prosody TO ${f.user} (see --print-db-role).`;
+      return `${f.where} does not let ${f.user} read the prosody table (${f.detail}): GRANT SELECT ON prosody TO ${f.user} (--print-db-recipe prints the whole setup).`;
     case 'db-unreachable':
       return `Cannot reach ${f.where} (${f.detail}): check the database's host and port in Prosody's config or --sql, and that it is running.`;
     case 'db-error':
