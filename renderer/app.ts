@@ -370,11 +370,14 @@ function start(api: RendererApi): void {
         profiles: settings.profiles.filter((_, i) => i !== index),
       });
       state.confirmRemove = null;
+      if (state.editor?.index === index) state.editor = null;
+      // The notice and the list it speaks of are drawn together: a snapshot that redraws the page
+      // meanwhile must not show "Removed" beside the list from before.
+      state.settings = await api.getSettings();
       state.notice = result.ok
         ? { text: `Removed ${name}.`, problem: false }
         : { text: result.message ?? 'Not removed.', problem: true };
-      if (state.editor?.index === index) state.editor = null;
-      await loadSettings();
+      render();
       focusSoon(result.ok ? 'settings-heading' : 'settings-notice');
     },
     input: (field: TextFieldName, value: string) => {
