@@ -322,8 +322,12 @@ function start(api: RendererApi): void {
   const storeSecrets = async (name: string, editor: EditorState): Promise<string[]> => {
     const problems: string[] = [];
     if (!state.snapshot?.secretsAvailable || name === '') return problems;
-    for (const kind of ['password', 'passphrase'] as const) {
-      const value = editor.draft[kind];
+    for (const [kind, field] of [
+      ['password', 'password'],
+      ['passphrase', 'passphrase'],
+      ['db-password', 'dbPassword'],
+    ] as const) {
+      const value = editor.draft[field];
       if (value === '') continue;
       const stored = await api.setSecret(name, kind, value);
       if (!stored.ok) problems.push(stored.message ?? `The ${kind} was not stored.`);
@@ -432,7 +436,10 @@ function start(api: RendererApi): void {
       }
       setEditor({ ...e, busy: 'testing', problems: [], test: null, trust: null });
       const secretProblems = await storeSecrets(profile.name, e);
-      if (e.index === null && (e.draft.password !== '' || e.draft.passphrase !== '')) {
+      if (
+        e.index === null &&
+        (e.draft.password !== '' || e.draft.passphrase !== '' || e.draft.dbPassword !== '')
+      ) {
         testedSecrets.add(profile.name);
       }
       const base = state.settings ?? (await api.getSettings());
@@ -493,6 +500,7 @@ function start(api: RendererApi): void {
         for (const name of testedSecrets) {
           void api.setSecret(name, 'password', '');
           void api.setSecret(name, 'passphrase', '');
+          void api.setSecret(name, 'db-password', '');
         }
         testedSecrets.clear();
       }

@@ -12,7 +12,8 @@ export interface ProfileDraft {
   target: string;
   identity: string;
   knownHosts: string;
-  data: 'auto' | 'db' | 'dataDir';
+  /** `sql`: a PostgreSQL or MySQL/MariaDB database; dataPath then holds its URL. */
+  data: 'auto' | 'db' | 'dataDir' | 'sql';
   dataPath: string;
   hostsShow: string;
   hostsHide: string;
@@ -24,6 +25,8 @@ export interface ProfileDraft {
   /** Go to the secret store when saved or tested; never into the profile. */
   password: string;
   passphrase: string;
+  /** The database's password (data 'sql'): to the secret store too. */
+  dbPassword: string;
 }
 
 export type FieldName = keyof ProfileDraft;
@@ -46,13 +49,22 @@ function hostList(profile: Profile | null, key: 'show' | 'hide'): string {
 export function draftOf(profile: Profile | null): ProfileDraft {
   const ssh = profile?.ssh;
   const local = profile?.local;
-  const dataPath = ssh?.remoteDb ?? ssh?.remoteDataDir ?? local?.db ?? local?.dataDir ?? '';
+  const dataPath =
+    ssh?.sql ??
+    ssh?.remoteDb ??
+    ssh?.remoteDataDir ??
+    local?.sql ??
+    local?.db ??
+    local?.dataDir ??
+    '';
   const data: ProfileDraft['data'] =
-    ssh?.remoteDb !== undefined || local?.db !== undefined
-      ? 'db'
-      : ssh?.remoteDataDir !== undefined || local?.dataDir !== undefined
-        ? 'dataDir'
-        : 'auto';
+    ssh?.sql !== undefined || local?.sql !== undefined
+      ? 'sql'
+      : ssh?.remoteDb !== undefined || local?.db !== undefined
+        ? 'db'
+        : ssh?.remoteDataDir !== undefined || local?.dataDir !== undefined
+          ? 'dataDir'
+          : 'auto';
   const alerts = profile?.alerts;
   return {
     name: profile?.name ?? '',
@@ -77,6 +89,7 @@ export function draftOf(profile: Profile | null): ProfileDraft {
         : String(Math.round((profile.intervalSeconds / 60) * 100) / 100),
     password: '',
     passphrase: '',
+    dbPassword: '',
   };
 }
 
@@ -113,6 +126,8 @@ export function profileOf(
     }
     delete ssh.remoteDb;
     delete ssh.remoteDataDir;
+    delete ssh.sql;
+    if (draft.data === 'sql') ssh.sql = path;
     if (draft.data === 'db') ssh.remoteDb = path;
     if (draft.data === 'dataDir') ssh.remoteDataDir = path;
     out.ssh = ssh;
@@ -120,6 +135,8 @@ export function profileOf(
     const local: Record<string, unknown> = { ...(original?.local ?? {}) };
     delete local.db;
     delete local.dataDir;
+    delete local.sql;
+    if (draft.data === 'sql') local.sql = path;
     if (draft.data === 'db') local.db = path;
     if (draft.data === 'dataDir') local.dataDir = path;
     out.local = local;
@@ -188,6 +205,7 @@ export function fieldOfPath(path: string, index: number): FieldName | null | und
     [/^\.ssh\.identity$/, 'identity'],
     [/^\.ssh\.knownHosts$/, 'knownHosts'],
     [/^\.(ssh\.remoteDb|ssh\.remoteDataDir|local\.db|local\.dataDir)$/, 'dataPath'],
+    [/^\.(ssh|local)\.sql$/, 'dataPath'],
     [/^\.hosts\.show\b/, 'hostsShow'],
     [/^\.hosts\.hide\b/, 'hostsHide'],
     [/^\.alerts\.relativeThreshold$/, 'thresholdPercent'],

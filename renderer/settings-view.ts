@@ -365,13 +365,29 @@ function editorForm(model: SettingsModel, editor: EditorState, actions: Settings
       ['auto', 'Found from Prosody’s config'],
       ['db', 'A SQLite database'],
       ['dataDir', 'A data folder (internal storage)'],
+      ['sql', 'A PostgreSQL or MySQL/MariaDB database'],
     ]),
     d.data === 'auto'
       ? null
-      : field(editor, actions, 'dataPath', d.data === 'db' ? 'Database path' : 'Data folder', {
-          hint: ssh ? 'On the server.' : 'On this computer.',
-          placeholder: d.data === 'db' ? '/var/lib/prosody/prosody.sqlite' : '/var/lib/prosody',
-        }),
+      : d.data === 'sql'
+        ? field(editor, actions, 'dataPath', 'Database URL', {
+            hint: ssh
+              ? 'As the server reaches it, through the SSH connection; no password in it.'
+              : 'No password in it.',
+            placeholder: 'postgres://prosody@127.0.0.1:5432/prosody',
+          })
+        : field(editor, actions, 'dataPath', d.data === 'db' ? 'Database path' : 'Data folder', {
+            hint: ssh ? 'On the server.' : 'On this computer.',
+            placeholder: d.data === 'db' ? '/var/lib/prosody/prosody.sqlite' : '/var/lib/prosody',
+          }),
+    d.data === 'sql'
+      ? field(editor, actions, 'dbPassword', 'Database password (optional)', {
+          type: 'password',
+          autocomplete: 'new-password',
+          hint: secretHint,
+          disabled: !secrets,
+        })
+      : null,
     h(
       'fieldset',
       { class: 'group' },

@@ -80,7 +80,7 @@ export interface AppService extends Omit<RendererApi, RendererSubscription | Win
 /** The history's state key for the pause, under a profile name no profile can have (''). */
 const PAUSE_STATE = { profile: '', key: 'app.alerts-paused-until' } as const;
 const HISTORY_WINDOWS: readonly HistoryWindowName[] = ['7d', '30d', '90d'];
-const SECRET_KINDS: readonly SecretKind[] = ['password', 'passphrase'];
+const SECRET_KINDS: readonly SecretKind[] = ['password', 'passphrase', 'db-password'];
 
 /** What the service keeps about one refresh cycle of a profile, besides the history. */
 interface Seen {

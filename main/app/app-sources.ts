@@ -5,7 +5,15 @@
  */
 import type { ActivitySource } from '../core/activity-source.js';
 import { type Failure, type Result, ok } from '../core/failure.js';
-import { PASSPHRASE_ENV, PASSWORD_ENV, type SshOptions } from '../ssh/ssh-options.js';
+import {
+  DB_PASSWORD_ENV,
+  PASSPHRASE_ENV,
+  PASSWORD_ENV,
+  type SshOptions,
+} from '../ssh/ssh-options.js';
+import { DB_MAX_BYTES, DB_STEP_SECONDS } from '../sources/discover-local.js';
+import { SqlServerSource } from '../sources/sql-server-source.js';
+import { type SqlServerTarget, describeTarget } from '../sources/sql-server-target.js';
 import { openSshSources } from '../monitor/open-ssh-sources.js';
 import type { OpenedSources, SourceDeps } from '../monitor/open-sources.js';
 import type { SecretStore } from '../secrets/secret-store.js';
@@ -17,10 +25,13 @@ import { SqliteSource } from '../sources/sqlite-source.js';
 export interface SshSecrets {
   password(): Promise<string | null>;
   passphrase(keyPath: string): Promise<string | null>;
+  /** The password of the profile's PostgreSQL or MySQL/MariaDB database (`sql`). */
+  dbPassword?(): Promise<string | null>;
 }
 
 /** SourceDeps whose SSH adapter is told where this profile's secrets are. */
-export interface AppSourceDeps extends Omit<SourceDeps, 'sshSources'> {
+export interface AppSourceDeps extends Omit<SourceDeps, 'sshSources' | 'sqlServerSource'> {
+  sqlServerSource(target: Omit<SqlServerTarget, 'password'>, secrets: SshSecrets): ActivitySource;
   sshSources(
     options: SshOptions,
     secrets: SshSecrets,
@@ -45,7 +56,9 @@ export function realAppSourceDeps(environment: AppSshEnvironment): AppSourceDeps
   const env = { ...environment.env };
   delete env[PASSWORD_ENV];
   delete env[PASSPHRASE_ENV];
+  delete env[DB_PASSWORD_ENV];
   return {
+    sqlServerSource: (target, secrets) => passwordFirst(target, secrets),
     sqliteSource: (path) => new SqliteSource(path),
     internalSource: (dir) => new InternalStorageSource(dir),
     discoverSources: (config) => discoverLocalSources(config),
@@ -55,6 +68,7 @@ export function realAppSourceDeps(environment: AppSshEnvironment): AppSourceDeps
         localUser: environment.localUser,
         env,
         platform: environment.platform,
+        dbPassword: () => secrets.dbPassword?.() ?? Promise.resolve(null),
         prompt: (question) => {
           const key = PASSPHRASE_QUESTION.exec(question);
           return key ? secrets.passphrase(key[1] ?? '') : secrets.password();
@@ -63,11 +77,31 @@ export function realAppSourceDeps(environment: AppSshEnvironment): AppSourceDeps
   };
 }
 
+/** A database server source whose password is read from the secret store when it is fed. */
+function passwordFirst(
+  target: Omit<SqlServerTarget, 'password'>,
+  secrets: SshSecrets,
+): ActivitySource {
+  const label = describeTarget({ ...target, password: '' });
+  return {
+    label,
+    async feed(tally) {
+      const password = (await secrets.dbPassword?.()) ?? null;
+      return new SqlServerSource(password === null ? target : { ...target, password }, {
+        seconds: DB_STEP_SECONDS,
+        maxBytes: DB_MAX_BYTES,
+        includeHost: () => true,
+      }).feed(tally);
+    },
+  };
+}
+
 /** A profile's secrets in the store. */
 export function storedSecrets(store: SecretStore, profile: string): SshSecrets {
   return {
     password: () => store.get(profile, 'password'),
     passphrase: () => store.get(profile, 'passphrase'),
+    dbPassword: () => store.get(profile, 'db-password'),
   };
 }
 
@@ -94,6 +128,7 @@ export function profileSourceDeps(
   return {
     sqliteSource: (path) => watched(app.sqliteSource(path)),
     internalSource: (dir) => watched(app.internalSource(dir)),
+    sqlServerSource: (target) => watched(app.sqlServerSource(target, secrets)),
     async discoverSources(config) {
       const found = await app.discoverSources(config);
       if (!found.ok) {

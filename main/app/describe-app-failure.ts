@@ -29,6 +29,18 @@ export function describeAppFailure(f: Failure): string {
       return f.wrong
         ? `The passphrase for ${f.path} is wrong: correct it in Settings, or load the key into ssh-agent.`
         : `The key ${f.path} is protected by a passphrase: enter it in Settings, or load the key into ssh-agent.`;
+    case 'db-auth':
+      return `${f.where} refused the login as ${f.user} (${f.detail}): check the database password in Settings, or the server's pg_hba.conf or user grants.`;
+    case 'db-permission':
+      return `${f.where} does not let ${f.user} read the prosody table (${f.detail}): GRANT SELECT ON prosody TO ${f.user} on the database.`;
+    case 'db-missing':
+      return f.what === 'database'
+        ? `${f.where} has no database ${f.name}: check sql = { database = … } in Prosody's config, or the database URL in Settings.`
+        : describeFailure(f);
+    case 'db-unreachable':
+      return `Cannot reach ${f.where} (${f.detail}): check the database's host and port in Prosody's config or in the database URL in Settings, and that it is running.`;
+    case 'sql-config':
+      return `${f.detail}: fix Prosody's sql = { … } setting, or give the database URL in Settings.`;
     case 'ssh-config':
       return `Cannot use the SSH config ${f.path} (${f.detail}): fix it, then refresh.`;
     default:

@@ -4,6 +4,7 @@ import { parseDuration } from '../core/duration.js';
 import { parseTime } from '../core/parse-time.js';
 import type { SourceSpec } from '../monitor/open-sources.js';
 import { DEFAULT_PROSODY_CONFIG } from '../sources/discover-sources.js';
+import { type SqlServerTarget, parseSqlUrl } from '../sources/sql-server-target.js';
 import { PASSPHRASE_ENV, PASSWORD_ENV, type SshOptions } from '../ssh/ssh-options.js';
 
 export type OutputFormat = 'table' | 'json' | 'openmetrics';
@@ -21,6 +22,10 @@ export interface CliOptions {
   /** Prosody's config, for finding the data when neither --db nor --data-dir is given. */
   config: string;
   ssh?: SshCliOptions;
+  /** `--sql URL` without --ssh: a database reached from this machine. */
+  sql?: Omit<SqlServerTarget, 'password'>;
+  /** Prints the least-privilege recipe (SSH key and database role) for --sql, then exits. */
+  printDbRecipe: boolean;
   /** Prints the authorized_keys options for a monitoring key, then exits. */
   printForcedCommand: boolean;
   /** Prints how to give the SSH account the live view (the admin socket), then exits. */
@@ -42,6 +47,7 @@ export interface CliOptions {
 }
 
 export { PASSPHRASE_ENV, PASSWORD_ENV };
+export { DB_PASSWORD_ENV } from '../ssh/ssh-options.js';
 
 export const HELP = `Usage: prosody-active-users [options]
        prosody-active-users --watch [--profile NAME | options] [--interval 1h]
@@ -55,7 +61,12 @@ Where the records are (default: found the way Prosody finds them, from /etc/pros
 else /var/lib/prosody):
   --db FILE             Prosody's SQL storage in a SQLite file (opened read-only)
   --data-dir DIR        Prosody's internal storage (its data_path, e.g. /var/lib/prosody)
-  --config FILE         the Prosody config to find the data from (default ${DEFAULT_PROSODY_CONFIG})
+  --config FILE         the Prosody config to find the data from (default ${DEFAULT_PROSODY_CONFIG});
+                        PostgreSQL and MySQL/MariaDB (sql = { driver = … }) are read from it too
+  --sql URL             a PostgreSQL or MySQL/MariaDB database: postgres://USER@HOST:PORT/DB,
+                        mysql://USER@HOST/DB, or postgres://USER@/DB?socket=/run/postgresql/.s.PGSQL.5432;
+                        with --ssh, as the server reaches it. Password: PROSODY_ACTIVE_USERS_DB_PASSWORD
+  --print-db-recipe     with --sql: print the least-privilege SSH key line and database role, then exit
 
 On a server over SSH (nothing is installed there):
   --ssh [USER@]HOST[:PORT]  the server, or a Host alias from ~/.ssh/config
@@ -138,6 +149,8 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
         'admin-socket': { type: 'string' },
         'no-live': { type: 'boolean' },
         'print-live-recipe': { type: 'boolean' },
+        sql: { type: 'string' },
+        'print-db-recipe': { type: 'boolean' },
         at: { type: 'string' },
         json: { type: 'boolean' },
         openmetrics: { type: 'boolean' },
@@ -167,9 +180,23 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
   }
   if (interval !== undefined && !values.watch) return usage('--interval needs --watch');
   if (values.watch && values.at !== undefined) return usage('--at cannot be used with --watch');
-  const sources = ['db', 'data-dir', 'ssh', 'profile'].filter(
-    (k) => values[k as 'db'] !== undefined,
-  );
+  let sql: Omit<SqlServerTarget, 'password'> | undefined;
+  if (values.sql !== undefined) {
+    const parsed = parseSqlUrl(values.sql);
+    if (!parsed.ok) return parsed as Result<never>;
+    sql = parsed.value;
+  }
+  if (values['print-db-recipe'] && sql === undefined)
+    return usage('--print-db-recipe needs --sql URL');
+  if (
+    sql !== undefined &&
+    (values['remote-db'] !== undefined || values['remote-data-dir'] !== undefined)
+  ) {
+    return usage('--sql cannot be used with --remote-db or --remote-data-dir');
+  }
+  const sources = ['db', 'data-dir', 'profile'].filter((k) => values[k as 'db'] !== undefined);
+  if (values.ssh !== undefined) sources.push('ssh');
+  else if (values.sql !== undefined) sources.push('sql');
   if (sources.length > 1) {
     return usage(`${sources.map((s) => `--${s}`).join(' and ')} cannot be used together`);
   }
@@ -260,6 +287,8 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
     config: values.config ?? DEFAULT_PROSODY_CONFIG,
     printForcedCommand: values['print-forced-command'] ?? false,
     printLiveRecipe: values['print-live-recipe'] ?? false,
+    printDbRecipe: values['print-db-recipe'] ?? false,
+    sql: values.ssh === undefined ? sql : undefined,
     ssh:
       values.ssh === undefined && !values['print-forced-command']
         ? undefined
@@ -277,6 +306,7 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
             stepTimeout: connectTimeout * 8,
             live: !(values['no-live'] ?? false) && at === undefined,
             adminSocket: values['admin-socket'],
+            sql,
           },
     at,
     format: values.json ? 'json' : values.openmetrics ? 'openmetrics' : 'table',
@@ -286,6 +316,7 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
 /** Where the one-shot options say to read. */
 export function sourceSpecOf(options: CliOptions): SourceSpec {
   if (options.ssh !== undefined) return { kind: 'ssh', ssh: options.ssh };
+  if (options.sql !== undefined) return { kind: 'sql', sql: options.sql };
   if (options.db !== undefined) return { kind: 'db', path: options.db };
   if (options.dataDir !== undefined) return { kind: 'data-dir', path: options.dataDir };
   return { kind: 'discover', config: options.config };

@@ -4,6 +4,7 @@ import { DEFAULT_INTERVAL_SECONDS, type Settings } from '../core/profile-validat
 import type { MonitorProfile } from '../monitor/monitor.js';
 import { monitorProfileFor } from '../monitor/profile-to-monitor.js';
 import { type CliOptions, sourceSpecOf } from './cli-options.js';
+import { type SqlServerTarget, describeTarget } from '../sources/sql-server-target.js';
 
 /**
  * The profile watch mode runs: a saved one by name (`--profile`), or one made of the one-shot
@@ -17,7 +18,13 @@ export function monitorProfileOf(
   if (options.profile === undefined) {
     const spec = sourceSpecOf(options);
     const name =
-      spec.kind === 'ssh' ? spec.ssh.target : spec.kind === 'discover' ? 'local' : spec.path;
+      spec.kind === 'ssh'
+        ? spec.ssh.target
+        : spec.kind === 'discover'
+          ? 'local'
+          : spec.kind === 'sql'
+            ? describeTarget(spec.sql as SqlServerTarget)
+            : spec.path;
     return ok({
       name,
       spec,

@@ -4,7 +4,9 @@ import { dirname, join } from 'node:path';
 import { stateDir } from '../config/state-dir.js';
 import { openProfilesStore } from '../config/profiles-store.js';
 import { DesktopNotifier } from '../notify/desktop-notifier.js';
-import { discoverLocalSources } from '../sources/discover-local.js';
+import { DB_MAX_BYTES, DB_STEP_SECONDS, discoverLocalSources } from '../sources/discover-local.js';
+import { SqlServerSource } from '../sources/sql-server-source.js';
+import { DB_PASSWORD_ENV } from '../ssh/ssh-options.js';
 import { InternalStorageSource } from '../sources/internal-storage-source.js';
 import { SqliteSource } from '../sources/sqlite-source.js';
 import { HistoryDb } from '../store/history-db.js';
@@ -18,6 +20,12 @@ function packageVersion(): string {
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+/** The database password for --sql, never from argv. */
+function passwordFromEnv(env: NodeJS.ProcessEnv): { password?: string } {
+  const password = env[DB_PASSWORD_ENV];
+  return password === undefined ? {} : { password };
 }
 
 /** Resolves on the first Ctrl-C or SIGTERM; a second one ends the process at once. */
@@ -45,6 +53,11 @@ export function realCliDeps(): CliDeps {
     sqliteSource: (path) => new SqliteSource(path),
     internalSource: (dir) => new InternalStorageSource(dir),
     discoverSources: (config) => discoverLocalSources(config),
+    sqlServerSource: (target) =>
+      new SqlServerSource(
+        { ...target, ...passwordFromEnv(process.env) },
+        { seconds: DB_STEP_SECONDS, maxBytes: DB_MAX_BYTES, includeHost: () => true },
+      ),
     sshSources: (options, onStep, onProgress) =>
       openSshSources(options, onStep, onProgress, {
         home: homedir(),

@@ -1,3 +1,4 @@
+import { dbRecipe } from '../sources/db-recipe.js';
 import { join } from 'node:path';
 import { describeFailure } from '../core/describe-failure.js';
 import { formatOpenMetrics } from '../core/format-openmetrics.js';
@@ -42,6 +43,13 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
   if (options.version) {
     deps.stdout(`prosody-active-users ${deps.version}\n`);
     return EXIT_OK;
+  }
+  if (options.printDbRecipe) {
+    const target = options.sql ?? options.ssh?.sql;
+    if (target !== undefined) {
+      deps.stdout(dbRecipe(target, 'PUBLIC-KEY'));
+      return EXIT_OK;
+    }
   }
   if (options.printForcedCommand) {
     const line = forcedCommandLine(options.ssh?.remoteDb ?? '', 'PUBLIC-KEY');

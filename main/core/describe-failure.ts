@@ -51,5 +51,19 @@ export function describeFailure(f: Failure): string {
       return `The connection to ${f.host} was lost while ${f.step}: nothing partial was used; try again.`;
     case 'remote-protocol':
       return `${f.host} answered with something other than activity data (${f.detail}): check that the account's forced command (if any) is the one from the README.`;
+    case 'db-auth':
+      return `${f.where} refused the login as ${f.user} (${f.detail}): check the password (Prosody's sql = { password = … }, or PROSODY_ACTIVE_USERS_DB_PASSWORD) and the server's pg_hba.conf or user grants.`;
+    case 'db-missing':
+      return f.what === 'database'
+        ? `${f.where} has no database ${f.name}: check sql = { database = … } in Prosody's config, or the database in --sql.`
+        : `${f.where} has no ${f.name} table: check that this is the database Prosody uses, and that Prosody has run with storage = "sql".`;
+    case 'db-permission':
+      return `${f.where} does not let ${f.user} read the prosody table (${f.detail}): GRANT SELECT ON prosody TO ${f.user} (--print-db-recipe prints the whole setup).`;
+    case 'db-unreachable':
+      return `Cannot reach ${f.where} (${f.detail}): check the database's host and port in Prosody's config or --sql, and that it is running.`;
+    case 'db-error':
+      return `${f.where} failed (${f.detail}): check the database server's log.`;
+    case 'sql-config':
+      return `${f.detail}: fix Prosody's sql = { … } setting, or pass --sql URL.`;
   }
 }

@@ -42,7 +42,15 @@ export type Failure =
   | { kind: 'key-passphrase'; path: string; wrong: boolean; envVar: string }
   | { kind: 'ssh-config'; path: string; detail: string }
   | { kind: 'connection-lost'; host: string; step: string }
-  | { kind: 'remote-protocol'; host: string; detail: string };
+  | { kind: 'remote-protocol'; host: string; detail: string }
+  // A PostgreSQL or MySQL/MariaDB server (`where` names it: "PostgreSQL prosody@db:5432/prosody"):
+  | { kind: 'db-auth'; where: string; user: string; detail: string }
+  | { kind: 'db-missing'; where: string; what: 'database' | 'table'; name: string }
+  | { kind: 'db-permission'; where: string; user: string; detail: string }
+  | { kind: 'db-unreachable'; where: string; detail: string }
+  | { kind: 'db-error'; where: string; detail: string }
+  /** Prosody's `sql = { … }` cannot be used as written (Prosody itself would refuse it too). */
+  | { kind: 'sql-config'; detail: string };
 
 export type FailureKind = Failure['kind'];
 

@@ -115,7 +115,7 @@ export interface InvokeChannels {
     result: SaveSettingsResult;
   };
   'secret:set': {
-    args: [profile: string, kind: 'password' | 'passphrase', value: string];
+    args: [profile: string, kind: 'password' | 'passphrase' | 'db-password', value: string];
     result: SaveSettingsResult;
   };
   'alerts:pause': { args: [until: number | null]; result: void };
@@ -162,7 +162,7 @@ export interface RendererApi {
   ): Promise<SaveSettingsResult>;
   setSecret(
     profile: string,
-    kind: 'password' | 'passphrase',
+    kind: 'password' | 'passphrase' | 'db-password',
     value: string,
   ): Promise<SaveSettingsResult>;
   pauseAlerts(until: number | null): Promise<void>;

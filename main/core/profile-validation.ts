@@ -18,6 +18,7 @@
  *   touch it (see newerSettingsVersion), and validation says so instead of listing other problems.
  */
 import { fail, ok, type Result } from './failure.js';
+import { parseSqlUrl } from './sql-url.js';
 import {
   DEFAULT_ALERT_SETTINGS,
   FIGURE_NAMES,
@@ -46,6 +47,11 @@ export interface SshProfile {
   method?: SshMethod;
   /** Seconds to connect and log in. */
   connectTimeout?: number;
+  /**
+   * A PostgreSQL or MySQL/MariaDB database as the server reaches it (`--sql`'s URL, no password:
+   * that is the profile's 'db-password' secret).
+   */
+  sql?: string;
 }
 
 /** Prosody's data on this machine; all optional (found from Prosody's config when not given). */
@@ -53,6 +59,8 @@ export interface LocalProfile {
   db?: string;
   dataDir?: string;
   config?: string;
+  /** A PostgreSQL or MySQL/MariaDB database reached from this machine (`--sql`'s URL). */
+  sql?: string;
 }
 
 /** Hosts to show only, or to hide. */
@@ -177,8 +185,9 @@ const SSH_KEYS = [
   'remoteConfig',
   'method',
   'connectTimeout',
+  'sql',
 ] as const;
-const LOCAL_KEYS = ['db', 'dataDir', 'config'] as const;
+const LOCAL_KEYS = ['db', 'dataDir', 'config', 'sql'] as const;
 const HOSTS_KEYS = ['show', 'hide'] as const;
 const ALERT_KEYS = [
   'relativeThreshold',
@@ -333,6 +342,28 @@ function check(json: unknown): { settings?: Settings; problems: SettingsProblem[
     into[key] = v;
   };
 
+  /** A database URL as --sql takes it, alone among the ways to the data. */
+  const sqlUrl = (obj: Obj, path: string, into: Obj, others: string[]): void => {
+    if (!('sql' in obj)) return;
+    const p = child(path, 'sql');
+    const parsed = typeof obj.sql === 'string' ? parseSqlUrl(obj.sql) : null;
+    if (parsed === null || !parsed.ok) {
+      report(
+        p,
+        parsed?.ok === false && parsed.failure.kind === 'usage'
+          ? parsed.failure.message.replace(/^--sql (".*?" )?/, 'the URL ')
+          : `must be a URL such as postgres://prosody@127.0.0.1:5432/prosody, not ${shown(obj.sql)}`,
+      );
+      return;
+    }
+    const clash = others.find((k) => k in obj);
+    if (clash !== undefined) {
+      report(p, `cannot be given together with ${clash}: choose one`);
+      return;
+    }
+    into.sql = obj.sql;
+  };
+
   const number = (
     obj: Obj,
     key: string,
@@ -392,6 +423,7 @@ function check(json: unknown): { settings?: Settings; problems: SettingsProblem[
     if ('remoteDb' in obj && 'remoteDataDir' in obj) {
       report(child(path, 'remoteDataDir'), 'cannot be given together with remoteDb: choose one');
     }
+    sqlUrl(obj, path, out, ['remoteDb', 'remoteDataDir']);
     if ('method' in obj) {
       if (METHODS.includes(obj.method as SshMethod)) out.method = obj.method;
       else report(child(path, 'method'), `must be auto, query or copy, not ${shown(obj.method)}`);
@@ -409,10 +441,11 @@ function check(json: unknown): { settings?: Settings; problems: SettingsProblem[
     const obj = object(value, path, LOCAL_KEYS, 'an object like {"db": "/path/prosody.sqlite"}');
     if (!obj) return undefined;
     const out: Obj = {};
-    for (const key of LOCAL_KEYS) text(obj, key, path, out);
+    for (const key of ['db', 'dataDir', 'config']) text(obj, key, path, out);
     if ('db' in obj && 'dataDir' in obj) {
       report(child(path, 'dataDir'), 'cannot be given together with db: choose one');
     }
+    sqlUrl(obj, path, out, ['db', 'dataDir']);
     return out as LocalProfile;
   };
 

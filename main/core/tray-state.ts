@@ -81,6 +81,12 @@ const FAILURE_WORDS: Record<FailureKind, string> = {
   'ssh-config': 'ssh_config problem',
   'connection-lost': 'connection lost',
   'remote-protocol': 'unexpected answer',
+  'db-auth': 'database login refused',
+  'db-missing': 'database not found',
+  'db-permission': 'database permission denied',
+  'db-unreachable': 'cannot reach database',
+  'db-error': 'database error',
+  'sql-config': 'sql setting problem',
 };
 
 /** A profile's error kind in a few words ("failing" for a kind this version does not know). */

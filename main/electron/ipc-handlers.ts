@@ -228,8 +228,8 @@ export const PAYLOAD_CHECKS: { [C in InvokeChannel]: (args: readonly unknown[]) 
     if (args.length !== 3) return refused('three arguments: profile, kind and value');
     const bad = badName(profile);
     if (bad !== null) return refused(bad);
-    if (kind !== 'password' && kind !== 'passphrase') {
-      return refused('the kind must be password or passphrase');
+    if (kind !== 'password' && kind !== 'passphrase' && kind !== 'db-password') {
+      return refused('the kind must be password, passphrase or db-password');
     }
     // An empty value forgets the secret.
     const badValue = badString(value, 'the secret', MAX_SECRET, 0);

@@ -1,7 +1,8 @@
 import { type ActivitySource, type SourcedReport, countSources } from '../core/activity-source.js';
-import { type Result, ok } from '../core/failure.js';
+import { type Result, fail, ok } from '../core/failure.js';
 import type { LiveProbe } from '../core/live-snapshot.js';
 import type { SshOptions } from '../ssh/ssh-options.js';
+import type { SqlServerTarget } from '../sources/sql-server-target.js';
 
 /** Sources to count from, and how to let go of them (an SSH connection) afterwards. */
 export interface OpenedSources {
@@ -16,13 +17,17 @@ export type SourceSpec =
   | { kind: 'ssh'; ssh: SshOptions }
   | { kind: 'db'; path: string }
   | { kind: 'data-dir'; path: string }
-  | { kind: 'discover'; config: string };
+  | { kind: 'discover'; config: string }
+  /** A PostgreSQL or MySQL/MariaDB database reached from this machine (`--sql`, no password). */
+  | { kind: 'sql'; sql: Omit<SqlServerTarget, 'password'> };
 
 /** The adapters that build sources; the composition root supplies the real ones. */
 export interface SourceDeps {
   sqliteSource(path: string): ActivitySource;
   internalSource(dir: string): ActivitySource;
   discoverSources(configPath: string): Promise<Result<ActivitySource[]>>;
+  /** The database server source, its password found by the adapter (environment, keychain). */
+  sqlServerSource?(target: Omit<SqlServerTarget, 'password'>): ActivitySource;
   sshSources(
     options: SshOptions,
     onStep: (step: string) => void,
@@ -50,6 +55,10 @@ export async function openSources(
       return ok({ sources: [deps.sqliteSource(spec.path)], close: nothingToClose });
     case 'data-dir':
       return ok({ sources: [deps.internalSource(spec.path)], close: nothingToClose });
+    case 'sql':
+      return deps.sqlServerSource
+        ? ok({ sources: [deps.sqlServerSource(spec.sql)], close: nothingToClose })
+        : fail({ kind: 'unsupported-storage', detail: 'this build cannot read database servers' });
     case 'discover': {
       const found = await deps.discoverSources(spec.config);
       return found.ok ? ok({ sources: found.value, close: nothingToClose }) : found;

@@ -10,7 +10,12 @@ import { remoteSources } from '../ssh/remote-sources.js';
 import { type KeyLoad, type KnownHostsStore, SshConnection } from '../ssh/ssh-connection.js';
 import { resolveSshTarget } from '../ssh/ssh-target.js';
 import { type SqliteAccountCache, openAccountCache } from '../store/account-cache-db.js';
-import { PASSPHRASE_ENV, PASSWORD_ENV, type SshOptions } from '../ssh/ssh-options.js';
+import {
+  DB_PASSWORD_ENV,
+  PASSPHRASE_ENV,
+  PASSWORD_ENV,
+  type SshOptions,
+} from '../ssh/ssh-options.js';
 import type { OpenedSources } from './open-sources.js';
 
 export interface SshEnvironment {
@@ -18,6 +23,8 @@ export interface SshEnvironment {
   localUser: string;
   env: NodeJS.ProcessEnv;
   platform: NodeJS.Platform;
+  /** The database password for `sql`, when the environment variable does not give it (the app). */
+  dbPassword?: () => Promise<string | null>;
   /** Asks for a secret; null when nobody can be asked. */
   prompt(question: string): Promise<string | null>;
 }
@@ -141,12 +148,20 @@ export async function openSshSources(
   const conn = opened.value;
   onStep(`logged in to ${conn.host}`);
   const cache = openCache(options.cacheFile, onStep);
+  const dbPassword =
+    options.sql === undefined
+      ? null
+      : (env.env[DB_PASSWORD_ENV] ?? (await env.dbPassword?.()) ?? null);
   const where = `${target.user}@${target.host}:${target.port}`;
   let lastShown = 0;
   const found = await remoteSources(conn, {
     remoteDb: options.remoteDb,
     remoteDataDir: options.remoteDataDir,
     remoteConfig: options.remoteConfig,
+    sql:
+      options.sql === undefined
+        ? undefined
+        : { ...options.sql, ...(dbPassword === null ? {} : { password: dbPassword }) },
     method: options.method,
     stepSeconds: options.stepTimeout,
     maxCopyBytes: MAX_COPY_BYTES,

@@ -1,8 +1,16 @@
 import { DEFAULT_PROSODY_CONFIG } from '../sources/discover-sources.js';
 import { type Profile, withDefaults } from '../core/profile-validation.js';
 import type { MonitorProfile } from './monitor.js';
+import { type SqlServerTarget, parseSqlUrl } from '../core/sql-url.js';
 
 const DEFAULT_CONNECT_TIMEOUT = 15;
+
+/** A profile's database URL as a target (validated with the settings, so it parses). */
+function sqlOf(url: string | undefined): { sql?: Omit<SqlServerTarget, 'password'> } {
+  if (url === undefined) return {};
+  const parsed = parseSqlUrl(url);
+  return parsed.ok ? { sql: parsed.value } : {};
+}
 
 /**
  * What the monitor runs for a saved profile, in the app and for the CLI's `--profile`. An unknown
@@ -36,6 +44,7 @@ export function monitorProfileFor(profile: Profile, defaultKnownHosts?: string):
           method: p.ssh.method ?? 'auto',
           connectTimeout,
           stepTimeout: connectTimeout * 8,
+          ...sqlOf(p.ssh.sql),
         },
       },
     };
@@ -44,10 +53,12 @@ export function monitorProfileFor(profile: Profile, defaultKnownHosts?: string):
   return {
     ...common,
     spec:
-      local.db !== undefined
-        ? { kind: 'db', path: local.db }
-        : local.dataDir !== undefined
-          ? { kind: 'data-dir', path: local.dataDir }
-          : { kind: 'discover', config: local.config ?? DEFAULT_PROSODY_CONFIG },
+      local.sql !== undefined && sqlOf(local.sql).sql !== undefined
+        ? { kind: 'sql', sql: sqlOf(local.sql).sql! }
+        : local.db !== undefined
+          ? { kind: 'db', path: local.db }
+          : local.dataDir !== undefined
+            ? { kind: 'data-dir', path: local.dataDir }
+            : { kind: 'discover', config: local.config ?? DEFAULT_PROSODY_CONFIG },
   };
 }

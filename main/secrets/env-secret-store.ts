@@ -9,7 +9,7 @@
  * secrets, use ssh-agent.
  */
 import { fail, ok, type Result } from '../core/failure.js';
-import { PASSPHRASE_ENV, PASSWORD_ENV } from '../ssh/ssh-options.js';
+import { DB_PASSWORD_ENV, PASSPHRASE_ENV, PASSWORD_ENV } from '../ssh/ssh-options.js';
 import type { SecretKind, SecretStore } from './secret-store.js';
 
 export interface EnvSecretStoreOptions {
@@ -22,6 +22,7 @@ export interface EnvSecretStoreOptions {
 const ENV_NAMES: Record<SecretKind, string> = {
   password: PASSWORD_ENV,
   passphrase: PASSPHRASE_ENV,
+  'db-password': DB_PASSWORD_ENV,
 };
 
 export function createEnvSecretStore(options: EnvSecretStoreOptions): SecretStore {

@@ -6,8 +6,8 @@
  */
 import type { Result } from '../core/failure.js';
 
-/** A login password, or the passphrase of the profile's private key. */
-export type SecretKind = 'password' | 'passphrase';
+/** A login password, the passphrase of the profile's private key, or its database's password. */
+export type SecretKind = 'password' | 'passphrase' | 'db-password';
 
 export interface SecretStore {
   /** The secret, or null when there is none (the caller then tries without it, or gives up). */

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { ActivitySource } from '../core/activity-source.js';
-import { type Result, fail, ok } from '../core/failure.js';
+import { type Failure, type Result, fail, ok } from '../core/failure.js';
 import type { HostFacts } from '../core/account-rule.js';
 import { type KnownFacts, withHostFacts } from './host-facts-source.js';
 import {
@@ -10,6 +10,7 @@ import {
   ruleConfig,
 } from './prosody-config-parser.js';
 import type { StorageFs } from './storage-fs.js';
+import { type SqlServerTarget, describeTarget, targetFromProsodySql } from './sql-server-target.js';
 
 /** Where Debian's and most distributions' packages keep Prosody's config and data. */
 export const DEFAULT_PROSODY_CONFIG = '/etc/prosody/prosody.cfg.lua';
@@ -62,10 +63,19 @@ export interface DiscoveryFs extends StorageFs {
 export interface SourceFactory {
   sqlite(path: string, includeHost: (host: string) => boolean): ActivitySource;
   internal(dataPath: string, includeHost: (host: string) => boolean): ActivitySource;
+  /** A PostgreSQL or MySQL/MariaDB server; absent where this way of reading cannot reach one. */
+  sqlServer?(target: SqlServerTarget, includeHost: (host: string) => boolean): ActivitySource;
 }
 
+/** The user libpq and libmysqlclient log in as when sql = { … } names none: Prosody's own. */
+const PROSODY_OS_USER = 'prosody';
+
 type Backend =
-  { kind: 'internal' } | { kind: 'sqlite'; path: string } | { kind: 'other'; name: string };
+  | { kind: 'internal' }
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'sql-server'; target: SqlServerTarget; key: string }
+  | { kind: 'bad-sql'; failure: Failure }
+  | { kind: 'other'; name: string };
 
 async function readConfig(fs: DiscoveryFs, path: string): Promise<ProsodyConfigFacts | null> {
   try {
@@ -82,6 +92,19 @@ function backendsOf(facts: ProsodyConfigFacts, host: string | null, dataPath: st
     const s = activityStorage(facts, host, store);
     if (s.backend === 'internal') return { kind: 'internal' };
     if (s.backend === 'other') return { kind: 'other', name: s.name };
+    if (s.sql !== undefined && typeof s.sql.driver !== 'string') {
+      const bad = targetFromProsodySql(s.sql, PROSODY_OS_USER);
+      if (!bad.ok) return { kind: 'bad-sql', failure: bad.failure };
+    }
+    if (s.driver === 'PostgreSQL' || s.driver === 'MySQL') {
+      const t = targetFromProsodySql(s.sql ?? {}, PROSODY_OS_USER);
+      if (!t.ok) return { kind: 'bad-sql', failure: t.failure };
+      return {
+        kind: 'sql-server',
+        target: t.value,
+        key: `${describeTarget(t.value)} ${t.value.password ?? ''}`,
+      };
+    }
     if (s.driver !== 'SQLite3') return { kind: 'other', name: `sql (${s.driver})` };
     return { kind: 'sqlite', path: posix.resolve(dataPath, s.database) };
   });
@@ -140,7 +163,22 @@ export async function discoverSources(
   const backendsFor = (host: string): Backend[] => perHost.get(host) ?? global;
   const all = [global, ...perHost.values()].flat();
 
+  const badSql = all.find((b): b is Extract<Backend, { kind: 'bad-sql' }> => b.kind === 'bad-sql');
+  if (badSql) return fail(badSql.failure);
   const sources: ActivitySource[] = [];
+  const servers = new Map<string, SqlServerTarget>();
+  for (const b of all) if (b.kind === 'sql-server') servers.set(b.key, b.target);
+  for (const [key, target] of servers) {
+    if (factory.sqlServer === undefined) {
+      return fail({
+        kind: 'unsupported-storage',
+        detail: `Prosody keeps its activity records in ${describeTarget(target)}, which this way of reading cannot reach`,
+      });
+    }
+    const mine = (host: string): boolean =>
+      backendsFor(host).some((b) => b.kind === 'sql-server' && b.key === key);
+    sources.push(factory.sqlServer(target, mine));
+  }
   const sqlitePaths = [...new Set(all.flatMap((b) => (b.kind === 'sqlite' ? [b.path] : [])))];
   for (const path of sqlitePaths) {
     looked.push(path);

@@ -60,7 +60,13 @@ export type ActivityStore = 'lastlog2' | 'account_activity';
 
 export type ActivityStorage =
   | { backend: 'internal' }
-  | { backend: 'sql'; driver: string; database: string }
+  | {
+      backend: 'sql';
+      driver: string;
+      database: string;
+      /** The `sql` table as written (absent when unset): a server's host, port, username… */
+      sql?: Record<string, unknown>;
+    }
   | { backend: 'other'; name: string };
 
 /** The `name` reported by {@link activityStorage} when the storage setting is not a literal. */
@@ -829,5 +835,6 @@ export function activityStorage(
     backend: 'sql',
     driver: typeof sql.driver === 'string' ? sql.driver : 'SQLite3',
     database: typeof sql.database === 'string' ? sql.database : 'prosody.sqlite',
+    ...(sqlOwner.sql === undefined ? {} : { sql: sqlOwner.sql }),
   };
 }

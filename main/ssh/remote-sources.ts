@@ -8,6 +8,10 @@ import { type RemoteSqliteOptions, RemoteSqliteSource } from './remote-sqlite-so
 import { sftpStorageFs } from './sftp-storage-fs.js';
 import type { AccountCache } from '../sources/account-cache.js';
 import type { SshConnection } from './ssh-connection.js';
+import { DB_MAX_BYTES } from '../sources/discover-local.js';
+import { cleanServerText } from '../sources/postgres-activity.js';
+import { SqlServerSource } from '../sources/sql-server-source.js';
+import { type SqlServerTarget, describeTarget } from '../sources/sql-server-target.js';
 
 /** The account cache for every source on one connection; each gets a key of its own. */
 export interface ConnectionCache {
@@ -23,6 +27,8 @@ export interface RemoteSourceOptions extends Omit<RemoteSqliteOptions, 'includeH
   remoteDataDir?: string;
   /** Prosody's config on the server, read over SFTP to find the data. */
   remoteConfig: string;
+  /** A PostgreSQL or MySQL/MariaDB database as the server reaches it (`--sql`). */
+  sql?: SqlServerTarget;
 }
 
 /** Records the method, bytes and time of a source that does not report them itself. */
@@ -91,6 +97,32 @@ export async function remoteSources(
     );
   };
 
+  const sqlServer = (target: SqlServerTarget, includeHost: (host: string) => boolean) =>
+    new SqlServerSource(target, {
+      seconds: options.stepSeconds,
+      maxBytes: DB_MAX_BYTES,
+      includeHost,
+      via: `through ${conn.host}`,
+      onStep: options.onStep,
+      transportBytes: () => conn.bytesReceived,
+      canClose: () => conn.isOpen,
+      open: async (endpoint) => {
+        const channel = await conn.channelTo(endpoint, options.stepSeconds);
+        if (!(channel instanceof Error)) return ok(channel);
+        return fail({
+          kind: 'db-unreachable',
+          where: `${describeTarget(target)} from ${conn.host}`,
+          detail: cleanServerText(channel.message),
+        });
+      },
+      cache: options.cache && {
+        store: options.cache.store,
+        clock: options.cache.clock,
+        key: `db ${options.cache.where} ${describeTarget(target)}`,
+      },
+    });
+
+  if (options.sql !== undefined) return ok([sqlServer(options.sql, () => true)]);
   if (options.remoteDb !== undefined) return ok([sqlite(options.remoteDb, () => true)]);
   const opened = await openSftp();
   if (!opened.ok) {
@@ -106,7 +138,7 @@ export async function remoteSources(
     return ok([internal(fs, options.remoteDataDir, () => true)]);
   const found = await discoverSources(
     fs,
-    { sqlite, internal: (dir, includeHost) => internal(fs, dir, includeHost) },
+    { sqlite, internal: (dir, includeHost) => internal(fs, dir, includeHost), sqlServer },
     options.remoteConfig,
     DEFAULT_DATA_PATH,
   );

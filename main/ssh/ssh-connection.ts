@@ -309,6 +309,30 @@ export class SshConnection {
     );
   }
 
+  /**
+   * A channel to a TCP port or a Unix socket as the server itself reaches it (what `ssh -L` does):
+   * a database that listens only on the server's loopback or socket, with nothing installed there.
+   * An Error says why the server would not open it (its sshd refused, or nothing listens there).
+   */
+  channelTo(
+    endpoint: { tcp: { host: string; port: number } } | { socket: string },
+    deadlineSeconds: number,
+  ): Promise<Duplex | Error> {
+    const lost = () => new Error('the SSH connection was lost');
+    return withDeadline(
+      this.unlessClosed<Duplex | Error>((resolve) => {
+        const done = (err: Error | undefined, stream: Duplex) => resolve(err ? err : stream);
+        if ('tcp' in endpoint) {
+          this.client.forwardOut('127.0.0.1', 0, endpoint.tcp.host, endpoint.tcp.port, done);
+        } else {
+          this.client.openssh_forwardOutStreamLocal(endpoint.socket, done);
+        }
+      }, lost),
+      deadlineSeconds * 1000,
+      () => new Error(`no answer within ${deadlineSeconds} s`),
+    );
+  }
+
   /** Resolves when the connection closes (for callers that must notice a cut). */
   onClose(listener: () => void): void {
     this.client.once('close', listener);

@@ -1,3 +1,5 @@
+import type { SqlServerTarget } from '../sources/sql-server-target.js';
+
 /**
  * What a count over SSH is told, by the CLI's flags or by an app profile alike: it lives below
  * both front doors so that neither imports the other.
@@ -27,9 +29,13 @@ export interface SshOptions {
   live?: boolean;
   /** Where Prosody's admin socket is on the server (default: from its config). */
   adminSocket?: string;
+  /** `--sql URL`: a database as the server reaches it (password from DB_PASSWORD_ENV). */
+  sql?: Omit<SqlServerTarget, 'password'>;
 }
 
 /** A key's passphrase for a run without a terminal; the app removes it from its environment. */
 export const PASSPHRASE_ENV = 'PROSODY_ACTIVE_USERS_PASSPHRASE';
 /** A login password for a run without a terminal; the app removes it from its environment. */
 export const PASSWORD_ENV = 'PROSODY_ACTIVE_USERS_PASSWORD';
+/** The database password for --sql (a Prosody config's own sql.password is used as it is). */
+export const DB_PASSWORD_ENV = 'PROSODY_ACTIVE_USERS_DB_PASSWORD';

@@ -19,8 +19,6 @@ export interface BenchHost {
 }
 
 export const LINK_RATE = '100mbit';
-const HOST_ADDRESS = '10.201.0.1';
-const SERVER_ADDRESS = '10.201.0.2';
 
 function sh(args: string[]): void {
   execFileSync(args[0] as string, args.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -108,7 +106,15 @@ function removeAbandoned(): void {
   }
 }
 
-export function createBenchHost(): BenchHost {
+/**
+ * `subnet` picks 10.201.<subnet>.0/30 (default 0, the benchmark's): a test that makes a host of its
+ * own takes another, so that it never clashes with a benchmark run at the same time.
+ */
+export function createBenchHost(options: { subnet?: number } = {}): BenchHost {
+  const subnet = options.subnet ?? 0;
+  if (!Number.isInteger(subnet) || subnet < 0 || subnet > 255) throw new RangeError('subnet');
+  const hostAddress = `10.201.${subnet}.1`;
+  const serverAddress = `10.201.${subnet}.2`;
   if (process.getuid?.() !== 0) {
     throw new Error(
       'the SSH benchmark needs root: it makes a network namespace (ip netns) with a rate-limited veth link',
@@ -150,9 +156,9 @@ export function createBenchHost(): BenchHost {
     sh(['ip', 'netns', 'add', namespace]);
     sh(['ip', 'link', 'add', hostSide, 'type', 'veth', 'peer', 'name', serverSide]);
     sh(['ip', 'link', 'set', serverSide, 'netns', namespace]);
-    sh(['ip', 'addr', 'add', `${HOST_ADDRESS}/30`, 'dev', hostSide]);
+    sh(['ip', 'addr', 'add', `${hostAddress}/30`, 'dev', hostSide]);
     sh(['ip', 'link', 'set', hostSide, 'up']);
-    sh([...inside, 'ip', 'addr', 'add', `${SERVER_ADDRESS}/30`, 'dev', serverSide]);
+    sh([...inside, 'ip', 'addr', 'add', `${serverAddress}/30`, 'dev', serverSide]);
     sh([...inside, 'ip', 'link', 'set', serverSide, 'up']);
     sh([...inside, 'ip', 'link', 'set', 'lo', 'up']);
     shape([], hostSide);
@@ -166,7 +172,7 @@ export function createBenchHost(): BenchHost {
   }
   return {
     namespace,
-    serverAddress: SERVER_ADDRESS,
+    serverAddress,
     inside,
     counters: () => ({
       rx: readCounter(hostSide, 'rx_bytes'),

@@ -12,6 +12,7 @@
  *   npm run bench -- --no-ssh           the local part only; --ssh-only (or --no-local) the SSH part only
  *   npm run bench -- --quick --ssh      --ssh: SSH included (the default; says so explicitly)
  *   npm run bench -- --ssh-methods files  over SSH only these: query, copy, files, scp
+ *   npm run bench -- --postgres-only    PostgreSQL over SSH only (postgres-bench.ts); --no-postgres skips it
  *
  * Every measured count runs in a fresh process (a plain-JavaScript bundle of count-child.ts, so no
  * TypeScript loader is in the figures), after one unmeasured warm-up run: the figures are for a
@@ -38,6 +39,7 @@ import { ACTIVITY_QUERY } from '../../main/sources/activity-query.js';
 import type { ChildResult } from './count-child.js';
 import { LINK_RATE } from './bench-host.js';
 import { SSH_METHOD_NAMES, type SshCase, type SshMethod, benchSsh } from './ssh-bench.js';
+import { type PostgresCase, benchPostgres, postgresReport } from './postgres-bench.js';
 import {
   BENCH_NOW,
   type DatasetSpec,
@@ -496,6 +498,7 @@ interface Options {
   local: boolean;
   ssh: boolean;
   sshMethods: SshMethod[];
+  postgres: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -507,6 +510,7 @@ function parseArgs(argv: string[]): Options {
     local: true,
     ssh: true,
     sshMethods: Object.values(SSH_METHOD_NAMES),
+    postgres: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -518,7 +522,12 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--no-ssh') o.ssh = false;
     else if (a === '--ssh') o.ssh = true;
     else if (a === '--ssh-only' || a === '--no-local') o.local = false;
-    else if (a === '--ssh-methods') {
+    else if (a === '--no-postgres') o.postgres = false;
+    else if (a === '--postgres-only') {
+      o.local = false;
+      o.ssh = false;
+      o.postgres = true;
+    } else if (a === '--ssh-methods') {
       o.sshMethods = (argv[++i] ?? '').split(',').map((name) => {
         const method = SSH_METHOD_NAMES[name];
         if (!method)
@@ -527,7 +536,7 @@ function parseArgs(argv: string[]): Options {
       });
     } else
       throw new Error(
-        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE, --ssh, --no-ssh, --ssh-only (--no-local), --ssh-methods query,copy,files,scp`,
+        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE, --ssh, --no-ssh, --ssh-only (--no-local), --ssh-methods query,copy,files,scp, --no-postgres, --postgres-only`,
       );
   }
   return o;
@@ -545,6 +554,7 @@ async function main(argv: string[]): Promise<void> {
   const m = machine();
   const results: CaseResult[] = [];
   let ssh: SshCase[] = [];
+  let postgres: PostgresCase[] = [];
   try {
     for (const accounts of options.local ? options.sizes : []) {
       results.push(await benchSqlite(accounts, options.runs, gnuTime, log));
@@ -561,6 +571,14 @@ async function main(argv: string[]): Promise<void> {
         log,
       });
     }
+    if (options.postgres) {
+      const sizes = options.sizes.filter((n) => n >= SSH_MIN);
+      postgres = await benchPostgres({
+        sizes: sizes.length > 0 ? sizes : options.sizes,
+        runs: options.runs ?? 3,
+        log,
+      });
+    }
   } finally {
     rmSync(join(BUILD_DIR, 'time.out'), { force: true });
   }
@@ -572,11 +590,14 @@ async function main(argv: string[]): Promise<void> {
     now: BENCH_NOW,
     results,
     ssh,
+    postgres,
     targets: t,
   };
   const json = JSON.stringify(out, null, 2) + '\n';
   if (options.save !== null) writeFileSync(options.save, json);
-  process.stdout.write(options.json ? json : report(m, results, ssh, t));
+  const text =
+    report(m, results, ssh, t) + (postgres.length > 0 ? `\n${postgresReport(postgres)}` : '');
+  process.stdout.write(options.json ? json : text);
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {

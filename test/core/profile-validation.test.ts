@@ -61,6 +61,25 @@ const full: Settings = {
   ],
 };
 
+describe('database servers in profiles', () => {
+  for (const [name, profile] of [
+    ['over SSH', sshProfile({}, { sql: 'postgres://prosody@127.0.0.1:5432/prosody' })],
+    ['on this machine', { name: 'db', local: { sql: 'mysql://prosody@db.example/prosody' } }],
+    [
+      'through a socket',
+      {
+        name: 'db',
+        local: { sql: 'postgres://pau@/prosody?socket=/run/postgresql/.s.PGSQL.5432' },
+      },
+    ],
+  ] as const) {
+    test(`a database URL is a valid way to the data ${name}`, () => {
+      const r = validateSettings(doc(profile));
+      assert.ok(r.ok, JSON.stringify(r));
+    });
+  }
+});
+
 describe('valid settings', () => {
   test('a settings file using every field is accepted as it is', () => {
     assert.deepEqual(validateSettings(JSON.parse(JSON.stringify(full))), { ok: true, value: full });
@@ -381,6 +400,24 @@ const invalid: Array<[name: string, json: unknown, path: string, says: RegExp]> 
     doc(sshProfile({ extra: [{ PASSWORD: 'x' }] })),
     'profiles[0].extra[0].PASSWORD',
     /secrets are never kept/,
+  ],
+  [
+    'a database URL that is not one',
+    doc(sshProfile({}, { sql: 'prosody on db1' })),
+    'profiles[0].ssh.sql',
+    /postgres:\/\//,
+  ],
+  [
+    'a database URL with a password in it',
+    doc({ name: 'db', local: { sql: 'postgres://prosody:hunter2@db/prosody' } }),
+    'profiles[0].local.sql',
+    /holds a password/,
+  ],
+  [
+    'a database URL beside a SQLite path',
+    doc(sshProfile({}, { sql: 'mysql://prosody@127.0.0.1/prosody', remoteDb: '/x.sqlite' })),
+    'profiles[0].ssh.sql',
+    /together with remoteDb/,
   ],
 ];
 

@@ -22,6 +22,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
 import {
   datFileContent,
   encodeProsodyName,
@@ -82,6 +84,21 @@ export interface ProsodyOptions {
   hostConfig?: Record<string, string>;
   /** Give the server an admin socket so that `prosodyctl shell …` works while it runs (0.12 and 13). */
   adminSocket?: boolean;
+  /**
+   * With storage 'sql': a PostgreSQL or MySQL/MariaDB server instead of SQLite (lua-dbi-postgresql
+   * / lua-dbi-mysql). The database must exist; Prosody creates its table.
+   */
+  sql?: SqlServerSettings;
+}
+
+/** Prosody's `sql = { … }` for a database server. */
+export interface SqlServerSettings {
+  driver: 'PostgreSQL' | 'MySQL';
+  database: string;
+  username: string;
+  password: string;
+  host: string;
+  port: number;
 }
 
 export type ProsodyVersion = '0.12' | '13';
@@ -398,7 +415,10 @@ class ProsodyInstanceImpl implements ProsodyInstance {
     this.pidfilePath = path.join(dir, 'prosody.pid');
     this.certsPath = path.join(dir, 'certs');
     this.dataPath = path.join(dir, 'data');
-    this.sqlitePath = options.storage === 'sql' ? path.join(this.dataPath, 'prosody.sqlite') : null;
+    this.sqlitePath =
+      options.storage === 'sql' && options.sql === undefined
+        ? path.join(this.dataPath, 'prosody.sqlite')
+        : null;
   }
 
   get running(): boolean {
@@ -447,7 +467,13 @@ class ProsodyInstanceImpl implements ProsodyInstance {
       'component_ports = { }',
       `log = { debug = ${luaString(this.logPath)} }`,
     ];
-    if (o.storage === 'sql') {
+    if (o.storage === 'sql' && o.sql) {
+      const q = o.sql;
+      lines.push(
+        'storage = "sql"',
+        `sql = { driver = ${luaString(q.driver)}, database = ${luaString(q.database)}, username = ${luaString(q.username)}, password = ${luaString(q.password)}, host = ${luaString(q.host)}, port = ${q.port} }`,
+      );
+    } else if (o.storage === 'sql') {
       lines.push('storage = "sql"', 'sql = { driver = "SQLite3", database = "prosody.sqlite" }');
     } else {
       lines.push('storage = "internal"');
@@ -496,6 +522,19 @@ class ProsodyInstanceImpl implements ProsodyInstance {
     const res = await this.prosodyctl('mod_lastlog2', `schema-probe@${host}`);
     // The probe user does not exist: mod_lastlog2's command prints "No record found", exit 1.
     const ok = res.code === 0 || /No record found/.test(res.stdout);
+    if (this.options.sql) {
+      const tables = await this.serverQuery(
+        this.options.sql.driver === 'PostgreSQL'
+          ? "SELECT 1 FROM information_schema.tables WHERE table_name = 'prosody'"
+          : "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'prosody'",
+      );
+      if (!ok || tables.length === 0) {
+        throw new Error(
+          `prosodyctl did not create the ${this.options.sql.driver} schema (exit ${res.code}):\n${res.stdout}\n${res.stderr}`,
+        );
+      }
+      return;
+    }
     if (!ok || !this.sqlitePath || !existsSync(this.sqlitePath)) {
       throw new Error(
         `prosodyctl did not create the SQLite schema (exit ${res.code}):\n${res.stdout}\n${res.stderr}`,
@@ -521,7 +560,8 @@ class ProsodyInstanceImpl implements ProsodyInstance {
     const writes = records.map(recordToWrite);
     if (this.options.storage === 'sql') {
       if (extraFiles.length > 0) throw new Error('extraFiles are for internal storage only');
-      this.seedSql(writes, extraRows);
+      if (this.options.sql) await this.seedSqlServer(writes, extraRows);
+      else this.seedSql(writes, extraRows);
     } else {
       await this.seedInternal(writes, extraRows, extraFiles);
     }
@@ -548,6 +588,71 @@ class ProsodyInstanceImpl implements ProsodyInstance {
     } finally {
       db.close();
     }
+  }
+
+  /** Runs one statement on the database server (`?` placeholders); rows as arrays. */
+  async serverQuery(sql: string, params: unknown[] = []): Promise<unknown[][]> {
+    return (await this.serverBatch([[sql, params]]))[0] ?? [];
+  }
+
+  /** Runs statements in order over one connection; each one's rows as arrays. */
+  private async serverBatch(statements: [string, unknown[]][]): Promise<unknown[][][]> {
+    const q = this.options.sql;
+    if (!q) throw new Error('serverQuery() needs the sql option');
+    const out: unknown[][][] = [];
+    if (q.driver === 'PostgreSQL') {
+      const client = new pg.Client({
+        host: q.host,
+        port: q.port,
+        user: q.username,
+        password: q.password,
+        database: q.database,
+      });
+      await client.connect();
+      try {
+        for (const [sql, values] of statements) {
+          let n = 0;
+          const text = sql.replace(/\?/g, () => `$${++n}`);
+          out.push((await client.query({ text, values, rowMode: 'array' })).rows as unknown[][]);
+        }
+        return out;
+      } finally {
+        await client.end();
+      }
+    }
+    const conn = await mysql.createConnection({
+      host: q.host,
+      port: q.port,
+      user: q.username,
+      password: q.password,
+      database: q.database,
+      charset: 'utf8mb4',
+    });
+    try {
+      // Prosody quotes names "like this" with ANSI_QUOTES in force: the same here.
+      await conn.query("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')");
+      for (const [sql, values] of statements) {
+        const [rows] = await conn.query({ sql, values, rowsAsArray: true });
+        out.push(Array.isArray(rows) ? (rows as unknown[][]) : []);
+      }
+      return out;
+    } finally {
+      await conn.end();
+    }
+  }
+
+  private async seedSqlServer(writes: StoreWrite[], extraRows: RawRow[]): Promise<void> {
+    const del = 'DELETE FROM "prosody" WHERE "host"=? AND "user"=? AND "store"=? AND "key"=?';
+    const ins =
+      'INSERT INTO "prosody" ("host","user","store","key","type","value") VALUES (?,?,?,?,?,?)';
+    const statements: [string, unknown[]][] = [];
+    for (const w of writes) {
+      statements.push([del, [w.host, w.user, w.store, w.key]]);
+      statements.push([ins, [w.host, w.user, w.store, w.key, w.type, w.value]]);
+    }
+    for (const r of extraRows)
+      statements.push([ins, [r.host, r.user, r.store, r.key, r.type, r.value]]);
+    await this.serverBatch(statements);
   }
 
   private async seedInternal(

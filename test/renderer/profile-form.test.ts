@@ -94,6 +94,38 @@ describe('the server form', () => {
   });
 });
 
+describe('a database server in the form', () => {
+  test('a profile with a database URL shows it as the data choice, and gives it back', () => {
+    const withSql: Profile = {
+      name: 'db',
+      ssh: { target: 'monitor@xmpp.example.org', sql: 'postgres://pau@127.0.0.1/prosody' },
+    };
+    const d = draftOf(withSql);
+    assert.deepEqual(
+      [d.data, d.dataPath, d.dbPassword],
+      ['sql', 'postgres://pau@127.0.0.1/prosody', ''],
+    );
+    assert.deepEqual(profileOf(d, withSql).profile, withSql);
+  });
+
+  test('choosing a database server replaces a SQLite path, and the password stays out', () => {
+    const d = {
+      ...draftOf(saved),
+      data: 'sql' as const,
+      dataPath: 'mysql://pau@db/prosody',
+      dbPassword: 'pw',
+    };
+    const { profile } = profileOf(d, saved);
+    assert.equal(profile.ssh?.sql, 'mysql://pau@db/prosody');
+    assert.equal(profile.ssh?.remoteDb, undefined);
+    assert.ok(!JSON.stringify(profile).includes('pw"'));
+  });
+
+  test('a problem with the URL goes beside the data field', () => {
+    assert.equal(fieldOfPath('profiles[2].local.sql', 2), 'dataPath');
+  });
+});
+
 describe('problems beside their fields', () => {
   const table: Array<[string, number, string | null | undefined]> = [
     ['profiles[2].ssh.target', 2, 'target'],

@@ -93,9 +93,18 @@ test('nothing found names every place it looked', async () => {
   );
 });
 
-test('PostgreSQL storage is reported as unsupported, not as missing data', async () => {
+test('PostgreSQL storage with no server listening is reported as unreachable, not as missing data', async () => {
   const { configPath } = setup(
-    'storage = "sql"\nsql = { driver = "PostgreSQL", database = "prosody" }\n',
+    'storage = "sql"\nsql = { driver = "PostgreSQL", database = "prosody", host = "127.0.0.1", port = 1 }\n',
+  );
+  const r = await count(configPath, '/nonexistent');
+  assert.ok(!r.ok);
+  assert.equal(r.failure.kind, 'db-unreachable');
+});
+
+test('an SQL driver this tool does not know is reported as unsupported', async () => {
+  const { configPath } = setup(
+    'storage = "sql"\nsql = { driver = "ODBC", database = "prosody" }\n',
   );
   const r = await count(configPath, '/nonexistent');
   assert.ok(!r.ok);

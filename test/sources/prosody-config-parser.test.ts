@@ -534,6 +534,7 @@ test('the global sql table gives driver and database', () => {
       backend: 'sql',
       driver: 'SQLite3',
       database: '/srv/p.db',
+      sql: { driver: 'SQLite3', database: '/srv/p.db' },
     },
   );
 });
@@ -548,11 +549,13 @@ VirtualHost "b"`;
     backend: 'sql',
     driver: 'PostgreSQL',
     database: 'prosody_a',
+    sql: { driver: 'PostgreSQL', database: 'prosody_a' },
   });
   assert.deepEqual(storageOf(config, 'b'), {
     backend: 'sql',
     driver: 'SQLite3',
     database: 'global.sqlite',
+    sql: { driver: 'SQLite3', database: 'global.sqlite' },
   });
 });
 
