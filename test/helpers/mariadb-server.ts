@@ -3,7 +3,7 @@
 // The admin is root over the socket (unix_socket authentication, as the test runs as root).
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,9 +42,14 @@ export async function startMariadb(): Promise<MariadbServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pau-mariadb-'));
   const data = path.join(dir, 'data');
   const socket = path.join(dir, 'sock');
+  // A temp folder of its own: with the shared /tmp, two installs at once (test files run two at a
+  // time) remove each other's '#sql-temptable-…' and one aborts with "Unknown table tmp_user_sys".
+  const tmp = path.join(dir, 'tmp');
+  mkdirSync(tmp);
   await run('mariadb-install-db', [
     '--no-defaults',
     `--datadir=${data}`,
+    `--tmpdir=${tmp}`,
     '--user=root',
     '--auth-root-authentication-method=socket',
     '--skip-test-db',
@@ -56,6 +61,7 @@ export async function startMariadb(): Promise<MariadbServer> {
     [
       '--no-defaults',
       `--datadir=${data}`,
+      `--tmpdir=${tmp}`,
       '--user=root',
       `--port=${port}`,
       '--bind-address=127.0.0.1',
