@@ -705,13 +705,29 @@ class ProsodyInstanceImpl implements ProsodyInstance {
     }
   }
 
+  /** sqlRows() on the database server (the sql option). */
+  private async serverRows(filter: Pick<RawRow, 'host' | 'user' | 'store'>): Promise<RawRow[]> {
+    const rows = await this.serverQuery(
+      'SELECT "key","type","value" FROM "prosody" WHERE "host"=? AND "user"=? AND "store"=?',
+      [filter.host, filter.user, filter.store],
+    );
+    return rows.map(([key, type, value]) => ({
+      ...filter,
+      key: String(key),
+      type: String(type),
+      value: String(value),
+    }));
+  }
+
   async readStore(
     host: string,
     user: string,
     store = 'lastlog2',
   ): Promise<Record<string, unknown> | null> {
     if (this.options.storage === 'sql') {
-      const rows = this.sqlRows({ host, user, store });
+      const rows = this.options.sql
+        ? await this.serverRows({ host, user, store })
+        : this.sqlRows({ host, user, store });
       if (rows.length === 0) return null;
       const out: Record<string, unknown> = {};
       for (const r of rows) {

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { DAY } from '../../main/core/windows.js';
 import { runBuiltCliAsync } from '../fixtures/run-built-cli.js';
-import { startMariadb } from '../helpers/mariadb-server.js';
-import { startPostgres } from '../helpers/postgres-server.js';
+import { startProsodyDatabase } from '../helpers/prosody-database.js';
 import {
   type SeedRecord,
   type SqlServerSettings,
@@ -122,56 +121,24 @@ async function parityOn(sql: SqlServerSettings, url: string): Promise<void> {
   }
 }
 
+async function parityOnServer(driver: SqlServerSettings['driver']): Promise<void> {
+  const db = await startProsodyDatabase(driver);
+  try {
+    await parityOn(db.sql, db.url);
+  } finally {
+    await db.stop();
+  }
+}
+
 describe('parity with a real Prosody on database servers', { concurrency: 2 }, () => {
   test(
     'our figures equal mod_measure_active_users on PostgreSQL, and real logins count',
     { timeout: 120_000 },
-    async () => {
-      const pg = await startPostgres();
-      try {
-        await pg.psql(`CREATE ROLE prosody LOGIN PASSWORD 'prosody-pw'`);
-        await pg.psql('CREATE DATABASE prosody OWNER prosody');
-        await parityOn(
-          {
-            driver: 'PostgreSQL',
-            database: 'prosody',
-            username: 'prosody',
-            password: 'prosody-pw',
-            host: '127.0.0.1',
-            port: pg.port,
-          },
-          `postgres://prosody@127.0.0.1:${pg.port}/prosody`,
-        );
-      } finally {
-        await pg.stop();
-      }
-    },
+    () => parityOnServer('PostgreSQL'),
   );
   test(
     'our figures equal mod_measure_active_users on MariaDB, and real logins count',
     { timeout: 120_000 },
-    async () => {
-      const db = await startMariadb();
-      try {
-        await db.sql(
-          `CREATE DATABASE prosody CHARACTER SET utf8mb4;
-           CREATE USER 'prosody'@'127.0.0.1' IDENTIFIED BY 'prosody-pw';
-           GRANT ALL ON prosody.* TO 'prosody'@'127.0.0.1';`,
-        );
-        await parityOn(
-          {
-            driver: 'MySQL',
-            database: 'prosody',
-            username: 'prosody',
-            password: 'prosody-pw',
-            host: '127.0.0.1',
-            port: db.port,
-          },
-          `mysql://prosody@127.0.0.1:${db.port}/prosody`,
-        );
-      } finally {
-        await db.stop();
-      }
-    },
+    () => parityOnServer('MySQL'),
   );
 });
