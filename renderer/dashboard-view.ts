@@ -345,7 +345,10 @@ function hostsSection(p: ProfileView, nowMs: number): Child {
                       title:
                         'Accounts with records that Prosody 13 does not count, as its own module does',
                     },
-                    `${formatCount(f.excludedDisabled ?? 0)} disabled, ${formatCount(f.excludedNoAccount ?? 0)} no account`,
+                    // Two spans, each kept whole, so a narrow panel wraps between them only.
+                    h('span', null, `${formatCount(f.excludedDisabled ?? 0)} disabled,`),
+                    ' ',
+                    h('span', null, `${formatCount(f.excludedNoAccount ?? 0)} no account`),
                   )
                 : null,
             ),

@@ -1,6 +1,7 @@
 /**
  * `history --csv` and `history --json`: the recorded refreshes as one row per refresh and host.
- * A failed refresh is one row with its error and empty figures, never zeros.
+ * A failed refresh is one row with its error and empty figures, never zeros; so is a figure that
+ * was not known (online without the live view, exclusions before Prosody 13's rule was kept).
  */
 import type { Figures } from './monitor-types.js';
 
@@ -42,6 +43,10 @@ export const HISTORY_COLUMNS = [
   'seconds',
   'errorKind',
   'errorMessage',
+  // Added later, so appended: scripts that read columns by position keep working.
+  'online',
+  'excludedDisabled',
+  'excludedNoAccount',
 ] as const;
 
 type Column = (typeof HISTORY_COLUMNS)[number];
@@ -73,6 +78,10 @@ function flatten(row: HistoryRow): Flat {
     seconds: row.seconds,
     errorKind: row.errorKind,
     errorMessage: row.errorMessage,
+    // Unknown (not measured, or recorded before these were kept) is empty, never 0.
+    online: f?.online ?? null,
+    excludedDisabled: f?.excludedDisabled ?? null,
+    excludedNoAccount: f?.excludedNoAccount ?? null,
   };
 }
 

@@ -74,7 +74,7 @@ for (const [name, value, csv] of fieldCases) {
 
 const HEADER =
   'time,at,profile,ok,host,dau,wau,mau,accounts,new1d,new7d,new30d,newestEvent,method,' +
-  'bytesReceived,seconds,errorKind,errorMessage';
+  'bytesReceived,seconds,errorKind,errorMessage,online,excludedDisabled,excludedNoAccount';
 
 test('the CSV has a header line, then one line per host and per failed refresh', () => {
   const csv = historyCsv([ok(TOTAL_HOST), ok('a.test'), failed('Cannot reach xmpp.example.')]);
@@ -82,9 +82,9 @@ test('the CSV has a header line, then one line per host and per failed refresh',
     csv,
     [
       HEADER,
-      `2026-11-24T16:00:00Z,${AT},main,true,*,3,5,8,13,0,1,2,${AT - 60},sqlite,2048,0.25,,`,
-      `2026-11-24T16:00:00Z,${AT},main,true,a.test,3,5,8,13,0,1,2,${AT - 60},sqlite,2048,0.25,,`,
-      `2026-11-24T17:00:00Z,${AT + 3600},main,false,,,,,,,,,,,,,network,Cannot reach xmpp.example.`,
+      `2026-11-24T16:00:00Z,${AT},main,true,*,3,5,8,13,0,1,2,${AT - 60},sqlite,2048,0.25,,,,,`,
+      `2026-11-24T16:00:00Z,${AT},main,true,a.test,3,5,8,13,0,1,2,${AT - 60},sqlite,2048,0.25,,,,,`,
+      `2026-11-24T17:00:00Z,${AT + 3600},main,false,,,,,,,,,,,,,network,Cannot reach xmpp.example.,,,`,
       '',
     ].join('\n'),
   );
@@ -100,6 +100,63 @@ test('a failed refresh exports empty figures, not zeros', () => {
   assert.equal(json?.dau, null);
   assert.equal(json?.errorKind, 'network');
 });
+
+const withExtras = (extra: Partial<Figures>): HistoryRow =>
+  ok('a.test', {
+    figures: { ...figures, ...extra },
+  });
+
+test('the new columns come after the old ones, so columns read by position keep their place', () => {
+  assert.deepEqual(HISTORY_COLUMNS.slice(-4), [
+    'errorMessage',
+    'online',
+    'excludedDisabled',
+    'excludedNoAccount',
+  ]);
+});
+
+const extraCases: Array<[name: string, row: HistoryRow, csv: [string, string, string]]> = [
+  [
+    'known figures are written, zeros included',
+    withExtras({ online: 0, excludedDisabled: 2, excludedNoAccount: 0 }),
+    ['0', '2', '0'],
+  ],
+  ['figures recorded before they were kept are empty, not 0', withExtras({}), ['', '', '']],
+  [
+    'null figures (not measured) are empty, not 0',
+    withExtras({ online: null, excludedDisabled: null, excludedNoAccount: null }),
+    ['', '', ''],
+  ],
+  [
+    'online without the exclusions (a 0.12 server with the live view)',
+    withExtras({ online: 4 }),
+    ['4', '', ''],
+  ],
+  [
+    'the exclusions without online (Prosody 13, no live access)',
+    withExtras({ excludedDisabled: 1, excludedNoAccount: 3 }),
+    ['', '1', '3'],
+  ],
+  ['a failed refresh has them empty', failed('x'), ['', '', '']],
+];
+
+for (const [name, row, [online, disabled, noAccount]] of extraCases) {
+  test(`online and the exclusions in the CSV: ${name}`, () => {
+    const line = parseCsv(historyCsv([row]))[1] ?? [];
+    assert.equal(line.length, HISTORY_COLUMNS.length);
+    assert.equal(line[HISTORY_COLUMNS.indexOf('online')], online);
+    assert.equal(line[HISTORY_COLUMNS.indexOf('excludedDisabled')], disabled);
+    assert.equal(line[HISTORY_COLUMNS.indexOf('excludedNoAccount')], noAccount);
+  });
+
+  test(`online and the exclusions in the JSON: ${name}`, () => {
+    const [json] = JSON.parse(historyJson([row])) as Array<Record<string, unknown>>;
+    const asJson = (text: string) => (text === '' ? null : Number(text));
+    assert.equal(json?.online, asJson(online));
+    assert.equal(json?.excludedDisabled, asJson(disabled));
+    assert.equal(json?.excludedNoAccount, asJson(noAccount));
+  });
+}
 
 const quotingRows: Array<[name: string, row: HistoryRow, field: string]> = [
   ['a host name with a comma', ok('a,b.test'), '"a,b.test"'],
@@ -142,6 +199,9 @@ test('the JSON is an array of flat objects with the CSV column names, one per li
     seconds: 0.25,
     errorKind: null,
     errorMessage: null,
+    online: null,
+    excludedDisabled: null,
+    excludedNoAccount: null,
   });
   assert.equal(rows[1]?.ok, false);
   assert.equal(rows[1]?.host, null);

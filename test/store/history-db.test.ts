@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { FailureError } from '../../main/core/failure.js';
+import { HISTORY_COLUMNS, historyCsv } from '../../main/core/history-export.js';
 import {
   type Alert,
   type FigureName,
@@ -428,6 +429,25 @@ test('refreshes lists newest first, per profile or all, up to a limit', () => {
     h.refreshes('main', 1).map((r) => r.at),
     [NOW],
   );
+});
+
+test('exported rows carry online and the exclusions as recorded, and empty where unknown', () => {
+  const h = open();
+  h.record(
+    success(NOW, {
+      [TOTAL_HOST]: figs(3, { online: 0, excludedDisabled: 2, excludedNoAccount: 0 }),
+      'old.test': figs(1),
+    }),
+  );
+  const lines = historyCsv(h.exportRows()).trimEnd().split('\n');
+  const cells = (i: number) => {
+    const fields = lines[i]?.split(',') ?? [];
+    return ['online', 'excludedDisabled', 'excludedNoAccount'].map(
+      (c) => fields[HISTORY_COLUMNS.indexOf(c as (typeof HISTORY_COLUMNS)[number])],
+    );
+  };
+  assert.deepEqual(cells(1), ['0', '2', '0']);
+  assert.deepEqual(cells(2), ['', '', '']);
 });
 
 test('exportRows yields every refresh oldest first, the total before the hosts', () => {
