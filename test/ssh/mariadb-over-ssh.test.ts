@@ -70,6 +70,15 @@ let local: string;
 let knownHosts: string;
 let expected: Record<string, unknown>;
 
+const keyLineOf = (recipe: string) => recipe.split('\n').find((l) => l.startsWith('restrict,'))!;
+/** The recipe's SQL: everything after its first blank line, comments dropped. */
+const sqlOf = (recipe: string) =>
+  recipe
+    .slice(recipe.indexOf('\n\n'))
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    .join('\n');
+
 before(async () => {
   local = mkdtempSync(join(tmpdir(), 'pau-mariadb-ssh-'));
   host = createBenchHost({ subnet: 1 + ((process.pid + 97) % 250) });
@@ -79,11 +88,6 @@ before(async () => {
     .map((r) => `(${[r.host, r.user, r.store, r.key, r.type, r.value].map(lit).join(', ')})`)
     .join(',\n');
   await db.sql(`SET NAMES utf8mb4; ${SCHEMA} INSERT INTO prosody VALUES ${values};`, 'prosody');
-  // sshd forwards from the namespace's own loopback, so the reader logs in from 127.0.0.1.
-  await db.sql(
-    `CREATE USER 'reader'@'127.0.0.1' IDENTIFIED BY '${PASSWORD}';
-     GRANT SELECT ON prosody.prosody TO 'reader'@'127.0.0.1';`,
-  );
   sshd = await startSshd({
     passwordAuth: false,
     listenAddress: host.serverAddress,
@@ -91,8 +95,9 @@ before(async () => {
     hostKeyTypes: ['ed25519'],
   });
   key = await generateKey('ed25519');
-  // The recipe the CLI prints, as the operator would paste it.
-  const recipe = dbRecipe(
+  // The recipes the CLI prints, pasted as the operator would: the key line, and the SQL with the
+  // password chosen (over TCP) or unix_socket as its comment offers (over the socket).
+  const tcpRecipe = dbRecipe(
     {
       engine: 'mysql',
       user: 'reader',
@@ -101,17 +106,19 @@ before(async () => {
     },
     key.authorizedKey,
   );
-  const keyLine = recipe.split('\n').find((l) => l.startsWith('restrict,'))!;
-  dbOnly = await sshd.addUser('dbonly', { authorizedKeys: [keyLine] });
-  peer = await sshd.addUser('peer', {
-    authorizedKeys: [`restrict,port-forwarding,command="/bin/false" ${key.authorizedKey}`],
-  });
-  full = await sshd.addUser('full', { authorizedKeys: [key.authorizedKey] });
-  // unix_socket authentication: a MariaDB user named after the SSH account, read-only.
-  await db.sql(
-    `CREATE USER '${peer.name}'@'localhost' IDENTIFIED VIA unix_socket;
-     GRANT SELECT ON prosody.prosody TO '${peer.name}'@'localhost';`,
+  dbOnly = await sshd.addUser('dbonly', { authorizedKeys: [keyLineOf(tcpRecipe)] });
+  await db.sql(sqlOf(tcpRecipe).replace(/'CHANGE-ME'/g, `'${PASSWORD}'`));
+  // The account's name is only known once it exists, and the unix_socket user is named after it.
+  peer = await sshd.addUser('peer');
+  const socketRecipe = dbRecipe(
+    { engine: 'mysql', user: peer.name, database: 'prosody', endpoint: { socket: db.socket } },
+    key.authorizedKey,
   );
+  peer.setAuthorizedKeys([keyLineOf(socketRecipe)]);
+  await db.sql(
+    sqlOf(socketRecipe).replace(/IDENTIFIED BY 'CHANGE-ME'/g, 'IDENTIFIED VIA unix_socket'),
+  );
+  full = await sshd.addUser('full', { authorizedKeys: [key.authorizedKey] });
   knownHosts = join(local, 'known_hosts');
   writeFileSync(knownHosts, sshd.knownHostsLine());
   writeProsodySqlite(join(local, 'same.sqlite'), rows);
