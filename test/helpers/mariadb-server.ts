@@ -47,7 +47,13 @@ async function waitForPort(
  * `prefix` runs mariadbd inside something else, e.g. `ip netns exec NAME`: its 127.0.0.1 is then
  * that namespace's own. The socket's folder may be entered by every user (unix_socket logins).
  */
-export async function startMariadb(options: { prefix?: string[] } = {}): Promise<MariadbServer> {
+export async function startMariadb(
+  options: {
+    prefix?: string[];
+    /** mariadbd's --bind-address (a comma list); 127.0.0.1 by default. */
+    bind?: string;
+  } = {},
+): Promise<MariadbServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pau-mariadb-'));
   const prefix = options.prefix ?? [];
   const data = path.join(dir, 'data');
@@ -69,7 +75,7 @@ export async function startMariadb(options: { prefix?: string[] } = {}): Promise
     `--datadir=${data}`,
     '--user=root',
     `--port=${port}`,
-    '--bind-address=127.0.0.1',
+    `--bind-address=${options.bind ?? '127.0.0.1'}`,
     `--socket=${socket}`,
     `--pid-file=${path.join(dir, 'pid')}`,
     '--skip-log-bin',

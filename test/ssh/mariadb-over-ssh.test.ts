@@ -4,12 +4,13 @@
  * through SSH. Real MariaDB 10.11, real OpenSSH sshd, the built CLI.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DAY } from '../../main/core/windows.js';
-import { dbRecipe } from '../../main/sources/db-recipe.js';
+import { SSH_SERVER_PLACEHOLDER, dbRecipe } from '../../main/sources/db-recipe.js';
 import { type BenchHost, createBenchHost } from '../bench/bench-host.js';
 import { type ProsodyRow, activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 import { type CliRun, runBuiltCli, runBuiltCliAsync } from '../fixtures/run-built-cli.js';
@@ -25,6 +26,11 @@ import {
 
 const NOW = 1_795_536_000;
 const PASSWORD = 'reader-pw';
+/**
+ * A second address on the test host's own loopback device (TEST-NET-1, routed nowhere from here):
+ * the database as if on another machine, which sees sshd's forwarded connections come from it.
+ */
+const FAR = '192.0.2.7';
 const rows: ProsodyRow[] = [];
 for (let i = 0; i < 300; i++) {
   const host = ['a.test', 'b.test', 'c.test'][i % 3]!;
@@ -64,6 +70,7 @@ let db: MariadbServer;
 let sshd: SshdInstance;
 let key: GeneratedKey;
 let dbOnly: TestUser;
+let farOnly: TestUser;
 let peer: TestUser;
 let full: TestUser;
 let local: string;
@@ -82,7 +89,16 @@ const sqlOf = (recipe: string) =>
 before(async () => {
   local = mkdtempSync(join(tmpdir(), 'pau-mariadb-ssh-'));
   host = createBenchHost({ subnet: 1 + ((process.pid + 97) % 250) });
-  db = await startMariadb({ prefix: host.inside });
+  execFileSync(host.inside[0]!, [
+    ...host.inside.slice(1),
+    'ip',
+    'addr',
+    'add',
+    `${FAR}/32`,
+    'dev',
+    'lo',
+  ]);
+  db = await startMariadb({ prefix: host.inside, bind: `127.0.0.1,${FAR}` });
   await db.sql('CREATE DATABASE prosody CHARACTER SET utf8mb4');
   const values = rows
     .map((r) => `(${[r.host, r.user, r.store, r.key, r.type, r.value].map(lit).join(', ')})`)
@@ -108,6 +124,21 @@ before(async () => {
   );
   dbOnly = await sshd.addUser('dbonly', { authorizedKeys: [keyLineOf(tcpRecipe)] });
   await db.sql(sqlOf(tcpRecipe).replace(/'CHANGE-ME'/g, `'${PASSWORD}'`));
+  const farRecipe = dbRecipe(
+    {
+      engine: 'mysql',
+      user: 'far',
+      database: 'prosody',
+      endpoint: { tcp: { host: FAR, port: db.port } },
+    },
+    key.authorizedKey,
+  );
+  farOnly = await sshd.addUser('far', { authorizedKeys: [keyLineOf(farRecipe)] });
+  await db.sql(
+    sqlOf(farRecipe)
+      .replace(/'CHANGE-ME'/g, `'${PASSWORD}'`)
+      .replaceAll(SSH_SERVER_PLACEHOLDER, FAR),
+  );
   // The account's name is only known once it exists, and the unix_socket user is named after it.
   peer = await sshd.addUser('peer');
   const socketRecipe = dbRecipe(
@@ -171,6 +202,14 @@ test('the MariaDB server is not reachable from here: it listens only inside the 
 
 test('--sql mysql:// over SSH counts as the SQLite file does, with a key that may only forward to the database', async () => {
   const run = await overSsh(dbOnly, ['--sql', `mysql://reader@127.0.0.1:${db.port}/prosody`], {
+    PROSODY_ACTIVE_USERS_DB_PASSWORD: PASSWORD,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(hostsOf(run), expected);
+});
+
+test('a database on another address than the SSH server\u2019s loopback works with the recipe printed for it', async () => {
+  const run = await overSsh(farOnly, ['--sql', `mysql://far@${FAR}:${db.port}/prosody`], {
     PROSODY_ACTIVE_USERS_DB_PASSWORD: PASSWORD,
   });
   assert.equal(run.status, 0, run.stderr);
