@@ -237,6 +237,22 @@ test('a wrong MariaDB password over SSH says so in one line', async () => {
   assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
 });
 
+test('the same database read here through its socket file, without SSH, gives the same figures', async () => {
+  // root logs in by unix_socket: the rows in MariaDB are the SQLite reference's rows.
+  const run = await runBuiltCliAsync(
+    [
+      '--sql',
+      `mysql://root@/prosody?socket=${encodeURIComponent(db.socket)}`,
+      '--at',
+      String(NOW),
+      '--json',
+    ],
+    { PATH: process.env.PATH, HOME: local },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(hostsOf(run), expected);
+});
+
 test('the socket file alone does not log this machine in as the SSH account: unix_socket checks who connects', async () => {
   // Run here as root, the same URL is refused; so the next test's figures came from sshd's
   // forwarding, running as that account, and not from the socket file seen through the filesystem.
