@@ -5,6 +5,12 @@ const pgIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 const myIdent = (s: string) => `\`${s.replace(/`/g, '``')}\``;
 const myString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
+/** What the operator replaces in a MySQL recipe when the database runs on another machine. */
+export const SSH_SERVER_PLACEHOLDER = 'SSH-SERVER-ADDRESS';
+
+const isLoopback = (host: string) =>
+  host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
 /**
  * The least-privilege setup for reading `target` over SSH: an authorized_keys line that may only
  * forward to the database (never a shell: every command is /bin/false), and a role that may only
@@ -41,8 +47,23 @@ export function dbRecipe(target: Omit<SqlServerTarget, 'password'>, publicKey: s
       `ALTER ROLE ${role} SET default_transaction_read_only = on;`,
     );
   } else {
-    const from = 'tcp' in target.endpoint ? "'127.0.0.1'" : "'localhost'";
+    // sshd opens the forwarded connection, so MySQL sees it come from the SSH server: from its
+    // loopback when the database runs there, else from an address only the operator knows.
+    const tcpHost = 'tcp' in target.endpoint ? target.endpoint.tcp.host : undefined;
+    const from =
+      tcpHost === undefined
+        ? "'localhost'"
+        : tcpHost === '::1'
+          ? "'::1'"
+          : isLoopback(tcpHost)
+            ? "'127.0.0.1'"
+            : `'${SSH_SERVER_PLACEHOLDER}'`;
     const user = `${myString(target.user)}@${from}`;
+    if (tcpHost !== undefined && !isLoopback(tcpHost)) {
+      lines.push(
+        `# ${SSH_SERVER_PLACEHOLDER}: the SSH server's address as ${tcpHost} sees it (connections come from there)`,
+      );
+    }
     lines.push(
       `CREATE USER ${user} IDENTIFIED BY 'CHANGE-ME';  -- or IDENTIFIED VIA unix_socket (MariaDB), as the SSH account's name`,
       `GRANT SELECT ON ${myIdent(target.database)}.\`prosody\` TO ${user};`,

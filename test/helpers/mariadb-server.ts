@@ -3,7 +3,7 @@
 // The admin is root over the socket (unix_socket authentication, as the test runs as root).
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,12 +20,17 @@ export interface MariadbServer {
   stop(): Promise<void>;
 }
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+/** Waits for the TCP port, or for the Unix socket when the server sits in another namespace. */
+async function waitForPort(
+  at: number | string,
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`mariadbd exited (${child.exitCode})`);
     const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
+      const s = typeof at === 'number' ? net.connect(at, '127.0.0.1') : net.connect(at);
       s.once('connect', () => {
         s.destroy();
         resolve(true);
@@ -38,8 +43,19 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
   }
 }
 
-export async function startMariadb(): Promise<MariadbServer> {
+/**
+ * `prefix` runs mariadbd inside something else, e.g. `ip netns exec NAME`: its 127.0.0.1 is then
+ * that namespace's own. The socket's folder may be entered by every user (unix_socket logins).
+ */
+export async function startMariadb(
+  options: {
+    prefix?: string[];
+    /** mariadbd's --bind-address (a comma list); 127.0.0.1 by default. */
+    bind?: string;
+  } = {},
+): Promise<MariadbServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pau-mariadb-'));
+  const prefix = options.prefix ?? [];
   const data = path.join(dir, 'data');
   const socket = path.join(dir, 'sock');
   // A temp folder of its own: with the shared /tmp, two installs at once (test files run two at a
@@ -55,29 +71,29 @@ export async function startMariadb(): Promise<MariadbServer> {
     '--skip-test-db',
   ]);
   const port = await freePort();
+  if (prefix.length > 0) chmodSync(dir, 0o755);
   let output = '';
-  const child = spawn(
+  const [command, ...args] = [
+    ...prefix,
     'mariadbd',
-    [
-      '--no-defaults',
-      `--datadir=${data}`,
-      `--tmpdir=${tmp}`,
-      '--user=root',
-      `--port=${port}`,
-      '--bind-address=127.0.0.1',
-      `--socket=${socket}`,
-      `--pid-file=${path.join(dir, 'pid')}`,
-      '--skip-log-bin',
-      '--innodb-buffer-pool-size=64M',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+    '--no-defaults',
+    `--datadir=${data}`,
+    `--tmpdir=${tmp}`,
+    '--user=root',
+    `--port=${port}`,
+    `--bind-address=${options.bind ?? '127.0.0.1'}`,
+    `--socket=${socket}`,
+    `--pid-file=${path.join(dir, 'pid')}`,
+    '--skip-log-bin',
+    '--innodb-buffer-pool-size=64M',
+  ];
+  const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-8000)));
   child.stderr.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-8000)));
   const kill = () => child.kill('SIGKILL');
   process.on('exit', kill);
   try {
-    await waitForPort(port, child, 30_000);
+    await waitForPort(prefix.length > 0 ? socket : port, child, 30_000);
   } catch (e) {
     kill();
     rmSync(dir, { recursive: true, force: true });
