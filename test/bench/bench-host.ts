@@ -106,11 +106,35 @@ function removeAbandoned(): void {
   }
 }
 
+/** The third bytes of the 10.201.x.0/30 networks already on an interface of this namespace. */
+function subnetsInUse(): Set<number> {
+  const text = execFileSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' });
+  return new Set([...text.matchAll(/inet 10\.201\.(\d+)\./g)].map((m) => Number(m[1])));
+}
+
 /**
- * `subnet` picks 10.201.<subnet>.0/30 (default 0, the benchmark's): a test that makes a host of its
- * own takes another, so that it never clashes with a benchmark run at the same time.
+ * `subnet` picks 10.201.<subnet>.0/30 (default 0, the benchmark's). 'auto', for tests, takes one
+ * from 1 to 255 that no interface uses yet: tests run two at a time, each with a host of its own,
+ * and two hosts on one network would take each other's packets.
  */
-export function createBenchHost(options: { subnet?: number } = {}): BenchHost {
+export function createBenchHost(options: { subnet?: number | 'auto' } = {}): BenchHost {
+  if (options.subnet === 'auto') {
+    const used = subnetsInUse();
+    // Spread by pid, so that two tests starting at once rarely try the same one first.
+    for (let i = 0; i < 255; i++) {
+      const subnet = 1 + ((process.pid + i) % 255);
+      if (used.has(subnet)) continue;
+      const host = createBenchHost({ subnet });
+      // Another process may have taken the same one meanwhile: then try the next.
+      const twice = execFileSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' }).split(
+        `inet 10.201.${subnet}.1/`,
+      ).length;
+      if (twice === 2) return host;
+      host.destroy();
+      used.add(subnet);
+    }
+    throw new Error('no free 10.201.x.0/30 network for a test host');
+  }
   const subnet = options.subnet ?? 0;
   if (!Number.isInteger(subnet) || subnet < 0 || subnet > 255) throw new RangeError('subnet');
   const hostAddress = `10.201.${subnet}.1`;

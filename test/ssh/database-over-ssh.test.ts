@@ -65,7 +65,7 @@ const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 before(async () => {
   local = mkdtempSync(join(tmpdir(), 'pau-db-ssh-'));
-  host = createBenchHost({ subnet: 1 + (process.pid % 250) });
+  host = createBenchHost({ subnet: 'auto' });
   pg = await startPostgres({ prefix: host.inside, localAuth: 'peer' });
   await pg.psql('CREATE DATABASE prosody');
   const values = rows

@@ -88,7 +88,7 @@ const sqlOf = (recipe: string) =>
 
 before(async () => {
   local = mkdtempSync(join(tmpdir(), 'pau-mariadb-ssh-'));
-  host = createBenchHost({ subnet: 1 + ((process.pid + 97) % 250) });
+  host = createBenchHost({ subnet: 'auto' });
   execFileSync(host.inside[0]!, [
     ...host.inside.slice(1),
     'ip',
