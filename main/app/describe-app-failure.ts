@@ -3,7 +3,7 @@
  * app's own next step wherever the CLI's names a command-line option or an environment variable the
  * app user never sees.
  */
-import { describeFailure } from '../core/describe-failure.js';
+import { dbLoginRules, describeFailure } from '../core/describe-failure.js';
 import type { Failure } from '../core/failure.js';
 
 export function describeAppFailure(f: Failure): string {
@@ -30,7 +30,7 @@ export function describeAppFailure(f: Failure): string {
         ? `The passphrase for ${f.path} is wrong: correct it in Settings, or load the key into ssh-agent.`
         : `The key ${f.path} is protected by a passphrase: enter it in Settings, or load the key into ssh-agent.`;
     case 'db-auth':
-      return `${f.where} refused the login as ${f.user} (${f.detail}): check the database password in Settings, or the server's pg_hba.conf or user grants.`;
+      return `${f.where} refused the login as ${f.user} (${f.detail}): check the database password in Settings, and ${dbLoginRules(f.engine)}.`;
     case 'db-permission':
       return `${f.where} does not let ${f.user} read the prosody table (${f.detail}): GRANT SELECT ON prosody TO ${f.user} on the database.`;
     case 'db-missing':

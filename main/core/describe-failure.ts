@@ -52,7 +52,7 @@ export function describeFailure(f: Failure): string {
     case 'remote-protocol':
       return `${f.host} answered with something other than activity data (${f.detail}): check that the account's forced command (if any) is the one from the README.`;
     case 'db-auth':
-      return `${f.where} refused the login as ${f.user} (${f.detail}): check the password (Prosody's sql = { password = … }, or PROSODY_ACTIVE_USERS_DB_PASSWORD) and the server's pg_hba.conf or user grants.`;
+      return `${f.where} refused the login as ${f.user} (${f.detail}): check the password (Prosody's sql = { password = … }, or PROSODY_ACTIVE_USERS_DB_PASSWORD) and ${dbLoginRules(f.engine)}.`;
     case 'db-missing':
       return f.what === 'database'
         ? `${f.where} has no database ${f.name}: check sql = { database = … } in Prosody's config, or the database in --sql.`
@@ -66,4 +66,11 @@ export function describeFailure(f: Failure): string {
     case 'sql-config':
       return `${f.detail}: fix Prosody's sql = { … } setting, or pass --sql URL.`;
   }
+}
+
+/** Where a database server decides who may log in from where: the second thing to check. */
+export function dbLoginRules(engine: 'postgres' | 'mysql'): string {
+  return engine === 'postgres'
+    ? "the server's pg_hba.conf (a socket login without a password needs peer for a role named like the SSH account)"
+    : "that the user exists for the address it logs in from ('user'@'127.0.0.1' through a TCP forward; IDENTIFIED VIA unix_socket, named like the SSH account, through the socket)";
 }

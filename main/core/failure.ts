@@ -44,7 +44,14 @@ export type Failure =
   | { kind: 'connection-lost'; host: string; step: string }
   | { kind: 'remote-protocol'; host: string; detail: string }
   // A PostgreSQL or MySQL/MariaDB server (`where` names it: "PostgreSQL prosody@db:5432/prosody"):
-  | { kind: 'db-auth'; where: string; user: string; detail: string }
+  | {
+      kind: 'db-auth';
+      where: string;
+      user: string;
+      detail: string;
+      /** Where each engine decides who may log in, for the advice. */
+      engine: 'postgres' | 'mysql';
+    }
   | { kind: 'db-missing'; where: string; what: 'database' | 'table'; name: string }
   | { kind: 'db-permission'; where: string; user: string; detail: string }
   | { kind: 'db-unreachable'; where: string; detail: string }

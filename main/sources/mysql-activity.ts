@@ -16,7 +16,7 @@ export function mysqlFailure(e: MysqlError, target: SqlServerTarget): Failure {
   switch (e.errno) {
     case 1045: // ER_ACCESS_DENIED_ERROR
     case 1698: // ER_ACCESS_DENIED_NO_PASSWORD_ERROR (unix_socket)
-      return { kind: 'db-auth', where, user: target.user, detail };
+      return { kind: 'db-auth', where, user: target.user, detail, engine: 'mysql' };
     case 1049: // ER_BAD_DB_ERROR
       return { kind: 'db-missing', where, what: 'database', name: target.database };
     case 1146: // ER_NO_SUCH_TABLE

@@ -102,7 +102,7 @@ export function postgresFailure(e: PgError, target: SqlServerTarget): Failure {
   switch (e.code) {
     case '28P01':
     case '28000':
-      return { kind: 'db-auth', where, user: target.user, detail };
+      return { kind: 'db-auth', where, user: target.user, detail, engine: 'postgres' };
     case '3D000':
       return { kind: 'db-missing', where, what: 'database', name: target.database };
     case '42P01':
@@ -124,6 +124,7 @@ export function postgresFailure(e: PgError, target: SqlServerTarget): Failure {
       where,
       user: target.user,
       detail: 'the server asks for a password and none was given',
+      engine: 'postgres',
     };
   }
   return { kind: 'db-error', where, detail };

@@ -7,8 +7,24 @@ import type { Failure } from '../../main/core/failure.js';
 const where = 'PostgreSQL pau@127.0.0.1:5432/prosody';
 const cases: Array<[Failure, RegExp]> = [
   [
-    { kind: 'db-auth', where, user: 'pau', detail: 'password authentication failed' },
-    /refused the login as pau.*password/,
+    {
+      kind: 'db-auth',
+      where,
+      user: 'pau',
+      detail: 'password authentication failed',
+      engine: 'postgres',
+    },
+    /refused the login as pau.*password.*pg_hba\.conf/,
+  ],
+  [
+    {
+      kind: 'db-auth',
+      where: 'MySQL pau@127.0.0.1:3306/prosody',
+      user: 'pau',
+      detail: "Access denied for user 'pau'@'localhost'",
+      engine: 'mysql',
+    },
+    /refused the login as pau.*password.*'user'@'127\.0\.0\.1'.*unix_socket/,
   ],
   [
     { kind: 'db-missing', where, what: 'database', name: 'prosody' },
