@@ -1,3 +1,4 @@
+import { channelRefusal } from './channel-refusal.js';
 import type { SFTPWrapper } from 'ssh2';
 import type { ActivitySource } from '../core/activity-source.js';
 import type { ActivityTally } from '../core/count-active.js';
@@ -112,7 +113,7 @@ export async function remoteSources(
         return fail({
           kind: 'db-unreachable',
           where: `${describeTarget(target)} from ${conn.host}`,
-          detail: cleanServerText(channel.message),
+          detail: cleanServerText(channelRefusal(channel)),
         });
       },
       cache: options.cache && {

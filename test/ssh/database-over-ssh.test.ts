@@ -172,6 +172,7 @@ test('a port the key may not forward to is refused, in one line naming the serve
     run.stderr,
     new RegExp(`Cannot reach PostgreSQL .* from ${sshd.host.replace(/\./g, '\\.')}`),
   );
+  assert.match(run.stderr, /the key's permitopen/);
   assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
 });
 

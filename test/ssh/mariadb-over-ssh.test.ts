@@ -225,6 +225,7 @@ test('a MariaDB port the key may not forward to is refused, in one line naming t
     run.stderr,
     new RegExp(`Cannot reach MySQL .* from ${sshd.host.replace(/\./g, '\\.')}`),
   );
+  assert.match(run.stderr, /the key's permitopen/);
   assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
 });
 
