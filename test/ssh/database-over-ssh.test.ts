@@ -8,47 +8,25 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { DAY } from '../../main/core/windows.js';
 import { dbRecipe } from '../../main/sources/db-recipe.js';
 import { type BenchHost, createBenchHost } from '../bench/bench-host.js';
-import { type ProsodyRow, activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
-import { type CliRun, runBuiltCli, runBuiltCliAsync } from '../fixtures/run-built-cli.js';
+import { runBuiltCliAsync } from '../fixtures/run-built-cli.js';
+import {
+  type OverSsh,
+  cliOverSsh,
+  hostsOf,
+  lastlogRows,
+  startSshdInside,
+} from '../helpers/database-over-ssh.js';
 import { type PostgresServer, startPostgres } from '../helpers/postgres-server.js';
 import {
   type GeneratedKey,
   type SshdInstance,
   type TestUser,
-  generateKey,
-  startSshd,
   stopAllSshd,
 } from '../support/sshd.js';
 
-const NOW = 1_795_536_000;
-const rows: ProsodyRow[] = [];
-for (let i = 0; i < 300; i++) {
-  const host = ['a.test', 'b.test', 'c.test'][i % 3]!;
-  rows.push(
-    activityRow({
-      host,
-      user: `u${i}`,
-      event: 'login',
-      timestamp: NOW - (i * DAY) / 7,
-      ip: `2001:db8::${i}`,
-    }),
-  );
-  if (i % 4 === 0)
-    rows.push(activityRow({ host, user: `u${i}`, event: 'logout', timestamp: NOW - i }));
-  if (i % 9 === 0)
-    rows.push(activityRow({ host, user: `u${i}`, event: 'registered', timestamp: NOW - i * 500 }));
-}
-rows.push({
-  host: 'a.test',
-  user: 'bad',
-  store: 'lastlog2',
-  key: 'login',
-  type: 'json',
-  value: '{oops',
-});
+const rows = lastlogRows();
 
 let host: BenchHost;
 let pg: PostgresServer;
@@ -58,8 +36,8 @@ let dbOnly: TestUser;
 let peer: TestUser;
 let full: TestUser;
 let local: string;
-let knownHosts: string;
 let expected: Record<string, unknown>;
+let overSsh: OverSsh;
 
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
@@ -77,13 +55,7 @@ before(async () => {
      INSERT INTO prosody VALUES ${values};`,
     'prosody',
   );
-  sshd = await startSshd({
-    passwordAuth: false,
-    listenAddress: host.serverAddress,
-    commandPrefix: host.inside,
-    hostKeyTypes: ['ed25519'],
-  });
-  key = await generateKey('ed25519');
+  ({ sshd, key } = await startSshdInside(host));
   // The recipe the CLI prints, as the operator would paste it.
   const recipe = dbRecipe(
     {
@@ -103,18 +75,7 @@ before(async () => {
   // Peer authentication: a role named after the SSH account, which may only read the table.
   await pg.psql(`CREATE ROLE "${peer.name}" LOGIN`);
   await pg.psql(`GRANT SELECT ON TABLE prosody TO "${peer.name}"`, 'prosody');
-  knownHosts = join(local, 'known_hosts');
-  writeFileSync(knownHosts, sshd.knownHostsLine());
-  writeProsodySqlite(join(local, 'same.sqlite'), rows);
-  const reference = runBuiltCli([
-    '--db',
-    join(local, 'same.sqlite'),
-    '--at',
-    String(NOW),
-    '--json',
-  ]);
-  assert.equal(reference.status, 0, reference.stderr);
-  expected = (JSON.parse(reference.stdout) as { hosts: Record<string, unknown> }).hosts;
+  ({ expected, overSsh } = cliOverSsh(local, sshd, key, rows));
 });
 
 after(async () => {
@@ -123,26 +84,6 @@ after(async () => {
   host?.destroy();
   rmSync(local, { recursive: true, force: true });
 });
-
-function overSsh(user: TestUser, extra: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  return runBuiltCliAsync(
-    [
-      '--ssh',
-      `${user.name}@${sshd.host}:${sshd.port}`,
-      '--identity',
-      key.privatePath,
-      '--known-hosts',
-      knownHosts,
-      '--at',
-      String(NOW),
-      '--json',
-      ...extra,
-    ],
-    { PATH: process.env.PATH, HOME: local, ...env },
-  );
-}
-
-const hostsOf = (run: CliRun) => (JSON.parse(run.stdout) as { hosts: unknown }).hosts;
 
 test('the database is not reachable from here: it listens only inside the test host', async () => {
   const run = await runBuiltCliAsync(

@@ -9,53 +9,32 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { DAY } from '../../main/core/windows.js';
 import { SSH_SERVER_PLACEHOLDER, dbRecipe } from '../../main/sources/db-recipe.js';
 import { type BenchHost, createBenchHost } from '../bench/bench-host.js';
-import { type ProsodyRow, activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
-import { type CliRun, runBuiltCli, runBuiltCliAsync } from '../fixtures/run-built-cli.js';
+import { runBuiltCliAsync } from '../fixtures/run-built-cli.js';
+import {
+  NOW,
+  type OverSsh,
+  cliOverSsh,
+  hostsOf,
+  lastlogRows,
+  startSshdInside,
+} from '../helpers/database-over-ssh.js';
 import { type MariadbServer, startMariadb } from '../helpers/mariadb-server.js';
 import {
   type GeneratedKey,
   type SshdInstance,
   type TestUser,
-  generateKey,
-  startSshd,
   stopAllSshd,
 } from '../support/sshd.js';
 
-const NOW = 1_795_536_000;
 const PASSWORD = 'reader-pw';
 /**
  * A second address on the test host's own loopback device (TEST-NET-1, routed nowhere from here):
  * the database as if on another machine, which sees sshd's forwarded connections come from it.
  */
 const FAR = '192.0.2.7';
-const rows: ProsodyRow[] = [];
-for (let i = 0; i < 300; i++) {
-  const host = ['a.test', 'b.test', 'c.test'][i % 3]!;
-  rows.push(
-    activityRow({
-      host,
-      user: `u${i}`,
-      event: 'login',
-      timestamp: NOW - (i * DAY) / 7,
-      ip: `2001:db8::${i}`,
-    }),
-  );
-  if (i % 4 === 0)
-    rows.push(activityRow({ host, user: `u${i}`, event: 'logout', timestamp: NOW - i }));
-  if (i % 9 === 0)
-    rows.push(activityRow({ host, user: `u${i}`, event: 'registered', timestamp: NOW - i * 500 }));
-}
-rows.push({
-  host: 'a.test',
-  user: 'bad',
-  store: 'lastlog2',
-  key: 'login',
-  type: 'json',
-  value: '{oops',
-});
+const rows = lastlogRows();
 
 /** The table as Prosody 0.12 creates it on MySQL (value MEDIUMTEXT, utf8mb4, binary collation). */
 const SCHEMA = `CREATE TABLE prosody (host TEXT NOT NULL, user TEXT NOT NULL, store TEXT NOT NULL,
@@ -74,8 +53,8 @@ let farOnly: TestUser;
 let peer: TestUser;
 let full: TestUser;
 let local: string;
-let knownHosts: string;
 let expected: Record<string, unknown>;
+let overSsh: OverSsh;
 
 const keyLineOf = (recipe: string) => recipe.split('\n').find((l) => l.startsWith('restrict,'))!;
 /** The recipe's SQL: everything after its first blank line, comments dropped. */
@@ -104,13 +83,7 @@ before(async () => {
     .map((r) => `(${[r.host, r.user, r.store, r.key, r.type, r.value].map(lit).join(', ')})`)
     .join(',\n');
   await db.sql(`SET NAMES utf8mb4; ${SCHEMA} INSERT INTO prosody VALUES ${values};`, 'prosody');
-  sshd = await startSshd({
-    passwordAuth: false,
-    listenAddress: host.serverAddress,
-    commandPrefix: host.inside,
-    hostKeyTypes: ['ed25519'],
-  });
-  key = await generateKey('ed25519');
+  ({ sshd, key } = await startSshdInside(host));
   // The recipes the CLI prints, pasted as the operator would: the key line, and the SQL with the
   // password chosen (over TCP) or unix_socket as its comment offers (over the socket).
   const tcpRecipe = dbRecipe(
@@ -150,18 +123,7 @@ before(async () => {
     sqlOf(socketRecipe).replace(/IDENTIFIED BY 'CHANGE-ME'/g, 'IDENTIFIED VIA unix_socket'),
   );
   full = await sshd.addUser('full', { authorizedKeys: [key.authorizedKey] });
-  knownHosts = join(local, 'known_hosts');
-  writeFileSync(knownHosts, sshd.knownHostsLine());
-  writeProsodySqlite(join(local, 'same.sqlite'), rows);
-  const reference = runBuiltCli([
-    '--db',
-    join(local, 'same.sqlite'),
-    '--at',
-    String(NOW),
-    '--json',
-  ]);
-  assert.equal(reference.status, 0, reference.stderr);
-  expected = (JSON.parse(reference.stdout) as { hosts: Record<string, unknown> }).hosts;
+  ({ expected, overSsh } = cliOverSsh(local, sshd, key, rows));
 });
 
 after(async () => {
@@ -170,26 +132,6 @@ after(async () => {
   host?.destroy();
   rmSync(local, { recursive: true, force: true });
 });
-
-function overSsh(user: TestUser, extra: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  return runBuiltCliAsync(
-    [
-      '--ssh',
-      `${user.name}@${sshd.host}:${sshd.port}`,
-      '--identity',
-      key.privatePath,
-      '--known-hosts',
-      knownHosts,
-      '--at',
-      String(NOW),
-      '--json',
-      ...extra,
-    ],
-    { PATH: process.env.PATH, HOME: local, ...env },
-  );
-}
-
-const hostsOf = (run: CliRun) => (JSON.parse(run.stdout) as { hosts: unknown }).hosts;
 
 test('the MariaDB server is not reachable from here: it listens only inside the test host', async () => {
   const run = await runBuiltCliAsync(
