@@ -5,20 +5,11 @@
  * table (Online and Left out both) in the 400 px panel, where it scrolls in its own box.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { type Figures, TOTAL_HOST } from '../../main/core/monitor-types.js';
-import { type AppFixture, gate, heldSources, makeApp } from '../app/app-fixture.js';
-import { activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
-import {
-  type AppWindow,
-  buildRenderer,
-  launchChromium,
-  openAppWindow,
-} from '../support/chromium.js';
+import type { AppWindow } from '../support/chromium.js';
+import { type SeededWindow, openSeededWindow } from '../support/seeded-window.js';
 
 const HOUR = 3600;
 const NOW = Math.floor(Date.now() / 1000);
@@ -35,31 +26,14 @@ const figures = (dau: number, extra: Partial<Figures> = {}): Figures => ({
   ...extra,
 });
 
-let browser: Browser;
-let app: AppFixture;
+let seeded: SeededWindow;
 let win: AppWindow;
-let dataDir: string;
-const held = gate();
 
 before(async () => {
-  buildRenderer();
-  browser = await launchChromium();
-  dataDir = mkdtempSync(join(tmpdir(), 'pau-window-left-out-'));
-  const db = join(dataDir, 'prosody.sqlite');
-  writeProsodySqlite(db, [
-    activityRow({ host: 'a.example', user: 'alice', event: 'login', timestamp: NOW - HOUR }),
-  ]);
-  app = await makeApp({
-    settings: {
-      version: 1,
-      profiles: [
-        { name: 'thirteen', local: { db } },
-        { name: 'twelve', local: { db } },
-        { name: 'older', local: { db } },
-      ],
-    },
-    // The refreshes the app starts are held: the window shows what the history recorded.
-    sources: heldSources(held.wait),
+  seeded = await openSeededWindow({
+    tmpPrefix: 'pau-window-left-out-',
+    profiles: ['thirteen', 'twelve', 'older'],
+    now: NOW,
     seed: (h) => {
       const record = (profile: string, hosts: Record<string, Figures>) =>
         h.record({
@@ -95,17 +69,11 @@ before(async () => {
       });
     },
   });
-  await app.service.start();
-  win = await openAppWindow(browser, app.service);
-  await win.page.locator('#figure-dau-value').waitFor();
+  win = seeded.win;
 });
 
 after(async () => {
-  held.open();
-  await win?.close();
-  await app?.close();
-  await browser?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await seeded?.close();
 });
 
 async function showProfile(page: Page, name: string, firstHost: string): Promise<void> {

@@ -4,20 +4,10 @@
  * and the chart's caption and legend name the online series.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
 import { type Figures, TOTAL_HOST } from '../../main/core/monitor-types.js';
-import { type AppFixture, gate, heldSources, makeApp } from '../app/app-fixture.js';
-import { activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
-import {
-  type AppWindow,
-  buildRenderer,
-  launchChromium,
-  openAppWindow,
-} from '../support/chromium.js';
+import type { AppWindow } from '../support/chromium.js';
+import { type SeededWindow, openSeededWindow } from '../support/seeded-window.js';
 
 const HOUR = 3600;
 const NOW = Math.floor(Date.now() / 1000);
@@ -34,24 +24,14 @@ const figures = (dau: number, online: number | null): Figures => ({
   ...(online === null ? {} : { online }),
 });
 
-let browser: Browser;
-let app: AppFixture;
+let seeded: SeededWindow;
 let win: AppWindow;
-let dataDir: string;
-const held = gate();
 
 before(async () => {
-  buildRenderer();
-  browser = await launchChromium();
-  dataDir = mkdtempSync(join(tmpdir(), 'pau-window-online-'));
-  const db = join(dataDir, 'prosody.sqlite');
-  writeProsodySqlite(db, [
-    activityRow({ host: 'a.example', user: 'alice', event: 'login', timestamp: NOW - HOUR }),
-  ]);
-  app = await makeApp({
-    settings: { version: 1, profiles: [{ name: 'live', local: { db } }] },
-    // The refresh the app starts is held: the window shows what the history recorded.
-    sources: heldSources(held.wait),
+  seeded = await openSeededWindow({
+    tmpPrefix: 'pau-window-online-',
+    profiles: ['live'],
+    now: NOW,
     seed: (h) => {
       for (let k = 8; k >= 0; k--) {
         const at = NOW - k * 6 * HOUR;
@@ -73,17 +53,11 @@ before(async () => {
       }
     },
   });
-  await app.service.start();
-  win = await openAppWindow(browser, app.service);
-  await win.page.locator('#figure-dau-value').waitFor();
+  win = seeded.win;
 });
 
 after(async () => {
-  held.open();
-  await win?.close();
-  await app?.close();
-  await browser?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await seeded?.close();
 });
 
 test('the window shows online now beside the figures, per host and in the chart', async () => {
