@@ -5,6 +5,7 @@
 // real logins through an XMPP client. Our figures must then equal the module's /metrics gauges.
 
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { DAY } from '../../main/core/windows.js';
 import { runBuiltCliAsync } from '../fixtures/run-built-cli.js';
 import {
@@ -168,3 +169,18 @@ export function assertLeftOutAsSetUp(theirs: Map<string, ActiveUsers>, report: O
 
 /** How many users have records on plain.test, where internal_plain's rule leaves all out. */
 export const PLAIN_HOST_USERS = USERS.length;
+
+/**
+ * One parity test per storage, named alike and run two at a time: each starts its own Prosody 13
+ * (and database server), which takes minutes on a loaded machine.
+ */
+export function describeParity13(suite: string, runs: Record<string, () => Promise<void>>): void {
+  describe(suite, { concurrency: 2 }, () => {
+    for (const [storage, run] of Object.entries(runs))
+      test(
+        `our figures equal Prosody 13’s module on ${storage}: disabled, deleted and missing accounts left out`,
+        { timeout: 240_000 },
+        run,
+      );
+  });
+}

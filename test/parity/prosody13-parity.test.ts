@@ -8,12 +8,13 @@
  * read directly and through Prosody's config.
  */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { after } from 'node:test';
 import { cleanupProsody } from '../helpers/prosody-server.js';
 import {
   PLAIN_HOST_USERS,
   assertLeftOutAsSetUp,
   assertSameFigures,
+  describeParity13,
   ours,
   runProsody13Scenario,
 } from '../helpers/prosody13-scenario.js';
@@ -35,15 +36,7 @@ async function parity13(storage: 'internal' | 'sql'): Promise<void> {
   await prosody.dispose();
 }
 
-describe('parity with a real Prosody 13', { concurrency: 2 }, () => {
-  test(
-    'our figures equal Prosody 13’s module on internal storage: disabled, deleted and missing accounts left out',
-    { timeout: 240_000 },
-    () => parity13('internal'),
-  );
-  test(
-    'our figures equal Prosody 13’s module on SQLite storage: disabled, deleted and missing accounts left out',
-    { timeout: 240_000 },
-    () => parity13('sql'),
-  );
+describeParity13('parity with a real Prosody 13', {
+  'internal storage': () => parity13('internal'),
+  'SQLite storage': () => parity13('sql'),
 });

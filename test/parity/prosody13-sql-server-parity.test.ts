@@ -6,13 +6,14 @@
  * mod_measure_active_users' gauges for every host and window, leaving out what was set up.
  */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { after } from 'node:test';
 import { startProsodyDatabase } from '../helpers/prosody-database.js';
 import { type SqlServerSettings, cleanupProsody } from '../helpers/prosody-server.js';
 import {
   PLAIN_HOST_USERS,
   assertLeftOutAsSetUp,
   assertSameFigures,
+  describeParity13,
   ours,
   runProsody13Scenario,
 } from '../helpers/prosody13-scenario.js';
@@ -42,15 +43,7 @@ async function parity13On(driver: SqlServerSettings['driver']): Promise<void> {
   }
 }
 
-describe('parity with a real Prosody 13 on database servers', { concurrency: 2 }, () => {
-  test(
-    'our figures equal Prosody 13’s module on PostgreSQL: disabled, deleted and missing accounts left out',
-    { timeout: 240_000 },
-    () => parity13On('PostgreSQL'),
-  );
-  test(
-    'our figures equal Prosody 13’s module on MariaDB: disabled, deleted and missing accounts left out',
-    { timeout: 240_000 },
-    () => parity13On('MySQL'),
-  );
+describeParity13('parity with a real Prosody 13 on database servers', {
+  PostgreSQL: () => parity13On('PostgreSQL'),
+  MariaDB: () => parity13On('MySQL'),
 });
