@@ -6,6 +6,7 @@ import { type Failure, type Result, fail, ok } from '../core/failure.js';
 import { type AccountCache, FULL_RECHECK_SECONDS } from './account-cache.js';
 import type { ActivityQueryTuple } from './activity-query.js';
 import { feedQueryTuple } from './feed-query-rows.js';
+import { GuardedCache } from './guarded-cache.js';
 import { LazySocket } from './lazy-socket.js';
 import { fetchMysql } from './mysql-activity.js';
 import { type SqlServerAnswer, fetchPostgres } from './postgres-activity.js';
@@ -77,7 +78,7 @@ export function openDirect(
 /** Prosody's `prosody` table in PostgreSQL or MySQL/MariaDB, read with one aggregate query. */
 export class SqlServerSource implements ActivitySource {
   readonly label: string;
-  private cacheBroken = false;
+  private readonly cache: GuardedCache<NonNullable<SqlServerSourceOptions['cache']>>;
   /** Bytes the database sent, for a source with no transport of its own to count them. */
   private socketBytes = 0;
 
@@ -86,6 +87,7 @@ export class SqlServerSource implements ActivitySource {
     private readonly options: SqlServerSourceOptions,
   ) {
     this.label = `${describeTarget(target)}${options.via ? ` ${options.via}` : ''}`;
+    this.cache = new GuardedCache(options.cache);
   }
 
   private async fetch(since: number | undefined): Promise<Result<SqlServerAnswer>> {
@@ -115,26 +117,9 @@ export class SqlServerSource implements ActivitySource {
     return got;
   }
 
-  private useCache<T>(
-    tally: ActivityTally,
-    action: (c: NonNullable<SqlServerSourceOptions['cache']>) => T,
-  ): T | undefined {
-    const cache = this.options.cache;
-    if (cache === undefined || this.cacheBroken) return undefined;
-    try {
-      return action(cache);
-    } catch (e) {
-      this.cacheBroken = true;
-      tally.notices.push(
-        `the local cache could not be used (${e instanceof Error ? e.message : String(e)}); counted without it`,
-      );
-      return undefined;
-    }
-  }
-
   /** The time to ask changes from, when the cache may be brought up to date. */
   private sinceFor(tally: ActivityTally): number | undefined {
-    return this.useCache(tally, (cache) => {
+    return this.cache.use(tally, (cache) => {
       const held = cache.store.snapshot(cache.key);
       const now = cache.clock();
       if (held === null || held.stamp !== STAMP || held.serverNow === null) return undefined;
@@ -157,7 +142,7 @@ export class SqlServerSource implements ActivitySource {
     if (since !== undefined) {
       const answer = got.value;
       const fromCache = new ActivityTally(tally.now);
-      const merged = this.useCache(tally, (cache) => {
+      const merged = this.cache.use(tally, (cache) => {
         const held = cache.store.snapshot(cache.key);
         const info = { stamp: STAMP, fullAt: held?.fullAt ?? 0, serverNow: answer.serverNow };
         if (!cache.store.merge(cache.key, info, answer.accounts, answer.totals)) return false;
@@ -180,7 +165,7 @@ export class SqlServerSource implements ActivitySource {
     }
     const answer = got.value;
     if (!usedCache) {
-      this.useCache(tally, (cache) =>
+      this.cache.use(tally, (cache) =>
         cache.store.replace(
           cache.key,
           { stamp: STAMP, fullAt: cache.clock(), serverNow: answer.serverNow },
