@@ -3,10 +3,11 @@ import type { Duplex } from 'node:stream';
 import type { ActivitySource } from '../core/activity-source.js';
 import { ActivityTally } from '../core/count-active.js';
 import { type Failure, type Result, fail, ok } from '../core/failure.js';
-import { type AccountCache, FULL_RECHECK_SECONDS } from './account-cache.js';
+import type { AccountCache } from './account-cache.js';
 import type { ActivityQueryTuple } from './activity-query.js';
 import { feedQueryTuple } from './feed-query-rows.js';
 import { GuardedCache } from './guarded-cache.js';
+import { cachedSince, mergeChanges } from './incremental-cache.js';
 import { LazySocket } from './lazy-socket.js';
 import { fetchMysql } from './mysql-activity.js';
 import { type SqlServerAnswer, fetchPostgres } from './postgres-activity.js';
@@ -33,8 +34,6 @@ export interface SqlServerSourceOptions {
   cache?: { store: AccountCache; key: string; clock: () => number };
 }
 
-/** Accounts changed a little before the newest time held are asked again (late commits). */
-const SINCE_MARGIN_SECONDS = 600;
 const STAMP = 'sql-server';
 
 /** A direct connection from this machine, as a failure kind when it cannot be made. */
@@ -119,14 +118,7 @@ export class SqlServerSource implements ActivitySource {
 
   /** The time to ask changes from, when the cache may be brought up to date. */
   private sinceFor(tally: ActivityTally): number | undefined {
-    return this.cache.use(tally, (cache) => {
-      const held = cache.store.snapshot(cache.key);
-      const now = cache.clock();
-      if (held === null || held.stamp !== STAMP || held.serverNow === null) return undefined;
-      if (now < held.fullAt || now - held.fullAt >= FULL_RECHECK_SECONDS) return undefined;
-      const newest = Math.min(held.newest ?? held.serverNow, held.serverNow);
-      return Math.max(0, Math.floor(newest) - SINCE_MARGIN_SECONDS);
-    });
+    return this.cache.use(tally, (cache) => cachedSince(cache, STAMP));
   }
 
   async feed(tally: ActivityTally): Promise<Result<void>> {
@@ -142,15 +134,9 @@ export class SqlServerSource implements ActivitySource {
     if (since !== undefined) {
       const answer = got.value;
       const fromCache = new ActivityTally(tally.now);
-      const merged = this.cache.use(tally, (cache) => {
-        const held = cache.store.snapshot(cache.key);
-        const info = { stamp: STAMP, fullAt: held?.fullAt ?? 0, serverNow: answer.serverNow };
-        if (!cache.store.merge(cache.key, info, answer.accounts, answer.totals)) return false;
-        for (const a of cache.store.accounts(cache.key)) {
-          if (this.options.includeHost(a[0])) feedQueryTuple(fromCache, a);
-        }
-        return true;
-      });
+      const merged = this.cache.use(tally, (cache) =>
+        mergeChanges(cache, STAMP, answer, this.options.includeHost, fromCache),
+      );
       if (merged) {
         tally.absorb(fromCache);
         accounts = [];

@@ -11,6 +11,7 @@ import { type AccountCache, FULL_RECHECK_SECONDS } from '../sources/account-cach
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
 import { feedQueryTuple } from '../sources/feed-query-rows.js';
 import { GuardedCache } from '../sources/guarded-cache.js';
+import { cachedSince, mergeChanges } from '../sources/incremental-cache.js';
 import { SqliteSource } from '../sources/sqlite-source.js';
 import {
   type RemoteQueryOutput,
@@ -50,12 +51,6 @@ export interface SourceCache {
 type QueryAnswer = Extract<RemoteQueryOutput, { kind: 'rows' }> & { since: number | undefined };
 
 const QUERY_STAMP = 'query';
-
-/**
- * How far before the newest time held an incremental query starts: commits that land a little out
- * of order, and a server clock stepped back a little, are still caught. Costs a few rows.
- */
-const SINCE_MARGIN_SECONDS = 600;
 
 /** How often a read that overlapped a write is tried again. */
 const ATTEMPTS = 3;
@@ -252,14 +247,7 @@ export class RemoteSqliteSource implements ActivitySource {
 
   /** When the cached accounts may be brought up to date rather than fetched again: the time. */
   private sinceFor(tally: ActivityTally): number | undefined {
-    return this.cache.use(tally, (cache) => {
-      const held = cache.store.snapshot(cache.key);
-      const now = cache.clock();
-      if (held === null || held.stamp !== QUERY_STAMP || held.serverNow === null) return undefined;
-      if (now < held.fullAt || now - held.fullAt >= FULL_RECHECK_SECONDS) return undefined;
-      const newest = Math.min(held.newest ?? held.serverNow, held.serverNow);
-      return Math.max(0, Math.floor(newest) - SINCE_MARGIN_SECONDS);
-    });
+    return this.cache.use(tally, (cache) => cachedSince(cache, QUERY_STAMP));
   }
 
   private async query(tally: ActivityTally): Promise<Result<void> | 'no-sqlite3'> {
@@ -272,15 +260,9 @@ export class RemoteSqliteSource implements ActivitySource {
       const answer = got.value;
       // Counted apart first: a cache that fails half-way must not leave half its accounts behind.
       const fromCache = tally.fork();
-      const merged = this.cache.use(tally, (cache) => {
-        const held = cache.store.snapshot(key);
-        const info = { stamp: QUERY_STAMP, fullAt: held?.fullAt ?? 0, serverNow: answer.serverNow };
-        if (!cache.store.merge(key, info, answer.accounts, answer.totals)) return false;
-        for (const a of cache.store.accounts(key)) {
-          if (this.options.includeHost(a[0])) feedQueryTuple(fromCache, a);
-        }
-        return true;
-      });
+      const merged = this.cache.use(tally, (cache) =>
+        mergeChanges(cache, QUERY_STAMP, answer, this.options.includeHost, fromCache),
+      );
       if (merged) {
         tally.absorb(fromCache);
         accounts = [];
