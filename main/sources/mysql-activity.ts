@@ -4,6 +4,7 @@ import { fail, ok } from '../core/failure.js';
 import type { ActivityQueryTuple, HostTotals } from './activity-query.js';
 import type { LazySocket } from './lazy-socket.js';
 import { type SqlServerAnswer, cleanServerText } from './postgres-activity.js';
+import { isAccountCode, isCount, isTime, toHostTotals } from './server-row-checks.js';
 import { mysqlActivityQuery, mysqlTotalsQuery } from './sql-server-queries.js';
 import { type SqlServerTarget, describeTarget } from './sql-server-target.js';
 
@@ -29,11 +30,6 @@ export function mysqlFailure(e: MysqlError, target: SqlServerTarget): Failure {
   return { kind: 'db-error', where, detail };
 }
 
-const isTime = (x: unknown) => x === null || (typeof x === 'number' && Number.isFinite(x));
-const isCount = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
-
-const isAccountCode = (x: unknown) => x === 0 || x === 1 || x === 2;
-
 /** A row of the accounts query: ActivityQueryTuple's columns, then account_updated (dropped). */
 function toAccount(row: unknown[]): ActivityQueryTuple | null {
   const [host, user, last, registered, a, b, c, account, role, updated] = row;
@@ -43,24 +39,6 @@ function toAccount(row: unknown[]): ActivityQueryTuple | null {
   }
   if (!isAccountCode(account) || (role !== 0 && role !== 1)) return null;
   return row.slice(0, 9) as ActivityQueryTuple;
-}
-
-function toTotals(row: unknown[]): HostTotals | null {
-  const [host, n, a, b, c, enabled, disabled, missing, roles] = row;
-  const counts = [n, a, b, c, enabled, disabled, missing];
-  if (row.length !== 9 || typeof host !== 'string' || !counts.every(isCount)) return null;
-  if (roles !== 0 && roles !== 1) return null;
-  return {
-    host,
-    accounts: n as number,
-    notAnEvent: a as number,
-    malformed: b as number,
-    noTimestamp: c as number,
-    enabled: enabled as number,
-    disabled: disabled as number,
-    missing: missing as number,
-    hasRoles: roles === 1,
-  };
 }
 
 /**
@@ -118,7 +96,7 @@ export async function fetchMysql(
     }
     const totals: HostTotals[] = [];
     for (const row of totalRows as unknown[][]) {
-      const t = toTotals(row);
+      const t = toHostTotals(row);
       if (t === null)
         return fail({ kind: 'db-error', where, detail: 'a total is not in the expected form' });
       totals.push(t);

@@ -1,8 +1,9 @@
 import pg from 'pg';
 import type { Failure, Result } from '../core/failure.js';
 import { fail, ok } from '../core/failure.js';
-import type { AccountCode, ActivityQueryTuple, HostTotals } from './activity-query.js';
+import type { ActivityQueryTuple, HostTotals } from './activity-query.js';
 import type { LazySocket } from './lazy-socket.js';
+import { isAccountCode, isCount, isTime, toHostTotals } from './server-row-checks.js';
 import { postgresActivityQuery } from './sql-server-queries.js';
 import { type SqlServerTarget, describeTarget } from './sql-server-target.js';
 
@@ -21,11 +22,6 @@ export function cleanServerText(text: string): string {
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trim();
   return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
 }
-
-const isTime = (x: unknown) => x === null || (typeof x === 'number' && Number.isFinite(x));
-const isCount = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
-
-const isAccountCode = (x: unknown): x is AccountCode => x === 0 || x === 1 || x === 2;
 
 /**
  * One account of a chunk: `[user, last, registered, account]`, or with the three skip counts.
@@ -65,21 +61,9 @@ export function parsePostgresChunks(
     }
     if (!Array.isArray(v)) return null;
     if (v[0] === 0) {
-      const [, host, n, a, b, c, enabled, disabled, missing, roles] = v as unknown[];
-      const counts = [n, a, b, c, enabled, disabled, missing];
-      if (v.length !== 10 || typeof host !== 'string' || !counts.every(isCount)) return null;
-      if (roles !== 0 && roles !== 1) return null;
-      totals.push({
-        host,
-        accounts: n as number,
-        notAnEvent: a as number,
-        malformed: b as number,
-        noTimestamp: c as number,
-        enabled: enabled as number,
-        disabled: disabled as number,
-        missing: missing as number,
-        hasRoles: roles === 1,
-      });
+      const t = toHostTotals(v.slice(1));
+      if (t === null) return null;
+      totals.push(t);
       continue;
     }
     const [host, list] = v as unknown[];

@@ -3,9 +3,11 @@ import type { Duplex } from 'node:stream';
 import type { ActivitySource } from '../core/activity-source.js';
 import { ActivityTally } from '../core/count-active.js';
 import { type Failure, type Result, fail, ok } from '../core/failure.js';
-import { type AccountCache, FULL_RECHECK_SECONDS } from './account-cache.js';
+import type { AccountCache } from './account-cache.js';
 import type { ActivityQueryTuple } from './activity-query.js';
 import { feedQueryTuple } from './feed-query-rows.js';
+import { GuardedCache } from './guarded-cache.js';
+import { cachedSince, mergeChanges } from './incremental-cache.js';
 import { LazySocket } from './lazy-socket.js';
 import { fetchMysql } from './mysql-activity.js';
 import { type SqlServerAnswer, fetchPostgres } from './postgres-activity.js';
@@ -32,8 +34,6 @@ export interface SqlServerSourceOptions {
   cache?: { store: AccountCache; key: string; clock: () => number };
 }
 
-/** Accounts changed a little before the newest time held are asked again (late commits). */
-const SINCE_MARGIN_SECONDS = 600;
 const STAMP = 'sql-server';
 
 /** A direct connection from this machine, as a failure kind when it cannot be made. */
@@ -77,7 +77,7 @@ export function openDirect(
 /** Prosody's `prosody` table in PostgreSQL or MySQL/MariaDB, read with one aggregate query. */
 export class SqlServerSource implements ActivitySource {
   readonly label: string;
-  private cacheBroken = false;
+  private readonly cache: GuardedCache<NonNullable<SqlServerSourceOptions['cache']>>;
   /** Bytes the database sent, for a source with no transport of its own to count them. */
   private socketBytes = 0;
 
@@ -86,6 +86,7 @@ export class SqlServerSource implements ActivitySource {
     private readonly options: SqlServerSourceOptions,
   ) {
     this.label = `${describeTarget(target)}${options.via ? ` ${options.via}` : ''}`;
+    this.cache = new GuardedCache(options.cache);
   }
 
   private async fetch(since: number | undefined): Promise<Result<SqlServerAnswer>> {
@@ -115,33 +116,9 @@ export class SqlServerSource implements ActivitySource {
     return got;
   }
 
-  private useCache<T>(
-    tally: ActivityTally,
-    action: (c: NonNullable<SqlServerSourceOptions['cache']>) => T,
-  ): T | undefined {
-    const cache = this.options.cache;
-    if (cache === undefined || this.cacheBroken) return undefined;
-    try {
-      return action(cache);
-    } catch (e) {
-      this.cacheBroken = true;
-      tally.notices.push(
-        `the local cache could not be used (${e instanceof Error ? e.message : String(e)}); counted without it`,
-      );
-      return undefined;
-    }
-  }
-
   /** The time to ask changes from, when the cache may be brought up to date. */
   private sinceFor(tally: ActivityTally): number | undefined {
-    return this.useCache(tally, (cache) => {
-      const held = cache.store.snapshot(cache.key);
-      const now = cache.clock();
-      if (held === null || held.stamp !== STAMP || held.serverNow === null) return undefined;
-      if (now < held.fullAt || now - held.fullAt >= FULL_RECHECK_SECONDS) return undefined;
-      const newest = Math.min(held.newest ?? held.serverNow, held.serverNow);
-      return Math.max(0, Math.floor(newest) - SINCE_MARGIN_SECONDS);
-    });
+    return this.cache.use(tally, (cache) => cachedSince(cache, STAMP));
   }
 
   async feed(tally: ActivityTally): Promise<Result<void>> {
@@ -157,15 +134,9 @@ export class SqlServerSource implements ActivitySource {
     if (since !== undefined) {
       const answer = got.value;
       const fromCache = new ActivityTally(tally.now);
-      const merged = this.useCache(tally, (cache) => {
-        const held = cache.store.snapshot(cache.key);
-        const info = { stamp: STAMP, fullAt: held?.fullAt ?? 0, serverNow: answer.serverNow };
-        if (!cache.store.merge(cache.key, info, answer.accounts, answer.totals)) return false;
-        for (const a of cache.store.accounts(cache.key)) {
-          if (this.options.includeHost(a[0])) feedQueryTuple(fromCache, a);
-        }
-        return true;
-      });
+      const merged = this.cache.use(tally, (cache) =>
+        mergeChanges(cache, STAMP, answer, this.options.includeHost, fromCache),
+      );
       if (merged) {
         tally.absorb(fromCache);
         accounts = [];
@@ -180,7 +151,7 @@ export class SqlServerSource implements ActivitySource {
     }
     const answer = got.value;
     if (!usedCache) {
-      this.useCache(tally, (cache) =>
+      this.cache.use(tally, (cache) =>
         cache.store.replace(
           cache.key,
           { stamp: STAMP, fullAt: cache.clock(), serverNow: answer.serverNow },

@@ -1,10 +1,10 @@
 import { PROSODY_VERSION_FILES } from '../sources/discover-sources.js';
 import {
   ACTIVITY_QUERY,
-  type AccountCode,
   type ActivityQueryTuple,
   type HostTotals,
 } from '../sources/activity-query.js';
+import { isAccountCode, isCount, isTime, toHostTotals } from '../sources/server-row-checks.js';
 
 /**
  * The one command sent to the server for the remote query. It is a constant around one value, the
@@ -135,11 +135,6 @@ export type RemoteQueryOutput =
   | { kind: 'old-format' }
   | { kind: 'garbage'; detail: string };
 
-const isTime = (x: unknown) => x === null || (typeof x === 'number' && Number.isFinite(x));
-const isCount = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
-
-const isAccountCode = (x: unknown): x is AccountCode => x === 0 || x === 1 || x === 2;
-
 function toAccount(v: unknown[]): ActivityQueryTuple | null {
   const [host, user, last, registered, account, a = 0, b = 0, c = 0] = v;
   if (v.length !== 5 && v.length !== 8) return null;
@@ -159,25 +154,6 @@ function toAccount(v: unknown[]): ActivityQueryTuple | null {
     account,
     0,
   ] as ActivityQueryTuple;
-}
-
-function toTotals(v: unknown[]): HostTotals | null {
-  const [zero, host, accounts, notAnEvent, malformed, noTimestamp] = v;
-  const [enabled, disabled, missing, hasRoles] = v.slice(6);
-  if (v.length !== 10 || zero !== 0 || typeof host !== 'string') return null;
-  const counts = [accounts, notAnEvent, malformed, noTimestamp, enabled, disabled, missing];
-  if (!counts.every(isCount) || (hasRoles !== 0 && hasRoles !== 1)) return null;
-  return {
-    host,
-    accounts: accounts as number,
-    notAnEvent: notAnEvent as number,
-    malformed: malformed as number,
-    noTimestamp: noTimestamp as number,
-    enabled: enabled as number,
-    disabled: disabled as number,
-    missing: missing as number,
-    hasRoles: hasRoles === 1,
-  };
 }
 
 /** Reads what the command printed; anything that does not fit is garbage, never half-used. */
@@ -212,7 +188,7 @@ export function parseRemoteQueryOutput(stdout: string): RemoteQueryOutput {
     }
     if (!Array.isArray(v)) return { kind: 'garbage', detail: 'a row is not a list' };
     if (v[0] === 0) {
-      const t = toTotals(v);
+      const t = toHostTotals(v.slice(1));
       if (t === null)
         return { kind: 'garbage', detail: 'a total does not have the expected fields' };
       totals.push(t);

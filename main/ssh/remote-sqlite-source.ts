@@ -10,6 +10,8 @@ import { type Failure, type Result, fail, ok } from '../core/failure.js';
 import { type AccountCache, FULL_RECHECK_SECONDS } from '../sources/account-cache.js';
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
 import { feedQueryTuple } from '../sources/feed-query-rows.js';
+import { GuardedCache } from '../sources/guarded-cache.js';
+import { cachedSince, mergeChanges } from '../sources/incremental-cache.js';
 import { SqliteSource } from '../sources/sqlite-source.js';
 import {
   type RemoteQueryOutput,
@@ -49,12 +51,6 @@ export interface SourceCache {
 type QueryAnswer = Extract<RemoteQueryOutput, { kind: 'rows' }> & { since: number | undefined };
 
 const QUERY_STAMP = 'query';
-
-/**
- * How far before the newest time held an incremental query starts: commits that land a little out
- * of order, and a server clock stepped back a little, are still caught. Costs a few rows.
- */
-const SINCE_MARGIN_SECONDS = 600;
 
 /** How often a read that overlapped a write is tried again. */
 const ATTEMPTS = 3;
@@ -210,6 +206,7 @@ export class RemoteSqliteSource implements ActivitySource {
     private readonly options: RemoteSqliteOptions,
   ) {
     this.label = `SQLite database ${conn.host}:${path}`;
+    this.cache = new GuardedCache(options.cache);
   }
 
   async feed(tally: ActivityTally): Promise<Result<void>> {
@@ -244,34 +241,13 @@ export class RemoteSqliteSource implements ActivitySource {
   }
 
   /** The account cache, when there is one and it works; a broken cache is left aside, once. */
-  private useCache<T>(tally: ActivityTally, action: (c: SourceCache) => T): T | undefined {
-    const cache = this.options.cache;
-    if (cache === undefined || this.cacheBroken) return undefined;
-    try {
-      return action(cache);
-    } catch (e) {
-      this.cacheBroken = true;
-      tally.notices.push(
-        `the local cache could not be used (${e instanceof Error ? e.message : String(e)}); counted without it`,
-      );
-      return undefined;
-    }
-  }
-
-  private cacheBroken = false;
+  private readonly cache: GuardedCache<SourceCache>;
   /** Whether the last feed was answered (in part) from the cache. */
   private usedCache = false;
 
   /** When the cached accounts may be brought up to date rather than fetched again: the time. */
   private sinceFor(tally: ActivityTally): number | undefined {
-    return this.useCache(tally, (cache) => {
-      const held = cache.store.snapshot(cache.key);
-      const now = cache.clock();
-      if (held === null || held.stamp !== QUERY_STAMP || held.serverNow === null) return undefined;
-      if (now < held.fullAt || now - held.fullAt >= FULL_RECHECK_SECONDS) return undefined;
-      const newest = Math.min(held.newest ?? held.serverNow, held.serverNow);
-      return Math.max(0, Math.floor(newest) - SINCE_MARGIN_SECONDS);
-    });
+    return this.cache.use(tally, (cache) => cachedSince(cache, QUERY_STAMP));
   }
 
   private async query(tally: ActivityTally): Promise<Result<void> | 'no-sqlite3'> {
@@ -284,15 +260,9 @@ export class RemoteSqliteSource implements ActivitySource {
       const answer = got.value;
       // Counted apart first: a cache that fails half-way must not leave half its accounts behind.
       const fromCache = tally.fork();
-      const merged = this.useCache(tally, (cache) => {
-        const held = cache.store.snapshot(key);
-        const info = { stamp: QUERY_STAMP, fullAt: held?.fullAt ?? 0, serverNow: answer.serverNow };
-        if (!cache.store.merge(key, info, answer.accounts, answer.totals)) return false;
-        for (const a of cache.store.accounts(key)) {
-          if (this.options.includeHost(a[0])) feedQueryTuple(fromCache, a);
-        }
-        return true;
-      });
+      const merged = this.cache.use(tally, (cache) =>
+        mergeChanges(cache, QUERY_STAMP, answer, this.options.includeHost, fromCache),
+      );
       if (merged) {
         tally.absorb(fromCache);
         accounts = [];
@@ -311,7 +281,7 @@ export class RemoteSqliteSource implements ActivitySource {
       if (t.hasRoles === true && this.options.includeHost(t.host)) tally.noteHasRoles(t.host);
     }
     if (answer.since === undefined) {
-      this.useCache(tally, (cache) =>
+      this.cache.use(tally, (cache) =>
         cache.store.replace(
           key,
           { stamp: QUERY_STAMP, fullAt: cache.clock(), serverNow: answer.serverNow },
@@ -491,7 +461,7 @@ export class RemoteSqliteSource implements ActivitySource {
             const settled = (cache: SourceCache) =>
               [before, walBefore].every((s) => s instanceof Error || cache.clock() - s.mtime > 60);
             if (copyStamp(after, walAfter) === stamp) {
-              this.useCache(
+              this.cache.use(
                 tally,
                 (cache) =>
                   settled(cache) &&
@@ -524,7 +494,7 @@ export class RemoteSqliteSource implements ActivitySource {
    */
   private fromCache(tally: ActivityTally, stamp: string): boolean {
     return (
-      this.useCache(tally, (cache) => {
+      this.cache.use(tally, (cache) => {
         const held = cache.store.snapshot(cache.key);
         const now = cache.clock();
         if (held === null || !held.stamp.startsWith(COPY_STAMP)) return false;
