@@ -16,6 +16,13 @@ trap 'rm -rf "$work"' EXIT
 if [ -n "${PROSODY13_DEBS:-}" ]; then
   cp "$PROSODY13_DEBS"/prosody_13*.deb "$PROSODY13_DEBS"/prosody-modules_*.deb "$work/"
 else
+  keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  if ! grep -q '^VERSION_CODENAME=bookworm' /etc/os-release 2>/dev/null || [ ! -f "$keyring" ]; then
+    echo "setup-prosody13: this is not Debian 12, so bookworm-backports cannot be added here." >&2
+    echo "  Download prosody_13.0.1-1~bpo12+1_amd64.deb and prosody-modules_0.0~hg20250402*.deb from" >&2
+    echo "  Debian's bookworm-backports, put both in one folder and run again with PROSODY13_DEBS=FOLDER." >&2
+    exit 1
+  fi
   list=/etc/apt/sources.list.d/prosody-active-users-backports.sources
   policy=$(apt-cache policy prosody 2>/dev/null || true)
   if [[ $policy != *bookworm-backports* ]]; then
