@@ -104,6 +104,8 @@ interface HostParts {
   missing: HostCounts;
   /** Accounts with a session open now (live view): counted under every rule. */
   live: HostCounts;
+  /** How far a count up to an hour old may differ from this one. */
+  slack: TimingSlack;
 }
 
 function emptyParts(): HostParts {
@@ -112,6 +114,7 @@ function emptyParts(): HostParts {
     disabled: emptyCounts(),
     missing: emptyCounts(),
     live: emptyCounts(),
+    slack: emptySlack(),
   };
 }
 
@@ -170,9 +173,6 @@ export class ActivityTally {
   /** How each source fetched its data, for the report. */
   readonly fetches: FetchInfo[] = [];
 
-  /** Per host, how far a count up to an hour old may differ from this one. */
-  private readonly slack = new Map<string, TimingSlack>();
-
   /**
    * `online`: per host, the accounts with a session open now (from the live server). Such an
    * account counts in all three windows whatever its records say, but only when it has records,
@@ -186,15 +186,6 @@ export class ActivityTally {
   /** A tally for the same moment and the same open sessions, to be absorbed later. */
   fork(): ActivityTally {
     return new ActivityTally(this.now, this.online);
-  }
-
-  private slackOf(host: string): TimingSlack {
-    let s = this.slack.get(host);
-    if (!s) {
-      s = emptySlack();
-      this.slack.set(host, s);
-    }
-    return s;
   }
 
   private isOnline(host: string, user: string | undefined): boolean {
@@ -254,12 +245,12 @@ export class ActivityTally {
    * so an open session makes it active.
    */
   touchAccount(host: string, user: string): void {
-    const c = this.host(host).live;
+    const parts = this.host(host);
     if (!this.isOnline(host, user)) return;
-    c.dau++;
-    c.wau++;
-    c.mau++;
-    this.slackOf(host).onlineCounted++;
+    parts.live.dau++;
+    parts.live.wau++;
+    parts.live.mau++;
+    parts.slack.onlineCounted++;
   }
 
   addAccount(account: AccountActivity): void {
@@ -297,12 +288,12 @@ export class ActivityTally {
     if (status === 'unknown' && !online) c.statusUnknown++;
     const { now } = this;
     c.accounts++;
-    if (this.isOnline(host, user)) {
+    if (online) {
       // Active now: the module counts it in every window before it looks at any timestamp.
       c.dau++;
       c.wau++;
       c.mau++;
-      const s = this.slackOf(host);
+      const s = parts.slack;
       s.onlineCounted++;
       if (lastActive !== null && withinWindow(now, lastActive, MODULE_COUNT_PERIOD)) s.recent++;
       if (lastActive !== null) c.newestEvent = maxOrNull(c.newestEvent, lastActive);
@@ -312,7 +303,7 @@ export class ActivityTally {
       if (withinWindow(now, lastActive, WINDOWS.d7)) c.wau++;
       if (withinWindow(now, lastActive, WINDOWS.d30)) c.mau++;
       c.newestEvent = maxOrNull(c.newestEvent, lastActive);
-      const s = this.slackOf(host);
+      const s = parts.slack;
       if (withinWindow(now, lastActive, MODULE_COUNT_PERIOD)) s.recent++;
       const age = now - lastActive;
       for (const w of ['d1', 'd7', 'd30'] as const) {
@@ -340,9 +331,9 @@ export class ActivityTally {
       addCounts(mine.disabled, parts.disabled);
       addCounts(mine.missing, parts.missing);
       addCounts(mine.live, parts.live);
+      addSlack(mine.slack, parts.slack);
     }
     for (const [name, facts] of other.facts) this.noteFacts(name, facts);
-    for (const [name, s] of other.slack) addSlack(this.slackOf(name), s);
   }
 
   report(): ActivityReport {
@@ -363,7 +354,7 @@ export class ActivityTally {
       }
       hosts[name] = c;
       rules[name] = decision;
-      slack[name] = this.slack.get(name) ?? emptySlack();
+      slack[name] = parts.slack;
       addCounts(total, c);
     }
     const names = Object.keys(hosts);
