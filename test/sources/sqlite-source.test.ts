@@ -14,8 +14,8 @@ import {
   activityRow,
   writeProsodySqlite,
 } from '../fixtures/prosody-sqlite.js';
+import { NOW, PLAIN_ACTIVITY } from '../fixtures/prosody-tricky-rows.js';
 
-const NOW = 1_795_536_000;
 const dir = mkdtempSync(join(tmpdir(), 'pau-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
@@ -28,19 +28,7 @@ function dbWith(rows: ProsodyRow[]): string {
 }
 
 test('counts lastlog2 rows per host and leaves account_activity unread, as Prosody 13 does', async () => {
-  const path = dbWith([
-    activityRow({
-      host: 'a.test',
-      user: 'alice',
-      event: 'login',
-      timestamp: NOW - 60,
-      ip: '2001:db8::1',
-    }),
-    activityRow({ host: 'a.test', user: 'alice', event: 'logout', timestamp: NOW - 30 }),
-    activityRow({ host: 'a.test', user: 'bob', event: 'activity', timestamp: NOW - 3 * DAY }),
-    activityRow({ host: 'b.test', user: 'carol', event: 'registered', timestamp: NOW - 100 }),
-    activityRow({ host: 'b.test', user: 'dave', event: 'login', timestamp: NOW - 20 * DAY }),
-  ]);
+  const path = dbWith(PLAIN_ACTIVITY);
   const r = await countSources([new SqliteSource(path)], NOW);
   assert.ok(r.ok);
   assert.deepEqual(
