@@ -18,10 +18,25 @@ export interface ActivityRecord {
 }
 
 /**
+ * The widest timestamp that counts as an event: what a JavaScript Date can show (±8.64e12 s, about
+ * year ±275760). Prosody writes os.time() integers; a value beyond that (1e308, or 1e400 read as
+ * Infinity) was never written by a server's clock, and a time nobody can display is a time nobody
+ * can check. So every source classifies such a row as `malformed`, and no output ever has to show
+ * it. Fractions are valid: a float is a number Prosody can store and the module compares as one.
+ */
+export const MAX_EVENT_SECONDS = 8.64e12;
+
+/** Whether `x` is a timestamp an event may carry (see MAX_EVENT_SECONDS). */
+export function isUsableTimestamp(x: number): boolean {
+  return Number.isFinite(x) && Math.abs(x) <= MAX_EVENT_SECONDS;
+}
+
+/**
  * Why a stored row was left out of the count.
  * - not-an-event: a lastlog2 key other than login/logout/registered (mod_lastlog2 on a component
  *   stores `<room> / <component host> = "message"`).
- * - malformed: the value is not JSON / not a table / the file is not data we can read.
+ * - malformed: the value is not JSON / not a table / the file is not data we can read, or the
+ *   timestamp is beyond what a date can be (see MAX_EVENT_SECONDS).
  * - no-timestamp: the event has no numeric timestamp.
  */
 export type SkipReason = 'not-an-event' | 'malformed' | 'no-timestamp';
