@@ -33,6 +33,9 @@ import type { AccountStatus } from '../core/account-rule.js';
  *
  * Classes: 0 login/logout with a numeric timestamp, 1 registered with one, 2 not an event,
  * 3 malformed, 4 no numeric timestamp, 5 an account row, 6 an account's `disabled` row, 7 a role.
+ * A timestamp beyond ±MAX_EVENT_SECONDS (core/activity-record.ts; 1e400 reads as Infinity) is
+ * malformed. BETWEEN rather than abs(): abs() of the smallest 64-bit integer is an error that
+ * would end the whole statement.
  */
 export const ACTIVITY_QUERY = `
 SELECT host, user,
@@ -52,8 +55,12 @@ FROM (
       WHEN store = 'account_roles' THEN 7
       WHEN key NOT IN ('login', 'logout', 'registered') THEN 2
       WHEN NOT json_valid(value) OR type <> 'json' THEN 3
-      WHEN json_type(value, '$.timestamp') IN ('integer', 'real')
-        THEN CASE key WHEN 'registered' THEN 1 ELSE 0 END
+      WHEN json_type(value, '$.timestamp') IN ('integer', 'real') THEN
+        CASE
+          WHEN json_extract(value, '$.timestamp') NOT BETWEEN -8.64e12 AND 8.64e12 THEN 3
+          WHEN key = 'registered' THEN 1
+          ELSE 0
+        END
       ELSE 4
     END AS class,
     CASE

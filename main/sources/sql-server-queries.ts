@@ -1,3 +1,4 @@
+import { MAX_EVENT_SECONDS } from '../core/activity-record.js';
 import { flatJsonObjectRegex, jsonSyntaxRegex } from './json-syntax-regex.js';
 
 /**
@@ -9,10 +10,12 @@ import { flatJsonObjectRegex, jsonSyntaxRegex } from './json-syntax-regex.js';
  * 3 malformed, 4 no numeric timestamp, 5 an account row, 6 an account's `disabled` row, 7 a role.
  * mod_account_activity's store is not read (see activity-query.ts: Prosody 13's module ignores it).
  *
+ * A timestamp beyond ±MAX_EVENT_SECONDS (core/activity-record.ts) is malformed, as in SQLite.
+ *
  * Known edges where these differ from SQLite on values Prosody never writes: JSON nested deeper
- * than JSON_DEPTH (PostgreSQL: malformed), a timestamp number outside ±1e117 (PostgreSQL: no
- * timestamp, where SQLite reads infinity), and an object with the key twice (PostgreSQL and MySQL
- * read the last, SQLite the first).
+ * than JSON_DEPTH (PostgreSQL: malformed), a number float8 cannot parse safely that is yet tiny,
+ * such as 1e-400 (PostgreSQL: malformed, where SQLite reads about 0), and an object with the key
+ * twice (PostgreSQL and MySQL read the last, SQLite the first).
  */
 
 /** How deep the PostgreSQL syntax check follows nesting: Prosody's values are flat objects. */
@@ -71,10 +74,14 @@ FROM (
         WHEN store = 'account_roles' THEN 7
         WHEN NOT event THEN 2
         WHEN NOT valid OR "type" <> 'json' THEN 3
-        WHEN json_typeof(v) = 'number'
-          AND ((length(t) <= 24 AND strpos(t, 'e') = 0 AND strpos(t, 'E') = 0)
-            OR t ~ '${SAFE_NUMBER}')
-          THEN CASE WHEN "key" = 'registered' THEN 1 ELSE 0 END
+        WHEN json_typeof(v) = 'number' THEN
+          CASE
+            WHEN NOT ((length(t) <= 24 AND strpos(t, 'e') = 0 AND strpos(t, 'E') = 0)
+              OR t ~ '${SAFE_NUMBER}') THEN 3
+            WHEN t::float8 NOT BETWEEN -${MAX_EVENT_SECONDS} AND ${MAX_EVENT_SECONDS} THEN 3
+            WHEN "key" = 'registered' THEN 1
+            ELSE 0
+          END
         ELSE 4
       END AS class
     FROM (
@@ -190,8 +197,13 @@ FROM (
       WHEN store = 'account_roles' THEN 7
       WHEN NOT ${IS_EVENT_MY} THEN 2
       WHEN NOT JSON_VALID(v) OR \`type\` <> 'json' THEN 3
-      WHEN JSON_TYPE(JSON_EXTRACT(v, '$.timestamp')) IN ${NUMERIC_JSON_TYPES}
-        THEN CASE WHEN \`key\` = 'registered' THEN 1 ELSE 0 END
+      WHEN JSON_TYPE(JSON_EXTRACT(v, '$.timestamp')) IN ${NUMERIC_JSON_TYPES} THEN
+        CASE
+          WHEN JSON_EXTRACT(v, '$.timestamp') + 0e0
+            NOT BETWEEN -${MAX_EVENT_SECONDS} AND ${MAX_EVENT_SECONDS} THEN 3
+          WHEN \`key\` = 'registered' THEN 1
+          ELSE 0
+        END
       ELSE 4
     END AS class,
     CASE

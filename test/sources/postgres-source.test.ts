@@ -11,6 +11,11 @@ import { SqlServerSource } from '../../main/sources/sql-server-source.js';
 import type { SqlServerTarget } from '../../main/sources/sql-server-target.js';
 import { openAccountCache } from '../../main/store/account-cache-db.js';
 import { type ProsodyRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
+import {
+  NOW as OUT_OF_RANGE_NOW,
+  OUT_OF_RANGE,
+  OUT_OF_RANGE_EXPECTED,
+} from '../fixtures/out-of-range-rows.js';
 import { TRICKY } from '../fixtures/prosody-tricky-rows.js';
 import { type PostgresServer, startPostgres } from '../helpers/postgres-server.js';
 
@@ -180,4 +185,23 @@ test('with the account cache, an unchanged database is brought up to date from c
   } finally {
     cache.close();
   }
+});
+
+test('timestamps beyond a date’s range are malformed and fractions count (PostgreSQL)', async () => {
+  const r = await countSources(
+    [source(target(await databaseWith(OUT_OF_RANGE)))],
+    OUT_OF_RANGE_NOW,
+  );
+  assert.ok(r.ok, JSON.stringify(r));
+  const a = r.value.hosts['a.test']!;
+  assert.deepEqual(
+    {
+      dau: a.dau,
+      wau: a.wau,
+      mau: a.mau,
+      accounts: a.accounts,
+      skippedByReason: a.skippedByReason,
+    },
+    OUT_OF_RANGE_EXPECTED,
+  );
 });

@@ -15,6 +15,11 @@ import {
   writeProsodySqlite,
 } from '../fixtures/prosody-sqlite.js';
 import { NOW, PLAIN_ACTIVITY } from '../fixtures/prosody-tricky-rows.js';
+import {
+  NOW as OUT_OF_RANGE_NOW,
+  OUT_OF_RANGE,
+  OUT_OF_RANGE_EXPECTED,
+} from '../fixtures/out-of-range-rows.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pau-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -185,5 +190,22 @@ test('the SQL reduction agrees with the record fold on random data', async () =>
       },
     ),
     { numRuns: 40 },
+  );
+});
+
+test('timestamps beyond a date’s range are malformed and fractions count (SQLite)', async () => {
+  const path = dbWith(OUT_OF_RANGE);
+  const r = await countSources([new SqliteSource(path)], OUT_OF_RANGE_NOW);
+  assert.ok(r.ok);
+  const a = r.value.hosts['a.test']!;
+  assert.deepEqual(
+    {
+      dau: a.dau,
+      wau: a.wau,
+      mau: a.mau,
+      accounts: a.accounts,
+      skippedByReason: a.skippedByReason,
+    },
+    OUT_OF_RANGE_EXPECTED,
   );
 });
