@@ -36,6 +36,12 @@ export interface CachedFolder {
  */
 export type CachedFile = [size: number, mtime: number, readAt: number, value: unknown];
 
+/** A host's totals as a server sent them, with the digest of its accounts when it computes one. */
+export interface CheckedHostTotals extends HostTotals {
+  /** account-digest.ts: catches a changed membership whose counts happen to agree. */
+  digest?: number;
+}
+
 export interface AccountCache {
   snapshot(key: string): StoredSnapshot | null;
   /** Replaces everything held under `key`. */
@@ -45,14 +51,15 @@ export interface AccountCache {
     accounts: Iterable<ActivityQueryTuple | ActivityQueryOutput>,
   ): void;
   /**
-   * Adds or replaces `changed` accounts, but only when every host's totals then equal `expected`
-   * (the server's own); otherwise nothing is kept and false comes back, and the caller fetches all.
+   * Adds or replaces `changed` accounts, but only when every host's totals (and digest, when the
+   * server sent one) then equal `expected` (the server's own); otherwise nothing is kept and false
+   * comes back, and the caller fetches all.
    */
   merge(
     key: string,
     info: SnapshotInfo,
     changed: readonly ActivityQueryTuple[],
-    expected: readonly HostTotals[],
+    expected: readonly CheckedHostTotals[],
   ): boolean;
   accounts(key: string): Iterable<ActivityQueryTuple>;
   folder(key: string, path: string): CachedFolder | null;

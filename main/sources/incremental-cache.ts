@@ -1,6 +1,10 @@
 import type { ActivityTally } from '../core/count-active.js';
-import { type AccountCache, FULL_RECHECK_SECONDS } from './account-cache.js';
-import type { ActivityQueryTuple, HostTotals } from './activity-query.js';
+import {
+  type AccountCache,
+  type CheckedHostTotals,
+  FULL_RECHECK_SECONDS,
+} from './account-cache.js';
+import type { ActivityQueryTuple } from './activity-query.js';
 import { feedQueryTuple } from './feed-query-rows.js';
 
 /** The account cache as one query source uses it: its key, and the clock for the daily full fetch. */
@@ -39,7 +43,7 @@ export function mergeChanges(
   stamp: string,
   answer: {
     accounts: readonly ActivityQueryTuple[];
-    totals: readonly HostTotals[];
+    totals: readonly CheckedHostTotals[];
     serverNow: number;
   },
   includeHost: (host: string) => boolean,

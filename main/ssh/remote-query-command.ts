@@ -1,9 +1,7 @@
 import { PROSODY_VERSION_FILES } from '../sources/discover-sources.js';
-import {
-  ACTIVITY_QUERY,
-  type ActivityQueryTuple,
-  type HostTotals,
-} from '../sources/activity-query.js';
+import type { CheckedHostTotals } from '../sources/account-cache.js';
+import { ACTIVITY_QUERY, type ActivityQueryTuple } from '../sources/activity-query.js';
+import { ACCOUNT_DIGEST_TERM, hostDigest } from '../sources/account-digest.js';
 import { isAccountCode, isCount, isTime, toHostTotals } from '../sources/server-row-checks.js';
 
 /**
@@ -34,7 +32,7 @@ export function shellQuote(s: string): string {
  * name is escaped. An account is `[host, user, last_active, registered, account]` (account: 0 none,
  * 1 enabled, 2 disabled: all that leaves the server of the accounts store), with the three skip
  * counts appended only when one is not zero; a host's totals are `[0, host, accounts, not_an_event,
- * malformed, no_timestamp, enabled, disabled, missing, has_roles]`. About 13 bytes an account once
+ * malformed, no_timestamp, enabled, disabled, missing, has_roles, digest]` (account-digest.ts). About 13 bytes an account once
  * ssh's zlib has it (the `-json` rows this replaces cost a tenth more on the wire and three times
  * as much to parse).
  *
@@ -51,7 +49,8 @@ FROM a WHERE SINCE IS NULL
   OR max(coalesce(last_active, -1), coalesce(registered, -1), coalesce(account_updated, -1)) >= SINCE
 UNION ALL
 SELECT json_array(0, host, count(*), sum(not_an_event), sum(malformed), sum(no_timestamp),
-  sum(account = 1), sum(account = 2), sum(account = 0), max(has_role))
+  sum(account = 1), sum(account = 2), sum(account = 0), max(has_role),
+  ${hostDigest(ACCOUNT_DIGEST_TERM)})
 FROM a GROUP BY host`
   .replace(/\s+/g, ' ')
   .trim();
@@ -62,8 +61,9 @@ const HEADER = `od -An -tu1 -j18 -N10 "$f" | tr -s ' \\n' ' '`;
 /**
  * Tells this script's output from an older one's, whose forced command may still be installed.
  * v3: accounts carry their status, totals the status counts and account_roles.
+ * v4: totals carry each host's digest of its accounts.
  */
-const FORMAT_VERSION = 3;
+const FORMAT_VERSION = 4;
 const FORMAT = `PAU:v${FORMAT_VERSION}`;
 
 /** One shell word: `text` quoted, with each SINCE replaced by the value of the shell's $s. */
@@ -121,7 +121,7 @@ export type RemoteQueryOutput =
       kind: 'rows';
       /** Every account, or those changed since the time asked for. */
       accounts: ActivityQueryTuple[];
-      totals: HostTotals[];
+      totals: CheckedHostTotals[];
       /** The server's clock when it ran the query, Unix seconds. */
       serverNow: number;
       /** The installed Prosody's version, when the server has a version file. */
@@ -178,7 +178,7 @@ export function parseRemoteQueryOutput(stdout: string): RemoteQueryOutput {
   if (serverNow === undefined || Number(version) !== FORMAT_VERSION) return { kind: 'old-format' };
   const body = bodyEnd <= headEnd ? '' : text.slice(headEnd, bodyEnd);
   const accounts: ActivityQueryTuple[] = [];
-  const totals: HostTotals[] = [];
+  const totals: CheckedHostTotals[] = [];
   for (const line of body === '' ? [] : body.split('\n')) {
     let v: unknown;
     try {
@@ -189,7 +189,7 @@ export function parseRemoteQueryOutput(stdout: string): RemoteQueryOutput {
     if (!Array.isArray(v)) return { kind: 'garbage', detail: 'a row is not a list' };
     if (v[0] === 0) {
       const t = toHostTotals(v.slice(1));
-      if (t === null)
+      if (t === null || t.digest === undefined)
         return { kind: 'garbage', detail: 'a total does not have the expected fields' };
       totals.push(t);
     } else {

@@ -205,6 +205,37 @@ describe('the remote query with a cache', () => {
     assert.equal((await count(dir)).fetch.method, 'remote query, changes only');
   });
 
+  test('an account deleted while another with an old login appears is caught, though the counts match', async () => {
+    const dir = state();
+    const before = await count(dir);
+    // user0 was active today; the newcomer's only login is 5 days old, older than what the
+    // changes-only query asks for. Per host, every count stays the same (issue 15, item 3).
+    change((db) => {
+      db.prepare("DELETE FROM prosody WHERE host = 'a.test' AND user = 'user0'").run();
+      insert(db, [{ host: 'a.test', user: 'fivedays', event: 'login', timestamp: NOW - 5 * DAY }]);
+    });
+    const after = await count(dir);
+    const expected = await truth();
+    assert.notDeepEqual(expected, before.hosts);
+    assert.deepEqual(after.hosts, expected);
+    assert.equal(after.fetch.method, 'remote query');
+  });
+
+  test('a login rewritten to an older time is caught, though the counts match', async () => {
+    const dir = state();
+    await count(dir);
+    change((db) =>
+      db
+        .prepare(
+          "UPDATE prosody SET value = ? WHERE host = 'b.test' AND user = 'user1' AND key = 'login'",
+        )
+        .run(JSON.stringify({ timestamp: NOW - 9 * DAY })),
+    );
+    const after = await count(dir);
+    assert.deepEqual(after.hosts, await truth());
+    assert.equal(after.fetch.method, 'remote query');
+  });
+
   test('a row that becomes malformed is caught by the totals', async () => {
     const dir = state();
     await count(dir);

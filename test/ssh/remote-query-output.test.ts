@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { parseRemoteQueryOutput, remoteQueryCommand } from '../../main/ssh/remote-query-command.js';
 
 const out = (body: string, before = '1 1 0 64 7', after = before) =>
-  `PAU:before: ${before} \nPAU:v3:1795536000\n${body}${body === '' ? '' : '\n'}PAU:after: ${after} \n`;
+  `PAU:before: ${before} \nPAU:v4:1795536000\n${body}${body === '' ? '' : '\n'}PAU:after: ${after} \n`;
 
 test('accounts, accounts with skip counts, and host totals', () => {
   const parsed = parseRemoteQueryOutput(
@@ -12,7 +12,7 @@ test('accounts, accounts with skip counts, and host totals', () => {
       [
         '["a.test","zoë",1795530000,null,1]',
         '["a.test","x\\ny",null,1795000000,2,1,0,2]',
-        '[0,"a.test",2,1,0,2,1,1,0,1]',
+        '[0,"a.test",2,1,0,2,1,1,0,1,123456789]',
       ].join('\n'),
     ),
   );
@@ -33,6 +33,7 @@ test('accounts, accounts with skip counts, and host totals', () => {
         disabled: 1,
         missing: 0,
         hasRoles: true,
+        digest: 123456789,
       },
     ],
     serverNow: 1795536000,
@@ -60,6 +61,8 @@ test('what does not fit is garbage or an older format, never half-used', () => {
     [out('["a.test",7,1,null,1]'), 'garbage'],
     [out('[0,"a.test",-1,0,0,0,0,0,0,0]'), 'garbage'],
     [out('[0,"a.test",1,0,0,0]'), 'garbage'],
+    [out('[0,"a.test",1,0,0,0,1,0,0,0]'), 'garbage'],
+    [out('[0,"a.test",1,0,0,0,1,0,0,0,2147483647]'), 'garbage'],
     [out('["a.test","u",1,null]').replace(/PAU:after.*\n$/, ''), 'garbage'],
     ['PAU:before: 1 \n[{"host":"a"}]\nPAU:after: 1 \n', 'old-format'],
     ['PAU:before: 1 \nPAU:v2:1795536000\n["a.test","u",1,null]\nPAU:after: 1 \n', 'old-format'],
@@ -80,7 +83,7 @@ test('the time to start from is a number at the end of the command, or nothing',
 
 test('the installed Prosody version comes along on the format line, and nothing odd does', () => {
   const withVersion = (v: string) =>
-    parseRemoteQueryOutput(`PAU:before: 1 \nPAU:v3:1795536000:${v}\nPAU:after: 1 \n`);
+    parseRemoteQueryOutput(`PAU:before: 1 \nPAU:v4:1795536000:${v}\nPAU:after: 1 \n`);
   const good = withVersion('13.0.1');
   assert.equal(good.kind === 'rows' && good.version, '13.0.1');
   const none = withVersion('');
