@@ -197,7 +197,13 @@ export async function openSshSources(
             // A forced-command account has no SFTP: the defaults are tried.
             const sftp =
               options.remoteDb === undefined ? await conn.sftp(options.stepTimeout) : null;
-            const fs = sftp?.ok ? sftpStorageFs(sftp.value, conn.host) : null;
+            const fs = sftp?.ok
+              ? sftpStorageFs(
+                  sftp.value,
+                  conn.host,
+                  Math.min(LIVE_STEP_SECONDS, options.stepTimeout),
+                )
+              : null;
             return adminSocketPaths(fs, options.remoteConfig, options.remoteDataDir);
           },
           deadlineSeconds: Math.min(LIVE_STEP_SECONDS, options.stepTimeout),

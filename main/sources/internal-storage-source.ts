@@ -11,7 +11,7 @@ import {
 } from './internal-storage-records.js';
 import { localStorageFs } from './local-storage-fs.js';
 import { decodeProsodyName } from './prosody-name-encoding.js';
-import type { StorageFs } from './storage-fs.js';
+import type { ReadCapped, StorageEntry, StorageFs } from './storage-fs.js';
 import { type AccountCache, type CachedFolder, FULL_RECHECK_SECONDS } from './account-cache.js';
 
 /**
@@ -98,7 +98,7 @@ export class InternalStorageSource implements ActivitySource {
     // No folder, nothing to list (a host without accounts).
     const gone = cache !== undefined && this.fs.folderMtime !== undefined && mtime === null;
     const entries = gone ? [] : ((await this.fs.list(path)) ?? []);
-    const files = new Map<string, { size?: number; mtime?: number }>();
+    const files = new Map<string, ListedFile>();
     for (const e of entries) if (!e.isDir && e.name.endsWith('.dat')) files.set(e.name, e);
     const next =
       cache && mtime !== null
@@ -129,28 +129,34 @@ export class InternalStorageSource implements ActivitySource {
     if (unchanged) {
       this.lastCount.fromCache++;
       records = expandSummary(host, user, store, before[3] as FileSummary | AccountSummary);
-    } else if (store === 'accounts') {
-      this.lastCount.read++;
-      readAt = this.cache?.clock() ?? 0;
-      const file = await this.fs.readCapped(
-        this.fs.join(folder.path, fileName),
-        MAX_ACCOUNT_FILE_BYTES,
-        entry.size,
-      );
-      // Gone since the listing: deleted just now.
-      const status = file === null ? 'missing' : accountFileStatus(file);
-      records = [{ host, user, status }];
     } else {
       this.lastCount.read++;
       readAt = this.cache?.clock() ?? 0;
-      const file = await this.fs.readCapped(
-        this.fs.join(folder.path, fileName),
-        MAX_ACTIVITY_FILE_BYTES,
-        entry.size,
-      );
-      if (file === null) return [];
-      if ('tooLarge' in file) records = [{ host, user, skipped: 'malformed', where: store }];
-      else records = lastlog2Records(host, user, file.text);
+      // A FIFO, socket or device is never opened: the listing said what it is.
+      const file: ReadCapped =
+        entry.type === 'special'
+          ? { unreadable: 'not a plain file' }
+          : await this.fs.readCapped(
+              this.fs.join(folder.path, fileName),
+              store === 'accounts' ? MAX_ACCOUNT_FILE_BYTES : MAX_ACTIVITY_FILE_BYTES,
+              entry.size,
+              entry.type === 'file',
+            );
+      if (file !== null && 'unreadable' in file) {
+        // One bad file is one skipped record, like a malformed row; for an accounts file the
+        // account's status stays unknown (Prosody itself may well read it).
+        records = [{ host, user, skipped: 'malformed', where: `${store}/${fileName}` }];
+      } else if (store === 'accounts') {
+        // Gone since the listing: deleted just now.
+        const status = file === null ? 'missing' : accountFileStatus(file);
+        records = [{ host, user, status }];
+      } else if (file === null) {
+        return [];
+      } else if ('tooLarge' in file) {
+        records = [{ host, user, skipped: 'malformed', where: store }];
+      } else {
+        records = lastlog2Records(host, user, file.text);
+      }
     }
     if (folder.next && entry.size !== undefined && entry.mtime !== undefined) {
       folder.next.files[fileName] = [entry.size, entry.mtime, readAt, summarize(records)];
@@ -330,10 +336,12 @@ function isFileSummary(v: unknown): v is FileSummary {
   );
 }
 
+type ListedFile = Pick<StorageEntry, 'size' | 'mtime' | 'type'>;
+
 /** A store folder as this count sees it: its files, what the cache held, what it will hold. */
 interface StoreFolder {
   path: string;
-  files: Map<string, { size?: number; mtime?: number }>;
+  files: Map<string, ListedFile>;
   held: CachedFolder | null;
   /** What to keep for next time; null when the listing came from the cache (nothing new). */
   next: CachedFolder | null;

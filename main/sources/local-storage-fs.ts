@@ -1,14 +1,44 @@
-import { close, closeSync, open, openSync, read, readSync } from 'node:fs';
+import {
+  close,
+  closeSync,
+  constants,
+  fstat,
+  fstatSync,
+  open,
+  openSync,
+  read,
+  readSync,
+} from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FailureError } from '../core/failure.js';
 import { fileFailure } from './file-failure.js';
-import type { StorageFs } from './storage-fs.js';
+import type { ReadCapped, StorageFs, UnreadableReason } from './storage-fs.js';
 
 const codeOf = (e: unknown) => (e as { code?: string }).code;
 
-type ReadResult = Awaited<ReturnType<StorageFs['readCapped']>>;
+type ReadResult = ReadCapped;
+
+/**
+ * Opening never waits: O_NONBLOCK makes a FIFO's open return at once (a plain file ignores it),
+ * and O_NOCTTY keeps a terminal device from becoming ours. What is opened is then checked with
+ * fstat before a byte is read, unless the listing already said it was a plain file (then a FIFO
+ * swapped in since reads as empty or fails with EAGAIN: a bad file either way, never a hang).
+ */
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+
+/** A file that cannot be opened for what it is, rather than for a reason that fails the count. */
+function unreadableBy(e: unknown): UnreadableReason | null {
+  switch (codeOf(e)) {
+    case 'ENXIO': // a socket, or a device without its driver
+    case 'EAGAIN':
+    case 'ENODEV':
+      return 'not a plain file';
+    default:
+      return null;
+  }
+}
 
 /**
  * How much one read asks for. Prosody's activity files are a few hundred bytes, so one read holds
@@ -33,16 +63,19 @@ let scratch: Buffer | null = null;
  * past the cap says "too large" just as well. Synchronous: see {@link readCapped} for when.
  * Exported for tests.
  */
-export function readCappedSync(path: string, maxBytes: number): ReadResult {
+export function readCappedSync(path: string, maxBytes: number, listedPlain = false): ReadResult {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, OPEN_FLAGS);
   } catch (e) {
     // An account deleted while we read is simply gone.
     if (codeOf(e) === 'ENOENT') return null;
+    const reason = unreadableBy(e);
+    if (reason) return { unreadable: reason };
     throw readFailure(e, path);
   }
   try {
+    if (!listedPlain && !fstatSync(fd).isFile()) return { unreadable: 'not a plain file' };
     scratch ??= Buffer.allocUnsafe(READ_CHUNK);
     let buffer = scratch;
     let total = 0;
@@ -58,6 +91,8 @@ export function readCappedSync(path: string, maxBytes: number): ReadResult {
       if (total > maxBytes) return { tooLarge: true };
     }
   } catch (e) {
+    const reason = unreadableBy(e);
+    if (reason) return { unreadable: reason };
     throw readFailure(e, path);
   } finally {
     closeSync(fd);
@@ -65,18 +100,31 @@ export function readCappedSync(path: string, maxBytes: number): ReadResult {
 }
 
 /** The same read through libuv's thread pool, so that many files wait on the disk at once. */
-export function readCappedAsync(path: string, maxBytes: number): Promise<ReadResult> {
+export function readCappedAsync(
+  path: string,
+  maxBytes: number,
+  listedPlain = false,
+): Promise<ReadResult> {
   return new Promise((resolve, reject) => {
-    open(path, 'r', (openError, fd) => {
+    open(path, OPEN_FLAGS, (openError, fd) => {
       if (openError) {
+        const reason = unreadableBy(openError);
         if (codeOf(openError) === 'ENOENT') resolve(null);
+        else if (reason) resolve({ unreadable: reason });
         else reject(readFailure(openError, path));
         return;
       }
       const chunks: Buffer[] = [];
       let total = 0;
       const finish = (error: unknown, result: ReadResult) => {
-        close(fd, () => (error ? reject(readFailure(error, path)) : resolve(result)));
+        const reason = error ? unreadableBy(error) : null;
+        close(fd, () =>
+          reason
+            ? resolve({ unreadable: reason })
+            : error
+              ? reject(readFailure(error, path))
+              : resolve(result),
+        );
       };
       const readMore = () => {
         const want = Math.min(READ_CHUNK, maxBytes + 1 - total);
@@ -90,7 +138,12 @@ export function readCappedAsync(path: string, maxBytes: number): Promise<ReadRes
           readMore();
         });
       };
-      readMore();
+      if (listedPlain) return readMore();
+      fstat(fd, (statError, stats) => {
+        if (statError) finish(statError, null);
+        else if (!stats.isFile()) finish(null, { unreadable: 'not a plain file' });
+        else readMore();
+      });
     });
   });
 }
@@ -115,7 +168,12 @@ const reads = { sync: true, last: -Infinity, sliceStart: 0, sliceFiles: 0, slice
  * between which the event loop runs (the app's window stays responsive), and when a slice's reads
  * went to the disk, the rest of that count goes through the thread pool.
  */
-async function readCapped(path: string, maxBytes: number): Promise<ReadResult> {
+async function readCapped(
+  path: string,
+  maxBytes: number,
+  _listedSize?: number,
+  listedPlain = false,
+): Promise<ReadResult> {
   const now = performance.now();
   if (now - reads.last > FRESH_START_MS) {
     Object.assign(reads, { sync: true, sliceStart: now, sliceFiles: 0, sliceReadMs: 0 });
@@ -128,10 +186,10 @@ async function readCapped(path: string, maxBytes: number): Promise<ReadResult> {
     await new Promise((resolve) => setImmediate(resolve));
     Object.assign(reads, { sliceStart: performance.now(), sliceFiles: 0, sliceReadMs: 0 });
   }
-  if (!reads.sync) return readCappedAsync(path, maxBytes);
+  if (!reads.sync) return readCappedAsync(path, maxBytes, listedPlain);
   const started = performance.now();
   try {
-    return readCappedSync(path, maxBytes);
+    return readCappedSync(path, maxBytes, listedPlain);
   } finally {
     reads.sliceReadMs += performance.now() - started;
     reads.sliceFiles++;
@@ -144,7 +202,11 @@ export const localStorageFs: StorageFs = {
   async list(path) {
     try {
       const entries = await readdir(path, { withFileTypes: true });
-      return entries.map((d) => ({ name: d.name, isDir: d.isDirectory() }));
+      return entries.map((d) => ({
+        name: d.name,
+        isDir: d.isDirectory(),
+        type: d.isFile() ? 'file' : d.isSymbolicLink() ? 'link' : 'special',
+      }));
     } catch (e) {
       if (codeOf(e) === 'ENOENT' || codeOf(e) === 'ENOTDIR') return null;
       throw new FailureError(fileFailure(e, path, 'Prosody data folder'));

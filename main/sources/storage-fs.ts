@@ -5,6 +5,11 @@
 export interface StorageEntry {
   name: string;
   isDir: boolean;
+  /**
+   * What the listing says the entry is, where it says (a symlink is not followed): a plain file, a
+   * symlink, or something else (FIFO, socket, device) that is never opened.
+   */
+  type?: 'file' | 'link' | 'special';
   size?: number;
   mtime?: number;
 }
@@ -23,11 +28,24 @@ export interface StorageFs {
    * account's file changes its folder's mtime.
    */
   folderMtime?(path: string): Promise<number | null>;
-  /** A file's text when at most maxBytes long; null when it vanished since it was listed. */
+  /**
+   * A file's text when at most maxBytes long; null when it vanished since it was listed;
+   * `unreadable` when it is not a plain file or cannot be opened (a bad file, not a failed count).
+   * Only plain files are read: a FIFO is never waited on.
+   */
   readCapped(
     path: string,
     maxBytes: number,
     /** The size the listing gave, when it gave one: a read that returns just that is whole. */
     listedSize?: number,
-  ): Promise<{ text: string } | { tooLarge: true } | null>;
+    /** The listing said it is a plain file (not a link): no need to ask again before opening. */
+    listedPlain?: boolean,
+  ): Promise<ReadCapped>;
 }
+
+/** Why a file was not read, for the count's skip (a few words, no path). */
+export type UnreadableReason =
+  'not a plain file' | 'symlink loop' | 'permission denied' | 'cannot be opened';
+
+export type ReadCapped =
+  { text: string } | { tooLarge: true } | { unreadable: UnreadableReason } | null;

@@ -134,7 +134,7 @@ export async function remoteSources(
         'SFTP is not available to find the data; pass --remote-db PATH (a forced-command account needs it)',
     });
   }
-  const fs = sftpStorageFs(opened.value, conn.host);
+  const fs = sftpStorageFs(opened.value, conn.host, options.stepSeconds);
   if (options.remoteDataDir !== undefined)
     return ok([internal(fs, options.remoteDataDir, () => true)]);
   const found = await discoverSources(

@@ -11,6 +11,15 @@ const SFTP_PERMISSION_DENIED = 3;
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+
+/** What a mode says an entry is; undefined when the server sent no mode. */
+function entryType(mode: number | undefined): StorageEntry['type'] {
+  if (typeof mode !== 'number') return undefined;
+  const type = mode & S_IFMT;
+  return type === S_IFREG ? 'file' : type === S_IFLNK ? 'link' : 'special';
+}
 
 /** Seconds one SFTP request may go unanswered: the CLI's default step time. */
 const DEFAULT_REQUEST_SECONDS = 120;
@@ -114,6 +123,7 @@ export function sftpStorageFs(
             entries.push({
               name: e.filename,
               isDir: (e.attrs.mode & S_IFMT) === S_IFDIR,
+              type: entryType(e.attrs.mode),
               size: e.attrs.size,
               mtime: e.attrs.mtime,
             });
@@ -126,7 +136,21 @@ export function sftpStorageFs(
       }
     },
 
-    async readCapped(path, maxBytes, listedSize) {
+    async readCapped(path, maxBytes, listedSize, listedPlain) {
+      // SFTP's OPEN waits on a FIFO until a writer comes, server side, with no way to cancel it
+      // (the server's sftp process stays stuck): so only what the server calls a plain file is
+      // opened. A FIFO swapped in between this check and the OPEN still waits, up to the request's
+      // deadline (--timeout), as any unanswered request does.
+      if (!listedPlain) {
+        let mode: number | undefined;
+        try {
+          mode = (await call<{ mode?: number }>(path, (cb) => sftp.stat(path, cb))).mode;
+        } catch (e) {
+          if ((e as SftpError).code === SFTP_NO_SUCH_FILE) return null;
+          return rethrow(e, path, 'Prosody data file');
+        }
+        if (entryType(mode) !== 'file') return { unreadable: 'not a plain file' };
+      }
       let handle: Buffer;
       try {
         handle = await call<Buffer>(path, (cb) => sftp.open(path, 'r', cb));

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,10 +60,16 @@ for (const [kind, read] of Object.entries(readers)) {
     assert.deepEqual(await read(path, 1 << 20), { text: content });
   });
 
-  test(`the ${kind} reader fails on a folder rather than calling it empty`, async () => {
+  test(`the ${kind} reader calls a folder not a plain file rather than empty`, async () => {
     const path = join(dir, `${kind}-folder.dat`);
     mkdirSync(path, { recursive: true });
-    await assert.rejects(read(path, 100), /EISDIR/);
+    assert.deepEqual(await read(path, 100), { unreadable: 'not a plain file' });
+  });
+
+  test(`the ${kind} reader calls a FIFO not a plain file without waiting for a writer`, async () => {
+    const path = join(dir, `${kind}-fifo.dat`);
+    execFileSync('mkfifo', [path]);
+    assert.deepEqual(await read(path, 100), { unreadable: 'not a plain file' });
   });
 }
 

@@ -1,0 +1,125 @@
+/**
+ * Internal storage over SFTP against a real OpenSSH sshd on loopback, with files named like
+ * accounts' `.dat` that are not plain files Prosody wrote. Each is one counted skip; nothing waits
+ * on a FIFO, here or on the server (whose sftp process would stay stuck in open() for good).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { writeProsodyInternal } from '../fixtures/prosody-internal.js';
+import { runBuiltCliAsync } from '../fixtures/run-built-cli.js';
+import {
+  type GeneratedKey,
+  type SshdInstance,
+  type TestUser,
+  generateKey,
+  startSshd,
+} from '../support/sshd.js';
+
+const NOW = 1_795_536_000;
+
+let sshd: SshdInstance;
+let key: GeneratedKey;
+let reader: TestUser;
+let work: string;
+let knownHosts: string;
+let dirs = 0;
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'pau-special-ssh-'));
+  sshd = await startSshd({ passwordAuth: false });
+  key = await generateKey('ed25519');
+  reader = await sshd.addUser('specialreader', { authorizedKeys: [key.authorizedKey] });
+  knownHosts = join(work, 'known_hosts');
+  writeFileSync(knownHosts, sshd.knownHostsLine());
+});
+
+after(async () => {
+  await sshd?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** A data folder on the server with two good accounts on a.test; returns it and its lastlog2. */
+function remoteData(): { dir: string; lastlog2: string } {
+  const dir = mkdtempSync(join(sshd.dir, `data-${dirs++}-`));
+  chmodSync(dir, 0o755);
+  writeProsodyInternal(dir, [
+    { host: 'a.test', user: 'alice', event: 'login', timestamp: NOW - 60 },
+    { host: 'a.test', user: 'bob', event: 'logout', timestamp: NOW - 3 * 86400 },
+  ]);
+  return { dir, lastlog2: join(dir, 'a%2etest', 'lastlog2') };
+}
+
+interface Host {
+  dau: number;
+  wau: number;
+  accounts: number;
+  skippedByReason: Record<string, number>;
+}
+
+async function countOverSsh(dir: string, ...rest: string[]) {
+  return runBuiltCliAsync([
+    '--ssh',
+    `${reader.name}@127.0.0.1:${sshd.port}`,
+    '--identity',
+    key.privatePath,
+    '--known-hosts',
+    knownHosts,
+    '--ssh-config',
+    '/dev/null',
+    '--remote-data-dir',
+    dir,
+    '--no-live',
+    '--at',
+    String(NOW),
+    '--json',
+    ...rest,
+  ]);
+}
+
+function hostOf(stdout: string): Host {
+  return (JSON.parse(stdout) as { hosts: Record<string, Host> }).hosts['a.test']!;
+}
+
+/** The reader's processes on the server (its sessions, internal-sftp), until they are all gone. */
+async function readerProcessesLeft(): Promise<string[]> {
+  for (let tries = 0; ; tries++) {
+    const left: string[] = [];
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      try {
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) === reader.uid) {
+          left.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '));
+        }
+      } catch {
+        // gone while we looked
+      }
+    }
+    if (left.length === 0 || tries >= 50) return left;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('a FIFO and a link to one are skipped as malformed, and no sftp process is left waiting', async () => {
+  const { dir, lastlog2 } = remoteData();
+  execFileSync('mkfifo', [join(lastlog2, 'carol.dat')]);
+  symlinkSync('carol.dat', join(lastlog2, 'dave.dat'));
+  // The default --timeout: a FIFO used to hold the count for 120 s (then 8 × --timeout at least).
+  const run = await countOverSsh(dir);
+  assert.equal(run.status, 0, `${run.stderr}${run.status === null ? ' (timed out)' : ''}`);
+  const a = hostOf(run.stdout);
+  assert.deepEqual([a.dau, a.wau, a.accounts], [1, 2, 2]);
+  assert.equal(a.skippedByReason.malformed, 2);
+  assert.deepEqual(await readerProcessesLeft(), []);
+});
