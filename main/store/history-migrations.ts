@@ -131,6 +131,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE figures_v6 RENAME TO figures;
     `,
   },
+  {
+    version: 7,
+    description: "the total under the empty host name, which no host can have, instead of '*'",
+    // Every '*' row so far is a total: a host named '*' was overwritten by it before it was stored.
+    // The alert policy's state keeps its old keys for the total: at most one alert is repeated.
+    sql: `
+      UPDATE figures SET host = '' WHERE host = '*';
+      UPDATE alerts SET host = '', payload = json_set(payload, '$.host', '') WHERE host = '*';
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */
