@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeFailure } from '../core/describe-failure.js';
 import { historyCsv, historyJson } from '../core/history-export.js';
+import { TOTAL_HOST } from '../core/monitor-types.js';
 import { formatTime } from '../core/parse-time.js';
 import type { CliOptions } from './cli-options.js';
 import type { CliDeps } from './run-cli.js';
@@ -33,7 +34,7 @@ export async function runHistory(
     else {
       for (const r of rows) {
         const what = r.ok
-          ? `${r.host === '*' ? 'TOTAL' : r.host}  DAU ${r.figures?.dau} · WAU ${r.figures?.wau} · MAU ${r.figures?.mau}`
+          ? `${r.host === TOTAL_HOST ? 'TOTAL' : r.host}  DAU ${r.figures?.dau} · WAU ${r.figures?.wau} · MAU ${r.figures?.mau}`
           : `failed (${r.errorKind}): ${r.errorMessage}`;
         deps.stdout(`${formatTime(r.at)}  ${r.profile}  ${what}\n`);
       }

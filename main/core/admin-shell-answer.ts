@@ -1,4 +1,5 @@
 import type { LiveHost, LoadedModules, ModuleGauges } from './live-snapshot.js';
+import { setOwn } from './host-record.js';
 
 /**
  * The one line sent to Prosody's admin shell (mod_admin_shell, through mod_admin_socket). The
@@ -113,7 +114,7 @@ export function parseLiveAnswer(
   for (const [name, h] of hosts) {
     const g = gauges.get(name);
     const complete = g?.d1 !== undefined && g.d7 !== undefined && g.d30 !== undefined;
-    out[name] = {
+    setOwn(out, name, {
       online: [...h.online].sort(),
       modules: h.modules,
       gauges: complete ? { d1: g.d1!, d7: g.d7!, d30: g.d30! } : null,
@@ -122,7 +123,7 @@ export function parseLiveAnswer(
         ...(h.auth === undefined ? {} : { authentication: h.auth }),
         ...(h.countDisabled === undefined ? {} : { countDisabled: h.countDisabled }),
       },
-    };
+    });
   }
   return { ok: true, hosts: out };
 }

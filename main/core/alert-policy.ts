@@ -47,6 +47,7 @@ import {
   type Figures,
   type RefreshOutcome,
 } from './monitor-types.js';
+import { getOwn, setOwn } from './host-record.js';
 
 /** The recorded figure nearest to `at` (within the caller's tolerance), from history; or null. */
 export type BaselineLookup = (
@@ -194,7 +195,7 @@ export function evaluateAlerts(input: PolicyInput): PolicyResult {
   const state = copyState(input.state);
 
   const coolingDown = (key: string): boolean => {
-    const last = state.lastSent[key];
+    const last = getOwn(state.lastSent, key);
     return last !== undefined && now - last < settings.cooldownSeconds;
   };
   const accept = (alert: Alert): void => {
@@ -204,7 +205,7 @@ export function evaluateAlerts(input: PolicyInput): PolicyResult {
       connection ? !CONNECTION_KINDS.has(h.kind) : alertKey(h) !== key,
     );
     state.held.push(alert);
-    state.lastSent[key] = now;
+    setOwn(state.lastSent, key, now);
   };
 
   if (!outcome.ok) {
@@ -246,14 +247,14 @@ export function evaluateAlerts(input: PolicyInput): PolicyResult {
         const alert = changeAlert(input, state, host, figure, figures[figure]);
         if (alert && !coolingDown(alertKey(alert))) {
           accept(alert);
-          state.changeLatch[latchKey(host, figure)] = alert.to > alert.from ? 1 : -1;
+          setOwn(state.changeLatch, latchKey(host, figure), alert.to > alert.from ? 1 : -1);
         }
       }
       if (host === TOTAL_HOST) continue;
       const alert = staleAlert(input, state, host, figures);
       if (alert && !coolingDown(alertKey(alert))) {
         accept(alert);
-        state.staleLatch[host] = true;
+        setOwn(state.staleLatch, host, true);
       }
     }
     // Only what the live view saw: unknown (not asked, or refused) leaves the latches as they were.
@@ -268,9 +269,9 @@ export function evaluateAlerts(input: PolicyInput): PolicyResult {
           host,
           at: outcome.at,
         };
-        if (latch[host] || coolingDown(alertKey(alert))) continue;
+        if (getOwn(latch, host) || coolingDown(alertKey(alert))) continue;
         accept(alert);
-        latch[host] = true;
+        setOwn(latch, host, true);
       }
     }
   }
@@ -278,7 +279,7 @@ export function evaluateAlerts(input: PolicyInput): PolicyResult {
   if (isHolding(settings, now, input.localMinuteOfDay)) return { deliver: [], state };
   const deliver = state.held;
   state.held = [];
-  for (const alert of deliver) state.lastSent[alertKey(alert)] = now;
+  for (const alert of deliver) setOwn(state.lastSent, alertKey(alert), now);
   return { deliver, state };
 }
 
@@ -302,7 +303,7 @@ function changeAlert(
   const from = base.value;
   const t = thresholdsFor(settings, figure);
   const key = latchKey(host, figure);
-  const latched = state.changeLatch[key];
+  const latched = getOwn(state.changeLatch, key);
   const large = isLargeChange(from, to, t);
   const direction = to > from ? 1 : -1;
   if (latched !== undefined) {
@@ -338,7 +339,7 @@ function staleAlert(
     delete state.staleLatch[host];
     return null;
   }
-  if (state.staleLatch[host]) return null;
+  if (getOwn(state.staleLatch, host)) return null;
   return {
     kind: 'stale',
     profile: outcome.profile,
@@ -407,6 +408,6 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 function pick<T>(x: unknown, keep: (e: unknown) => e is T): Record<string, T> {
   const out: Record<string, T> = {};
   if (!isRecord(x)) return out;
-  for (const [k, e] of Object.entries(x)) if (keep(e)) out[k] = e;
+  for (const [k, e] of Object.entries(x)) if (keep(e)) setOwn(out, k, e);
   return out;
 }

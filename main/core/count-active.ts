@@ -15,6 +15,7 @@ import {
   mergeFacts,
 } from './account-rule.js';
 import { WINDOWS, withinWindow } from './windows.js';
+import { setOwn } from './host-record.js';
 
 /** The figures for one virtual host (or the total across hosts). */
 export interface HostCounts {
@@ -352,9 +353,9 @@ export class ActivityTally {
         c.online = live.size;
         c.liveKnown = true;
       }
-      hosts[name] = c;
-      rules[name] = decision;
-      slack[name] = parts.slack;
+      setOwn(hosts, name, c);
+      setOwn(rules, name, decision);
+      setOwn(slack, name, parts.slack);
       addCounts(total, c);
     }
     const names = Object.keys(hosts);

@@ -65,6 +65,8 @@ export function describeFailure(f: Failure): string {
       return `${f.where} failed (${f.detail}): check the database server's log.`;
     case 'sql-config':
       return `${f.detail}: fix Prosody's sql = { … } setting, or pass --sql URL.`;
+    case 'unexpected':
+      return `Unexpected error (${f.detail}): it was logged; please report it. The next refresh tries again.`;
   }
 }
 

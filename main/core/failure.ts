@@ -57,7 +57,12 @@ export type Failure =
   | { kind: 'db-unreachable'; where: string; detail: string }
   | { kind: 'db-error'; where: string; detail: string }
   /** Prosody's `sql = { … }` cannot be used as written (Prosody itself would refuse it too). */
-  | { kind: 'sql-config'; detail: string };
+  | { kind: 'sql-config'; detail: string }
+  /**
+   * A bug met during a refresh (logged once, with its stack, at the edge): recorded like any other
+   * failure, so that the history shows a gap and the failing alert still counts it.
+   */
+  | { kind: 'unexpected'; detail: string };
 
 export type FailureKind = Failure['kind'];
 

@@ -3,7 +3,7 @@
  * A failed refresh is one row with its error and empty figures, never zeros; so is a figure that
  * was not known (online without the live view, exclusions before Prosody 13's rule was kept).
  */
-import type { Figures } from './monitor-types.js';
+import { type Figures, TOTAL_HOST } from './monitor-types.js';
 
 /** One exported row: a host's figures from a successful refresh, or a failed refresh. */
 export interface HistoryRow {
@@ -47,6 +47,8 @@ export const HISTORY_COLUMNS = [
   'online',
   'excludedDisabled',
   'excludedNoAccount',
+  // The total's row: true. Its host is empty, so that a host named like any word stays itself.
+  'total',
 ] as const;
 
 type Column = (typeof HISTORY_COLUMNS)[number];
@@ -64,7 +66,7 @@ function flatten(row: HistoryRow): Flat {
     at: row.at,
     profile: row.profile,
     ok: row.ok,
-    host: row.host,
+    host: row.host === TOTAL_HOST ? null : row.host,
     dau: f?.dau ?? null,
     wau: f?.wau ?? null,
     mau: f?.mau ?? null,
@@ -82,6 +84,7 @@ function flatten(row: HistoryRow): Flat {
     online: f?.online ?? null,
     excludedDisabled: f?.excludedDisabled ?? null,
     excludedNoAccount: f?.excludedNoAccount ?? null,
+    total: row.host === null ? null : row.host === TOTAL_HOST,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { HostCounts } from './count-active.js';
 import type { LiveSnapshot, LoadedModules, ModuleGauges } from './live-snapshot.js';
 import { type TimingSlack, emptySlack } from './timing-slack.js';
+import { getOwn, setOwn } from './host-record.js';
 
 /** How Prosody's own last gauges compare with our figures. */
 export type GaugeComparison =
@@ -81,8 +82,8 @@ export function evaluateLive(
   const out: Record<string, HostHealth> = {};
   for (const name of Object.keys(snapshot.hosts).sort()) {
     const live = snapshot.hosts[name]!;
-    const ours = hosts[name] ?? { dau: 0, wau: 0, mau: 0 };
-    const comparison = compareGauges(ours, live.gauges, slack[name] ?? emptySlack());
+    const ours = getOwn(hosts, name) ?? { dau: 0, wau: 0, mau: 0 };
+    const comparison = compareGauges(ours, live.gauges, getOwn(slack, name) ?? emptySlack());
     const activityModuleMissing = !live.modules.lastlog2 && !live.modules.accountActivity;
     const warnings: string[] = [];
     if (activityModuleMissing) {
@@ -108,13 +109,13 @@ export function evaluateLive(
             : '.'),
       );
     }
-    out[name] = {
+    setOwn(out, name, {
       modules: live.modules,
       gauges: live.gauges,
       comparison,
       activityModuleMissing,
       warnings,
-    };
+    });
   }
   return { known: true, via: snapshot.via, hosts: out };
 }

@@ -37,8 +37,12 @@ export const FIGURE_NAMES: readonly FigureName[] = [
   'new30d',
 ];
 
-/** The pseudo host under which the total across hosts is recorded. */
-export const TOTAL_HOST = '*';
+/**
+ * The pseudo host under which the total across hosts is recorded: the empty name, which no Prosody
+ * host can have (a JID's domain is never empty), so that no host is ever overwritten by the total.
+ * History before schema version 7 kept it as `*`, a name a host may have.
+ */
+export const TOTAL_HOST = '';
 
 export interface RefreshSuccess {
   ok: true;

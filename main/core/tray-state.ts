@@ -87,6 +87,7 @@ const FAILURE_WORDS: Record<FailureKind, string> = {
   'db-unreachable': 'cannot reach database',
   'db-error': 'database error',
   'sql-config': 'sql setting problem',
+  unexpected: 'unexpected error',
 };
 
 /** A profile's error kind in a few words ("failing" for a kind this version does not know). */

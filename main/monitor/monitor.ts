@@ -1,7 +1,13 @@
-import { type AlertState, evaluateAlerts, restoreAlertState } from '../core/alert-policy.js';
+import {
+  type AlertState,
+  type PolicyResult,
+  evaluateAlerts,
+  restoreAlertState,
+} from '../core/alert-policy.js';
 import { alertBody, alertTitle } from '../core/alert-text.js';
 import type { Alert, AlertSettings, FigureName, RefreshOutcome } from '../core/monitor-types.js';
 import { type Clock, RefreshScheduler, type SchedulerState } from '../core/scheduler.js';
+import { type Failure, FailureError, type Result, fail, ok } from '../core/failure.js';
 import type { Notifier } from '../notify/notifier.js';
 import { type SourceDeps, type SourceSpec, countOnce } from './open-sources.js';
 import { type HostFilter, failureToOutcome, reportToOutcome } from './report-to-outcome.js';
@@ -65,6 +71,8 @@ function baselineTolerance(profile: MonitorProfile): number {
  */
 export class Monitor {
   private readonly schedulers = new Map<string, RefreshScheduler>();
+  /** Each profile's alert state as of its last refresh, for when the history cannot be read. */
+  private readonly alertStates = new Map<string, AlertState>();
 
   constructor(
     private readonly profiles: readonly MonitorProfile[],
@@ -113,33 +121,29 @@ export class Monitor {
     const startedMs = deps.clock.now();
     const now = Math.floor(startedMs / 1000);
     const step = (text: string) => deps.onStep?.(profile.name, text);
-    const counted = await countOnce(profile.spec, deps.sources, now, step, step);
-    const outcome = counted.ok
-      ? reportToOutcome(profile.name, counted.value, profile.filter)
-      : failureToOutcome(profile.name, now, counted.failure);
+    let outcome: RefreshOutcome;
+    try {
+      const counted = await countOnce(profile.spec, deps.sources, now, step, step);
+      outcome = counted.ok
+        ? reportToOutcome(profile.name, counted.value, profile.filter)
+        : failureToOutcome(profile.name, now, counted.failure);
+    } catch (e) {
+      // A bug in a source: still a failed refresh, recorded and counted toward the failing alert.
+      outcome = failureToOutcome(profile.name, now, this.unexpected(e));
+    }
     if (outcome.ok && outcome.seconds === 0)
       outcome.seconds = (deps.clock.now() - startedMs) / 1000;
 
-    // Judge against history before this refresh joins it.
-    const stored = deps.history.loadState(profile.name, ALERT_STATE_KEY);
-    const state: AlertState = restoreAlertState(stored === null ? null : JSON.parse(stored));
-    const tolerance = baselineTolerance(profile);
-    const judged = evaluateAlerts({
-      settings: profile.alerts,
-      now,
-      localMinuteOfDay: deps.localMinuteOfDay(startedMs),
-      outcome,
-      baseline: (host, figure, at) =>
-        deps.history.nearest(profile.name, host, figure, at, tolerance),
-      state,
-    });
-    // The refresh, the policy's new state and the alerts it raised are recorded together, so that
-    // a crash cannot leave an alert to be raised twice.
-    deps.history.atomically(() => {
-      deps.history.record(outcome);
-      deps.history.saveState(profile.name, ALERT_STATE_KEY, JSON.stringify(judged.state));
-      for (const alert of judged.deliver) deps.history.recordAlert(alert, now);
-    });
+    let judged = this.judge(profile, outcome, now, startedMs);
+    const kept = this.keep(profile.name, outcome, judged, now);
+    if (!kept.ok) {
+      // What could not be kept failed after all: that failure is the refresh's outcome, recorded
+      // as an error row if the history takes one, and judged so that the failing alert counts it.
+      outcome = failureToOutcome(profile.name, now, kept.failure);
+      judged = this.judge(profile, outcome, now, startedMs);
+      this.keep(profile.name, outcome, judged, now);
+    }
+    this.alertStates.set(profile.name, judged.state);
     deps.onRefresh?.(outcome);
     for (const alert of judged.deliver) {
       deps.onAlert?.(alert);
@@ -151,5 +155,77 @@ export class Monitor {
       if (!sent.ok) step(`the notification could not be shown: ${sent.failure.kind}`);
     }
     return outcome.ok;
+  }
+
+  /** The policy's verdict on `outcome`, judged against history before the refresh joins it. */
+  private judge(
+    profile: MonitorProfile,
+    outcome: RefreshOutcome,
+    now: number,
+    startedMs: number,
+  ): PolicyResult {
+    const { deps } = this;
+    const tolerance = baselineTolerance(profile);
+    return evaluateAlerts({
+      settings: profile.alerts,
+      now,
+      localMinuteOfDay: deps.localMinuteOfDay(startedMs),
+      outcome,
+      // A history that cannot be read has no baseline: no large-change alert, no crash.
+      baseline: (host, figure, at) =>
+        orWhenFailing(() => deps.history.nearest(profile.name, host, figure, at, tolerance), null),
+      state: this.alertState(profile.name),
+    });
+  }
+
+  /** The policy's state as the history kept it, or as this process last knew it. */
+  private alertState(name: string): AlertState {
+    const remembered = this.alertStates.get(name) ?? restoreAlertState(null);
+    const stored = orWhenFailing(
+      () => this.deps.history.loadState(name, ALERT_STATE_KEY),
+      undefined,
+    );
+    if (stored === undefined) return remembered;
+    return restoreAlertState(stored === null ? null : JSON.parse(stored));
+  }
+
+  /**
+   * The refresh, the policy's new state and the alerts it raised, recorded together, so that a
+   * crash cannot leave an alert to be raised twice; or why they could not be.
+   */
+  private keep(
+    name: string,
+    outcome: RefreshOutcome,
+    judged: PolicyResult,
+    now: number,
+  ): Result<void> {
+    const { history } = this.deps;
+    try {
+      history.atomically(() => {
+        history.record(outcome);
+        history.saveState(name, ALERT_STATE_KEY, JSON.stringify(judged.state));
+        for (const alert of judged.deliver) history.recordAlert(alert, now);
+      });
+      return ok(undefined);
+    } catch (e) {
+      return fail(e instanceof FailureError ? e.failure : this.unexpected(e));
+    }
+  }
+
+  /** A bug, logged once at the edge, as the failure its refresh records. */
+  private unexpected(e: unknown): Failure {
+    this.deps.onError(e);
+    const text = e instanceof Error ? e.message : String(e);
+    return { kind: 'unexpected', detail: text.split('\n')[0] ?? '' };
+  }
+}
+
+/** fn's value, or `fallback` when it throws an expected failure (the history file failing). */
+function orWhenFailing<T, F>(fn: () => T, fallback: F): T | F {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof FailureError) return fallback;
+    throw e;
   }
 }

@@ -8,6 +8,7 @@ import {
   type RefreshSuccess,
   TOTAL_HOST,
 } from '../core/monitor-types.js';
+import { setOwn } from '../core/host-record.js';
 
 /** Which hosts a profile shows: all but the hidden, or only the listed. */
 export interface HostFilter {
@@ -41,7 +42,7 @@ export function reportToOutcome(
   const total = emptyCounts();
   for (const [host, counts] of Object.entries(report.hosts)) {
     if (!shown(host, filter)) continue;
-    hosts[host] = figures(counts);
+    setOwn(hosts, host, figures(counts));
     addCounts(total, counts);
   }
   hosts[TOTAL_HOST] = figures(total);

@@ -26,6 +26,7 @@ import {
   TOTAL_HOST,
 } from '../core/monitor-types.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './history-migrations.js';
+import { setOwn } from '../core/host-record.js';
 
 /** The spans the window charts, in seconds. */
 export const WINDOW_SECONDS = {
@@ -590,7 +591,7 @@ export class HistoryDb {
     const figureRows = this.stmt(
       `SELECT ${FIGURE_SELECT} FROM figures f WHERE f.refresh_id = ? ORDER BY f.host`,
     ).all(r.id) as FigureDbRow[];
-    for (const f of figureRows) hosts[f.host] = figuresOf(f);
+    for (const f of figureRows) setOwn(hosts, f.host, figuresOf(f));
     return {
       id: r.id,
       ok: true,

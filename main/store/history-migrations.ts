@@ -103,6 +103,44 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE figures ADD COLUMN online INTEGER CHECK (online IS NULL OR online >= 0);
     `,
   },
+  {
+    version: 6,
+    description: 'the newest event as any number Prosody stores, fractions included',
+    // STRICT allows no change of a column's type: the table is rebuilt, its rows copied as they are
+    // (a whole number in a REAL column reads back as the same number).
+    sql: `
+      CREATE TABLE figures_v6 (
+        refresh_id INTEGER NOT NULL REFERENCES refreshes (id) ON DELETE CASCADE,
+        host TEXT NOT NULL,
+        dau INTEGER NOT NULL CHECK (dau >= 0),
+        wau INTEGER NOT NULL CHECK (wau >= 0),
+        mau INTEGER NOT NULL CHECK (mau >= 0),
+        accounts INTEGER NOT NULL CHECK (accounts >= 0),
+        new1d INTEGER NOT NULL CHECK (new1d >= 0),
+        new7d INTEGER NOT NULL CHECK (new7d >= 0),
+        new30d INTEGER NOT NULL CHECK (new30d >= 0),
+        newest_event REAL,
+        excluded_disabled INTEGER CHECK (excluded_disabled IS NULL OR excluded_disabled >= 0),
+        excluded_no_account INTEGER CHECK (excluded_no_account IS NULL OR excluded_no_account >= 0),
+        online INTEGER CHECK (online IS NULL OR online >= 0),
+        PRIMARY KEY (refresh_id, host)
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO figures_v6 SELECT refresh_id, host, dau, wau, mau, accounts, new1d, new7d,
+        new30d, newest_event, excluded_disabled, excluded_no_account, online FROM figures;
+      DROP TABLE figures;
+      ALTER TABLE figures_v6 RENAME TO figures;
+    `,
+  },
+  {
+    version: 7,
+    description: "the total under the empty host name, which no host can have, instead of '*'",
+    // Every '*' row so far is a total: a host named '*' was overwritten by it before it was stored.
+    // The alert policy's state keeps its old keys for the total: at most one alert is repeated.
+    sql: `
+      UPDATE figures SET host = '' WHERE host = '*';
+      UPDATE alerts SET host = '', payload = json_set(payload, '$.host', '') WHERE host = '*';
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */

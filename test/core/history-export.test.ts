@@ -62,7 +62,7 @@ const fieldCases: Array<[name: string, value: string | number | boolean | null, 
   ['a carriage return is quoted and kept', 'one\r\ntwo', '"one\r\ntwo"'],
   ['leading space is quoted so it survives trimming readers', ' x', '" x"'],
   ['trailing space is quoted', 'x ', '"x "'],
-  ['the total host needs no quotes', TOTAL_HOST, '*'],
+  ['a host named * needs no quotes', '*', '*'],
   ['a single quote needs no quotes', "it's", "it's"],
 ];
 
@@ -74,7 +74,7 @@ for (const [name, value, csv] of fieldCases) {
 
 const HEADER =
   'time,at,profile,ok,host,dau,wau,mau,accounts,new1d,new7d,new30d,newestEvent,method,' +
-  'bytesReceived,seconds,errorKind,errorMessage,online,excludedDisabled,excludedNoAccount';
+  'bytesReceived,seconds,errorKind,errorMessage,online,excludedDisabled,excludedNoAccount,total';
 
 test('the CSV has a header line, then one line per host and per failed refresh', () => {
   const csv = historyCsv([ok(TOTAL_HOST), ok('a.test'), failed('Cannot reach xmpp.example.')]);
@@ -82,9 +82,9 @@ test('the CSV has a header line, then one line per host and per failed refresh',
     csv,
     [
       HEADER,
-      `2026-11-24T16:00:00Z,${AT},main,true,*,3,5,8,13,0,1,2,${AT - 60},sqlite,2048,0.25,,,,,`,
-      `2026-11-24T16:00:00Z,${AT},main,true,a.test,3,5,8,13,0,1,2,${AT - 60},sqlite,2048,0.25,,,,,`,
-      `2026-11-24T17:00:00Z,${AT + 3600},main,false,,,,,,,,,,,,,network,Cannot reach xmpp.example.,,,`,
+      `2026-11-24T16:00:00Z,${AT},main,true,,3,5,8,13,0,1,2,${AT - 60},sqlite,2048,0.25,,,,,,true`,
+      `2026-11-24T16:00:00Z,${AT},main,true,a.test,3,5,8,13,0,1,2,${AT - 60},sqlite,2048,0.25,,,,,,false`,
+      `2026-11-24T17:00:00Z,${AT + 3600},main,false,,,,,,,,,,,,,network,Cannot reach xmpp.example.,,,,`,
       '',
     ].join('\n'),
   );
@@ -107,11 +107,12 @@ const withExtras = (extra: Partial<Figures>): HistoryRow =>
   });
 
 test('the new columns come after the old ones, so columns read by position keep their place', () => {
-  assert.deepEqual(HISTORY_COLUMNS.slice(-4), [
+  assert.deepEqual(HISTORY_COLUMNS.slice(-5), [
     'errorMessage',
     'online',
     'excludedDisabled',
     'excludedNoAccount',
+    'total',
   ]);
 });
 
@@ -192,7 +193,7 @@ test('the JSON is an array of flat objects with the CSV column names, one per li
     at: AT,
     profile: 'main',
     ok: true,
-    host: TOTAL_HOST,
+    host: null,
     ...figures,
     method: 'sqlite',
     bytesReceived: 2048,
@@ -202,6 +203,7 @@ test('the JSON is an array of flat objects with the CSV column names, one per li
     online: null,
     excludedDisabled: null,
     excludedNoAccount: null,
+    total: true,
   });
   assert.equal(rows[1]?.ok, false);
   assert.equal(rows[1]?.host, null);

@@ -156,7 +156,7 @@ test('migrate applies each step once, stops at a target, and resumes from there'
   raw(path, (db) => {
     assert.deepEqual(migrate(db, 1), [1]);
     assert.equal(db.pragma('user_version', { simple: true }), 1);
-    assert.deepEqual(migrate(db), [2, 3, 4, 5]);
+    assert.deepEqual(migrate(db), [2, 3, 4, 5, 6, 7]);
     assert.deepEqual(migrate(db), []);
   });
   assert.deepEqual(schemaOf(path), schemaOf(open().path));
@@ -662,4 +662,12 @@ test('online is kept per host when the live view knew it, and absent when not', 
   const series = (host: string) => db.series('p', host, 0, 2_000_000_000).map((p) => p.online);
   assert.deepEqual(series('a.test'), [3]);
   assert.deepEqual(series('b.test'), [undefined]);
+});
+
+test('a fractional newest event is stored and read back as it is', () => {
+  const h = open();
+  h.record(success(NOW, { 'a.test': figs(1, { newestEvent: 1_796_302_731.5 }) }));
+  const last = h.latest('main').last;
+  assert.ok(last?.ok);
+  assert.equal(last.hosts['a.test']?.newestEvent, 1_796_302_731.5);
 });
