@@ -3,8 +3,11 @@
  * `prosody-active-users`: the headless entry point. It builds the real adapters and hands them to
  * runCli; everything it does is tested in-process through runCli.
  */
+import { endQuietlyOnClosedOutput } from './cli/closed-output.js';
 import { realCliDeps } from './cli/real-cli-deps.js';
 import { runCli } from './cli/run-cli.js';
+
+endQuietlyOnClosedOutput(process.stdout, process.stderr, (code) => process.exit(code));
 
 runCli(process.argv.slice(2), realCliDeps()).then(
   (code) => {
