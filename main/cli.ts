@@ -6,6 +6,7 @@
 import { endQuietlyOnClosedOutput } from './cli/closed-output.js';
 import { realCliDeps } from './cli/real-cli-deps.js';
 import { runCli } from './cli/run-cli.js';
+import { showControlsKeepingLines } from './core/terminal-text.js';
 
 endQuietlyOnClosedOutput(process.stdout, process.stderr, (code) => process.exit(code));
 
@@ -16,7 +17,7 @@ runCli(process.argv.slice(2), realCliDeps()).then(
   (e: unknown) => {
     // Unexpected: logged once, here at the edge.
     process.stderr.write(
-      `prosody-active-users: unexpected error, please report it: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+      `prosody-active-users: unexpected error, please report it: ${showControlsKeepingLines(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`,
     );
     process.exitCode = 1;
   },
