@@ -3,8 +3,12 @@
  * `prosody-active-users`: the headless entry point. It builds the real adapters and hands them to
  * runCli; everything it does is tested in-process through runCli.
  */
+import { endQuietlyOnClosedOutput } from './cli/closed-output.js';
 import { realCliDeps } from './cli/real-cli-deps.js';
 import { runCli } from './cli/run-cli.js';
+import { showControlsKeepingLines } from './core/terminal-text.js';
+
+endQuietlyOnClosedOutput(process.stdout, process.stderr, (code) => process.exit(code));
 
 runCli(process.argv.slice(2), realCliDeps()).then(
   (code) => {
@@ -13,7 +17,7 @@ runCli(process.argv.slice(2), realCliDeps()).then(
   (e: unknown) => {
     // Unexpected: logged once, here at the edge.
     process.stderr.write(
-      `prosody-active-users: unexpected error, please report it: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+      `prosody-active-users: unexpected error, please report it: ${showControlsKeepingLines(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`,
     );
     process.exitCode = 1;
   },

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { type Result, fail, ok } from '../core/failure.js';
 import { parseDuration } from '../core/duration.js';
+import { CONNECT_TIMEOUT_RULE, fitsRule } from '../core/number-rules.js';
 import { parseTime } from '../core/parse-time.js';
 import type { SourceSpec } from '../monitor/open-sources.js';
 import { DEFAULT_PROSODY_CONFIG } from '../sources/discover-sources.js';
@@ -78,7 +79,7 @@ On a server over SSH (nothing is installed there):
   --remote-data-dir DIR Prosody's internal storage on the server
   --remote-config FILE  Prosody's config on the server, to find the data (default ${DEFAULT_PROSODY_CONFIG})
   --method M            for SQLite: auto (query with the server's sqlite3, else copy), query or copy
-  --timeout SECONDS     to connect and log in (default 15); each remote step gets 8 times as long
+  --timeout SECONDS     to connect and log in (default 15, at most 600); each remote step gets 8 times as long
   --print-forced-command  print the authorized_keys options that let a key run only the query
                         for --remote-db PATH, then exit
   --admin-socket PATH   Prosody's admin socket on the server (default: admin_socket from its config,
@@ -157,7 +158,16 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
       },
     }));
   } catch (e) {
-    return usage((e as Error).message.replace(/\.$/, ''));
+    // Node's own text spans lines (a hint follows); a usage error is one line.
+    return usage(
+      (e as Error).message
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '')
+        .map((l) => (/[.?!]$/.test(l) ? l : `${l}.`))
+        .join(' ')
+        .replace(/\.$/, ''),
+    );
   }
   const [command = 'count', ...extra] = positionals;
   if (command !== 'count' && command !== 'history') {
@@ -258,8 +268,10 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
   let connectTimeout = 15;
   if (values.timeout !== undefined) {
     connectTimeout = Number(values.timeout);
-    if (!Number.isFinite(connectTimeout) || connectTimeout <= 0) {
-      return usage(`--timeout must be a number of seconds, not ${JSON.stringify(values.timeout)}`);
+    if (values.timeout.trim() === '' || !fitsRule(connectTimeout, CONNECT_TIMEOUT_RULE)) {
+      return usage(
+        `--timeout must be ${CONNECT_TIMEOUT_RULE.what}, not ${JSON.stringify(values.timeout)}`,
+      );
     }
   }
   let at: number | undefined;

@@ -9,6 +9,8 @@ import { type SourceDeps, countOnce, withAccountCache } from '../monitor/open-so
 import { ACCOUNT_CACHE_FILE } from '../sources/account-cache.js';
 import { HELP, parseCliOptions, sourceSpecOf } from './cli-options.js';
 import { monitorProfileOf } from './monitor-profile.js';
+import { showControls } from '../core/terminal-text.js';
+import { terminalWriters } from './terminal-output.js';
 import { runHistory } from './run-history.js';
 import { type MonitorCliDeps, runWatch } from './run-watch.js';
 
@@ -28,9 +30,10 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 /** Runs the CLI and returns its exit status. */
-export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
+export async function runCli(argv: readonly string[], given: CliDeps): Promise<number> {
+  const deps = terminalWriters(given);
   const parsed = parseCliOptions(argv);
-  const complain = (text: string) => deps.stderr(`prosody-active-users: ${text}\n`);
+  const complain = (text: string) => deps.stderr(`prosody-active-users: ${showControls(text)}\n`);
   if (!parsed.ok) {
     complain(describeFailure(parsed.failure));
     return EXIT_USAGE;
@@ -68,12 +71,14 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     deps.stdout(liveRecipe(who));
     return EXIT_OK;
   }
-  if (options.command === 'history') return runHistory(options, deps);
+  if (options.command === 'history') return runHistory(options, deps, deps.exact);
   if (options.watch) return runWatch(options, deps);
-  const verbose = options.verbose ? (text: string) => deps.stderr(`${text}\n`) : () => undefined;
+  const verbose = options.verbose
+    ? (text: string) => deps.stderr(`${showControls(text)}\n`)
+    : () => undefined;
   const progress =
     options.verbose || deps.stderrIsTTY
-      ? (text: string) => deps.stderr(`${text}\n`)
+      ? (text: string) => deps.stderr(`${showControls(text)}\n`)
       : () => undefined;
   let spec = sourceSpecOf(options);
   if (options.profile !== undefined) {
@@ -100,9 +105,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
   }
   const report = counted.value;
   for (const fetch of report.fetches) verbose(formatFetch(fetch));
-  const format = { table: formatTable, json: formatJson, openmetrics: formatOpenMetrics }[
-    options.format
-  ];
-  deps.stdout(format(report));
+  if (options.format === 'table') deps.stdout(formatTable(report));
+  else deps.exact((options.format === 'json' ? formatJson : formatOpenMetrics)(report));
   return EXIT_OK;
 }

@@ -4,6 +4,7 @@ import { describeFailure } from '../core/describe-failure.js';
 import type { Result } from '../core/failure.js';
 import { type RefreshOutcome, TOTAL_HOST } from '../core/monitor-types.js';
 import { formatTime } from '../core/parse-time.js';
+import { showControls } from '../core/terminal-text.js';
 import type { Settings } from '../core/profile-validation.js';
 import type { Clock } from '../core/scheduler.js';
 import type { Notifier } from '../notify/notifier.js';
@@ -42,7 +43,7 @@ export async function runWatch(
   options: CliOptions,
   deps: CliDeps & MonitorCliDeps,
 ): Promise<number> {
-  const complain = (text: string) => deps.stderr(`prosody-active-users: ${text}\n`);
+  const complain = (text: string) => deps.stderr(`prosody-active-users: ${showControls(text)}\n`);
   const dir = deps.stateDir(options.stateDir);
   const settings = await deps.loadSettings(dir);
   if (!settings.ok) {
@@ -71,12 +72,15 @@ export async function runWatch(
     notifier: deps.notifier,
     sources: deps,
     recheckMs: 60_000,
-    onRefresh: (outcome) => deps.stdout(`${refreshLine(outcome)}\n`),
-    onAlert: (alert) => deps.stdout(`${alertLine(alert)}\n`),
-    onStep: verbose ? (name, step) => deps.stderr(`${name}: ${step}\n`) : undefined,
+    onRefresh: (outcome) => deps.stdout(`${showControls(refreshLine(outcome))}\n`),
+    onAlert: (alert) => deps.stdout(`${showControls(alertLine(alert))}\n`),
+    onStep: verbose
+      ? (name, step) => deps.stderr(`${showControls(`${name}: ${step}`)}\n`)
+      : undefined,
+    // A stack spans lines; the writer still shows every other control character escaped.
     onError: (e) =>
-      complain(
-        `unexpected error, please report it: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      deps.stderr(
+        `prosody-active-users: unexpected error, please report it: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
       ),
   });
   deps.stderr(

@@ -3,6 +3,7 @@ import type { SourcedReport } from './activity-source.js';
 import type { FetchInfo, HostCounts } from './count-active.js';
 import { formatTime } from './parse-time.js';
 import { liveLines } from './format-live.js';
+import { showControls } from './terminal-text.js';
 
 const REASON_TEXT: Record<SkipReason, string> = {
   'not-an-event': 'not a login/logout/registration (e.g. a component\u2019s message rows)',
@@ -50,7 +51,10 @@ export function formatTable(report: SourcedReport): string {
   if (leftOut) header.push('LEFT OUT DIS/NONE');
   const withLeftOut = (cells: string[], c: HostCounts): string[] =>
     leftOut ? [...cells, `${c.excludedDisabled}/${c.excludedNoAccount + c.excludedByAuth}`] : cells;
-  const rows = Object.entries(report.hosts).map(([name, c]) => withLeftOut(row(name, c), c));
+  // Names shown escaped here too, so that the columns are as wide as what the terminal shows.
+  const rows = Object.entries(report.hosts).map(([name, c]) =>
+    withLeftOut(row(showControls(name), c), c),
+  );
   const total = withLeftOut(row('TOTAL', report.total), report.total);
   const all = [header, ...rows, total];
   const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
@@ -74,7 +78,8 @@ export function formatTable(report: SourcedReport): string {
       : 'DAU/WAU/MAU: accounts that logged in or out within the last 1, 7 and 30 days.',
   );
   if (leftOut) lines.push(describeLeftOut(report.total));
-  return lines.join('\n') + '\n';
+  // Each line is one line: a line break inside a host name or notice cannot start a fake row.
+  return lines.map(showControls).join('\n') + '\n';
 }
 
 /** Whether the rule left any account with records out (Prosody 13). */

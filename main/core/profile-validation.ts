@@ -18,6 +18,7 @@
  *   touch it (see newerSettingsVersion), and validation says so instead of listing other problems.
  */
 import { fail, ok, type Result } from './failure.js';
+import { CONNECT_TIMEOUT_RULE, INTERVAL_RULE, type NumberRule, fitsRule } from './number-rules.js';
 import { parseSqlUrl } from './sql-url.js';
 import {
   DEFAULT_ALERT_SETTINGS,
@@ -364,22 +365,10 @@ function check(json: unknown): { settings?: Settings; problems: SettingsProblem[
     into.sql = obj.sql;
   };
 
-  const number = (
-    obj: Obj,
-    key: string,
-    path: string,
-    into: Obj,
-    rule: { min: number; max: number; whole: boolean; what: string },
-  ): void => {
+  const number = (obj: Obj, key: string, path: string, into: Obj, rule: NumberRule): void => {
     if (!(key in obj)) return;
     const v = obj[key];
-    const fits =
-      typeof v === 'number' &&
-      Number.isFinite(v) &&
-      v >= rule.min &&
-      v <= rule.max &&
-      (!rule.whole || Number.isInteger(v));
-    if (!fits) {
+    if (!fitsRule(v, rule)) {
       report(child(path, key), `must be ${rule.what}, not ${shown(v)}`);
       return;
     }
@@ -428,12 +417,7 @@ function check(json: unknown): { settings?: Settings; problems: SettingsProblem[
       if (METHODS.includes(obj.method as SshMethod)) out.method = obj.method;
       else report(child(path, 'method'), `must be auto, query or copy, not ${shown(obj.method)}`);
     }
-    number(obj, 'connectTimeout', path, out, {
-      min: Number.MIN_VALUE,
-      max: 600,
-      whole: false,
-      what: 'a number of seconds above 0 and at most 600',
-    });
+    number(obj, 'connectTimeout', path, out, CONNECT_TIMEOUT_RULE);
     return out as unknown as SshProfile;
   };
 
@@ -636,12 +620,7 @@ function check(json: unknown): { settings?: Settings; problems: SettingsProblem[
       const alerts = readAlerts(obj.alerts, child(path, 'alerts'));
       if (alerts) out.alerts = alerts;
     }
-    number(obj, 'intervalSeconds', path, out, {
-      min: 1,
-      max: 7 * DAY,
-      whole: true,
-      what: 'a whole number of seconds from 1 to 604800 (7 days)',
-    });
+    number(obj, 'intervalSeconds', path, out, INTERVAL_RULE);
     return out as unknown as Profile;
   };
 
