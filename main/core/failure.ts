@@ -9,6 +9,8 @@ export type Failure =
   | { kind: 'corrupt'; path: string; detail: string }
   | { kind: 'too-large'; path: string; size: number; limit: number }
   | { kind: 'busy'; path: string }
+  /** A WAL-mode SQLite file whose -shm index cannot be made: its folder is not writable here. */
+  | { kind: 'wal-read-only'; path: string }
   | { kind: 'no-activity-records'; source: string }
   | { kind: 'unsupported-storage'; detail: string }
   | { kind: 'no-prosody-data'; looked: string[] }

@@ -1,9 +1,10 @@
 import { accessSync, constants } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { sqliteBindingOptions } from '../store/sqlite-binding.js';
 import type { ActivityTally } from '../core/count-active.js';
-import { type Result, fail, ok } from '../core/failure.js';
+import { type Failure, type Result, fail, ok } from '../core/failure.js';
 import {
   ACTIVITY_QUERY,
   type ActivityQueryOutput,
@@ -12,6 +13,8 @@ import {
 import type { ActivitySource } from '../core/activity-source.js';
 import { feedQueryTuple } from './feed-query-rows.js';
 import { fileFailure } from './file-failure.js';
+import { type SqliteFileState, sameQuietState, sqliteFileState } from './sqlite-file-state.js';
+import { runSqliteCli } from './sqlite-cli-query.js';
 
 /**
  * Helper threads SQLite may use to sort ACTIVITY_QUERY's rows (PRAGMA threads): the other cores,
@@ -19,7 +22,41 @@ import { fileFailure } from './file-failure.js';
  */
 const SORTER_THREADS = Math.max(0, Math.min(3, availableParallelism() - 1));
 
-/** Prosody's SQL storage in a SQLite file, opened read-only. */
+/** Reads of a rollback-journal file before giving up while commits keep landing in each. */
+export const LOCK_FREE_ATTEMPTS = 6;
+const pauseBeforeRetry = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, 150 * attempt + Math.random() * 250));
+
+const NO_CLI_NOTICE =
+  'is in rollback-journal mode and the sqlite3 command (3.38 or later) is not installed here, so it was read with a lock, which can make Prosody 0.12\u2019s writes fail meanwhile: install sqlite3, or switch the database to WAL mode (Prosody 13: sqlite_tune = "normal"; 0.12: PRAGMA journal_mode=WAL while Prosody is stopped).';
+
+/**
+ * A number as JSON, exactly: sqlite3 before 3.43 writes a REAL in JSON with 15 digits
+ * (1795535939.1234567 becomes …939.12346), 17 give back the same double.
+ */
+const exact = (column: string) =>
+  `CASE WHEN ${column} IS NULL THEN 'null' ELSE printf('%.17g', ${column}) END`;
+
+/** ACTIVITY_QUERY's columns as one JSON array a line, made by SQLite (names escaped). */
+const CLI_ROWS = `SELECT '[' || json_quote(host) || ',' || json_quote(user) || ','
+  || ${exact('last_active')} || ',' || ${exact('registered')} || ',' || not_an_event || ','
+  || malformed || ',' || no_timestamp || ',' || account || ',' || has_role || ',' || ${exact('account_updated')}
+  || ']' FROM (${ACTIVITY_QUERY})`;
+
+export interface SqliteSourceOptions {
+  /** Sees each step, as the SSH sources' onStep; a test commits a write here. */
+  onStep?: (step: string) => void;
+  /** The sqlite3 command for the lock-free read; `sqlite3` on PATH by default. */
+  sqlite3?: string;
+}
+
+/**
+ * Prosody's SQL storage in a SQLite file, read without ever holding Prosody's writers up: in WAL
+ * mode readers never block a writer, so SQLite reads it here; in rollback-journal mode any reader's
+ * lock makes a commit of Prosody 0.12 (no busy timeout) fail, so the file is read through the
+ * `sqlite3` command with no lock at all, as the SSH remote query does, and read again when a
+ * commit landed meanwhile. A file given `onRow` is a private copy nobody writes: SQLite reads it.
+ */
 export class SqliteSource implements ActivitySource {
   readonly label: string;
 
@@ -28,22 +65,92 @@ export class SqliteSource implements ActivitySource {
     private readonly includeHost: (host: string) => boolean = () => true,
     /** Sees every account row, of every host (the SFTP copy keeps them for its cache). */
     private readonly onRow?: (row: ActivityQueryTuple | ActivityQueryOutput) => void,
+    private readonly options: SqliteSourceOptions = {},
   ) {
     this.label = `SQLite database ${path}`;
   }
 
   async feed(tally: ActivityTally): Promise<Result<void>> {
-    let db: Database.Database;
+    let state: SqliteFileState;
     try {
       // SQLite reports a missing and an unreadable file alike; ask the file system first.
       accessSync(this.path, constants.R_OK);
+      state = sqliteFileState(this.path);
+    } catch (e) {
+      return fail(fileFailure(e, this.path, 'Prosody SQLite database'));
+    }
+    if (this.onRow !== undefined || state.wal) return this.feedInProcess(tally, state.wal);
+    return this.feedLockFree(tally, state);
+  }
+
+  private async feedLockFree(tally: ActivityTally, first: SqliteFileState): Promise<Result<void>> {
+    let before = first;
+    for (let attempt = 1; attempt <= LOCK_FREE_ATTEMPTS; attempt++) {
+      if (attempt > 1) {
+        await pauseBeforeRetry(attempt);
+        try {
+          before = sqliteFileState(this.path);
+        } catch (e) {
+          return fail(fileFailure(e, this.path, 'Prosody SQLite database'));
+        }
+        if (before.wal) return this.feedInProcess(tally, true);
+      }
+      this.options.onStep?.(`reading ${this.path}`);
+      const part = tally.fork();
+      let host: string | null = null;
+      let included = false;
+      let ran: Awaited<ReturnType<typeof runSqliteCli>>;
+      try {
+        ran = await runSqliteCli(this.options.sqlite3 ?? 'sqlite3', this.path, CLI_ROWS, (line) => {
+          const row = JSON.parse(line) as ActivityQueryOutput;
+          if (row[0] !== host) {
+            host = row[0];
+            included = this.includeHost(host);
+          }
+          if (included) feedQueryTuple(part, row);
+        });
+      } catch (e) {
+        if (!(e instanceof SyntaxError)) throw e;
+        // Not what the statement prints: another program answered as sqlite3.
+        return fail({ kind: 'corrupt', path: this.path, detail: `sqlite3 printed ${e.message}` });
+      }
+      let after: SqliteFileState;
+      try {
+        after = sqliteFileState(this.path);
+      } catch (e) {
+        return fail(fileFailure(e, this.path, 'Prosody SQLite database'));
+      }
+      const quiet = sameQuietState(before, after);
+      if (ran.missing || /no such function: json/.test(ran.stderr)) {
+        tally.notices.push(`${this.path} ${NO_CLI_NOTICE}`);
+        return this.feedInProcess(tally, false);
+      }
+      if (ran.code !== 0) {
+        // A read torn by a commit can make sqlite3 say "malformed": only a quiet file is damaged.
+        if (!quiet) continue;
+        if (/no such table: prosody/.test(ran.stderr)) {
+          return fail({ kind: 'no-activity-records', source: this.label });
+        }
+        const detail = ran.stderr.trim().split('\n')[0] ?? `sqlite3 exited with ${ran.code}`;
+        return fail({ kind: 'corrupt', path: this.path, detail });
+      }
+      if (!quiet) continue;
+      tally.absorb(part);
+      return ok(undefined);
+    }
+    return fail({ kind: 'busy', path: this.path });
+  }
+
+  private feedInProcess(tally: ActivityTally, wal: boolean): Result<void> {
+    let db: Database.Database;
+    try {
       db = new Database(this.path, {
         ...sqliteBindingOptions(),
         readonly: true,
         fileMustExist: true,
       });
     } catch (e) {
-      return fail(fileFailure(e, this.path, 'Prosody SQLite database'));
+      return fail(this.failure(e, wal));
     }
     try {
       // A reader must never hold Prosody's writers up for long; one statement, then close.
@@ -74,9 +181,30 @@ export class SqliteSource implements ActivitySource {
       }
       return ok(undefined);
     } catch (e) {
-      return fail(fileFailure(e, this.path, 'Prosody SQLite database'));
+      return fail(this.failure(e, wal));
     } finally {
       db.close();
+    }
+  }
+
+  /**
+   * In WAL mode a reader needs the -shm index beside the file; when Prosody is stopped it is gone,
+   * and in a folder this user cannot write to SQLite cannot make it: say that, not "check the path".
+   */
+  private failure(e: unknown, wal: boolean): Failure {
+    const failure = fileFailure(e, this.path, 'Prosody SQLite database');
+    if (!wal || (failure.kind !== 'not-found' && failure.kind !== 'corrupt')) return failure;
+    try {
+      accessSync(`${this.path}-shm`);
+      return failure;
+    } catch {
+      // No -shm: can this user make one?
+    }
+    try {
+      accessSync(dirname(this.path), constants.W_OK);
+      return failure;
+    } catch {
+      return { kind: 'wal-read-only', path: this.path };
     }
   }
 }
