@@ -13,11 +13,8 @@ import { feedQueryTuple } from '../sources/feed-query-rows.js';
 import { GuardedCache } from '../sources/guarded-cache.js';
 import { cachedSince, mergeChanges } from '../sources/incremental-cache.js';
 import { SqliteSource } from '../sources/sqlite-source.js';
-import {
-  type RemoteQueryOutput,
-  parseRemoteQueryOutput,
-  remoteQueryCommand,
-} from './remote-query-command.js';
+import { remoteQueryCommand } from './remote-query-command.js';
+import { RemoteQueryReader, type StreamedQueryOutput } from './remote-query-reader.js';
 import type { SshConnection } from './ssh-connection.js';
 
 export type SqlMethod = 'auto' | 'query' | 'copy';
@@ -48,9 +45,18 @@ export interface SourceCache {
 }
 
 /** A query answer, and the time it was asked from (undefined: every account). */
-type QueryAnswer = Extract<RemoteQueryOutput, { kind: 'rows' }> & { since: number | undefined };
+type QueryAnswer = Extract<StreamedQueryOutput, { kind: 'rows' }> & { since: number | undefined };
 
 const QUERY_STAMP = 'query';
+
+/**
+ * The most the query may print, whatever the options say: its rows take about 40 bytes an
+ * account, so this is some 6 million accounts, and it is held as bytes, never as one string.
+ */
+export const MAX_QUERY_OUTPUT_BYTES = 256 * 1024 * 1024;
+
+const tooMuchOutput = (maxBytes: number) =>
+  `the query printed more than ${Math.round(maxBytes / 1024 / 1024)} MiB and was stopped, far more than its rows take for any real server (about 40 bytes an account)`;
 
 /** How often a read that overlapped a write is tried again. */
 const ATTEMPTS = 3;
@@ -257,7 +263,8 @@ export class RemoteSqliteSource implements ActivitySource {
     let accounts: Iterable<ActivityQueryTuple> = got.value.accounts;
     const key = this.options.cache?.key ?? '';
     if (since !== undefined) {
-      const answer = got.value;
+      // Changes only: few accounts, held parsed for the merge.
+      const answer = { ...got.value, accounts: [...got.value.accounts] };
       // Counted apart first: a cache that fails half-way must not leave half its accounts behind.
       const fromCache = tally.fork();
       const merged = this.cache.use(tally, (cache) =>
@@ -317,17 +324,25 @@ export class RemoteSqliteSource implements ActivitySource {
           ? `querying ${this.path}`
           : `querying ${this.path} for changes since ${new Date(since * 1000).toISOString()}`,
       );
-      const ran = await this.conn.exec(
+      const reader = new RemoteQueryReader();
+      const maxBytes = Math.min(this.options.maxQueryBytes, MAX_QUERY_OUTPUT_BYTES);
+      const ran = await this.conn.execStreaming(
         command,
         'running the query',
         this.options.stepSeconds,
-        this.options.maxQueryBytes,
+        maxBytes,
+        (chunk) => reader.push(chunk),
       );
-      if (!ran.ok) return ran;
-      const { stdout, stderr, code } = ran.value;
-      const text = stdout.toString('utf8');
-      const out = parseRemoteQueryOutput(text);
-      const header = /^PAU:before:([0-9 ]*)$/m.exec(text)?.[1]?.trim();
+      if (!ran.ok) {
+        const f = ran.failure;
+        if (f.kind === 'remote-protocol' && /bytes of output$/.test(f.detail)) {
+          return fail({ ...f, detail: tooMuchOutput(maxBytes) });
+        }
+        return ran;
+      }
+      const { stderr, code } = ran.value;
+      const out = reader.end();
+      const header = reader.header;
       if (header !== undefined) {
         if (lastHeader !== undefined && header !== lastHeader) writerSeen = true;
         lastHeader = header;
