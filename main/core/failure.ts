@@ -9,6 +9,8 @@ export type Failure =
   | { kind: 'corrupt'; path: string; detail: string }
   | { kind: 'too-large'; path: string; size: number; limit: number }
   | { kind: 'busy'; path: string }
+  /** A remote database that changed during every one of `attempts` copies or lock-free reads. */
+  | { kind: 'kept-changing'; path: string; attempts: number; method: 'copy' | 'query' }
   | { kind: 'no-activity-records'; source: string }
   | { kind: 'unsupported-storage'; detail: string }
   | { kind: 'no-prosody-data'; looked: string[] }

@@ -65,6 +65,7 @@ const FAILURE_WORDS: Record<FailureKind, string> = {
   corrupt: 'unreadable data',
   'too-large': 'data too large',
   busy: 'database busy',
+  'kept-changing': 'database kept changing',
   'no-activity-records': 'no login records',
   'unsupported-storage': 'unsupported storage',
   'no-prosody-data': 'Prosody data not found',

@@ -1,4 +1,12 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  readdirSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -301,6 +309,12 @@ export class RemoteSqliteSource implements ActivitySource {
     return ok(undefined);
   }
 
+  /** Every lock-free read overlapped a commit: the file kept changing, nothing held it locked. */
+  private keptChanging(): Failure {
+    const path = `${this.conn.host}:${this.path}`;
+    return { kind: 'kept-changing', path, attempts: QUERY_ATTEMPTS, method: 'query' };
+  }
+
   /** Runs the query, asking again while commits overlap it (the lock-free read may be torn). */
   private async queryRetrying(
     since: number | undefined,
@@ -374,7 +388,7 @@ export class RemoteSqliteSource implements ActivitySource {
           return fail({ kind: 'no-activity-records', source: this.label });
         if (/not a database|malformed/.test(stderr)) {
           if (attempt < QUERY_ATTEMPTS) continue;
-          if (writerSeen) return fail({ kind: 'busy', path: `${host}:${this.path}` });
+          if (writerSeen) return fail(this.keptChanging());
           return fail({
             kind: 'corrupt',
             path: `${host}:${this.path}`,
@@ -388,11 +402,11 @@ export class RemoteSqliteSource implements ActivitySource {
       if (!out.consistent) writerSeen = true;
       if (!out.consistent && attempt < QUERY_ATTEMPTS) continue;
       if (!out.consistent) {
-        return fail({ kind: 'busy', path: `${host}:${this.path}` });
+        return fail(this.keptChanging());
       }
       return ok({ ...out, since });
     }
-    return fail({ kind: 'busy', path: `${host}:${this.path}` });
+    return fail(this.keptChanging());
   }
 
   private async copy(tally: ActivityTally): Promise<Result<void>> {
@@ -413,8 +427,16 @@ export class RemoteSqliteSource implements ActivitySource {
         : fail(sftpStatFailure(e, remotePath));
     const dir = mkdtempSync(join(this.options.tempDir ?? tmpdir(), 'prosody-active-users-'));
     try {
-      let last: Failure = { kind: 'busy', path: remotePath };
+      let last: Failure = {
+        kind: 'kept-changing',
+        path: remotePath,
+        attempts: ATTEMPTS,
+        method: 'copy',
+      };
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        // One copy at a time: an attempt's copy is of no use once the file moved on, and keeping
+        // each one until the end took three times the database's size (issue 15, item 4).
+        for (const old of readdirSync(dir)) rmSync(join(dir, old), { force: true });
         const before = await stat(requests, sftp, this.path);
         if (before instanceof Error) return failed(before);
         const walBefore = await stat(requests, sftp, `${this.path}-wal`);
@@ -432,7 +454,7 @@ export class RemoteSqliteSource implements ActivitySource {
             limit: this.options.maxCopyBytes,
           });
         }
-        const local = join(dir, `copy-${attempt}.sqlite`);
+        const local = join(dir, 'copy.sqlite');
         this.options.onStep?.(`copying ${this.path} (${before.size} bytes) over SFTP`);
         const got = await copyFile(requests, sftp, this.path, local, before.size, (r, t) =>
           this.options.onProgress?.(r, t),
@@ -494,7 +516,12 @@ export class RemoteSqliteSource implements ActivitySource {
           }
           return counted;
         }
-        last = check ?? { kind: 'busy', path: remotePath };
+        last = check ?? {
+          kind: 'kept-changing',
+          path: remotePath,
+          attempts: ATTEMPTS,
+          method: 'copy',
+        };
         this.options.onStep?.('the database changed during the copy: copying again');
       }
       return fail(last);
