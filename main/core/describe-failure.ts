@@ -20,6 +20,10 @@ export function describeFailure(f: Failure): string {
       return `${f.path} is locked by a writer: try again in a moment (WAL mode, sqlite_tune = "normal" on Prosody 13, avoids this).`;
     case 'wal-read-only':
       return `${f.path} is a WAL-mode database in a folder this user cannot write to, and its -shm index file is missing (Prosody is stopped), so SQLite cannot read it here: run as a user who may write to that folder (Prosody's own), start Prosody (it creates the -shm file), or copy the file with its -wal elsewhere and pass the copy to --db.`;
+    case 'kept-changing':
+      return f.method === 'copy'
+        ? `${f.path} changed during each of ${f.attempts} copies (Prosody kept writing to it), so no copy could be counted: try again in a moment, or install sqlite3 on the server so that the remote query reads it in place (--method query).`
+        : `${f.path} changed during each of ${f.attempts} reads (Prosody kept writing to it), so no read could be counted: try again in a moment.`;
     case 'no-activity-records':
       return `No activity records in ${f.source}: enable mod_lastlog2 (from prosody-modules; Prosody 13's mod_measure_active_users reads it too, not mod_account_activity) in modules_enabled, then wait for users to log in.`;
     case 'unsupported-storage':

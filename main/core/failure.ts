@@ -11,6 +11,8 @@ export type Failure =
   | { kind: 'busy'; path: string }
   /** A WAL-mode SQLite file whose -shm index cannot be made: its folder is not writable here. */
   | { kind: 'wal-read-only'; path: string }
+  /** A remote database that changed during every one of `attempts` copies or lock-free reads. */
+  | { kind: 'kept-changing'; path: string; attempts: number; method: 'copy' | 'query' }
   | { kind: 'no-activity-records'; source: string }
   | { kind: 'unsupported-storage'; detail: string }
   | { kind: 'no-prosody-data'; looked: string[] }

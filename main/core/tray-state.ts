@@ -66,6 +66,7 @@ const FAILURE_WORDS: Record<FailureKind, string> = {
   'too-large': 'data too large',
   busy: 'database busy',
   'wal-read-only': 'database folder read-only',
+  'kept-changing': 'database kept changing',
   'no-activity-records': 'no login records',
   'unsupported-storage': 'unsupported storage',
   'no-prosody-data': 'Prosody data not found',

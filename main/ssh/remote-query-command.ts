@@ -1,8 +1,7 @@
 import { PROSODY_VERSION_FILES } from '../sources/discover-sources.js';
-import type { CheckedHostTotals } from '../sources/account-cache.js';
-import { ACTIVITY_QUERY, type ActivityQueryTuple } from '../sources/activity-query.js';
+import { ACTIVITY_QUERY } from '../sources/activity-query.js';
 import { ACCOUNT_DIGEST_TERM, hostDigest } from '../sources/account-digest.js';
-import { isAccountCode, isCount, isTime, toHostTotals } from '../sources/server-row-checks.js';
+import { FORMAT_VERSION } from './remote-query-reader.js';
 
 /**
  * The one command sent to the server for the remote query. It is a constant around one value, the
@@ -58,12 +57,6 @@ FROM a GROUP BY host`
 /** Header bytes 18..27: the write version (2 = WAL) and, at 24..27, the file change counter. */
 const HEADER = `od -An -tu1 -j18 -N10 "$f" | tr -s ' \\n' ' '`;
 
-/**
- * Tells this script's output from an older one's, whose forced command may still be installed.
- * v3: accounts carry their status, totals the status counts and account_roles.
- * v4: totals carry each host's digest of its accounts.
- */
-const FORMAT_VERSION = 4;
 const FORMAT = `PAU:v${FORMAT_VERSION}`;
 
 /** One shell word: `text` quoted, with each SINCE replaced by the value of the shell's $s. */
@@ -114,97 +107,4 @@ export function forcedCommandLine(dbPath: string, publicKey: string): string | n
   if (command === null) return null;
   // sshd unescapes only \" inside the option; every other backslash stays as it is.
   return `restrict,command="${command.replace(/"/g, '\\"')}" ${publicKey.trim()}`;
-}
-
-export type RemoteQueryOutput =
-  | {
-      kind: 'rows';
-      /** Every account, or those changed since the time asked for. */
-      accounts: ActivityQueryTuple[];
-      totals: CheckedHostTotals[];
-      /** The server's clock when it ran the query, Unix seconds. */
-      serverNow: number;
-      /** The installed Prosody's version, when the server has a version file. */
-      version?: string;
-      wal: boolean;
-      consistent: boolean;
-    }
-  | { kind: 'no-sqlite3' }
-  | { kind: 'not-found' }
-  | { kind: 'permission-denied' }
-  | { kind: 'old-format' }
-  | { kind: 'garbage'; detail: string };
-
-function toAccount(v: unknown[]): ActivityQueryTuple | null {
-  const [host, user, last, registered, account, a = 0, b = 0, c = 0] = v;
-  if (v.length !== 5 && v.length !== 8) return null;
-  if (typeof host !== 'string' || typeof user !== 'string' || !isAccountCode(account)) return null;
-  if (!isTime(last) || !isTime(registered) || !isCount(a) || !isCount(b) || !isCount(c)) {
-    return null;
-  }
-  // The account's role is told per host, in the totals.
-  return [
-    host,
-    user,
-    last as number | null,
-    registered as number | null,
-    a,
-    b,
-    c,
-    account,
-    0,
-  ] as ActivityQueryTuple;
-}
-
-/** Reads what the command printed; anything that does not fit is garbage, never half-used. */
-export function parseRemoteQueryOutput(stdout: string): RemoteQueryOutput {
-  const text = stdout.trim();
-  for (const kind of ['no-sqlite3', 'not-found', 'permission-denied'] as const) {
-    if (text === `PAU:${kind}`) return { kind };
-  }
-  // Markers found at the ends: one regular expression over megabytes of rows costs a second.
-  const head = /^PAU:before:([0-9 ]*)\n(?:PAU:v(\d+):(\d+)(?::([0-9A-Za-z.+~-]{0,40}))?\n)?/.exec(
-    text,
-  );
-  const afterAt = text.lastIndexOf('PAU:after:');
-  const tail = /^PAU:after:([0-9 ]*)$/.exec(text.slice(afterAt));
-  const headEnd = head ? head[0].length : 0;
-  const bodyEnd = afterAt > headEnd && text[afterAt - 1] === '\n' ? afterAt - 1 : afterAt;
-  if (!head || !tail || afterAt < headEnd - 1 || bodyEnd < headEnd - 1) {
-    return { kind: 'garbage', detail: 'the output is not in the expected form' };
-  }
-  const [, before = '', version, serverNow, prosodyVersion] = head;
-  const after = tail[1] ?? '';
-  if (serverNow === undefined || Number(version) !== FORMAT_VERSION) return { kind: 'old-format' };
-  const body = bodyEnd <= headEnd ? '' : text.slice(headEnd, bodyEnd);
-  const accounts: ActivityQueryTuple[] = [];
-  const totals: CheckedHostTotals[] = [];
-  for (const line of body === '' ? [] : body.split('\n')) {
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      return { kind: 'garbage', detail: 'a row is not valid JSON' };
-    }
-    if (!Array.isArray(v)) return { kind: 'garbage', detail: 'a row is not a list' };
-    if (v[0] === 0) {
-      const t = toHostTotals(v.slice(1));
-      if (t === null || t.digest === undefined)
-        return { kind: 'garbage', detail: 'a total does not have the expected fields' };
-      totals.push(t);
-    } else {
-      const a = toAccount(v);
-      if (a === null) return { kind: 'garbage', detail: 'a row does not have the expected fields' };
-      accounts.push(a);
-    }
-  }
-  return {
-    kind: 'rows',
-    accounts,
-    totals,
-    serverNow: Number(serverNow),
-    ...(prosodyVersion ? { version: prosodyVersion } : {}),
-    wal: before.trim().split(' ')[0] === '2',
-    consistent: before.trim() === after.trim(),
-  };
 }

@@ -1,4 +1,12 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  readdirSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -13,11 +21,8 @@ import { feedQueryTuple } from '../sources/feed-query-rows.js';
 import { GuardedCache } from '../sources/guarded-cache.js';
 import { cachedSince, mergeChanges } from '../sources/incremental-cache.js';
 import { SqliteSource } from '../sources/sqlite-source.js';
-import {
-  type RemoteQueryOutput,
-  parseRemoteQueryOutput,
-  remoteQueryCommand,
-} from './remote-query-command.js';
+import { remoteQueryCommand } from './remote-query-command.js';
+import { RemoteQueryReader, type StreamedQueryOutput } from './remote-query-reader.js';
 import type { SshConnection } from './ssh-connection.js';
 
 export type SqlMethod = 'auto' | 'query' | 'copy';
@@ -48,9 +53,18 @@ export interface SourceCache {
 }
 
 /** A query answer, and the time it was asked from (undefined: every account). */
-type QueryAnswer = Extract<RemoteQueryOutput, { kind: 'rows' }> & { since: number | undefined };
+type QueryAnswer = Extract<StreamedQueryOutput, { kind: 'rows' }> & { since: number | undefined };
 
 const QUERY_STAMP = 'query';
+
+/**
+ * The most the query may print, whatever the options say: its rows take about 40 bytes an
+ * account, so this is some 6 million accounts, and it is held as bytes, never as one string.
+ */
+export const MAX_QUERY_OUTPUT_BYTES = 256 * 1024 * 1024;
+
+const tooMuchOutput = (maxBytes: number) =>
+  `the query printed more than ${Math.round(maxBytes / 1024 / 1024)} MiB and was stopped, far more than its rows take for any real server (about 40 bytes an account)`;
 
 /** How often a read that overlapped a write is tried again. */
 const ATTEMPTS = 3;
@@ -257,7 +271,8 @@ export class RemoteSqliteSource implements ActivitySource {
     let accounts: Iterable<ActivityQueryTuple> = got.value.accounts;
     const key = this.options.cache?.key ?? '';
     if (since !== undefined) {
-      const answer = got.value;
+      // Changes only: few accounts, held parsed for the merge.
+      const answer = { ...got.value, accounts: [...got.value.accounts] };
       // Counted apart first: a cache that fails half-way must not leave half its accounts behind.
       const fromCache = tally.fork();
       const merged = this.cache.use(tally, (cache) =>
@@ -294,6 +309,12 @@ export class RemoteSqliteSource implements ActivitySource {
     return ok(undefined);
   }
 
+  /** Every lock-free read overlapped a commit: the file kept changing, nothing held it locked. */
+  private keptChanging(): Failure {
+    const path = `${this.conn.host}:${this.path}`;
+    return { kind: 'kept-changing', path, attempts: QUERY_ATTEMPTS, method: 'query' };
+  }
+
   /** Runs the query, asking again while commits overlap it (the lock-free read may be torn). */
   private async queryRetrying(
     since: number | undefined,
@@ -317,17 +338,25 @@ export class RemoteSqliteSource implements ActivitySource {
           ? `querying ${this.path}`
           : `querying ${this.path} for changes since ${new Date(since * 1000).toISOString()}`,
       );
-      const ran = await this.conn.exec(
+      const reader = new RemoteQueryReader();
+      const maxBytes = Math.min(this.options.maxQueryBytes, MAX_QUERY_OUTPUT_BYTES);
+      const ran = await this.conn.execStreaming(
         command,
         'running the query',
         this.options.stepSeconds,
-        this.options.maxQueryBytes,
+        maxBytes,
+        (chunk) => reader.push(chunk),
       );
-      if (!ran.ok) return ran;
-      const { stdout, stderr, code } = ran.value;
-      const text = stdout.toString('utf8');
-      const out = parseRemoteQueryOutput(text);
-      const header = /^PAU:before:([0-9 ]*)$/m.exec(text)?.[1]?.trim();
+      if (!ran.ok) {
+        const f = ran.failure;
+        if (f.kind === 'remote-protocol' && /bytes of output$/.test(f.detail)) {
+          return fail({ ...f, detail: tooMuchOutput(maxBytes) });
+        }
+        return ran;
+      }
+      const { stderr, code } = ran.value;
+      const out = reader.end();
+      const header = reader.header;
       if (header !== undefined) {
         if (lastHeader !== undefined && header !== lastHeader) writerSeen = true;
         lastHeader = header;
@@ -359,7 +388,7 @@ export class RemoteSqliteSource implements ActivitySource {
           return fail({ kind: 'no-activity-records', source: this.label });
         if (/not a database|malformed/.test(stderr)) {
           if (attempt < QUERY_ATTEMPTS) continue;
-          if (writerSeen) return fail({ kind: 'busy', path: `${host}:${this.path}` });
+          if (writerSeen) return fail(this.keptChanging());
           return fail({
             kind: 'corrupt',
             path: `${host}:${this.path}`,
@@ -373,11 +402,11 @@ export class RemoteSqliteSource implements ActivitySource {
       if (!out.consistent) writerSeen = true;
       if (!out.consistent && attempt < QUERY_ATTEMPTS) continue;
       if (!out.consistent) {
-        return fail({ kind: 'busy', path: `${host}:${this.path}` });
+        return fail(this.keptChanging());
       }
       return ok({ ...out, since });
     }
-    return fail({ kind: 'busy', path: `${host}:${this.path}` });
+    return fail(this.keptChanging());
   }
 
   private async copy(tally: ActivityTally): Promise<Result<void>> {
@@ -398,8 +427,16 @@ export class RemoteSqliteSource implements ActivitySource {
         : fail(sftpStatFailure(e, remotePath));
     const dir = mkdtempSync(join(this.options.tempDir ?? tmpdir(), 'prosody-active-users-'));
     try {
-      let last: Failure = { kind: 'busy', path: remotePath };
+      let last: Failure = {
+        kind: 'kept-changing',
+        path: remotePath,
+        attempts: ATTEMPTS,
+        method: 'copy',
+      };
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        // One copy at a time: an attempt's copy is of no use once the file moved on, and keeping
+        // each one until the end took three times the database's size (issue 15, item 4).
+        for (const old of readdirSync(dir)) rmSync(join(dir, old), { force: true });
         const before = await stat(requests, sftp, this.path);
         if (before instanceof Error) return failed(before);
         const walBefore = await stat(requests, sftp, `${this.path}-wal`);
@@ -417,7 +454,7 @@ export class RemoteSqliteSource implements ActivitySource {
             limit: this.options.maxCopyBytes,
           });
         }
-        const local = join(dir, `copy-${attempt}.sqlite`);
+        const local = join(dir, 'copy.sqlite');
         this.options.onStep?.(`copying ${this.path} (${before.size} bytes) over SFTP`);
         const got = await copyFile(requests, sftp, this.path, local, before.size, (r, t) =>
           this.options.onProgress?.(r, t),
@@ -479,7 +516,12 @@ export class RemoteSqliteSource implements ActivitySource {
           }
           return counted;
         }
-        last = check ?? { kind: 'busy', path: remotePath };
+        last = check ?? {
+          kind: 'kept-changing',
+          path: remotePath,
+          attempts: ATTEMPTS,
+          method: 'copy',
+        };
         this.options.onStep?.('the database changed during the copy: copying again');
       }
       return fail(last);

@@ -204,51 +204,67 @@ export class SshConnection {
    * Runs one command and collects its output, up to maxBytes, within a deadline. The command line
    * is built by the caller from constants and checked values only.
    */
-  exec(
+  async exec(
     command: string,
     step: string,
     deadlineSeconds: number,
     maxBytes: number,
   ): Promise<Result<{ stdout: Buffer; stderr: string; code: number | null }>> {
+    const out: Buffer[] = [];
+    const ran = await this.execStreaming(command, step, deadlineSeconds, maxBytes, (chunk) => {
+      out.push(chunk);
+    });
+    return ran.ok ? ok({ ...ran.value, stdout: Buffer.concat(out) }) : ran;
+  }
+
+  /**
+   * As exec, but hands stdout to `onData` as it arrives instead of holding it: an answer of
+   * hundreds of megabytes need never be in memory at once. When `onData` returns false, the
+   * channel is closed and the rest of the output ignored.
+   */
+  execStreaming(
+    command: string,
+    step: string,
+    deadlineSeconds: number,
+    maxBytes: number,
+    onData: (chunk: Buffer) => boolean | void,
+  ): Promise<Result<{ stderr: string; code: number | null }>> {
     const lost = () => fail({ kind: 'connection-lost', host: this.host, step });
-    const work = this.unlessClosed<Result<{ stdout: Buffer; stderr: string; code: number | null }>>(
-      (resolve) => {
-        this.client.exec(command, (err, channel) => {
-          if (err) return resolve(lost());
-          const out: Buffer[] = [];
-          let outBytes = 0;
-          let tooMuch = false;
-          let errText = '';
-          let code: number | null = null;
-          channel.on('data', (chunk: Buffer) => {
-            if (tooMuch) return;
-            outBytes += chunk.length;
-            if (outBytes > maxBytes) {
-              tooMuch = true;
-              out.length = 0;
-              if (this.isOpen) channel.close();
-              resolve(
-                fail({
-                  kind: 'remote-protocol',
-                  host: this.host,
-                  detail: `more than ${maxBytes} bytes of output`,
-                }),
-              );
-              return;
-            }
-            out.push(chunk);
-          });
-          channel.stderr.on('data', (chunk: Buffer) => {
-            if (errText.length < 4096) errText += chunk.toString('utf8');
-          });
-          channel.on('exit', (c: number | null) => (code = c));
-          channel.on('close', () =>
-            resolve(ok({ stdout: Buffer.concat(out), stderr: errText, code })),
-          );
+    const work = this.unlessClosed<Result<{ stderr: string; code: number | null }>>((resolve) => {
+      this.client.exec(command, (err, channel) => {
+        if (err) return resolve(lost());
+        let outBytes = 0;
+        let tooMuch = false;
+        let errText = '';
+        let code: number | null = null;
+        channel.on('data', (chunk: Buffer) => {
+          if (tooMuch) return;
+          outBytes += chunk.length;
+          if (outBytes > maxBytes) {
+            tooMuch = true;
+            if (this.isOpen) channel.close();
+            resolve(
+              fail({
+                kind: 'remote-protocol',
+                host: this.host,
+                detail: `more than ${maxBytes} bytes of output`,
+              }),
+            );
+            return;
+          }
+          // false: the consumer has seen enough (it found garbage), so stop the command.
+          if (onData(chunk) === false) {
+            tooMuch = true;
+            if (this.isOpen) channel.close();
+          }
         });
-      },
-      lost,
-    );
+        channel.stderr.on('data', (chunk: Buffer) => {
+          if (errText.length < 4096) errText += chunk.toString('utf8');
+        });
+        channel.on('exit', (c: number | null) => (code = c));
+        channel.on('close', () => resolve(ok({ stderr: errText, code })));
+      });
+    }, lost);
     return withDeadline(work, deadlineSeconds * 1000, () => {
       this.close();
       return fail({ kind: 'timeout', host: this.host, step, seconds: deadlineSeconds });

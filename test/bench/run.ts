@@ -342,7 +342,13 @@ function targets(results: CaseResult[]): TargetResult[] {
 /** SSH is measured at these sizes and up (the issue's 100 k and 1 M); smaller with --quick only. */
 const SSH_MIN = 100_000;
 
-const SSH_TARGETS = { firstBytesPerAccount: 40, unchangedBytes: 200 * 1000, internalSeconds: 3 };
+const SSH_TARGETS = {
+  firstBytesPerAccount: 40,
+  unchangedBytes: 200 * 1000,
+  internalSeconds: 3,
+  firstQueryRssMb: 200,
+  unchangedQuerySeconds: 2.5,
+};
 
 function sshTargets(cases: SshCase[]): TargetResult[] {
   const out: TargetResult[] = [];
@@ -365,6 +371,33 @@ function sshTargets(cases: SshCase[]): TargetResult[] {
       limit: `≤ ${fmtBytes(SSH_TARGETS.unchangedBytes)}`,
       measured: `${fmtBytes(c.bytesReceived.max)} (highest of the runs)`,
       met: c.bytesReceived.max <= SSH_TARGETS.unchangedBytes,
+    });
+  }
+  // Issue 14, rows 2 and 3, at the largest size measured (the issue's figures are at 1 M).
+  const largest = Math.max(0, ...cases.map((c) => c.accounts));
+  const atLargest = (method: string, refresh: string) =>
+    cases.find((c) => c.accounts === largest && c.method === method && c.refresh === refresh);
+  const firstQuery = atLargest('remote query', 'first');
+  if (firstQuery) {
+    out.push({
+      target: `First remote query, ${fmtCount(largest)} accounts: peak RSS (issue 14 row 2, at 1 M)`,
+      limit: `≤ ${SSH_TARGETS.firstQueryRssMb} MB (moonshot ≤ 120 MB; 559 MB before)`,
+      measured: `${firstQuery.peakRssMb.max.toFixed(0)} MB (highest of the runs)`,
+      met: firstQuery.peakRssMb.max <= SSH_TARGETS.firstQueryRssMb,
+    });
+  }
+  const unchangedQuery = atLargest('remote query', 'unchanged');
+  const aggregate = atLargest('ssh + sqlite3, simplest aggregate', 'unchanged');
+  if (unchangedQuery) {
+    out.push({
+      target: `Unchanged refresh by remote query, ${fmtCount(largest)} accounts: time (issue 14 row 3, at 1 M)`,
+      limit: `≤ ${SSH_TARGETS.unchangedQuerySeconds} s (moonshot ≤ 1 s; 7.0 s before)`,
+      measured:
+        `${unchangedQuery.seconds.median.toFixed(2)} s` +
+        (aggregate
+          ? `; ssh + sqlite3, simplest aggregate: ${aggregate.seconds.median.toFixed(2)} s`
+          : ''),
+      met: unchangedQuery.seconds.median <= SSH_TARGETS.unchangedQuerySeconds,
     });
   }
   const files = at('SFTP files', 'unchanged');
@@ -397,12 +430,17 @@ function sshTable(cases: SshCase[]): string {
       'received',
       'per account',
       'peak RSS (MB)',
-      'ratio to scp + sqlite3',
+      'ratio to baseline',
       'compression',
     ],
   ];
   for (const c of cases) {
-    const ratio = c.ratioToBaseline !== undefined ? `${c.ratioToBaseline.toFixed(2)} ×` : '';
+    const ratio =
+      c.ratioToBaseline !== undefined
+        ? `${c.ratioToBaseline.toFixed(2)} × scp + sqlite3`
+        : c.ratioToServerAggregate !== undefined
+          ? `${c.ratioToServerAggregate.toFixed(2)} × ssh + sqlite3`
+          : '';
     rows.push([
       c.method === 'SFTP files'
         ? `${fmtCount(c.accounts)} accounts, internal storage`
@@ -536,7 +574,7 @@ function parseArgs(argv: string[]): Options {
       });
     } else
       throw new Error(
-        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE, --ssh, --no-ssh, --ssh-only (--no-local), --ssh-methods query,copy,files,scp, --no-postgres, --postgres-only`,
+        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE, --ssh, --no-ssh, --ssh-only (--no-local), --ssh-methods query,copy,files,scp,aggregate, --no-postgres, --postgres-only`,
       );
   }
   return o;

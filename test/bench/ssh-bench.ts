@@ -24,7 +24,12 @@ import { BENCH_NOW, type ExpectedCounts, type Manifest, ensureDataset } from './
 const REPO = resolve(__dirname, '..', '..');
 const CLI = join(REPO, 'dist', 'main', 'cli.js');
 
-export type SshMethod = 'remote query' | 'SFTP copy' | 'SFTP files' | 'scp + sqlite3';
+export type SshMethod =
+  | 'remote query'
+  | 'SFTP copy'
+  | 'SFTP files'
+  | 'scp + sqlite3'
+  | 'ssh + sqlite3, simplest aggregate';
 export type Refresh = 'first' | 'unchanged';
 
 export interface SshCase {
@@ -50,6 +55,11 @@ export interface SshCase {
   compression?: string;
   /** First refreshes: this case's median time / the scp + sqlite3 baseline's, same data. */
   ratioToBaseline?: number;
+  /**
+   * Unchanged refreshes by the remote query: this case's median time / the simplest aggregate's
+   * run by the server's sqlite3 over ssh, same data (issue 14, row 3).
+   */
+  ratioToServerAggregate?: number;
   /** Every run's own figures, ours with its --json "fetch" list (method, bytesReceived, seconds). */
   perRun: OneRun[];
 }
@@ -237,6 +247,53 @@ async function ours(
   };
 }
 
+/**
+ * The simplest aggregate an operator would type, figures included: per account the newest
+ * login/logout timestamp (no validation of the values at all), then the three windows per host.
+ */
+export const SIMPLEST_WINDOWS_QUERY = (now: number) => `SELECT host,
+  sum(${now} - t < 86400), sum(${now} - t < 7 * 86400), sum(${now} - t < 30 * 86400)
+FROM (SELECT host, user, max(json_extract(value, '$.timestamp')) AS t FROM prosody
+  WHERE store = 'lastlog2' AND key IN ('login', 'logout') AND type = 'json' GROUP BY host, user)
+GROUP BY host`;
+
+/** ssh to the server and run that aggregate with its sqlite3: the floor for a refresh. */
+async function serverAggregate(s: Server, manifest: Manifest): Promise<OneRun> {
+  const sql = SIMPLEST_WINDOWS_QUERY(BENCH_NOW).replace(/\s+/g, ' ').trim();
+  const m = await measured(s, 'ssh', [
+    '-F',
+    '/dev/null',
+    '-i',
+    s.key,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    `UserKnownHostsFile=${s.knownHosts}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    '-p',
+    String(s.sshd.port),
+    `${s.user.name}@${s.host.serverAddress}`,
+    `sqlite3 -readonly -batch -bail ${manifest.path} "${sql}"`,
+  ]);
+  const dau = m.run.stdout
+    .trim()
+    .split('\n')
+    .reduce((n, line) => n + Number(line.split('|')[1] ?? 0), 0);
+  const expectedDau = Object.values(manifest.expected).reduce((n, e) => n + e.dau, 0);
+  return {
+    seconds: m.run.seconds,
+    rx: m.rx,
+    tx: m.tx,
+    rssMb: m.rssMb,
+    ...(m.compression !== undefined ? { compression: m.compression } : {}),
+    // No validation and no account rule: near the generator's figures, not equal to them.
+    exact: dau >= expectedDau,
+  };
+}
+
 /** scp the whole file, then the same aggregate with the sqlite3 command: what an operator scripts. */
 async function baseline(s: Server, manifest: Manifest): Promise<OneRun> {
   const local = join(s.work, 'copy.sqlite');
@@ -383,6 +440,21 @@ async function benchDatabase(
       )),
     );
   }
+  const aggregate: SshMethod = 'ssh + sqlite3, simplest aggregate';
+  if (options.methods.includes(aggregate)) {
+    const runs: OneRun[] = [];
+    for (let r = 1; r <= options.runs; r++) {
+      runs.push(await serverAggregate(server, db));
+      log(`    ${aggregate} run ${r}/${options.runs}: ${runs.at(-1)!.seconds.toFixed(2)} s`);
+    }
+    const aggCase = summarize(aggregate, 'unchanged', db, runs);
+    for (const c of results) {
+      if (c.method === 'remote query' && c.refresh === 'unchanged') {
+        c.ratioToServerAggregate = c.seconds.median / aggCase.seconds.median;
+      }
+    }
+    results.push(aggCase);
+  }
   if (options.methods.includes('scp + sqlite3')) {
     const base: OneRun[] = [];
     for (let r = 1; r <= options.runs; r++) {
@@ -406,6 +478,7 @@ export const SSH_METHOD_NAMES: Record<string, SshMethod> = {
   copy: 'SFTP copy',
   files: 'SFTP files',
   scp: 'scp + sqlite3',
+  aggregate: 'ssh + sqlite3, simplest aggregate',
 };
 
 export async function benchSsh(options: SshBenchOptions): Promise<SshCase[]> {
@@ -417,7 +490,13 @@ export async function benchSsh(options: SshBenchOptions): Promise<SshCase[]> {
   try {
     for (const accounts of options.sizes) {
       const wants = (m: SshMethod) => options.methods.includes(m);
-      if (wants('remote query') || wants('SFTP copy') || wants('scp + sqlite3')) {
+      const onDatabase: SshMethod[] = [
+        'remote query',
+        'SFTP copy',
+        'scp + sqlite3',
+        'ssh + sqlite3, simplest aggregate',
+      ];
+      if (onDatabase.some(wants)) {
         results.push(...(await benchDatabase(server, accounts, options, log)));
       }
       if (wants('SFTP files')) {

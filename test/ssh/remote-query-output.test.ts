@@ -1,7 +1,8 @@
 /** Reading what the remote query's script prints: every shape it can take, and what is refused. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseRemoteQueryOutput, remoteQueryCommand } from '../../main/ssh/remote-query-command.js';
+import { remoteQueryCommand } from '../../main/ssh/remote-query-command.js';
+import { parseRemoteQueryOutput } from '../../main/ssh/remote-query-reader.js';
 
 const out = (body: string, before = '1 1 0 64 7', after = before) =>
   `PAU:before: ${before} \nPAU:v4:1795536000\n${body}${body === '' ? '' : '\n'}PAU:after: ${after} \n`;

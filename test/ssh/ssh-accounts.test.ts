@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { PASSPHRASE_ENV, PASSWORD_ENV } from '../../main/cli/cli-options.js';
 import { DAY } from '../../main/core/windows.js';
 import { sha256Fingerprint } from '../../main/ssh/host-key-fingerprint.js';
-import { parseRemoteQueryOutput } from '../../main/ssh/remote-query-command.js';
+import { parseRemoteQueryOutput } from '../../main/ssh/remote-query-reader.js';
 import { type ActivitySeed, activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 import { cliArgv } from '../fixtures/run-built-cli.js';
 import {

@@ -1,0 +1,249 @@
+import type { CheckedHostTotals } from '../sources/account-cache.js';
+import type { ActivityQueryTuple } from '../sources/activity-query.js';
+import { isAccountCode, isCount, isTime, toHostTotals } from '../sources/server-row-checks.js';
+
+/**
+ * Reads what the remote query's script prints (remote-query-command.ts) as it arrives, a chunk at
+ * a time: the answer is never held as one string (a V8 string stops at 512 MiB, issue 15 item 8)
+ * nor as a million parsed rows at once (issue 14: the first query at 1 M accounts peaked at 559 MB).
+ * Each account line is checked when it arrives, then kept as its bytes, about 40 a line; the
+ * accounts are parsed again one at a time when they are used.
+ */
+
+/**
+ * Tells this script's output from an older one's, whose forced command may still be installed.
+ * v3: accounts carry their status, totals the status counts and account_roles.
+ * v4: totals carry each host's digest of its accounts.
+ */
+export const FORMAT_VERSION = 4;
+
+interface RowsMeta {
+  totals: CheckedHostTotals[];
+  /** The server's clock when it ran the query, Unix seconds. */
+  serverNow: number;
+  /** The installed Prosody's version, when the server has a version file. */
+  version?: string;
+  wal: boolean;
+  consistent: boolean;
+}
+
+type OtherOutput =
+  | { kind: 'no-sqlite3' }
+  | { kind: 'not-found' }
+  | { kind: 'permission-denied' }
+  | { kind: 'old-format' }
+  | { kind: 'garbage'; detail: string };
+
+export type RemoteQueryOutput =
+  | (RowsMeta & {
+      kind: 'rows';
+      /** Every account, or those changed since the time asked for. */
+      accounts: ActivityQueryTuple[];
+    })
+  | OtherOutput;
+
+/** The same, with the accounts read lazily from their kept bytes. */
+export type StreamedQueryOutput =
+  (RowsMeta & { kind: 'rows'; accounts: AccountLines }) | OtherOutput;
+
+function toAccount(v: unknown[]): ActivityQueryTuple | null {
+  const [host, user, last, registered, account, a = 0, b = 0, c = 0] = v;
+  if (v.length !== 5 && v.length !== 8) return null;
+  if (typeof host !== 'string' || typeof user !== 'string' || !isAccountCode(account)) return null;
+  if (!isTime(last) || !isTime(registered) || !isCount(a) || !isCount(b) || !isCount(c)) {
+    return null;
+  }
+  // The account's role is told per host, in the totals.
+  return [
+    host,
+    user,
+    last as number | null,
+    registered as number | null,
+    a,
+    b,
+    c,
+    account,
+    0,
+  ] as ActivityQueryTuple;
+}
+
+function parseLine(line: string): unknown[] | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return 'a row is not valid JSON';
+  }
+  return Array.isArray(v) ? v : 'a row is not a list';
+}
+
+const BLOCK_BYTES = 1 << 20;
+const NEWLINE = 0x0a;
+
+/** Checked account lines, kept as bytes in blocks of a megabyte; iterating parses them again. */
+export class AccountLines implements Iterable<ActivityQueryTuple> {
+  private readonly blocks: Buffer[] = [];
+  private used = BLOCK_BYTES;
+  count = 0;
+
+  add(line: Buffer): void {
+    if (this.used + line.length + 1 > BLOCK_BYTES) {
+      this.blocks.push(Buffer.allocUnsafe(Math.max(BLOCK_BYTES, line.length + 1)));
+      this.used = 0;
+    }
+    const block = this.blocks[this.blocks.length - 1]!;
+    line.copy(block, this.used);
+    block[this.used + line.length] = NEWLINE;
+    this.used += line.length + 1;
+    this.count++;
+  }
+
+  *[Symbol.iterator](): Iterator<ActivityQueryTuple> {
+    for (let i = 0; i < this.blocks.length; i++) {
+      const block = this.blocks[i]!;
+      const end = i === this.blocks.length - 1 ? this.used : block.length;
+      for (let at = 0; at < end;) {
+        const nl = block.indexOf(NEWLINE, at);
+        if (nl < 0 || nl >= end) break; // the unused tail of a block
+        // Checked when it arrived: it parses, and fits.
+        yield toAccount(JSON.parse(block.toString('utf8', at, nl)) as unknown[])!;
+        at = nl + 1;
+      }
+    }
+  }
+}
+
+const HEAD = /^PAU:before:([0-9 ]*)$/;
+const VERSION = /^PAU:v(\d+):(\d+)(?::([0-9A-Za-z.+~-]{0,40}))?$/;
+const TAIL = /^PAU:after:([0-9 ]*)$/;
+const ALONE = ['no-sqlite3', 'not-found', 'permission-denied'] as const;
+
+/** Longest line kept while waiting for its end: no row of ours comes near it. */
+const MAX_LINE_BYTES = 1 << 20;
+
+/** Feeds on the command's stdout a chunk at a time; `end()` says what it was. */
+export class RemoteQueryReader {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private lineNo = 0;
+  private before: string | undefined;
+  private after: string | undefined;
+  private versionLine: RegExpExecArray | null = null;
+  private alone: (typeof ALONE)[number] | undefined;
+  private failed: OtherOutput | undefined;
+  private readonly totals: CheckedHostTotals[] = [];
+  private readonly accounts = new AccountLines();
+
+  /** The header as the server read it before the query (known once its line arrived). */
+  get header(): string | undefined {
+    return this.before?.trim();
+  }
+
+  /** False once the output is known to be garbage: the rest need not be read. */
+  push(chunk: Buffer): boolean {
+    let at = 0;
+    while (this.failed === undefined && at < chunk.length) {
+      const nl = chunk.indexOf(NEWLINE, at);
+      if (nl < 0) {
+        this.pending.push(chunk.subarray(at));
+        this.pendingBytes += chunk.length - at;
+        if (this.pendingBytes > MAX_LINE_BYTES) this.fail('a row is longer than any of ours');
+        return this.failed === undefined;
+      }
+      const piece = chunk.subarray(at, nl);
+      if (this.pending.length === 0) this.line(piece);
+      else {
+        this.pending.push(piece);
+        this.line(Buffer.concat(this.pending));
+        this.pending = [];
+        this.pendingBytes = 0;
+      }
+      at = nl + 1;
+    }
+    return this.failed === undefined;
+  }
+
+  private fail(detail: string): void {
+    this.failed ??= { kind: 'garbage', detail };
+  }
+
+  private line(bytes: Buffer): void {
+    if (this.failed !== undefined) return;
+    const n = this.lineNo;
+    // Blank lines around the output are allowed, as trimming would; none between rows.
+    if (bytes.length === 0 && (n === 0 || this.after !== undefined)) return;
+    this.lineNo++;
+    if (this.after !== undefined) return this.fail('the output is not in the expected form');
+    if (n === 0) {
+      const text = bytes.toString('utf8').trim();
+      const head = HEAD.exec(text);
+      if (head) this.before = head[1] ?? '';
+      else if ((ALONE as readonly string[]).includes(text.slice(4)) && text.startsWith('PAU:'))
+        this.alone = text.slice(4) as (typeof ALONE)[number];
+      else this.fail('the output is not in the expected form');
+      return;
+    }
+    if (this.alone !== undefined) return this.fail('the output is not in the expected form');
+    if (bytes.subarray(0, 4).toString('latin1') === 'PAU:') {
+      const text = bytes.toString('utf8');
+      const tail = TAIL.exec(text.trimEnd());
+      if (tail) this.after = tail[1] ?? '';
+      else if (n === 1 && this.versionLine === null && text.startsWith('PAU:v')) {
+        this.versionLine = VERSION.exec(text.trimEnd());
+        if (this.versionLine === null) this.fail('the output is not in the expected form');
+      } else this.fail('the output is not in the expected form');
+      return;
+    }
+    if (this.versionLine === null || Number(this.versionLine[1]) !== FORMAT_VERSION) return;
+    const v = parseLine(bytes.toString('utf8'));
+    if (typeof v === 'string') return this.fail(v);
+    if (v[0] === 0) {
+      const t = toHostTotals(v.slice(1));
+      if (t === null || t.digest === undefined) {
+        return this.fail('a total does not have the expected fields');
+      }
+      this.totals.push(t);
+    } else if (toAccount(v) === null) {
+      this.fail('a row does not have the expected fields');
+    } else this.accounts.add(bytes);
+  }
+
+  end(): StreamedQueryOutput {
+    if (this.pending.length > 0) {
+      const last = Buffer.concat(this.pending);
+      this.pending = [];
+      // Only the closing marker may lack its newline; anything else was cut short.
+      if (TAIL.test(last.toString('utf8').trimEnd())) this.line(last);
+      else this.fail('the output is not in the expected form');
+    }
+    if (this.alone !== undefined && this.failed === undefined) return { kind: this.alone };
+    // No version line: a script older than any that printed one.
+    if (this.before !== undefined && this.after !== undefined && this.failed === undefined) {
+      if (this.versionLine === null || Number(this.versionLine[1]) !== FORMAT_VERSION) {
+        return { kind: 'old-format' };
+      }
+    }
+    if (this.failed !== undefined) return this.failed;
+    if (this.before === undefined || this.after === undefined || this.versionLine === null) {
+      return { kind: 'garbage', detail: 'the output is not in the expected form' };
+    }
+    const [, , serverNow, prosodyVersion] = this.versionLine;
+    return {
+      kind: 'rows',
+      accounts: this.accounts,
+      totals: this.totals,
+      serverNow: Number(serverNow),
+      ...(prosodyVersion ? { version: prosodyVersion } : {}),
+      wal: this.before.trim().split(' ')[0] === '2',
+      consistent: this.before.trim() === this.after.trim(),
+    };
+  }
+}
+
+/** Reads what the command printed, all at once; anything that does not fit is garbage. */
+export function parseRemoteQueryOutput(stdout: string | Buffer): RemoteQueryOutput {
+  const reader = new RemoteQueryReader();
+  reader.push(typeof stdout === 'string' ? Buffer.from(stdout, 'utf8') : stdout);
+  const out = reader.end();
+  return out.kind === 'rows' ? { ...out, accounts: [...out.accounts] } : out;
+}
