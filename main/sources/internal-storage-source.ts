@@ -67,6 +67,9 @@ export class InternalStorageSource implements ActivitySource {
 
   /** What the last count did: files read, and files taken from the cache unread. */
   readonly lastCount = { read: 0, fromCache: 0 };
+  /** Files this count could open, and the first it was not allowed to. */
+  private opened = 0;
+  private denied: string | null = null;
 
   async feed(tally: ActivityTally): Promise<Result<void>> {
     try {
@@ -146,15 +149,21 @@ export class InternalStorageSource implements ActivitySource {
         // One bad file is one skipped record, like a malformed row; for an accounts file the
         // account's status stays unknown (Prosody itself may well read it).
         records = [{ host, user, skipped: 'malformed', where: `${store}/${fileName}` }];
+        if (file.unreadable === 'permission denied') {
+          this.denied ??= this.fs.join(folder.path, fileName);
+        }
       } else if (store === 'accounts') {
+        this.opened++;
         // Gone since the listing: deleted just now.
         const status = file === null ? 'missing' : accountFileStatus(file);
         records = [{ host, user, status }];
       } else if (file === null) {
         return [];
       } else if ('tooLarge' in file) {
+        this.opened++;
         records = [{ host, user, skipped: 'malformed', where: store }];
       } else {
+        this.opened++;
         records = lastlog2Records(host, user, file.text);
       }
     }
@@ -194,6 +203,8 @@ export class InternalStorageSource implements ActivitySource {
   private async feedOrThrow(tally: ActivityTally): Promise<void> {
     this.lastCount.read = 0;
     this.lastCount.fromCache = 0;
+    this.opened = 0;
+    this.denied = null;
     const top = await this.fs.list(this.dataDir);
     if (top === null) {
       throw new FailureError({
@@ -242,6 +253,15 @@ export class InternalStorageSource implements ActivitySource {
         }
       };
       await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, users.length) }, reader));
+    }
+    // One file we may not read is a bad file; every file is a reader without the right group,
+    // which deserves its sentence rather than a count of nothing.
+    if (this.denied !== null && this.opened === 0 && this.lastCount.fromCache === 0) {
+      throw new FailureError({
+        kind: 'permission-denied',
+        path: this.denied,
+        what: 'Prosody data file',
+      });
     }
     folder.flush();
     this.remember(tally, seen);
