@@ -9,6 +9,8 @@ export function describeFailure(f: Failure): string {
       return `No ${f.what} at ${f.path}: check the path (Prosody's data_path, or the database named in sql = { database = … }).`;
     case 'permission-denied':
       return `Permission denied reading the ${f.what} at ${f.path}: run as a user in the prosody group, or grant read access to it.`;
+    case 'symlink-loop':
+      return `${f.path} is a loop of symbolic links: point the path at the ${f.what} itself.`;
     case 'corrupt':
       return `${f.path} could not be read (${f.detail}): check that it is Prosody's data, not a partial copy.`;
     case 'too-large':

@@ -6,6 +6,8 @@ export type Failure =
   | { kind: 'usage'; message: string }
   | { kind: 'not-found'; path: string; what: string }
   | { kind: 'permission-denied'; path: string; what: string }
+  /** The path, or a folder on it, is a loop of symbolic links (ELOOP). */
+  | { kind: 'symlink-loop'; path: string; what: string }
   | { kind: 'corrupt'; path: string; detail: string }
   | { kind: 'too-large'; path: string; size: number; limit: number }
   | { kind: 'busy'; path: string }

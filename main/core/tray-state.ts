@@ -62,6 +62,7 @@ const FAILURE_WORDS: Record<FailureKind, string> = {
   usage: 'settings problem',
   'not-found': 'data not found',
   'permission-denied': 'permission denied',
+  'symlink-loop': 'symbolic link loop',
   corrupt: 'unreadable data',
   'too-large': 'data too large',
   busy: 'database busy',

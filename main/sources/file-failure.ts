@@ -12,6 +12,8 @@ export function fileFailure(e: unknown, path: string, what: string): Failure {
         return { kind: 'permission-denied', path, what };
       }
       return { kind: 'not-found', path, what };
+    case 'ELOOP':
+      return { kind: 'symlink-loop', path, what };
     case 'EACCES':
     case 'EPERM':
     case 'SQLITE_PERM':

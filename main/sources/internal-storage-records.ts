@@ -1,14 +1,14 @@
-import type { ActivityEvent, SourceRecord } from '../core/activity-record.js';
-import { type LuaValue, parseLuaData } from './lua-data-parser.js';
+import {
+  type ActivityEvent,
+  type SourceRecord,
+  isUsableTimestamp,
+} from '../core/activity-record.js';
+import { parseLuaData } from './lua-data-parser.js';
 
 /** Activity files are a few hundred bytes; anything far larger is not Prosody's activity data. */
 export const MAX_ACTIVITY_FILE_BYTES = 64 * 1024;
 
 const LASTLOG2_EVENTS: ReadonlySet<string> = new Set(['login', 'logout', 'registered']);
-
-function numeric(v: LuaValue | undefined): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
 
 /** Reads one `<host>/lastlog2/<user>.dat` file's text into records. */
 export function lastlog2Records(host: string, user: string, text: string): SourceRecord[] {
@@ -24,11 +24,14 @@ export function lastlog2Records(host: string, user: string, text: string): Sourc
     } else if (!(value instanceof Map)) {
       out.push({ host, user, skipped: 'malformed', where });
     } else {
-      const timestamp = numeric(value.get('timestamp'));
+      const timestamp = value.get('timestamp');
+      // A number no clock wrote (1e308, 1/0, 0/0) is malformed, as in every other source.
       out.push(
-        timestamp === null
+        typeof timestamp !== 'number'
           ? { host, user, skipped: 'no-timestamp', where }
-          : { host, user, event: key as ActivityEvent, timestamp },
+          : !isUsableTimestamp(timestamp)
+            ? { host, user, skipped: 'malformed', where }
+            : { host, user, event: key as ActivityEvent, timestamp },
       );
     }
   }

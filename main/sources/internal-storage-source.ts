@@ -67,6 +67,9 @@ export class InternalStorageSource implements ActivitySource {
 
   /** What the last count did: files read, and files taken from the cache unread. */
   readonly lastCount = { read: 0, fromCache: 0 };
+  /** Files this count could open, and the first it was not allowed to. */
+  private opened = 0;
+  private denied: string | null = null;
 
   async feed(tally: ActivityTally): Promise<Result<void>> {
     try {
@@ -146,15 +149,21 @@ export class InternalStorageSource implements ActivitySource {
         // One bad file is one skipped record, like a malformed row; for an accounts file the
         // account's status stays unknown (Prosody itself may well read it).
         records = [{ host, user, skipped: 'malformed', where: `${store}/${fileName}` }];
+        if (file.unreadable === 'permission denied') {
+          this.denied ??= this.fs.join(folder.path, fileName);
+        }
       } else if (store === 'accounts') {
+        this.opened++;
         // Gone since the listing: deleted just now.
         const status = file === null ? 'missing' : accountFileStatus(file);
         records = [{ host, user, status }];
       } else if (file === null) {
         return [];
       } else if ('tooLarge' in file) {
+        this.opened++;
         records = [{ host, user, skipped: 'malformed', where: store }];
       } else {
+        this.opened++;
         records = lastlog2Records(host, user, file.text);
       }
     }
@@ -170,10 +179,16 @@ export class InternalStorageSource implements ActivitySource {
     folders: { lastlog2: StoreFolder; accounts: StoreFolder | null },
   ): Promise<SourceRecord[]> {
     const user = decodeProsodyName(encodedUser);
+    const file = `${encodedUser}.dat`;
     if (user === null) {
+      // Kept in the folder's next listing all the same: a listing taken from the cache must
+      // still hold the name, or the skip would vanish from later counts.
+      const entry = folders.lastlog2.files.get(file);
+      if (folders.lastlog2.next && entry?.size !== undefined && entry.mtime !== undefined) {
+        folders.lastlog2.next.files[file] = [entry.size, entry.mtime, 0, [null, null, 0, 1, 0]];
+      }
       return [{ host, user: encodedUser, skipped: 'malformed', where: 'file name' }];
     }
-    const file = `${encodedUser}.dat`;
     const out = await this.storeRecords(folders.lastlog2, 'lastlog2', host, user, file);
     if (folders.accounts !== null) {
       const status = folders.accounts.files.has(file)
@@ -194,6 +209,8 @@ export class InternalStorageSource implements ActivitySource {
   private async feedOrThrow(tally: ActivityTally): Promise<void> {
     this.lastCount.read = 0;
     this.lastCount.fromCache = 0;
+    this.opened = 0;
+    this.denied = null;
     const top = await this.fs.list(this.dataDir);
     if (top === null) {
       throw new FailureError({
@@ -206,6 +223,36 @@ export class InternalStorageSource implements ActivitySource {
       .filter((e) => e.isDir)
       .map((e) => e.name)
       .sort();
+    try {
+      await this.fs.prepare?.(this.changedSince(hostDirs));
+      await this.feedHosts(tally, hostDirs);
+    } finally {
+      this.fs.release?.();
+    }
+  }
+
+  /**
+   * Since when (the server's seconds) a file may have changed without the cache knowing it: every
+   * lastlog2 folder to count was listed by an earlier count, the oldest listing minus a margin for
+   * clocks and late renames. Null when any is unknown: then everything is new.
+   */
+  private changedSince(hostDirs: readonly string[]): number | null {
+    const cache = this.cache;
+    if (!cache) return null;
+    const now = cache.clock();
+    let oldest = Infinity;
+    for (const encodedHost of hostDirs) {
+      const host = decodeProsodyName(encodedHost);
+      if (host === null || !this.includeHost(host)) continue;
+      const path = this.fs.join(this.dataDir, encodedHost, 'lastlog2');
+      const held = cache.store.folder(cache.key, path);
+      if (!held || now < held.fullAt || now - held.fullAt >= FULL_RECHECK_SECONDS) return null;
+      oldest = Math.min(oldest, held.listedAt);
+    }
+    return oldest === Infinity ? null : Math.max(0, oldest - SETTLE_SECONDS - SINCE_MARGIN_SECONDS);
+  }
+
+  private async feedHosts(tally: ActivityTally, hostDirs: readonly string[]): Promise<void> {
     const folder = new AccountFolder(tally);
     const seen: StoreFolder[] = [];
     // Every host first: account_roles on any host makes the whole server Prosody 13, and a host
@@ -242,6 +289,15 @@ export class InternalStorageSource implements ActivitySource {
         }
       };
       await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, users.length) }, reader));
+    }
+    // One file we may not read is a bad file; every file is a reader without the right group,
+    // which deserves its sentence rather than a count of nothing.
+    if (this.denied !== null && this.opened === 0 && this.lastCount.fromCache === 0) {
+      throw new FailureError({
+        kind: 'permission-denied',
+        path: this.denied,
+        what: 'Prosody data file',
+      });
     }
     folder.flush();
     this.remember(tally, seen);
@@ -358,3 +414,6 @@ function settled(lookedAt: number, mtime: number): boolean {
 }
 
 const SETTLE_SECONDS = 60;
+
+/** Clocks a little apart, and a rename that lands late: a few more files sent, nothing missed. */
+const SINCE_MARGIN_SECONDS = 600;

@@ -4,6 +4,7 @@ import {
   constants,
   fstat,
   fstatSync,
+  lstatSync,
   open,
   openSync,
   read,
@@ -28,6 +29,17 @@ type ReadResult = ReadCapped;
  */
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
 
+const DANGLING = { unreadable: 'cannot be opened' } as const;
+
+/** Whether a path that could not be opened is there all the same: a link to nothing. Rare. */
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 /** A file that cannot be opened for what it is, rather than for a reason that fails the count. */
 function unreadableBy(e: unknown): UnreadableReason | null {
   switch (codeOf(e)) {
@@ -35,6 +47,11 @@ function unreadableBy(e: unknown): UnreadableReason | null {
     case 'EAGAIN':
     case 'ENODEV':
       return 'not a plain file';
+    case 'ELOOP':
+      return 'symlink loop';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
     default:
       return null;
   }
@@ -68,8 +85,8 @@ export function readCappedSync(path: string, maxBytes: number, listedPlain = fal
   try {
     fd = openSync(path, OPEN_FLAGS);
   } catch (e) {
-    // An account deleted while we read is simply gone.
-    if (codeOf(e) === 'ENOENT') return null;
+    // An account deleted while we read is simply gone; a link to nothing is a bad file.
+    if (codeOf(e) === 'ENOENT') return !listedPlain && isLink(path) ? DANGLING : null;
     const reason = unreadableBy(e);
     if (reason) return { unreadable: reason };
     throw readFailure(e, path);
@@ -109,7 +126,7 @@ export function readCappedAsync(
     open(path, OPEN_FLAGS, (openError, fd) => {
       if (openError) {
         const reason = unreadableBy(openError);
-        if (codeOf(openError) === 'ENOENT') resolve(null);
+        if (codeOf(openError) === 'ENOENT') resolve(!listedPlain && isLink(path) ? DANGLING : null);
         else if (reason) resolve({ unreadable: reason });
         else reject(readFailure(openError, path));
         return;

@@ -29,6 +29,14 @@ export interface StorageFs {
    */
   folderMtime?(path: string): Promise<number | null>;
   /**
+   * Called once a count has listed the data folder, before it lists or reads anything in it:
+   * where one request can fetch what the count needs (a command over SSH), it does so here, with
+   * the contents of files changed since `since` (the server's seconds; null for every file).
+   */
+  prepare?(since: number | null): Promise<void>;
+  /** The count is over: what prepare fetched may go. */
+  release?(): void;
+  /**
    * A file's text when at most maxBytes long; null when it vanished since it was listed;
    * `unreadable` when it is not a plain file or cannot be opened (a bad file, not a failed count).
    * Only plain files are read: a FIFO is never waited on.

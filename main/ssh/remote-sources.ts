@@ -7,6 +7,7 @@ import { DEFAULT_DATA_PATH, discoverSources } from '../sources/discover-sources.
 import { InternalStorageSource } from '../sources/internal-storage-source.js';
 import { type RemoteSqliteOptions, RemoteSqliteSource } from './remote-sqlite-source.js';
 import { sftpStorageFs } from './sftp-storage-fs.js';
+import { commandStorageFs } from './command-storage-fs.js';
 import type { AccountCache } from '../sources/account-cache.js';
 import type { SshConnection } from './ssh-connection.js';
 import { DB_MAX_BYTES } from '../sources/discover-local.js';
@@ -81,8 +82,11 @@ export async function remoteSources(
     dir: string,
     includeHost: (h: string) => boolean,
   ) => {
+    // One stream by command where the account may run one; SFTP for the rest, and for all of it
+    // where it may not.
+    const files = commandStorageFs(conn, dir, fs, options.stepSeconds);
     const source = new InternalStorageSource(dir, {
-      fs,
+      fs: files,
       includeHost,
       label: `Prosody data folder ${conn.host}:${dir}`,
       cache: options.cache && {
@@ -93,8 +97,8 @@ export async function remoteSources(
     });
     return new MeasuredSource(source, conn, () =>
       options.cache === undefined
-        ? 'SFTP files'
-        : `SFTP files: ${source.lastCount.read} read, ${source.lastCount.fromCache} unchanged from the cache`,
+        ? files.method
+        : `${files.method}: ${source.lastCount.read} read, ${source.lastCount.fromCache} unchanged from the cache`,
     );
   };
 

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import { type Failure, FailureError } from '../core/failure.js';
 import type { DiscoveryFs } from '../sources/discover-sources.js';
-import type { StorageEntry } from '../sources/storage-fs.js';
+import type { ReadCapped, StorageEntry } from '../sources/storage-fs.js';
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02, section 7). */
 const SFTP_EOF = 1;
@@ -89,6 +89,21 @@ export function sftpStorageFs(
     }
   }
 
+  /**
+   * A file the server answered about, but would not let us read: one bad file, not a failed
+   * count. Its status says only "permission denied" or a bare "failure" (a symlink loop, an I/O
+   * error: OpenSSH's sftp-server sends the same code for both); null for anything else.
+   */
+  const unreadable = (e: unknown): ReadCapped => {
+    if (e instanceof FailureError) return null;
+    const code = (e as SftpError).code;
+    if (code === SFTP_PERMISSION_DENIED) return { unreadable: 'permission denied' };
+    if (typeof code === 'number' && code !== SFTP_NO_SUCH_FILE) {
+      return { unreadable: 'cannot be opened' };
+    }
+    return null;
+  };
+
   const rethrow = (e: unknown, path: string, what: string): never => {
     if (e instanceof FailureError) throw e;
     throw new FailureError(sftpFailure(e as SftpError, host, path, what));
@@ -146,8 +161,15 @@ export function sftpStorageFs(
         try {
           mode = (await call<{ mode?: number }>(path, (cb) => sftp.stat(path, cb))).mode;
         } catch (e) {
-          if ((e as SftpError).code === SFTP_NO_SUCH_FILE) return null;
-          return rethrow(e, path, 'Prosody data file');
+          // OpenSSH's sftp-server says "no such file" for a symlink loop and a link to nothing too.
+          if ((e as SftpError).code === SFTP_NO_SUCH_FILE) {
+            const link = await call(path, (cb) => sftp.lstat(path, cb)).then(
+              () => true,
+              () => false,
+            );
+            return link ? { unreadable: 'cannot be opened' } : null;
+          }
+          return unreadable(e) ?? rethrow(e, path, 'Prosody data file');
         }
         if (entryType(mode) !== 'file') return { unreadable: 'not a plain file' };
       }
@@ -156,7 +178,7 @@ export function sftpStorageFs(
         handle = await call<Buffer>(path, (cb) => sftp.open(path, 'r', cb));
       } catch (e) {
         if ((e as SftpError).code === SFTP_NO_SUCH_FILE) return null;
-        return rethrow(e, path, 'Prosody data file');
+        return unreadable(e) ?? rethrow(e, path, 'Prosody data file');
       }
       try {
         // One read for the whole file when the listing said how large it is: a read that
@@ -188,7 +210,7 @@ export function sftpStorageFs(
         }
         return { text: buffer.subarray(0, filled).toString('utf8') };
       } catch (e) {
-        return rethrow(e, path, 'Prosody data file');
+        return unreadable(e) ?? rethrow(e, path, 'Prosody data file');
       } finally {
         release(handle);
       }

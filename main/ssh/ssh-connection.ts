@@ -272,6 +272,56 @@ export class SshConnection {
   }
 
   /**
+   * Runs one command with `input` on its stdin and hands its output over chunk by chunk, as it
+   * comes (nothing is held here). `onData` returns an error message to stop at once: the channel
+   * is closed and that becomes a remote-protocol failure. The deadline is for silence: it restarts
+   * with every chunk, so a long stream that keeps coming is not cut.
+   */
+  execStream(
+    command: string,
+    input: string,
+    step: string,
+    idleSeconds: number,
+    onData: (chunk: Buffer) => string | null,
+  ): Promise<Result<{ code: number | null; refused: boolean }>> {
+    const lost = () => fail({ kind: 'connection-lost', host: this.host, step });
+    let timer: NodeJS.Timeout | undefined;
+    let expire: () => void = () => undefined;
+    const work = this.unlessClosed<Result<{ code: number | null; refused: boolean }>>((resolve) => {
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(expire, idleSeconds * 1000);
+      };
+      expire = () => {
+        this.close();
+        resolve(fail({ kind: 'timeout', host: this.host, step, seconds: idleSeconds }));
+      };
+      arm();
+      this.client.exec(command, (err, channel) => {
+        // The server would not run it (no session or exec allowed): the caller's other way.
+        if (err) return resolve(this.isOpen ? ok({ code: null, refused: true }) : lost());
+        let code: number | null = null;
+        let stopped = false;
+        channel.on('data', (chunk: Buffer) => {
+          if (stopped) return;
+          arm();
+          const refusal = onData(chunk);
+          if (refusal !== null) {
+            stopped = true;
+            if (this.isOpen) channel.close();
+            resolve(fail({ kind: 'remote-protocol', host: this.host, detail: refusal }));
+          }
+        });
+        channel.stderr.on('data', () => arm());
+        channel.on('exit', (c: number | null) => (code = c));
+        channel.on('close', () => resolve(ok({ code, refused: false })));
+        channel.end(input);
+      });
+    }, lost);
+    return work.finally(() => clearTimeout(timer));
+  }
+
+  /**
    * Opens a channel to a Unix socket on the server (OpenSSH's direct-streamlocal), running no
    * command. Unlike exec and sftp, a timeout fails this step alone and leaves the connection open:
    * the live view is optional, the records still have to come over the same connection.

@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { writeProsodyInternal } from '../fixtures/prosody-internal.js';
+import { writeDatFile, writeProsodyInternal } from '../fixtures/prosody-internal.js';
 import { PROJECT_DIR, cliArgv } from '../fixtures/run-built-cli.js';
 
 const NOW = 1_795_536_000;
@@ -36,13 +36,23 @@ interface Host {
   skippedByReason: Record<string, number>;
 }
 
-function countLocally(dir: string): Host {
+/** Root reads every file: a test of an unreadable file runs the CLI as the user nobody. */
+const asRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+
+function cli(args: string[], uid?: number) {
   // A deadline far above a normal run's second: the read that blocked forever ends here.
-  const run = spawnSync(
-    process.execPath,
-    cliArgv(['--data-dir', dir, '--at', String(NOW), '--json']),
-    { cwd: PROJECT_DIR, encoding: 'utf8', timeout: 30_000 },
-  );
+  return spawnSync(process.execPath, cliArgv(args), {
+    cwd: PROJECT_DIR,
+    encoding: 'utf8',
+    timeout: 30_000,
+    uid,
+    env: { ...process.env, TSX_DISABLE_CACHE: '1' },
+  });
+}
+
+function countLocally(dir: string, uid?: number): Host {
+  const run = cli(['--data-dir', dir, '--at', String(NOW), '--json'], uid);
   assert.equal(run.status, 0, `${run.stderr}${run.status === null ? ' (timed out)' : ''}`);
   return (JSON.parse(run.stdout) as { hosts: Record<string, Host> }).hosts['a.test']!;
 }
@@ -54,3 +64,55 @@ test('a FIFO named like an account file is skipped as malformed, not waited on',
   assert.deepEqual([a.dau, a.wau, a.accounts], [1, 2, 2]);
   assert.equal(a.skippedByReason.malformed, 1);
 });
+
+test('a self-linked account file and a link to nothing are skipped as malformed, not a stack trace', () => {
+  const { dir, lastlog2 } = dataFolder();
+  symlinkSync('carol.dat', join(lastlog2, 'carol.dat'));
+  symlinkSync('nowhere', join(lastlog2, 'dan.dat'));
+  const a = countLocally(dir);
+  assert.deepEqual([a.dau, a.wau, a.accounts], [1, 2, 2]);
+  assert.equal(a.skippedByReason.malformed, 2);
+});
+
+test('an account file the reader may not open is skipped as malformed; the rest still counts', () => {
+  const { dir } = dataFolder();
+  chmodSync(root, 0o755);
+  for (const d of [join(dir, 'a%2etest'), join(dir, 'a%2etest', 'lastlog2')]) chmodSync(d, 0o755);
+  for (const user of ['alice', 'bob']) {
+    chmodSync(join(dir, 'a%2etest', 'lastlog2', `${user}.dat`), 0o644);
+  }
+  const secret = writeDatFile(dir, 'a.test', 'lastlog2', 'carol', 'return {};');
+  chmodSync(secret, 0o000);
+  const a = countLocally(dir, asRoot ? NOBODY : undefined);
+  assert.deepEqual([a.dau, a.wau, a.accounts], [1, 2, 2]);
+  assert.equal(a.skippedByReason.malformed, 1);
+});
+
+test('when no account file at all may be opened, the count fails with permission denied', () => {
+  const { dir } = dataFolder();
+  chmodSync(root, 0o755);
+  for (const d of [join(dir, 'a%2etest'), join(dir, 'a%2etest', 'lastlog2')]) chmodSync(d, 0o755);
+  for (const user of ['alice', 'bob']) {
+    chmodSync(join(dir, 'a%2etest', 'lastlog2', `${user}.dat`), 0o600);
+  }
+  const run = cli(['--data-dir', dir, '--at', String(NOW)], asRoot ? NOBODY : undefined);
+  assert.equal(run.status, 1, run.stderr);
+  assert.match(
+    run.stderr,
+    /^prosody-active-users: Permission denied reading the Prosody data file at .*lastlog2\/alice\.dat: run as a user in the prosody group/,
+  );
+});
+
+for (const option of ['--db', '--data-dir']) {
+  test(`${option} pointing at a symlink loop gives one line, not a stack trace`, () => {
+    const loop = join(mkdtempSync(join(root, 'loop-')), 'prosody');
+    symlinkSync(loop, loop);
+    const run = cli([option, loop]);
+    assert.equal(run.status, 1);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr,
+      `prosody-active-users: ${loop} is a loop of symbolic links: point the path at the ${option === '--db' ? 'Prosody SQLite database' : 'Prosody data folder'} itself.\n`,
+    );
+  });
+}

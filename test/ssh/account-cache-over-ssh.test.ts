@@ -52,6 +52,8 @@ function seedsFor(count: number): ActivitySeed[] {
 let sshd: SshdInstance;
 let key: GeneratedKey;
 let reader: TestUser;
+/** May run only sftp-server: internal storage then goes by SFTP, whose cache these tests check. */
+let sftpReader: TestUser;
 let work: string;
 let knownHosts: string;
 let remoteDb: string;
@@ -71,6 +73,9 @@ before(async () => {
   sshd = await startSshd({ passwordAuth: false });
   key = await generateKey('ed25519');
   reader = await sshd.addUser('cachereader', { authorizedKeys: [key.authorizedKey] });
+  sftpReader = await sshd.addUser('cachesftp', {
+    authorizedKeys: [`restrict,command="/usr/lib/openssh/sftp-server" ${key.authorizedKey}`],
+  });
   knownHosts = join(work, 'known_hosts');
   writeFileSync(knownHosts, sshd.knownHostsLine());
   const remoteDir = mkdtempSync(join(sshd.dir, 'prosody-'));
@@ -104,7 +109,7 @@ async function count(stateDir: string | null, ...rest: string[]): Promise<Counte
   const source = rest.includes('--remote-data-dir') ? [] : ['--remote-db', remoteDb];
   const cli = await runBuiltCliAsync([
     '--ssh',
-    `${reader.name}@127.0.0.1:${sshd.port}`,
+    `${(rest.includes('--remote-data-dir') ? sftpReader : reader).name}@127.0.0.1:${sshd.port}`,
     '--identity',
     key.privatePath,
     '--known-hosts',

@@ -123,3 +123,14 @@ test('a FIFO and a link to one are skipped as malformed, and no sftp process is 
   assert.equal(a.skippedByReason.malformed, 2);
   assert.deepEqual(await readerProcessesLeft(), []);
 });
+
+test('a self-linked account file and one the reader may not open are skipped as malformed', async () => {
+  const { dir, lastlog2 } = remoteData();
+  symlinkSync('carol.dat', join(lastlog2, 'carol.dat'));
+  writeFileSync(join(lastlog2, 'erin.dat'), 'return {};', { mode: 0o600 }); // root's, not the reader's
+  const run = await countOverSsh(dir);
+  assert.equal(run.status, 0, run.stderr);
+  const a = hostOf(run.stdout);
+  assert.deepEqual([a.dau, a.wau, a.accounts], [1, 2, 2]);
+  assert.equal(a.skippedByReason.malformed, 2);
+});

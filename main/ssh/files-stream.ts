@@ -1,0 +1,188 @@
+/**
+ * Reads the stream of files-by-command.ts as it comes, chunk by chunk. Every byte is the server's
+ * and untrusted: each record, line and file has a cap, anything out of place stops the read with
+ * one short reason, and nothing in it is ever run or shown raw.
+ */
+
+/** One entry as the server listed it (lstat: a link is a link). */
+export interface ListedEntry {
+  name: string;
+  /** find's %y: f file, d folder, l link, anything else special. */
+  type: string;
+  size: number;
+  /** Whole seconds, as SFTP gives them. */
+  mtime: number;
+}
+
+/** A file's text as sent: its lines' bytes, how many the server read, whether a line was held. */
+export interface SentFile {
+  text: string;
+  bytes: number;
+  heldBack: boolean;
+}
+
+export interface FilesStreamResult {
+  serverNow: number;
+  /** The server could not list the folder whole: read it by SFTP instead. */
+  fallback: boolean;
+  /** Folder path (relative, '' for the data folder) → its entries. */
+  folders: Map<string, ListedEntry[]>;
+  /** Relative path → the entry itself (folders included). */
+  entries: Map<string, ListedEntry>;
+  /** Relative path → what was sent of the file. */
+  files: Map<string, SentFile>;
+}
+
+/** What came first was not our banner: the account did not run our script. */
+export class NotOurScript extends Error {}
+
+const BANNER = /^PAU-FILES 1 (\d{1,12})$/;
+const RECORD = /^([a-zA-Z]) (\d{1,15}) (\d{1,15})(?:\.\d{0,12})? ([^\0]+)$/s;
+const MAX_BANNER = 64;
+const MAX_RECORD = 16 * 1024;
+/** A line of a file: the largest file sent is 64 KiB. */
+const MAX_LINE = 64 * 1024 + 64;
+const MAX_FILE = 64 * 1024 + 1;
+
+type State = 'banner' | 'listing' | 'lines' | 'fallback' | 'end';
+
+export class FilesStreamParser {
+  private state: State = 'banner';
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private current: { path: string | null; chunks: Buffer[]; bytes: number } | null = null;
+  private readonly result: FilesStreamResult = {
+    serverNow: 0,
+    fallback: false,
+    folders: new Map(),
+    entries: new Map(),
+    files: new Map(),
+  };
+
+  /** Takes the next chunk; throws NotOurScript, or an Error saying what is wrong. */
+  push(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      const separator = this.state === 'listing' ? 0 : 10;
+      const end = chunk.indexOf(separator, at);
+      const piece = chunk.subarray(at, end < 0 ? chunk.length : end);
+      this.pendingBytes += piece.length;
+      if (this.pendingBytes > this.limit()) {
+        if (this.state === 'banner') throw new NotOurScript('no banner');
+        throw new Error(`a ${this.state === 'listing' ? 'name' : 'line'} too long`);
+      }
+      this.pending.push(piece);
+      if (end < 0) return;
+      at = end + 1;
+      const whole = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.take(whole);
+    }
+  }
+
+  /** The stream ended: the result, when it was whole. */
+  end(): FilesStreamResult {
+    if (this.state === 'banner') throw new NotOurScript('no banner');
+    if (this.pendingBytes > 0 || (this.state !== 'end' && this.state !== 'fallback')) {
+      throw new Error('the stream stopped before its end');
+    }
+    return this.result;
+  }
+
+  private limit(): number {
+    return this.state === 'banner' ? MAX_BANNER : this.state === 'listing' ? MAX_RECORD : MAX_LINE;
+  }
+
+  private take(piece: Buffer): void {
+    switch (this.state) {
+      case 'banner': {
+        const m = BANNER.exec(piece.toString('latin1'));
+        if (!m) throw new NotOurScript('no banner');
+        this.result.serverNow = Number(m[1]);
+        this.state = 'listing';
+        return;
+      }
+      case 'listing':
+        if (piece.length === 0) this.state = 'lines';
+        else this.record(piece.toString('utf8'));
+        return;
+      case 'lines':
+        this.line(piece);
+        return;
+      default:
+        throw new Error('more after the end');
+    }
+  }
+
+  private record(text: string): void {
+    const m = RECORD.exec(text);
+    if (!m) throw new Error('a listing record out of shape');
+    const path = m[4]!;
+    const parts = path.split('/');
+    if (parts.length > 3 || parts.some((p) => p === '' || p === '.' || p === '..')) {
+      throw new Error('a listed path out of place');
+    }
+    if (this.result.entries.has(path)) throw new Error('a path listed twice');
+    const entry: ListedEntry = {
+      name: parts[parts.length - 1]!,
+      type: m[1]!,
+      size: Number(m[2]),
+      mtime: Number(m[3]),
+    };
+    this.result.entries.set(path, entry);
+    const parent = parts.slice(0, -1).join('/');
+    let siblings = this.result.folders.get(parent);
+    if (siblings === undefined) this.result.folders.set(parent, (siblings = []));
+    siblings.push(entry);
+  }
+
+  private line(piece: Buffer): void {
+    const first = piece[0];
+    const current = this.current;
+    if (first === 0x20) {
+      if (current === null) throw new Error('a line outside any file');
+      current.chunks.push(piece.subarray(1), NEWLINE);
+      current.bytes += piece.length;
+      if (current.bytes > MAX_FILE + MAX_LINE) throw new Error('a file too long');
+      return;
+    }
+    const text = piece.toString('latin1');
+    if (text.startsWith('F ./')) {
+      // A file left without its end (awk stopped on a file deleted meanwhile) is not used: the
+      // reader asks for it by SFTP. So is one created since the listing.
+      const path = piece.subarray(4).toString('utf8');
+      if (this.result.files.has(path)) throw new Error('a file sent twice');
+      const listed = this.result.entries.get(path);
+      const usable = listed !== undefined && listed.type === 'f' && path.split('/').length === 3;
+      this.current = { path: usable ? path : null, chunks: [], bytes: 0 };
+      return;
+    }
+    const ended = /^E (\d{1,9}) ([01])$/.exec(text);
+    if (ended) {
+      if (current === null) throw new Error('an end outside any file');
+      if (current.path !== null) {
+        this.result.files.set(current.path, {
+          text: Buffer.concat(current.chunks).toString('utf8'),
+          bytes: Number(ended[1]),
+          heldBack: ended[2] === '1',
+        });
+      }
+      this.current = null;
+      return;
+    }
+    if (text === 'PAU-END') {
+      this.current = null;
+      this.state = 'end';
+      return;
+    }
+    if (text === 'PAU-FALLBACK' && this.result.entries.size === 0 && current === null) {
+      this.result.fallback = true;
+      this.state = 'fallback';
+      return;
+    }
+    throw new Error('a line out of place');
+  }
+}
+
+const NEWLINE = Buffer.from('\n');

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FilesStreamParser, NotOurScript } from '../../main/ssh/files-stream.js';
+
+const LISTING =
+  'd 4096 1795536000.5 a%2etest\0d 4096 1795536000 a%2etest/lastlog2\0f 12 1795536001.25 a%2etest/lastlog2/u.dat\0\0';
+const FILE = 'F ./a%2etest/lastlog2/u.dat\n return {\n };\nE 12 0\n';
+
+/** Feeds `stream` in chunks of `size` bytes and ends it. */
+function parse(stream: string | Buffer, size = 7) {
+  const bytes = Buffer.from(stream);
+  const p = new FilesStreamParser();
+  for (let i = 0; i < bytes.length; i += size) p.push(bytes.subarray(i, i + size));
+  return p.end();
+}
+
+test('a whole stream gives the listing, whole-second mtimes and the file text, in any chunking', () => {
+  for (const size of [1, 3, 64, 4096]) {
+    const r = parse(`PAU-FILES 1 1795536100\n${LISTING}${FILE}PAU-END\n`, size);
+    assert.equal(r.serverNow, 1795536100);
+    assert.deepEqual(r.folders.get('a%2etest/lastlog2'), [
+      { name: 'u.dat', type: 'f', size: 12, mtime: 1795536001 },
+    ]);
+    assert.deepEqual(r.files.get('a%2etest/lastlog2/u.dat'), {
+      text: 'return {\n};\n',
+      bytes: 12,
+      heldBack: false,
+    });
+  }
+});
+
+test('a name with a newline in it is listed as it is', () => {
+  const r = parse(`PAU-FILES 1 1\nf 3 1 a%2etest/lastlog2/new\nline.dat\0\0PAU-END\n`);
+  assert.ok(r.entries.has('a%2etest/lastlog2/new\nline.dat'));
+});
+
+test('a file cut off without its end is not used, and the next one is', () => {
+  const r = parse(
+    `PAU-FILES 1 1\n${LISTING}F ./a%2etest/lastlog2/u.dat\n return {\n${FILE}PAU-END\n`,
+  );
+  assert.equal(r.files.get('a%2etest/lastlog2/u.dat')?.text, 'return {\n};\n');
+});
+
+test('anything but the banner first is not our script', () => {
+  for (const stream of ['', 'Welcome!\n', '\0\0\0\x05\x02', 'x'.repeat(100)]) {
+    assert.throws(() => parse(stream), NotOurScript, JSON.stringify(stream));
+  }
+});
+
+const hostile: Array<[string, string | Buffer, RegExp]> = [
+  ['an endless name', `PAU-FILES 1 1\n${'a'.repeat(20_000)}`, /name too long/],
+  ['an endless line', `PAU-FILES 1 1\n\0 ${'a'.repeat(70_000)}`, /line too long/],
+  ['a record out of shape', 'PAU-FILES 1 1\nf -1 1 x\0', /out of shape/],
+  ['a path climbing out', 'PAU-FILES 1 1\nf 1 1 ../etc/shadow\0', /out of place/],
+  ['a path listed twice', 'PAU-FILES 1 1\nd 1 1 a\0d 1 1 a\0', /twice/],
+  ['a line outside any file', `PAU-FILES 1 1\n${LISTING} stray\n`, /outside any file/],
+  ['escape codes as a line', `PAU-FILES 1 1\n${LISTING}\u001b[2J\n`, /out of place/],
+  ['a stream cut short', `PAU-FILES 1 1\n${LISTING}${FILE}`, /before its end/],
+  ['more after the end', `PAU-FILES 1 1\n${LISTING}PAU-END\nmore\n`, /after the end/],
+  ['a file sent twice', `PAU-FILES 1 1\n${LISTING}${FILE}${FILE}PAU-END\n`, /twice/],
+];
+
+for (const [what, stream, reason] of hostile) {
+  test(`${what} stops the read with a reason`, () => {
+    assert.throws(() => parse(stream), reason);
+  });
+}

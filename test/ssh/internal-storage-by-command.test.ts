@@ -1,0 +1,279 @@
+/**
+ * Internal storage over SSH by one command's stream (main/ssh/files-by-command.ts) against a real
+ * OpenSSH sshd: the same figures and skip counts as the SFTP path on tricky data and on Prosody 13
+ * accounts, SFTP for a key that may run only sftp-server, and no secret of an accounts file in the
+ * stream. A stream that starts right and then turns to garbage comes from an in-process ssh2
+ * server (test/support/fault-server.ts): a real sshd runs what it is told.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  mkdirSync,
+  lutimesSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, before, test } from 'node:test';
+import { FILES_SCRIPT } from '../../main/ssh/files-by-command.js';
+import { writeDatFile, writeProsodyInternal } from '../fixtures/prosody-internal.js';
+import { runBuiltCliAsync } from '../fixtures/run-built-cli.js';
+import { startFaultServer } from '../support/fault-server.js';
+import {
+  type GeneratedKey,
+  type SshdInstance,
+  type TestUser,
+  generateKey,
+  startSshd,
+} from '../support/sshd.js';
+
+const NOW = 1_795_536_000;
+const DAY = 86400;
+const SALT = 'e7a1c0de-5a17-4bad-beef-000000000001';
+const STORED_KEY = '0123456789abcdef0123456789abcdef01234567';
+
+let sshd: SshdInstance;
+let key: GeneratedKey;
+let full: TestUser;
+let sftpOnly: TestUser;
+let work: string;
+let knownHosts: string;
+let data: string;
+
+const account = (extra = '') =>
+  `return {\n\t["salt"] = "${SALT}";\n\t["stored_key"] = "${STORED_KEY}";\n\t["iteration_count"] = 4096;\n${extra}};\n`;
+
+/** Every kind of file the reader classifies, Prosody's own and ones it never writes. */
+function writeTrickyData(dir: string): void {
+  const seeds = [];
+  for (let i = 0; i < 40; i++) {
+    const host = i % 2 ? 'a.test' : 'b.test';
+    seeds.push({ host, user: `u${i}`, event: 'login' as const, timestamp: NOW - i * DAY - 60 });
+    if (i % 3 === 0) {
+      seeds.push({
+        host,
+        user: `u${i}`,
+        event: 'logout' as const,
+        timestamp: NOW - i * 3600,
+        ip: '2001:db8::1',
+      });
+    }
+    if (i % 5 === 0)
+      seeds.push({ host, user: `u${i}`, event: 'registered' as const, timestamp: NOW - i * 900 });
+  }
+  writeProsodyInternal(dir, seeds);
+  const ll = (user: string, text: string) => writeDatFile(dir, 'a.test', 'lastlog2', user, text);
+  ll('room', 'return {\n\t["muc.a.test"] = "message";\n};\n');
+  ll('evil', 'return os.execute("touch /tmp/pwned-by-pau")\n');
+  ll('cut', 'return {\n\t["login"] = {\n\t\t["timest');
+  ll('nots', 'return {\n\t["login"] = {\n\t\t["ip"] = "x";\n\t};\n};\n');
+  ll('frac', `return {\n\t["login"] = {\n\t\t["timestamp"] = ${NOW - 0.5};\n\t};\n};\n`);
+  ll('huge', 'return {\n\t["login"] = {\n\t\t["timestamp"] = 1e308;\n\t};\n};\n');
+  ll('inf', 'return {\n\t["login"] = {\n\t\t["timestamp"] = (1/0);\n\t};\n};\n');
+  ll('crlf', `return {\r\n\t["login"] = {\r\n\t\t["timestamp"] = ${NOW - 5};\r\n\t};\r\n};\r\n`);
+  ll('nonl', `return { ["login"] = { ["timestamp"] = ${NOW - 7} } }`);
+  ll(
+    'twoip',
+    `return {\n\t["login"] = {\n\t\t["ip"] = "1.2.3.4";\n\t\t["ip"] = "1.2.3.4";\n\t\t["timestamp"] = ${NOW};\n\t};\n};\n`,
+  );
+  ll('nul', `return {\n\t["login"] = {\n\t\t["timestamp"] = ${NOW};\0\n\t};\n};\n`);
+  ll(
+    'big',
+    `return { ["login"] = { ["timestamp"] = ${NOW}; ["pad"] = "${'x'.repeat(70_000)}"; }; };\n`,
+  );
+  ll('zo\u00eb', `return {\n\t["login"] = {\n\t\t["timestamp"] = ${NOW - 9};\n\t};\n};\n`);
+  const lastlog2 = join(dir, 'a%2etest', 'lastlog2');
+  writeFileSync(join(lastlog2, 'new\nline.dat'), 'return {};\n');
+  writeFileSync(join(lastlog2, 'esc\u001b[2J.dat'), 'return {};\n');
+  writeFileSync(join(lastlog2, 'bad%zz.dat'), 'return {};\n');
+  writeFileSync(join(lastlog2, 'empty.dat'), '');
+  execFileSync('mkfifo', [join(lastlog2, 'fifo.dat')]);
+  symlinkSync('loop.dat', join(lastlog2, 'loop.dat'));
+  symlinkSync('u1.dat', join(lastlog2, 'link.dat'));
+  writeFileSync(join(lastlog2, 'secret.dat'), 'return {};\n', { mode: 0o600 });
+  mkdirSync(join(lastlog2, 'folder.dat'));
+  // Prosody 13 on a.test: account_roles exists; accounts enabled, disabled, odd and missing.
+  const accounts = join(dir, 'a%2etest', 'accounts');
+  mkdirSync(accounts);
+  mkdirSync(join(dir, 'a%2etest', 'account_roles'));
+  writeFileSync(
+    join(dir, 'a%2etest', 'account_roles', 'u1.dat'),
+    'return { _default = "prosody:member" };\n',
+  );
+  for (let i = 1; i < 40; i += 2) {
+    if (i % 7 === 0) continue; // no account at all
+    writeFileSync(
+      join(accounts, `u${i}.dat`),
+      account(i % 3 === 0 ? '\t["disabled"] = true;\n' : ''),
+    );
+  }
+  writeFileSync(join(accounts, 'frac.dat'), account('\t["disabled"] = "yes";\n'));
+  writeFileSync(join(accounts, 'crlf.dat'), 'return { disabled = true; salt = "x" }\n');
+  writeFileSync(join(accounts, 'nonl.dat'), 'return { not lua');
+  writeFileSync(join(accounts, 'room.dat'), account('\t["disabled"] = false;\n'));
+  // Stores the count never reads, with a file per account like a real server's.
+  mkdirSync(join(dir, 'a%2etest', 'roster'));
+  writeFileSync(join(dir, 'a%2etest', 'roster', 'u1.dat'), 'return {};\n');
+  writeFileSync(join(dir, 'prosody.err'), '');
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    const p = join(e.parentPath, e.name);
+    if (e.isDirectory()) chmodSync(p, 0o755);
+    else if (e.isFile() && !e.name.startsWith('secret')) chmodSync(p, 0o644);
+  }
+  // As on a quiet server: everything last changed an hour ago.
+  const then = Date.now() / 1000 - 3600;
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    lutimesSync(join(e.parentPath, e.name), then, then);
+  }
+  lutimesSync(dir, then, then);
+}
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'pau-by-command-'));
+  sshd = await startSshd({ passwordAuth: false });
+  key = await generateKey('ed25519');
+  full = await sshd.addUser('fullreader', { authorizedKeys: [key.authorizedKey] });
+  sftpOnly = await sshd.addUser('sftponly', {
+    authorizedKeys: [`restrict,command="/usr/lib/openssh/sftp-server" ${key.authorizedKey}`],
+  });
+  knownHosts = join(work, 'known_hosts');
+  writeFileSync(knownHosts, sshd.knownHostsLine());
+  const remote = mkdtempSync(join(sshd.dir, 'prosody-'));
+  chmodSync(remote, 0o755);
+  data = join(remote, 'data');
+  mkdirSync(data);
+  writeTrickyData(data);
+});
+
+after(async () => {
+  await sshd?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+interface Run {
+  hosts: Record<string, unknown>;
+  total: unknown;
+  method: string;
+}
+
+async function count(who: TestUser, ...rest: string[]): Promise<Run> {
+  const run = await runBuiltCliAsync([
+    '--ssh',
+    `${who.name}@127.0.0.1:${sshd.port}`,
+    '--identity',
+    key.privatePath,
+    '--known-hosts',
+    knownHosts,
+    '--ssh-config',
+    '/dev/null',
+    '--remote-data-dir',
+    data,
+    '--no-live',
+    '--at',
+    String(NOW),
+    '--json',
+    ...rest,
+  ]);
+  assert.equal(run.status, 0, run.stderr);
+  const out = JSON.parse(run.stdout) as {
+    hosts: Record<string, unknown>;
+    total: unknown;
+    fetch: Array<{ method: string }>;
+  };
+  return { hosts: out.hosts, total: out.total, method: out.fetch[0]!.method };
+}
+
+test('the command path gives exactly the figures and skip counts of the SFTP path, Prosody 13 accounts included', async () => {
+  const byCommand = await count(full);
+  const bySftp = await count(sftpOnly);
+  assert.equal(byCommand.method, 'files by command');
+  assert.equal(bySftp.method, 'SFTP files', 'a key that runs only sftp-server falls back to SFTP');
+  assert.deepEqual(byCommand.hosts, bySftp.hosts);
+  assert.deepEqual(byCommand.total, bySftp.total);
+  const a = byCommand.hosts['a.test'] as { excludedDisabled: number; excludedNoAccount: number };
+  assert.ok(a.excludedDisabled > 0 && a.excludedNoAccount > 0, JSON.stringify(a));
+});
+
+test('with the cache, later counts by command equal a count without it', async () => {
+  const state = mkdtempSync(join(work, 'state-'));
+  const truth = await count(full);
+  const first = await count(full, '--state-dir', state);
+  const second = await count(full, '--state-dir', state);
+  assert.deepEqual(first.hosts, truth.hosts);
+  assert.deepEqual(second.hosts, truth.hosts);
+  assert.match(second.method, /^files by command: 0 read, [1-9]\d+ unchanged from the cache$/);
+});
+
+/** What the script prints for `dir`, run by the sh, find and awk (mawk too) of this machine. */
+function scriptOutput(dir: string, awkDir?: string): Buffer {
+  return execFileSync('sh', ['-s', dir, '0'], {
+    input: FILES_SCRIPT,
+    env: { ...process.env, PATH: awkDir ? `${awkDir}:${process.env.PATH}` : process.env.PATH },
+  });
+}
+
+test('no salt, key or IP address of any file leaves the server, with gawk or mawk', () => {
+  const mawk = mkdtempSync(join(work, 'mawk-'));
+  symlinkSync('/usr/bin/mawk', join(mawk, 'awk'));
+  const outputs = [scriptOutput(data), scriptOutput(data, mawk)];
+  assert.deepEqual(outputs[0], outputs[1], 'gawk and mawk print the same stream');
+  for (const secret of [SALT, STORED_KEY, '2001:db8::1', '1.2.3.4']) {
+    assert.equal(outputs[0]!.includes(secret), false, secret);
+  }
+});
+
+test('a stream that starts right and turns to garbage is one line, not a figure', async () => {
+  const files = new Map<string, Buffer>();
+  const local = join(work, 'fault-data');
+  writeProsodyInternal(local, [{ host: 'a.test', user: 'u', event: 'login', timestamp: NOW - 60 }]);
+  for (const e of readdirSync(local, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) {
+      const p = join(e.parentPath, e.name);
+      files.set(`/var/lib/prosody/${relative(local, p)}`, readFileSync(p));
+    }
+  }
+  const garbage = Buffer.concat([
+    Buffer.from('PAU-FILES 1 1795536000\nd 4096 1 a%2etest\0'),
+    Buffer.from('\u001b[2J\u0007 fake TOTAL row\n'.repeat(3)),
+  ]);
+  const s = await startFaultServer({
+    sftp: { files },
+    exec: ({ channel }) => {
+      channel.write(garbage);
+      channel.exit(0);
+      channel.end();
+    },
+  });
+  try {
+    const run = await runBuiltCliAsync([
+      '--ssh',
+      `${s.user}@127.0.0.1:${s.port}`,
+      '--identity',
+      s.identityPath,
+      '--known-hosts',
+      s.knownHostsPath,
+      '--ssh-config',
+      '/dev/null',
+      '--remote-data-dir',
+      '/var/lib/prosody',
+      '--no-live',
+      '--at',
+      String(NOW),
+    ]);
+    assert.equal(run.status, 1);
+    assert.equal(run.stdout, '');
+    assert.match(
+      run.stderr,
+      /^prosody-active-users: [^\n]*listing of the Prosody data folder is not usable \([^\n]*\n$/,
+    );
+    assert.equal(run.stderr.includes('\u001b'), false, 'no escape code reaches the terminal');
+  } finally {
+    await s.close();
+  }
+});
