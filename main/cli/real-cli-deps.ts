@@ -78,6 +78,7 @@ export function realCliDeps(): CliDeps {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       return HistoryDb.open(path);
     },
+    readHistory: (path) => HistoryDb.openReadOnly(path),
     notifier: new DesktopNotifier(),
     untilStopped,
   };

@@ -23,6 +23,8 @@ export interface MonitorCliDeps {
   stateDir(override: string | undefined): string;
   loadSettings(stateDir: string): Promise<Result<Settings>>;
   openHistory(path: string): Result<HistoryDb>;
+  /** The history to read, opened so that nothing is written to it (`history`). */
+  readHistory(path: string): Result<HistoryDb>;
   notifier: Notifier;
   /** Resolves on Ctrl-C or SIGTERM. */
   untilStopped(): Promise<void>;
