@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stateDir } from '../config/state-dir.js';
+import { stateFolderWarning } from '../config/state-folder-check.js';
 import { openProfilesStore } from '../config/profiles-store.js';
 import { DesktopNotifier } from '../notify/desktop-notifier.js';
 import { DB_MAX_BYTES, DB_STEP_SECONDS, discoverLocalSources } from '../sources/discover-local.js';
@@ -79,6 +80,7 @@ export function realCliDeps(): CliDeps {
       return HistoryDb.open(path);
     },
     readHistory: (path) => HistoryDb.openReadOnly(path),
+    stateFolderWarning: (dir) => stateFolderWarning(dir, process.platform),
     notifier: new DesktopNotifier(),
     untilStopped,
   };

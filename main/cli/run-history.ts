@@ -27,6 +27,8 @@ export async function runHistory(
     deps.stderr(`prosody-active-users: ${describeFailure(opened.failure)}\n`);
     return 1;
   }
+  const exposed = deps.stateFolderWarning(deps.stateDir(options.stateDir));
+  if (exposed) deps.stderr(`prosody-active-users: warning: ${exposed}\n`);
   const db = opened.value;
   try {
     const rows = [...db.exportRows(options.profile)];

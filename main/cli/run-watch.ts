@@ -25,6 +25,8 @@ export interface MonitorCliDeps {
   openHistory(path: string): Result<HistoryDb>;
   /** The history to read, opened so that nothing is written to it (`history`). */
   readHistory(path: string): Result<HistoryDb>;
+  /** A line when other users can read the state folder (see config/state-folder-check.ts). */
+  stateFolderWarning(dir: string): string | null;
   notifier: Notifier;
   /** Resolves on Ctrl-C or SIGTERM. */
   untilStopped(): Promise<void>;
@@ -61,6 +63,8 @@ export async function runWatch(
     complain(describeFailure(history.failure));
     return 1;
   }
+  const exposed = deps.stateFolderWarning(dir);
+  if (exposed) complain(`warning: ${exposed}`);
   const verbose = options.verbose;
   const watched = {
     ...profile.value,

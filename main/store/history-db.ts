@@ -15,6 +15,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { makeDbFilesPrivate } from './private-files.js';
 import { sqliteBindingOptions } from './sqlite-binding.js';
 import { type Failure, FailureError, type Result, fail, ok } from '../core/failure.js';
 import type { HistoryRow } from '../core/history-export.js';
@@ -265,6 +266,7 @@ export class HistoryDb {
     if (foreign) return fail(unusable(path, foreign));
     let db: Database.Database;
     try {
+      makeDbFilesPrivate(path);
       db = new Database(path, { ...sqliteBindingOptions(), timeout: BUSY_TIMEOUT_MS });
     } catch (e) {
       const failure = historyFailure(e, path);
