@@ -4,6 +4,7 @@ import {
   type SourceRecord,
   SKIP_REASONS,
   isAccountStatus,
+  isUsableTimestamp,
   isSkipped,
 } from './activity-record.js';
 import { MODULE_COUNT_PERIOD, type TimingSlack, addSlack, emptySlack } from './timing-slack.js';
@@ -276,6 +277,13 @@ export class ActivityTally {
     status: AccountStatus = 'unknown',
     user?: string,
   ): void {
+    if (
+      (lastActive !== null && !isUsableTimestamp(lastActive)) ||
+      (registered !== null && !isUsableTimestamp(registered))
+    ) {
+      this.addUnusable(host, lastActive, registered, status, user);
+      return;
+    }
     const parts = this.host(host);
     const online = this.isOnline(host, user);
     // An open session counts whatever the account's status: the module asks for sessions first.
@@ -316,6 +324,25 @@ export class ActivityTally {
       if (withinWindow(now, registered, WINDOWS.d7)) c.new7d++;
       if (withinWindow(now, registered, WINDOWS.d30)) c.new30d++;
     }
+  }
+
+  /** An account a source gave with a time no date can hold: that event is a malformed row. */
+  private addUnusable(
+    host: string,
+    lastActive: number | null,
+    registered: number | null,
+    status: AccountStatus,
+    user: string | undefined,
+  ): void {
+    const usable = (t: number | null) => (t !== null && isUsableTimestamp(t) ? t : null);
+    if (lastActive !== null && usable(lastActive) === null) this.addSkipped(host, 'malformed');
+    if (registered !== null && usable(registered) === null) this.addSkipped(host, 'malformed');
+    if (usable(lastActive) === null && usable(registered) === null) {
+      if (user === undefined) this.host(host);
+      else this.touchAccount(host, user);
+      return;
+    }
+    this.addActivity(host, usable(lastActive), usable(registered), status, user);
   }
 
   addSkipped(host: string, reason: SkipReason, n = 1): void {
@@ -415,6 +442,12 @@ export class AccountFolder {
       return;
     }
     if (record.event === 'activity') return;
+    // A source lets no such row through (it is malformed everywhere); should one, it counts as one.
+    if (!isUsableTimestamp(record.timestamp)) {
+      this.tally.addSkipped(record.host, 'malformed');
+      this.skippedSeen = true;
+      return;
+    }
     this.usable = true;
     if (record.event === 'registered') {
       this.registered = maxOrNull(this.registered, record.timestamp);
