@@ -52,6 +52,23 @@ export interface HostCounts {
   excludedByAuth: number;
   /** Accounts counted as enabled although their account could not be read (a notice says so). */
   statusUnknown: number;
+  /**
+   * Counting as of a past moment (`--at`) only: accounts whose last login or logout is after it.
+   * lastlog2 keeps only the last event, so what they did at that moment cannot be known: they are
+   * counted neither active nor inactive, nor in `accounts`. Absent when counting as of now.
+   */
+  notKnowable?: number;
+}
+
+/** How a tally reads its `now`. */
+export interface TallyOptions {
+  /**
+   * `now` is a moment in the past (`--at`): an event after it is never activity at it (see
+   * HostCounts.notKnowable), a registration after it is not yet an account, and sessions open
+   * today say nothing about it. Otherwise, as the module does, an event stamped after `now` (a
+   * clock ahead) counts as recent.
+   */
+  pastMoment?: boolean;
 }
 
 /** How a source got its records: the method, what crossed the network, how long it took. */
@@ -130,6 +147,16 @@ function addActivityFigures(total: HostCounts, c: HostCounts): void {
   total.new7d += c.new7d;
   total.new30d += c.new30d;
   total.newestEvent = maxOrNull(total.newestEvent, c.newestEvent);
+  if (c.notKnowable !== undefined) total.notKnowable = (total.notKnowable ?? 0) + c.notKnowable;
+}
+
+/** Where an account of this status is kept until the host's rule is known. */
+function bucket(parts: HostParts, status: AccountStatus): HostCounts {
+  return status === 'disabled'
+    ? parts.disabled
+    : status === 'missing'
+      ? parts.missing
+      : parts.counted;
 }
 
 /** One host's figures under its rule. */
@@ -180,14 +207,20 @@ export class ActivityTally {
    * account counts in all three windows whatever its records say, but only when it has records,
    * as mod_measure_active_users walks the lastlog2 store's users.
    */
+  readonly online: ReadonlyMap<string, ReadonlySet<string>>;
+
   constructor(
     readonly now: number,
-    readonly online: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
-  ) {}
+    online: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
+    readonly options: TallyOptions = {},
+  ) {
+    // Sessions open today say nothing about a past moment.
+    this.online = options.pastMoment ? new Map() : online;
+  }
 
   /** A tally for the same moment and the same open sessions, to be absorbed later. */
   fork(): ActivityTally {
-    return new ActivityTally(this.now, this.online);
+    return new ActivityTally(this.now, this.online, this.options);
   }
 
   private isOnline(host: string, user: string | undefined): boolean {
@@ -285,6 +318,19 @@ export class ActivityTally {
       return;
     }
     const parts = this.host(host);
+    if (this.options.pastMoment) {
+      // Only what the records can tell about that moment (see TallyOptions.pastMoment).
+      if (registered !== null && registered > this.now) registered = null;
+      if (lastActive !== null && lastActive > this.now) {
+        const c = bucket(parts, status);
+        c.notKnowable = (c.notKnowable ?? 0) + 1;
+        lastActive = null;
+        if (registered === null) return;
+        this.addRegistration(c, registered);
+        return;
+      }
+      if (lastActive === null && registered === null) return;
+    }
     const online = this.isOnline(host, user);
     // An open session counts whatever the account's status: the module asks for sessions first.
     const c = online
@@ -319,11 +365,14 @@ export class ActivityTally {
         if (age >= WINDOWS[w] && age < WINDOWS[w] + MODULE_COUNT_PERIOD) s.leftSince[w]++;
       }
     }
-    if (registered !== null) {
-      if (withinWindow(now, registered, WINDOWS.d1)) c.new1d++;
-      if (withinWindow(now, registered, WINDOWS.d7)) c.new7d++;
-      if (withinWindow(now, registered, WINDOWS.d30)) c.new30d++;
-    }
+    if (registered !== null) this.addRegistration(c, registered);
+  }
+
+  private addRegistration(c: HostCounts, registered: number): void {
+    const { now } = this;
+    if (withinWindow(now, registered, WINDOWS.d1)) c.new1d++;
+    if (withinWindow(now, registered, WINDOWS.d7)) c.new7d++;
+    if (withinWindow(now, registered, WINDOWS.d30)) c.new30d++;
   }
 
   /** An account a source gave with a time no date can hold: that event is a malformed row. */
@@ -380,11 +429,13 @@ export class ActivityTally {
         c.online = live.size;
         c.liveKnown = true;
       }
+      if (this.options.pastMoment) c.notKnowable ??= 0;
       setOwn(hosts, name, c);
       setOwn(rules, name, decision);
       setOwn(slack, name, parts.slack);
       addCounts(total, c);
     }
+    if (this.options.pastMoment) total.notKnowable ??= 0;
     const names = Object.keys(hosts);
     total.liveKnown = names.length > 0 && names.every((n) => hosts[n]!.liveKnown);
     return { at: this.now, hosts, total, rules, slack };
