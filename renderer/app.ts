@@ -101,7 +101,9 @@ function start(api: RendererApi): void {
     byId('boot').hidden = s !== null;
     const profile = current();
     const names = (s?.profiles ?? []).map((p) => `${p.name}\u0000${p.status}`).join('\u0001');
-    header([s === null, state.view, names, profile?.name], () => drawHeader(s, profile));
+    header([s === null, state.view, names, profile?.name, s?.stateFolderWarning], () =>
+      drawHeader(s, profile),
+    );
     const showDashboard = s !== null && state.view === 'dashboard';
     byId('dashboard').hidden = !showDashboard;
     byId('settings').hidden = !(s !== null && state.view === 'settings');
@@ -169,6 +171,13 @@ function start(api: RendererApi): void {
     const profiles = s?.profiles ?? [];
     return [
       h('h1', null, 'Prosody Active Users'),
+      s?.stateFolderWarning
+        ? h(
+            'p',
+            { class: 'problem-text', role: 'status', id: 'state-folder-warning' },
+            s.stateFolderWarning,
+          )
+        : null,
       s === null
         ? null
         : h(

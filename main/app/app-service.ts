@@ -56,6 +56,8 @@ export interface AppServiceDeps {
   knownHostsPath: string;
   /** Where SSH sources keep their account cache, so that hourly refreshes fetch only changes. */
   accountCacheFile?: string;
+  /** Other users can read the data folder (config/state-folder-check.ts), checked at start. */
+  stateFolderWarning?: string | null;
   /** Caps each scheduler timer (MonitorDeps.recheckMs). */
   recheckMs?: number;
   /** Unexpected errors (bugs), to log. */
@@ -149,6 +151,7 @@ export function createAppService(deps: AppServiceDeps): AppService {
       startAtLogin,
       secretsAvailable: deps.secretsAvailable,
       settingsProblem,
+      stateFolderWarning: deps.stateFolderWarning ?? null,
     };
   };
 

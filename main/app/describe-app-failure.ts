@@ -3,7 +3,7 @@
  * app's own next step wherever the CLI's names a command-line option or an environment variable the
  * app user never sees.
  */
-import { dbLoginRules, describeFailure } from '../core/describe-failure.js';
+import { dbLoginRules, describeFailure, describeStateFile } from '../core/describe-failure.js';
 import type { Failure } from '../core/failure.js';
 
 export function describeAppFailure(f: Failure): string {
@@ -43,6 +43,8 @@ export function describeAppFailure(f: Failure): string {
       return `${f.detail}: fix Prosody's sql = { … } setting, or give the database URL in Settings.`;
     case 'ssh-config':
       return `Cannot use the SSH config ${f.path} (${f.detail}): fix it, then refresh.`;
+    case 'state-file':
+      return describeStateFile(f, "move the app's data folder");
     default:
       return describeFailure(f);
   }

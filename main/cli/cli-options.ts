@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { type Result, fail, ok } from '../core/failure.js';
 import { parseDuration } from '../core/duration.js';
 import { CONNECT_TIMEOUT_RULE, fitsRule } from '../core/number-rules.js';
+import { MAX_EVENT_SECONDS, isUsableTimestamp } from '../core/activity-record.js';
 import { parseTime } from '../core/parse-time.js';
 import type { SourceSpec } from '../monitor/open-sources.js';
 import { DEFAULT_PROSODY_CONFIG } from '../sources/discover-sources.js';
@@ -280,6 +281,11 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
     if (parsed === null) {
       return usage(
         `--at ${JSON.stringify(values.at)} is not Unix seconds or an ISO 8601 time (e.g. 2026-11-24T12:00:00Z)`,
+      );
+    }
+    if (!isUsableTimestamp(parsed)) {
+      return usage(
+        `--at ${JSON.stringify(values.at)} is beyond what a date can be (at most ${MAX_EVENT_SECONDS} seconds either side of 1970, about the year 275760)`,
       );
     }
     at = parsed;

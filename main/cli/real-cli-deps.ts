@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stateDir } from '../config/state-dir.js';
+import { stateFolderWarning } from '../config/state-folder-check.js';
 import { openProfilesStore } from '../config/profiles-store.js';
 import { DesktopNotifier } from '../notify/desktop-notifier.js';
 import { DB_MAX_BYTES, DB_STEP_SECONDS, discoverLocalSources } from '../sources/discover-local.js';
@@ -78,6 +79,8 @@ export function realCliDeps(): CliDeps {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       return HistoryDb.open(path);
     },
+    readHistory: (path) => HistoryDb.openReadOnly(path),
+    stateFolderWarning: (dir) => stateFolderWarning(dir, process.platform),
     notifier: new DesktopNotifier(),
     untilStopped,
   };

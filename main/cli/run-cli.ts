@@ -98,7 +98,10 @@ export async function runCli(argv: readonly string[], given: CliDeps): Promise<n
   if (options.stateDir !== undefined || options.profile !== undefined) {
     spec = withAccountCache(spec, join(deps.stateDir(options.stateDir), ACCOUNT_CACHE_FILE));
   }
-  const counted = await countOnce(spec, deps, options.at ?? deps.now(), verbose, progress);
+  // --at is a past moment: only what the records can tell about it (README, "Counting as of --at").
+  const counted = await countOnce(spec, deps, options.at ?? deps.now(), verbose, progress, {
+    pastMoment: options.at !== undefined,
+  });
   if (!counted.ok) {
     complain(describeFailure(counted.failure));
     return counted.failure.kind === 'usage' ? EXIT_USAGE : EXIT_FAILURE;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeFailure } from '../core/describe-failure.js';
+import { FailureError } from '../core/failure.js';
 import { historyCsv, historyJson } from '../core/history-export.js';
 import { TOTAL_HOST } from '../core/monitor-types.js';
 import { formatTime } from '../core/parse-time.js';
@@ -24,11 +25,13 @@ export async function runHistory(
     );
     return 1;
   }
-  const opened = deps.openHistory(path);
+  const opened = deps.readHistory(path);
   if (!opened.ok) {
     deps.stderr(`prosody-active-users: ${showControls(describeFailure(opened.failure))}\n`);
     return 1;
   }
+  const exposed = deps.stateFolderWarning(deps.stateDir(options.stateDir));
+  if (exposed) deps.stderr(`prosody-active-users: warning: ${exposed}\n`);
   const db = opened.value;
   try {
     const rows = [...db.exportRows(options.profile)];
@@ -44,6 +47,11 @@ export async function runHistory(
       if (rows.length === 0) deps.stdout('No refreshes recorded yet.\n');
     }
     return 0;
+  } catch (e) {
+    // A damaged page found while reading, a disk error: one line, as at opening.
+    if (!(e instanceof FailureError)) throw e;
+    deps.stderr(`prosody-active-users: ${describeFailure(e.failure)}\n`);
+    return 1;
   } finally {
     db.close();
   }

@@ -24,6 +24,10 @@ export interface MonitorCliDeps {
   stateDir(override: string | undefined): string;
   loadSettings(stateDir: string): Promise<Result<Settings>>;
   openHistory(path: string): Result<HistoryDb>;
+  /** The history to read, opened so that nothing is written to it (`history`). */
+  readHistory(path: string): Result<HistoryDb>;
+  /** A line when other users can read the state folder (see config/state-folder-check.ts). */
+  stateFolderWarning(dir: string): string | null;
   notifier: Notifier;
   /** Resolves on Ctrl-C or SIGTERM. */
   untilStopped(): Promise<void>;
@@ -60,6 +64,8 @@ export async function runWatch(
     complain(describeFailure(history.failure));
     return 1;
   }
+  const exposed = deps.stateFolderWarning(dir);
+  if (exposed) complain(`warning: ${exposed}`);
   const verbose = options.verbose;
   const watched = {
     ...profile.value,

@@ -1,4 +1,9 @@
-import { type ActivityReport, ActivityTally, type FetchInfo } from './count-active.js';
+import {
+  type ActivityReport,
+  ActivityTally,
+  type FetchInfo,
+  type TallyOptions,
+} from './count-active.js';
 import { type Result, fail, ok } from './failure.js';
 import { type LiveReport, evaluateLive } from './live-health.js';
 import { type LiveSnapshot, onlineSets } from './live-snapshot.js';
@@ -30,8 +35,9 @@ export async function countSources(
   sources: readonly ActivitySource[],
   now: number,
   live?: LiveSnapshot,
+  options: TallyOptions = {},
 ): Promise<Result<SourcedReport>> {
-  const tally = new ActivityTally(now, onlineSets(live));
+  const tally = new ActivityTally(now, onlineSets(live), options);
   // The running server says best which rule each host counts by (its version, its auth provider).
   if (live?.known) {
     for (const [host, h] of Object.entries(live.hosts)) {

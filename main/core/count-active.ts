@@ -4,6 +4,7 @@ import {
   type SourceRecord,
   SKIP_REASONS,
   isAccountStatus,
+  isUsableTimestamp,
   isSkipped,
 } from './activity-record.js';
 import { MODULE_COUNT_PERIOD, type TimingSlack, addSlack, emptySlack } from './timing-slack.js';
@@ -51,6 +52,23 @@ export interface HostCounts {
   excludedByAuth: number;
   /** Accounts counted as enabled although their account could not be read (a notice says so). */
   statusUnknown: number;
+  /**
+   * Counting as of a past moment (`--at`) only: accounts whose last login or logout is after it.
+   * lastlog2 keeps only the last event, so what they did at that moment cannot be known: they are
+   * counted neither active nor inactive, nor in `accounts`. Absent when counting as of now.
+   */
+  notKnowable?: number;
+}
+
+/** How a tally reads its `now`. */
+export interface TallyOptions {
+  /**
+   * `now` is a moment in the past (`--at`): an event after it is never activity at it (see
+   * HostCounts.notKnowable), a registration after it is not yet an account, and sessions open
+   * today say nothing about it. Otherwise, as the module does, an event stamped after `now` (a
+   * clock ahead) counts as recent.
+   */
+  pastMoment?: boolean;
 }
 
 /** How a source got its records: the method, what crossed the network, how long it took. */
@@ -129,6 +147,16 @@ function addActivityFigures(total: HostCounts, c: HostCounts): void {
   total.new7d += c.new7d;
   total.new30d += c.new30d;
   total.newestEvent = maxOrNull(total.newestEvent, c.newestEvent);
+  if (c.notKnowable !== undefined) total.notKnowable = (total.notKnowable ?? 0) + c.notKnowable;
+}
+
+/** Where an account of this status is kept until the host's rule is known. */
+function bucket(parts: HostParts, status: AccountStatus): HostCounts {
+  return status === 'disabled'
+    ? parts.disabled
+    : status === 'missing'
+      ? parts.missing
+      : parts.counted;
 }
 
 /** One host's figures under its rule. */
@@ -179,14 +207,20 @@ export class ActivityTally {
    * account counts in all three windows whatever its records say, but only when it has records,
    * as mod_measure_active_users walks the lastlog2 store's users.
    */
+  readonly online: ReadonlyMap<string, ReadonlySet<string>>;
+
   constructor(
     readonly now: number,
-    readonly online: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
-  ) {}
+    online: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
+    readonly options: TallyOptions = {},
+  ) {
+    // Sessions open today say nothing about a past moment.
+    this.online = options.pastMoment ? new Map() : online;
+  }
 
   /** A tally for the same moment and the same open sessions, to be absorbed later. */
   fork(): ActivityTally {
-    return new ActivityTally(this.now, this.online);
+    return new ActivityTally(this.now, this.online, this.options);
   }
 
   private isOnline(host: string, user: string | undefined): boolean {
@@ -276,7 +310,27 @@ export class ActivityTally {
     status: AccountStatus = 'unknown',
     user?: string,
   ): void {
+    if (
+      (lastActive !== null && !isUsableTimestamp(lastActive)) ||
+      (registered !== null && !isUsableTimestamp(registered))
+    ) {
+      this.addUnusable(host, lastActive, registered, status, user);
+      return;
+    }
     const parts = this.host(host);
+    if (this.options.pastMoment) {
+      // Only what the records can tell about that moment (see TallyOptions.pastMoment).
+      if (registered !== null && registered > this.now) registered = null;
+      if (lastActive !== null && lastActive > this.now) {
+        const c = bucket(parts, status);
+        c.notKnowable = (c.notKnowable ?? 0) + 1;
+        lastActive = null;
+        if (registered === null) return;
+        this.addRegistration(c, registered);
+        return;
+      }
+      if (lastActive === null && registered === null) return;
+    }
     const online = this.isOnline(host, user);
     // An open session counts whatever the account's status: the module asks for sessions first.
     const c = online
@@ -311,11 +365,33 @@ export class ActivityTally {
         if (age >= WINDOWS[w] && age < WINDOWS[w] + MODULE_COUNT_PERIOD) s.leftSince[w]++;
       }
     }
-    if (registered !== null) {
-      if (withinWindow(now, registered, WINDOWS.d1)) c.new1d++;
-      if (withinWindow(now, registered, WINDOWS.d7)) c.new7d++;
-      if (withinWindow(now, registered, WINDOWS.d30)) c.new30d++;
+    if (registered !== null) this.addRegistration(c, registered);
+  }
+
+  private addRegistration(c: HostCounts, registered: number): void {
+    const { now } = this;
+    if (withinWindow(now, registered, WINDOWS.d1)) c.new1d++;
+    if (withinWindow(now, registered, WINDOWS.d7)) c.new7d++;
+    if (withinWindow(now, registered, WINDOWS.d30)) c.new30d++;
+  }
+
+  /** An account a source gave with a time no date can hold: that event is a malformed row. */
+  private addUnusable(
+    host: string,
+    lastActive: number | null,
+    registered: number | null,
+    status: AccountStatus,
+    user: string | undefined,
+  ): void {
+    const usable = (t: number | null) => (t !== null && isUsableTimestamp(t) ? t : null);
+    if (lastActive !== null && usable(lastActive) === null) this.addSkipped(host, 'malformed');
+    if (registered !== null && usable(registered) === null) this.addSkipped(host, 'malformed');
+    if (usable(lastActive) === null && usable(registered) === null) {
+      if (user === undefined) this.host(host);
+      else this.touchAccount(host, user);
+      return;
     }
+    this.addActivity(host, usable(lastActive), usable(registered), status, user);
   }
 
   addSkipped(host: string, reason: SkipReason, n = 1): void {
@@ -353,11 +429,13 @@ export class ActivityTally {
         c.online = live.size;
         c.liveKnown = true;
       }
+      if (this.options.pastMoment) c.notKnowable ??= 0;
       setOwn(hosts, name, c);
       setOwn(rules, name, decision);
       setOwn(slack, name, parts.slack);
       addCounts(total, c);
     }
+    if (this.options.pastMoment) total.notKnowable ??= 0;
     const names = Object.keys(hosts);
     total.liveKnown = names.length > 0 && names.every((n) => hosts[n]!.liveKnown);
     return { at: this.now, hosts, total, rules, slack };
@@ -415,6 +493,12 @@ export class AccountFolder {
       return;
     }
     if (record.event === 'activity') return;
+    // A source lets no such row through (it is malformed everywhere); should one, it counts as one.
+    if (!isUsableTimestamp(record.timestamp)) {
+      this.tally.addSkipped(record.host, 'malformed');
+      this.skippedSeen = true;
+      return;
+    }
     this.usable = true;
     if (record.event === 'registered') {
       this.registered = maxOrNull(this.registered, record.timestamp);

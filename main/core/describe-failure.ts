@@ -73,8 +73,25 @@ export function describeFailure(f: Failure): string {
       return `${f.where} failed (${f.detail}): check the database server's log.`;
     case 'sql-config':
       return `${f.detail}: fix Prosody's sql = { … } setting, or pass --sql URL.`;
+    case 'state-file':
+      return describeStateFile(f, 'use --state-dir DIR');
     case 'unexpected':
       return `Unexpected error (${f.detail}): it was logged; please report it. The next refresh tries again.`;
+  }
+}
+
+/** The state-file sentence; `elsewhere` says how to point the monitor at another folder. */
+export function describeStateFile(
+  f: Extract<Failure, { kind: 'state-file' }>,
+  elsewhere: string,
+): string {
+  switch (f.problem) {
+    case 'disk-full':
+      return `The disk holding the ${f.what} ${f.path} is full, so nothing was recorded: free some space there, or ${elsewhere}.`;
+    case 'io-error':
+      return `The ${f.what} ${f.path} could not be read or written (${f.detail}): check the disk (its free space and the system log), or ${elsewhere}.`;
+    case 'unusable':
+      return `${f.path} is not a usable ${f.what} (${f.detail}): move it aside (a new one is started in its place), or ${elsewhere}.`;
   }
 }
 

@@ -68,7 +68,18 @@ export type Failure =
    * A bug met during a refresh (logged once, with its stack, at the edge): recorded like any other
    * failure, so that the history shows a gap and the failing alert still counts it.
    */
-  | { kind: 'unexpected'; detail: string };
+  | { kind: 'unexpected'; detail: string }
+  /**
+   * A file of the monitor's own state folder (the history) that cannot be used: not a history
+   * database, damaged, or a disk that is full or failing. Never Prosody's data.
+   */
+  | {
+      kind: 'state-file';
+      path: string;
+      what: string;
+      problem: 'unusable' | 'disk-full' | 'io-error';
+      detail: string;
+    };
 
 export type FailureKind = Failure['kind'];
 

@@ -11,6 +11,14 @@ function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
+/** A number as the text format writes it: JavaScript's `Infinity` is `+Inf` there. */
+export function sampleValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return '+Inf';
+  if (value === -Infinity) return '-Inf';
+  return String(value);
+}
+
 interface Family {
   name: string;
   help: string;
@@ -75,7 +83,7 @@ export function formatOpenMetrics(report: SourcedReport): string {
     lines.push(`# HELP ${metric} ${f.help}.`);
     for (const [host, counts] of Object.entries(report.hosts)) {
       for (const [labels, value] of f.samples(host, counts)) {
-        lines.push(`${metric}{host="${escapeLabel(host)}"${labels}} ${value}`);
+        lines.push(`${metric}{host="${escapeLabel(host)}"${labels}} ${sampleValue(value)}`);
       }
     }
   }

@@ -51,11 +51,16 @@ export function formatTable(report: SourcedReport): string {
   if (leftOut) header.push('LEFT OUT DIS/NONE');
   const withLeftOut = (cells: string[], c: HostCounts): string[] =>
     leftOut ? [...cells, `${c.excludedDisabled}/${c.excludedNoAccount + c.excludedByAuth}`] : cells;
+  // Shown only when counting as of a past --at left someone unknowable.
+  const later = (report.total.notKnowable ?? 0) > 0;
+  if (later) header.push('NOT KNOWABLE');
+  const cellsOf = (name: string, c: HostCounts): string[] => {
+    const cells = withLeftOut(row(name, c), c);
+    return later ? [...cells, String(c.notKnowable ?? 0)] : cells;
+  };
   // Names shown escaped here too, so that the columns are as wide as what the terminal shows.
-  const rows = Object.entries(report.hosts).map(([name, c]) =>
-    withLeftOut(row(showControls(name), c), c),
-  );
-  const total = withLeftOut(row('TOTAL', report.total), report.total);
+  const rows = Object.entries(report.hosts).map(([name, c]) => cellsOf(showControls(name), c));
+  const total = cellsOf('TOTAL', report.total);
   const all = [header, ...rows, total];
   const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
   const lines = [
@@ -78,6 +83,7 @@ export function formatTable(report: SourcedReport): string {
       : 'DAU/WAU/MAU: accounts that logged in or out within the last 1, 7 and 30 days.',
   );
   if (leftOut) lines.push(describeLeftOut(report.total));
+  if (later) lines.push(describeNotKnowable(report.total, report.at));
   // Each line is one line: a line break inside a host name or notice cannot start a fake row.
   return lines.map(showControls).join('\n') + '\n';
 }
@@ -96,6 +102,15 @@ export function describeLeftOut(c: HostCounts): string {
   return (
     'LEFT OUT: accounts with records that Prosody 13 does not count, as its own module does: ' +
     `disabled (${c.excludedDisabled} in all) / no account (${c.excludedNoAccount}).${auth}`
+  );
+}
+
+/** The table's footnote for NOT KNOWABLE (counting as of a past --at). */
+export function describeNotKnowable(c: HostCounts, at: number): string {
+  return (
+    `NOT KNOWABLE: ${c.notKnowable ?? 0} accounts have a last login or logout after ${formatTime(at)}; ` +
+    'mod_lastlog2 keeps only the last one, so what they did then cannot be known: they count neither ' +
+    'as active nor as inactive, nor in ACCOUNTS.'
   );
 }
 

@@ -91,10 +91,16 @@ function flatten(row: HistoryRow): Flat {
 /**
  * RFC 4180 quoting: a field holding a comma, a double quote, a line break, or leading or trailing
  * space is wrapped in double quotes, with its quotes doubled. null is an empty field.
+ *
+ * Text that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is what spreadsheets run as
+ * a formula (CSV injection): a host or profile name or an error message may be crafted so. As
+ * OWASP advises, such text is written behind a single quote, which spreadsheets show as text.
+ * Numbers are never text here, so a negative figure stays a number.
  */
 export function csvField(value: string | number | boolean | null): string {
   if (value === null) return '';
-  const text = String(value);
+  const text =
+    typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value);
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

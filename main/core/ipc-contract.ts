@@ -63,6 +63,8 @@ export interface AppSnapshot {
    * window. Optional, so that code that builds snapshots without a settings file need not name it.
    */
   settingsProblem?: string | null;
+  /** Other users can read the app's data folder: the sentence that says so and what to do. */
+  stateFolderWarning?: string | null;
 }
 
 export type HistoryWindowName = '7d' | '30d' | '90d';

@@ -1,3 +1,5 @@
+import { isUsableTimestamp } from './activity-record.js';
+
 /** Unix seconds, or ISO 8601 with a date (a time without a zone is read as UTC). */
 export function parseTime(text: string): number | null {
   const t = text.trim();
@@ -17,7 +19,13 @@ export function parseTime(text: string): number | null {
   return ms / 1000;
 }
 
-/** `2026-11-24 16:05:09 UTC`: one fixed form, so that scripts and people read it alike. */
+/**
+ * `2026-11-24 16:05:09 UTC`: one fixed form, so that scripts and people read it alike. A time no
+ * date can hold (see MAX_EVENT_SECONDS) is shown as its number, never thrown as a RangeError.
+ */
 export function formatTime(unixSeconds: number): string {
-  return `${new Date(unixSeconds * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+  if (!isUsableTimestamp(unixSeconds)) return `${unixSeconds} s (not a date)`;
+  // Whole seconds; a year past 9999 is written with its sign (+275760-…), so cut at the dot.
+  const iso = new Date(Math.floor(unixSeconds) * 1000).toISOString();
+  return `${iso.replace(/\.\d{3}Z$/, '').replace('T', ' ')} UTC`;
 }

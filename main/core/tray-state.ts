@@ -91,6 +91,7 @@ const FAILURE_WORDS: Record<FailureKind, string> = {
   'db-error': 'database error',
   'sql-config': 'sql setting problem',
   unexpected: 'unexpected error',
+  'state-file': 'own history unusable',
 };
 
 /** A profile's error kind in a few words ("failing" for a kind this version does not know). */

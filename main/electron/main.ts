@@ -41,6 +41,7 @@ import { HISTORY_FILE } from '../config/state-files.js';
 import { ACCOUNT_CACHE_FILE } from '../sources/account-cache.js';
 import { openProfilesStore } from '../config/profiles-store.js';
 import { stateDir } from '../config/state-dir.js';
+import { stateFolderWarning } from '../config/state-folder-check.js';
 import { CONTENT_SECURITY_POLICY } from '../core/csp.js';
 import type { AppSnapshot } from '../core/ipc-contract.js';
 import { type TrayCommand, pauseUntil, trayView } from '../core/tray-state.js';
@@ -155,6 +156,7 @@ async function start(): Promise<void> {
     secretsAvailable,
     knownHostsPath: join(homedir(), '.ssh', 'known_hosts'),
     accountCacheFile: join(dataDir, ACCOUNT_CACHE_FILE),
+    stateFolderWarning: stateFolderWarning(dataDir, platform),
     onError: log,
   });
 

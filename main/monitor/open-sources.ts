@@ -1,4 +1,5 @@
 import { type ActivitySource, type SourcedReport, countSources } from '../core/activity-source.js';
+import type { TallyOptions } from '../core/count-active.js';
 import { type Result, fail, ok } from '../core/failure.js';
 import type { LiveProbe } from '../core/live-snapshot.js';
 import type { SshOptions } from '../ssh/ssh-options.js';
@@ -73,13 +74,15 @@ export async function countOnce(
   now: number,
   onStep: (step: string) => void,
   onProgress: (text: string) => void,
+  options: TallyOptions = {},
 ): Promise<Result<SourcedReport>> {
   const opened = await openSources(spec, deps, onStep, onProgress);
   if (!opened.ok) return opened;
   try {
     // Open sessions first: the records are then at least as new as the sessions counted with them.
-    const live = await opened.value.live?.probe();
-    return await countSources(opened.value.sources, now, live);
+    // Sessions open now say nothing about a past moment: the live server is not asked then.
+    const live = options.pastMoment ? undefined : await opened.value.live?.probe();
+    return await countSources(opened.value.sources, now, live, options);
   } finally {
     opened.value.close();
   }

@@ -133,7 +133,7 @@ export class SqlServerSource implements ActivitySource {
     let usedCache = false;
     if (since !== undefined) {
       const answer = got.value;
-      const fromCache = new ActivityTally(tally.now);
+      const fromCache = tally.fork();
       const merged = this.cache.use(tally, (cache) =>
         mergeChanges(cache, STAMP, answer, this.options.includeHost, fromCache),
       );

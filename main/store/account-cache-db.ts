@@ -17,6 +17,7 @@ import type {
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
 import { ACCOUNT_DIGEST_TERM, hostDigest } from '../sources/account-digest.js';
 import { BUSY_TIMEOUT_MS } from './history-db.js';
+import { makeDbFilesPrivate } from './private-files.js';
 import { sqliteBindingOptions } from './sqlite-binding.js';
 
 /** Bumped whenever the tables change: an older cache is simply started again. */
@@ -53,6 +54,7 @@ CREATE TABLE folder (
 `;
 
 function open(path: string): Database.Database {
+  makeDbFilesPrivate(path);
   const db = new Database(path, sqliteBindingOptions());
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);

@@ -9,11 +9,13 @@
  * when the file is next opened.
  *
  * A file that is not a database, that belongs to something else, or that a newer version wrote is
- * refused with a 'corrupt' failure and left exactly as it was.
+ * refused with a 'state-file' failure and left exactly as it was; read commands open it read-only
+ * (openReadOnly) and never write to it.
  */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { makeDbFilesPrivate } from './private-files.js';
 import { sqliteBindingOptions } from './sqlite-binding.js';
 import { type Failure, FailureError, type Result, fail, ok } from '../core/failure.js';
 import type { HistoryRow } from '../core/history-export.js';
@@ -162,9 +164,15 @@ function historyFailure(e: unknown, path: string): Failure | undefined {
   const primary = code.replace(/^(SQLITE_[A-Z]+)_.*$/, '$1');
   switch (primary) {
     case 'SQLITE_NOTADB':
-      return { kind: 'corrupt', path, detail: `not a SQLite database (${message})` };
+      return unusable(path, `not a SQLite database (${message})`);
     case 'SQLITE_CORRUPT':
-      return { kind: 'corrupt', path, detail: `the database is damaged (${message})` };
+      return unusable(path, `the database is damaged (${message})`);
+    case 'SQLITE_FULL':
+    case 'ENOSPC':
+      return { kind: 'state-file', path, what: WHAT, problem: 'disk-full', detail: message };
+    case 'SQLITE_IOERR':
+    case 'EIO':
+      return { kind: 'state-file', path, what: WHAT, problem: 'io-error', detail: message };
     case 'SQLITE_BUSY':
     case 'SQLITE_LOCKED':
       return { kind: 'busy', path };
@@ -176,8 +184,37 @@ function historyFailure(e: unknown, path: string): Failure | undefined {
     case 'SQLITE_CANTOPEN':
       return { kind: 'permission-denied', path, what: WHAT };
     default:
-      // Disk full and I/O errors have no kind of their own yet: they pass through as thrown.
       return undefined;
+  }
+}
+
+function unusable(path: string, detail: string): Failure {
+  return { kind: 'state-file', path, what: WHAT, problem: 'unusable', detail };
+}
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * Why a file that exists is certainly not a SQLite database (SQLite takes a file shorter than its
+ * header for an empty database, and would write over it), or undefined. Reads 16 bytes.
+ */
+function notSqlite(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined; // Missing or unreadable: SQLite says which.
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return undefined;
+    const head = Buffer.alloc(SQLITE_MAGIC.length);
+    const n = readSync(fd, head, 0, head.length, 0);
+    return n === head.length && head.equals(SQLITE_MAGIC)
+      ? undefined
+      : `not a SQLite database: ${size} byte${size === 1 ? '' : 's'} without its header`;
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -225,8 +262,11 @@ export class HistoryDb {
     if (!existsSync(dirname(path))) {
       return fail({ kind: 'not-found', path: dirname(path), what: `folder for the ${WHAT}` });
     }
+    const foreign = notSqlite(path);
+    if (foreign) return fail(unusable(path, foreign));
     let db: Database.Database;
     try {
+      makeDbFilesPrivate(path);
       db = new Database(path, { ...sqliteBindingOptions(), timeout: BUSY_TIMEOUT_MS });
     } catch (e) {
       const failure = historyFailure(e, path);
@@ -253,29 +293,66 @@ export class HistoryDb {
     }
   }
 
+  /**
+   * Opens an existing history file to read it, writing nothing to it: for `history` and other
+   * read commands. A file of an older schema is migrated in a copy in memory, never in place.
+   */
+  static openReadOnly(path: string): Result<HistoryDb> {
+    const foreign = notSqlite(path);
+    if (foreign) return fail(unusable(path, foreign));
+    let db: Database.Database;
+    try {
+      db = new Database(path, {
+        ...sqliteBindingOptions(),
+        readonly: true,
+        fileMustExist: true,
+        timeout: BUSY_TIMEOUT_MS,
+      });
+    } catch (e) {
+      const failure = historyFailure(e, path);
+      if (failure) return fail(failure);
+      throw e;
+    }
+    try {
+      const refusal = HistoryDb.refusal(db, path);
+      if (refusal) {
+        db.close();
+        return fail(refusal);
+      }
+      if (schemaVersion(db) < SCHEMA_VERSION) {
+        const copy = new Database(db.serialize(), sqliteBindingOptions());
+        db.close();
+        db = copy;
+        migrate(db);
+      }
+      return ok(new HistoryDb(db, path));
+    } catch (e) {
+      db.close();
+      const failure = historyFailure(e, path);
+      if (failure) return fail(failure);
+      throw e;
+    }
+  }
+
   /** Why this file must not be touched, or undefined. Reads only. */
   private static refusal(db: Database.Database, path: string): Failure | undefined {
     const version = schemaVersion(db);
     if (version > SCHEMA_VERSION) {
-      return {
-        kind: 'corrupt',
+      return unusable(
         path,
-        detail:
-          `written by a newer version of prosody-active-users (history schema ${version}; this ` +
+        `written by a newer version of prosody-active-users (history schema ${version}; this ` +
           `version knows up to ${SCHEMA_VERSION}); it was left untouched: update, or use another ` +
           `--state-dir`,
-      };
+      );
     }
     if (version === 0) {
       const objects = db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as { n: number };
       if (objects.n > 0) {
-        return {
-          kind: 'corrupt',
+        return unusable(
           path,
-          detail:
-            'a SQLite database with tables but no history schema version, so not a history ' +
+          'a SQLite database with tables but no history schema version, so not a history ' +
             'database; it was left untouched',
-        };
+        );
       }
     }
     return undefined;

@@ -65,6 +65,8 @@ export interface AppFixtureOptions {
   /** Records to put into the history before the service starts. */
   seed?: (history: HistoryDb) => void;
   dir?: string;
+  /** The data folder's warning the composition root computed (main.ts). */
+  stateFolderWarning?: string | null;
 }
 
 export const realClock: Clock = { now: () => Date.now(), setTimeout, clearTimeout };
@@ -113,6 +115,9 @@ export async function makeApp(options: AppFixtureOptions = {}): Promise<AppFixtu
     },
     secretsAvailable: options.secretsAvailable ?? true,
     knownHostsPath,
+    ...(options.stateFolderWarning === undefined
+      ? {}
+      : { stateFolderWarning: options.stateFolderWarning }),
     onError: (e) => errors.push(e),
   });
   const snapshots: AppSnapshot[] = [];

@@ -245,7 +245,7 @@ test('a file written by a newer schema version is refused and left untouched', (
   const before = readFileSync(path);
   const r = HistoryDb.open(path);
   assert.ok(!r.ok);
-  assert.equal(r.failure.kind, 'corrupt');
+  assert.equal(r.failure.kind, 'state-file');
   assert.match(
     (r.failure as { detail: string }).detail,
     new RegExp(`newer version .*schema ${SCHEMA_VERSION + 1}.*up to ${SCHEMA_VERSION}`),
@@ -263,7 +263,7 @@ test('a file that is not a database is refused and left untouched', () => {
   writeFileSync(path, text);
   const r = HistoryDb.open(path);
   assert.ok(!r.ok);
-  assert.equal(r.failure.kind, 'corrupt');
+  assert.equal(r.failure.kind, 'state-file');
   assert.match((r.failure as { detail: string }).detail, /not a SQLite database/);
   assert.equal(readFileSync(path, 'utf8'), text);
   assert.ok(!existsSync(`${path}-wal`));
@@ -275,7 +275,7 @@ test("someone else's SQLite database (tables, no schema version) is refused and 
   const before = readFileSync(path);
   const r = HistoryDb.open(path);
   assert.ok(!r.ok);
-  assert.equal(r.failure.kind, 'corrupt');
+  assert.equal(r.failure.kind, 'state-file');
   assert.match((r.failure as { detail: string }).detail, /not a history database/);
   assert.deepEqual(readFileSync(path), before);
 });
