@@ -22,6 +22,8 @@ export interface CliOptions {
   dataDir?: string;
   /** Prosody's config, for finding the data when neither --db nor --data-dir is given. */
   config: string;
+  /** True when --config was given: a config that cannot be read is then an error, not a notice. */
+  configGiven?: boolean;
   ssh?: SshCliOptions;
   /** `--sql URL` without --ssh: a database reached from this machine. */
   sql?: Omit<SqlServerTarget, 'password'>;
@@ -297,6 +299,7 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
     db: values.db,
     dataDir: values['data-dir'],
     config: values.config ?? DEFAULT_PROSODY_CONFIG,
+    configGiven: values.config !== undefined,
     printForcedCommand: values['print-forced-command'] ?? false,
     printLiveRecipe: values['print-live-recipe'] ?? false,
     printDbRecipe: values['print-db-recipe'] ?? false,
@@ -331,5 +334,5 @@ export function sourceSpecOf(options: CliOptions): SourceSpec {
   if (options.sql !== undefined) return { kind: 'sql', sql: options.sql };
   if (options.db !== undefined) return { kind: 'db', path: options.db };
   if (options.dataDir !== undefined) return { kind: 'data-dir', path: options.dataDir };
-  return { kind: 'discover', config: options.config };
+  return { kind: 'discover', config: options.config, configGiven: options.configGiven ?? false };
 }

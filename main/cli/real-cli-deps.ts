@@ -52,7 +52,7 @@ export function realCliDeps(): CliDeps {
     stderrIsTTY: process.stderr.isTTY === true,
     sqliteSource: (path) => new SqliteSource(path),
     internalSource: (dir) => new InternalStorageSource(dir),
-    discoverSources: (config) => discoverLocalSources(config),
+    discoverSources: (config, given) => discoverLocalSources(config, undefined, given),
     sqlServerSource: (target) =>
       new SqlServerSource(
         { ...target, ...passwordFromEnv(process.env) },

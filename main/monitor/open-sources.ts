@@ -17,7 +17,8 @@ export type SourceSpec =
   | { kind: 'ssh'; ssh: SshOptions }
   | { kind: 'db'; path: string }
   | { kind: 'data-dir'; path: string }
-  | { kind: 'discover'; config: string }
+  /** `configGiven`: named by the user, so that a config that cannot be read is an error. */
+  | { kind: 'discover'; config: string; configGiven?: boolean }
   /** A PostgreSQL or MySQL/MariaDB database reached from this machine (`--sql`, no password). */
   | { kind: 'sql'; sql: Omit<SqlServerTarget, 'password'> };
 
@@ -25,7 +26,7 @@ export type SourceSpec =
 export interface SourceDeps {
   sqliteSource(path: string): ActivitySource;
   internalSource(dir: string): ActivitySource;
-  discoverSources(configPath: string): Promise<Result<ActivitySource[]>>;
+  discoverSources(configPath: string, configGiven?: boolean): Promise<Result<ActivitySource[]>>;
   /** The database server source, its password found by the adapter (environment, keychain). */
   sqlServerSource?(target: Omit<SqlServerTarget, 'password'>): ActivitySource;
   sshSources(
@@ -60,7 +61,7 @@ export async function openSources(
         ? ok({ sources: [deps.sqlServerSource(spec.sql)], close: nothingToClose })
         : fail({ kind: 'unsupported-storage', detail: 'this build cannot read database servers' });
     case 'discover': {
-      const found = await deps.discoverSources(spec.config);
+      const found = await deps.discoverSources(spec.config, spec.configGiven ?? false);
       return found.ok ? ok({ sources: found.value, close: nothingToClose }) : found;
     }
   }
