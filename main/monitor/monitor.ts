@@ -65,6 +65,7 @@ function baselineTolerance(profile: MonitorProfile): number {
  */
 export class Monitor {
   private readonly schedulers = new Map<string, RefreshScheduler>();
+  private abandoned = false;
 
   constructor(
     private readonly profiles: readonly MonitorProfile[],
@@ -108,12 +109,22 @@ export class Monitor {
     await Promise.all([...this.schedulers.values()].map((s) => s.stop()));
   }
 
+  /**
+   * Gives up on the refreshes under way (a shutdown that cannot wait for a silent server): when
+   * they end, if ever, nothing of them is recorded, shown or notified. A refresh is recorded in one
+   * transaction, so the history holds it whole or not at all.
+   */
+  abandon(): void {
+    this.abandoned = true;
+  }
+
   private async refresh(profile: MonitorProfile): Promise<boolean> {
     const { deps } = this;
     const startedMs = deps.clock.now();
     const now = Math.floor(startedMs / 1000);
     const step = (text: string) => deps.onStep?.(profile.name, text);
     const counted = await countOnce(profile.spec, deps.sources, now, step, step);
+    if (this.abandoned) return false;
     const outcome = counted.ok
       ? reportToOutcome(profile.name, counted.value, profile.filter)
       : failureToOutcome(profile.name, now, counted.failure);
