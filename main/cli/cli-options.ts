@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { type Result, fail, ok } from '../core/failure.js';
-import { parseDuration } from '../core/duration.js';
-import { CONNECT_TIMEOUT_RULE, fitsRule } from '../core/number-rules.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { CONNECT_TIMEOUT_RULE, INTERVAL_RULE, fitsRule } from '../core/number-rules.js';
 import { parseTime } from '../core/parse-time.js';
 import type { SourceSpec } from '../monitor/open-sources.js';
 import { DEFAULT_PROSODY_CONFIG } from '../sources/discover-sources.js';
@@ -98,7 +98,7 @@ Monitoring:
   --profile NAME        a saved server from settings.json in the state folder
   --watch               count at start and every interval, record history, print and notify alerts;
                         Ctrl-C or SIGTERM stops cleanly
-  --interval DURATION   between counts in watch mode, e.g. 1h, 30m, 10s (default 1h)
+  --interval DURATION   between counts in watch mode, e.g. 1h, 30m, 10s (default 1h, at most 7d)
   --state-dir DIR       where settings, history and the account cache live
                         (default $XDG_CONFIG_HOME/prosody-active-users); given to a one-shot count
                         over SSH, the cache there makes the next count fetch only what changed
@@ -186,6 +186,12 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
     if (parsed === null) {
       return usage(
         `--interval ${JSON.stringify(values.interval)} is not a duration such as 1h, 30m or 10s`,
+      );
+    }
+    // The same rule as intervalSeconds in settings.json.
+    if (!fitsRule(parsed, INTERVAL_RULE)) {
+      return usage(
+        `--interval ${JSON.stringify(values.interval)} must be from ${formatDuration(INTERVAL_RULE.min)} to ${formatDuration(INTERVAL_RULE.max)}`,
       );
     }
     interval = parsed;
