@@ -94,7 +94,13 @@ async function readConfig(fs: DiscoveryFs, path: string): Promise<ConfigRead> {
   if ('tooLarge' in file) {
     return { facts: null, problem: `is larger than ${MAX_CONFIG_BYTES} bytes, which no config is` };
   }
-  return { facts: parseProsodyConfig(file.text) };
+  const facts = parseProsodyConfig(file.text);
+  // Prosody would not load it either, so what was read of it cannot be trusted to be in use.
+  if (facts.unreadable) {
+    const { line, reason } = facts.unreadable;
+    return { facts: null, problem: `cannot be parsed: line ${line}: ${reason}` };
+  }
+  return { facts };
 }
 
 /** A source that also leaves a notice in the report. */
