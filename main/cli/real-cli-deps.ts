@@ -49,6 +49,10 @@ export function realCliDeps(): CliDeps {
     now: () => Math.floor(Date.now() / 1000),
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
+    stdoutDrained: () =>
+      process.stdout.writableNeedDrain
+        ? new Promise<void>((resolve) => process.stdout.once('drain', resolve))
+        : undefined,
     stderrIsTTY: process.stderr.isTTY === true,
     sqliteSource: (path) => new SqliteSource(path),
     internalSource: (dir) => new InternalStorageSource(dir),
