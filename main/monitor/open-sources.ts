@@ -1,6 +1,7 @@
 import { type ActivitySource, type SourcedReport, countSources } from '../core/activity-source.js';
 import { type Result, fail, ok } from '../core/failure.js';
 import type { LiveProbe } from '../core/live-snapshot.js';
+import { specialFileFailure } from '../config/regular-file.js';
 import type { SshOptions } from '../ssh/ssh-options.js';
 import type { SqlServerTarget } from '../sources/sql-server-target.js';
 
@@ -52,8 +53,12 @@ export async function openSources(
   switch (spec.kind) {
     case 'ssh':
       return deps.sshSources(spec.ssh, onStep, onProgress);
-    case 'db':
+    case 'db': {
+      // SQLite's open of a FIFO waits for a writer forever: only a regular file is opened.
+      const special = specialFileFailure(spec.path, 'Prosody SQLite database');
+      if (special) return fail(special);
       return ok({ sources: [deps.sqliteSource(spec.path)], close: nothingToClose });
+    }
     case 'data-dir':
       return ok({ sources: [deps.internalSource(spec.path)], close: nothingToClose });
     case 'sql':

@@ -63,3 +63,7 @@ test('a FIFO where the config is looked for by default leaves a notice, and the 
   assert.equal(counted.value.total.dau, 1);
   assert.match(counted.value.notices.join('\n'), /default\.cfg\.lua is a FIFO, not a regular file/);
 });
+
+test('a FIFO as --db is refused with one line', async () => {
+  await assertOneLine(['--db', fifo('prosody.sqlite')], /a FIFO, not a regular file/);
+});
