@@ -13,6 +13,10 @@ endQuietlyOnClosedOutput(process.stdout, process.stderr, (code) => process.exit(
 runCli(process.argv.slice(2), realCliDeps()).then(
   (code) => {
     process.exitCode = code;
+    // Done: whatever still holds the event loop (the socket of a refresh abandoned at SIGTERM)
+    // must not keep the process alive. The pause lets the last output drain; unref'd, it never
+    // delays an exit that happens on its own.
+    setTimeout(() => process.exit(code), 1000).unref();
   },
   (e: unknown) => {
     // Unexpected: logged once, here at the edge.

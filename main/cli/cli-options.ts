@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { type Result, fail, ok } from '../core/failure.js';
-import { parseDuration } from '../core/duration.js';
-import { CONNECT_TIMEOUT_RULE, fitsRule } from '../core/number-rules.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { CONNECT_TIMEOUT_RULE, INTERVAL_RULE, fitsRule } from '../core/number-rules.js';
 import { MAX_EVENT_SECONDS, isUsableTimestamp } from '../core/activity-record.js';
 import { parseTime } from '../core/parse-time.js';
 import type { SourceSpec } from '../monitor/open-sources.js';
@@ -23,6 +23,8 @@ export interface CliOptions {
   dataDir?: string;
   /** Prosody's config, for finding the data when neither --db nor --data-dir is given. */
   config: string;
+  /** True when --config was given: a config that cannot be read is then an error, not a notice. */
+  configGiven?: boolean;
   ssh?: SshCliOptions;
   /** `--sql URL` without --ssh: a database reached from this machine. */
   sql?: Omit<SqlServerTarget, 'password'>;
@@ -97,7 +99,7 @@ Monitoring:
   --profile NAME        a saved server from settings.json in the state folder
   --watch               count at start and every interval, record history, print and notify alerts;
                         Ctrl-C or SIGTERM stops cleanly
-  --interval DURATION   between counts in watch mode, e.g. 1h, 30m, 10s (default 1h)
+  --interval DURATION   between counts in watch mode, e.g. 1h, 30m, 10s (default 1h, at most 7d)
   --state-dir DIR       where settings, history and the account cache live
                         (default $XDG_CONFIG_HOME/prosody-active-users); given to a one-shot count
                         over SSH, the cache there makes the next count fetch only what changed
@@ -185,6 +187,12 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
     if (parsed === null) {
       return usage(
         `--interval ${JSON.stringify(values.interval)} is not a duration such as 1h, 30m or 10s`,
+      );
+    }
+    // The same rule as intervalSeconds in settings.json.
+    if (!fitsRule(parsed, INTERVAL_RULE)) {
+      return usage(
+        `--interval ${JSON.stringify(values.interval)} must be from ${formatDuration(INTERVAL_RULE.min)} to ${formatDuration(INTERVAL_RULE.max)}`,
       );
     }
     interval = parsed;
@@ -303,6 +311,7 @@ export function parseCliOptions(argv: readonly string[]): Result<CliOptions> {
     db: values.db,
     dataDir: values['data-dir'],
     config: values.config ?? DEFAULT_PROSODY_CONFIG,
+    configGiven: values.config !== undefined,
     printForcedCommand: values['print-forced-command'] ?? false,
     printLiveRecipe: values['print-live-recipe'] ?? false,
     printDbRecipe: values['print-db-recipe'] ?? false,
@@ -337,5 +346,5 @@ export function sourceSpecOf(options: CliOptions): SourceSpec {
   if (options.sql !== undefined) return { kind: 'sql', sql: options.sql };
   if (options.db !== undefined) return { kind: 'db', path: options.db };
   if (options.dataDir !== undefined) return { kind: 'data-dir', path: options.dataDir };
-  return { kind: 'discover', config: options.config };
+  return { kind: 'discover', config: options.config, configGiven: options.configGiven ?? false };
 }

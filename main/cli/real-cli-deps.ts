@@ -50,10 +50,14 @@ export function realCliDeps(): CliDeps {
     now: () => Math.floor(Date.now() / 1000),
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
+    stdoutDrained: () =>
+      process.stdout.writableNeedDrain
+        ? new Promise<void>((resolve) => process.stdout.once('drain', resolve))
+        : undefined,
     stderrIsTTY: process.stderr.isTTY === true,
     sqliteSource: (path) => new SqliteSource(path),
     internalSource: (dir) => new InternalStorageSource(dir),
-    discoverSources: (config) => discoverLocalSources(config),
+    discoverSources: (config, given) => discoverLocalSources(config, undefined, given),
     sqlServerSource: (target) =>
       new SqlServerSource(
         { ...target, ...passwordFromEnv(process.env) },

@@ -1,7 +1,7 @@
 import { dbRecipe } from '../sources/db-recipe.js';
 import { join } from 'node:path';
 import { describeFailure } from '../core/describe-failure.js';
-import { formatOpenMetrics } from '../core/format-openmetrics.js';
+import { openMetricsChunks } from '../core/format-openmetrics.js';
 import { formatFetch, formatJson, formatTable } from '../core/format-report.js';
 import { liveRecipe } from '../core/live-recipe.js';
 import { forcedCommandLine } from '../ssh/remote-query-command.js';
@@ -21,6 +21,8 @@ export interface CliDeps extends SourceDeps, MonitorCliDeps {
   now(): number;
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Resolves once stdout takes more (a slow reader); absent or undefined: at once. */
+  stdoutDrained?(): Promise<void> | undefined;
   /** True when stderr is a terminal: progress on long copies is shown there even without -v. */
   stderrIsTTY: boolean;
 }
@@ -109,6 +111,13 @@ export async function runCli(argv: readonly string[], given: CliDeps): Promise<n
   const report = counted.value;
   for (const fetch of report.fetches) verbose(formatFetch(fetch));
   if (options.format === 'table') deps.stdout(formatTable(report));
-  else deps.exact((options.format === 'json' ? formatJson : formatOpenMetrics)(report));
+  else if (options.format === 'json') deps.exact(formatJson(report));
+  else {
+    // Written as it is made, at the reader's pace: 100 k hosts as one string took 650 MB.
+    for (const chunk of openMetricsChunks(report)) {
+      deps.exact(chunk);
+      await deps.stdoutDrained?.();
+    }
+  }
   return EXIT_OK;
 }

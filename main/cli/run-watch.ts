@@ -33,6 +33,9 @@ export interface MonitorCliDeps {
   untilStopped(): Promise<void>;
 }
 
+/** How long stopping waits for a refresh under way before abandoning it. */
+export const STOP_GRACE_MS = 3000;
+
 /** One line per refresh: when, which profile, the total figures and how they came. */
 export function refreshLine(outcome: RefreshOutcome): string {
   const when = formatTime(outcome.at);
@@ -94,7 +97,18 @@ export async function runWatch(
   );
   monitor.start();
   await deps.untilStopped();
-  await monitor.stop();
+  // A refresh under way may wait minutes on a silent server, past a service manager's stop
+  // timeout: it gets a few seconds to end, then is abandoned and nothing of it is recorded.
+  let timer: unknown;
+  const gaveUp = new Promise<'gave-up'>((resolve) => {
+    timer = deps.clock.setTimeout(() => resolve('gave-up'), STOP_GRACE_MS);
+  });
+  const ended = await Promise.race([monitor.stop().then(() => 'stopped' as const), gaveUp]);
+  deps.clock.clearTimeout(timer);
+  if (ended === 'gave-up') {
+    monitor.abandon();
+    deps.stderr('Stopped without waiting for the refresh under way; nothing of it was recorded.\n');
+  }
   history.value.close();
   return 0;
 }

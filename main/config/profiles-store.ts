@@ -21,6 +21,7 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fail, ok, type Failure, type Result } from '../core/failure.js';
+import { fileTypeWords } from './regular-file.js';
 import {
   SETTINGS_VERSION,
   emptySettings,
@@ -149,9 +150,19 @@ export function openProfilesStore(
 async function inspectFile(path: string): Promise<Result<SettingsFileState>> {
   let bytes: Buffer;
   try {
-    const handle = await open(path, 'r');
+    // O_NONBLOCK: a FIFO in its place opens at once (and is then refused) instead of waiting.
+    const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      const { size } = await handle.stat();
+      const stats = await handle.stat();
+      if (!stats.isFile()) {
+        return fail({
+          kind: 'special-file',
+          path,
+          what: 'settings file',
+          type: fileTypeWords(stats),
+        });
+      }
+      const { size } = stats;
       if (size > MAX_SETTINGS_BYTES) {
         return ok({
           state: 'broken',

@@ -71,6 +71,10 @@ export function describeFailure(f: Failure): string {
       return `Cannot reach ${f.where} (${f.detail}): check the database's host and port in Prosody's config or --sql, and that it is running.`;
     case 'db-error':
       return `${f.where} failed (${f.detail}): check the database server's log.`;
+    case 'special-file':
+      return `The ${f.what} ${f.path} is ${f.type}, not a regular file: point at the file itself.`;
+    case 'prosody-config':
+      return `Cannot read Prosody's config ${f.path} (${f.detail}): fix it, or pass --db FILE or --data-dir DIR instead.`;
     case 'sql-config':
       return `${f.detail}: fix Prosody's sql = { … } setting, or pass --sql URL.`;
     case 'state-file':

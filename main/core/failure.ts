@@ -18,6 +18,10 @@ export type Failure =
   | { kind: 'no-activity-records'; source: string }
   | { kind: 'unsupported-storage'; detail: string }
   | { kind: 'no-prosody-data'; looked: string[] }
+  /** A path the user gave that names a FIFO, socket, device or folder: only regular files are read. */
+  | { kind: 'special-file'; path: string; what: string; type: string }
+  /** Prosody's config named by --config that cannot be read as one (`detail` names the line). */
+  | { kind: 'prosody-config'; path: string; detail: string }
   /** The monitor's settings file: `message` names the file and the field. */
   | { kind: 'settings'; message: string }
   /** A desktop notification that could not be shown. */

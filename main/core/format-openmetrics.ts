@@ -75,7 +75,23 @@ const FAMILIES: Family[] = [
 
 /** `--openmetrics`: the OpenMetrics text format, ending in `# EOF`. */
 export function formatOpenMetrics(report: SourcedReport): string {
-  const lines: string[] = [];
+  return [...openMetricsChunks(report)].join('');
+}
+
+/** Lines per chunk: large enough that writing is cheap, small enough that memory stays flat. */
+const LINES_PER_CHUNK = 1000;
+
+/**
+ * formatOpenMetrics's text in pieces of whole lines, made as they are asked for: 100 k hosts make
+ * about 2 M lines, which as one string (and its array of lines) took 650 MB at the peak.
+ */
+export function* openMetricsChunks(report: SourcedReport): Generator<string> {
+  let lines: string[] = [];
+  const flush = () => {
+    const chunk = lines.join('\n') + '\n';
+    lines = [];
+    return chunk;
+  };
   for (const f of FAMILIES) {
     const metric = f.unit ? `${f.name}_${f.unit}` : f.name;
     lines.push(`# TYPE ${metric} gauge`);
@@ -84,9 +100,10 @@ export function formatOpenMetrics(report: SourcedReport): string {
     for (const [host, counts] of Object.entries(report.hosts)) {
       for (const [labels, value] of f.samples(host, counts)) {
         lines.push(`${metric}{host="${escapeLabel(host)}"${labels}} ${sampleValue(value)}`);
+        if (lines.length >= LINES_PER_CHUNK) yield flush();
       }
     }
   }
   lines.push('# EOF');
-  return lines.join('\n') + '\n';
+  yield flush();
 }

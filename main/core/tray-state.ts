@@ -71,6 +71,8 @@ const FAILURE_WORDS: Record<FailureKind, string> = {
   'no-activity-records': 'no login records',
   'unsupported-storage': 'unsupported storage',
   'no-prosody-data': 'Prosody data not found',
+  'special-file': 'not a regular file',
+  'prosody-config': 'Prosody config problem',
   settings: 'settings problem',
   notify: 'notification failed',
   network: 'cannot reach server',

@@ -73,6 +73,7 @@ export class Monitor {
   private readonly schedulers = new Map<string, RefreshScheduler>();
   /** Each profile's alert state as of its last refresh, for when the history cannot be read. */
   private readonly alertStates = new Map<string, AlertState>();
+  private abandoned = false;
 
   constructor(
     private readonly profiles: readonly MonitorProfile[],
@@ -116,6 +117,15 @@ export class Monitor {
     await Promise.all([...this.schedulers.values()].map((s) => s.stop()));
   }
 
+  /**
+   * Gives up on the refreshes under way (a shutdown that cannot wait for a silent server): when
+   * they end, if ever, nothing of them is recorded, shown or notified. A refresh is recorded in one
+   * transaction, so the history holds it whole or not at all.
+   */
+  abandon(): void {
+    this.abandoned = true;
+  }
+
   private async refresh(profile: MonitorProfile): Promise<boolean> {
     const { deps } = this;
     const startedMs = deps.clock.now();
@@ -124,10 +134,12 @@ export class Monitor {
     let outcome: RefreshOutcome;
     try {
       const counted = await countOnce(profile.spec, deps.sources, now, step, step);
+      if (this.abandoned) return false;
       outcome = counted.ok
         ? reportToOutcome(profile.name, counted.value, profile.filter)
         : failureToOutcome(profile.name, now, counted.failure);
     } catch (e) {
+      if (this.abandoned) return false;
       // A bug in a source: still a failed refresh, recorded and counted toward the failing alert.
       outcome = failureToOutcome(profile.name, now, this.unexpected(e));
     }

@@ -2,6 +2,7 @@ import { type ActivitySource, type SourcedReport, countSources } from '../core/a
 import type { TallyOptions } from '../core/count-active.js';
 import { type Result, fail, ok } from '../core/failure.js';
 import type { LiveProbe } from '../core/live-snapshot.js';
+import { specialFileFailure } from '../config/regular-file.js';
 import type { SshOptions } from '../ssh/ssh-options.js';
 import type { SqlServerTarget } from '../sources/sql-server-target.js';
 
@@ -18,7 +19,8 @@ export type SourceSpec =
   | { kind: 'ssh'; ssh: SshOptions }
   | { kind: 'db'; path: string }
   | { kind: 'data-dir'; path: string }
-  | { kind: 'discover'; config: string }
+  /** `configGiven`: named by the user, so that a config that cannot be read is an error. */
+  | { kind: 'discover'; config: string; configGiven?: boolean }
   /** A PostgreSQL or MySQL/MariaDB database reached from this machine (`--sql`, no password). */
   | { kind: 'sql'; sql: Omit<SqlServerTarget, 'password'> };
 
@@ -26,7 +28,7 @@ export type SourceSpec =
 export interface SourceDeps {
   sqliteSource(path: string): ActivitySource;
   internalSource(dir: string): ActivitySource;
-  discoverSources(configPath: string): Promise<Result<ActivitySource[]>>;
+  discoverSources(configPath: string, configGiven?: boolean): Promise<Result<ActivitySource[]>>;
   /** The database server source, its password found by the adapter (environment, keychain). */
   sqlServerSource?(target: Omit<SqlServerTarget, 'password'>): ActivitySource;
   sshSources(
@@ -52,8 +54,12 @@ export async function openSources(
   switch (spec.kind) {
     case 'ssh':
       return deps.sshSources(spec.ssh, onStep, onProgress);
-    case 'db':
+    case 'db': {
+      // SQLite's open of a FIFO waits for a writer forever: only a regular file is opened.
+      const special = specialFileFailure(spec.path, 'Prosody SQLite database');
+      if (special) return fail(special);
       return ok({ sources: [deps.sqliteSource(spec.path)], close: nothingToClose });
+    }
     case 'data-dir':
       return ok({ sources: [deps.internalSource(spec.path)], close: nothingToClose });
     case 'sql':
@@ -61,7 +67,7 @@ export async function openSources(
         ? ok({ sources: [deps.sqlServerSource(spec.sql)], close: nothingToClose })
         : fail({ kind: 'unsupported-storage', detail: 'this build cannot read database servers' });
     case 'discover': {
-      const found = await deps.discoverSources(spec.config);
+      const found = await deps.discoverSources(spec.config, spec.configGiven ?? false);
       return found.ok ? ok({ sources: found.value, close: nothingToClose }) : found;
     }
   }

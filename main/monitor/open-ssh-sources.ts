@@ -1,6 +1,11 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Result, fail, ok } from '../core/failure.js';
+import {
+  SpecialFileError,
+  readRegularFileSync,
+  specialFileFailure,
+} from '../config/regular-file.js';
 import { adminSocketPaths, adminSocketProbe } from '../ssh/admin-socket-probe.js';
 import { publicKeyBlob } from '../ssh/agent-key-order.js';
 import { isEncryptedKey, loadPrivateKey } from '../ssh/private-keys.js';
@@ -41,7 +46,7 @@ const LIVE_STEP_SECONDS = 10;
 function knownHostsStore(path: string): KnownHostsStore {
   return {
     path,
-    read: () => (existsSync(path) ? readFileSync(path, 'utf8') : ''),
+    read: () => (existsSync(path) ? readRegularFileSync(path).toString('utf8') : ''),
     append(line) {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       const current = existsSync(path) ? readFileSync(path, 'utf8') : '';
@@ -93,7 +98,9 @@ export async function openSshSources(
   const configPath = options.sshConfig ?? join(env.home, '.ssh', 'config');
   let configText: string | null = null;
   if (existsSync(configPath)) {
-    configText = readFileSync(configPath, 'utf8');
+    const special = specialFileFailure(configPath, 'SSH config');
+    if (special) return fail(special);
+    configText = readRegularFileSync(configPath).toString('utf8');
   } else if (options.sshConfig !== undefined) {
     return fail({ kind: 'ssh-config', path: configPath, detail: 'no such file' });
   }
@@ -114,7 +121,13 @@ export async function openSshSources(
         ? fail({ kind: 'not-found', path, what: 'private key' })
         : null;
     }
-    const data = readFileSync(path);
+    let data: Buffer;
+    try {
+      data = readRegularFileSync(path);
+    } catch (e) {
+      if (e instanceof SpecialFileError) return fail(e.failure('private key'));
+      throw e;
+    }
     let passphrase = env.env[PASSPHRASE_ENV];
     if (passphrase === undefined && isEncryptedKey(data)) {
       passphrase = (await env.prompt(`Passphrase for ${path}: `)) ?? undefined;
@@ -128,6 +141,14 @@ export async function openSshSources(
     });
   };
 
+  // A FIFO or device in place of a file would block the read: refused before connecting.
+  for (const [path, what] of [
+    [options.knownHosts ?? join(env.home, '.ssh', 'known_hosts'), 'known_hosts file'],
+    ...explicit.map((p) => [p, 'private key']),
+  ] as const) {
+    const special = specialFileFailure(path, what);
+    if (special) return fail(special);
+  }
   const knownHosts = knownHostsStore(options.knownHosts ?? join(env.home, '.ssh', 'known_hosts'));
   const opened = await SshConnection.open({
     target: { ...target, explicitIdentityFiles: explicit },

@@ -1,4 +1,5 @@
 import { access } from 'node:fs/promises';
+import { readRegularFileSync } from '../config/regular-file.js';
 import type { ActivitySource } from '../core/activity-source.js';
 import type { Result } from '../core/failure.js';
 import { DEFAULT_DATA_PATH, type DiscoveryFs, discoverSources } from './discover-sources.js';
@@ -12,8 +13,24 @@ export const DB_STEP_SECONDS = 60;
 /** The most a database server may send for one read: about 30 bytes an account, and room. */
 export const DB_MAX_BYTES = 1024 ** 3;
 
+/**
+ * The config and version files are read only when regular files: a FIFO named as the config would
+ * otherwise hold the read forever.
+ */
+async function readRegularCapped(path: string, maxBytes: number) {
+  try {
+    return { text: readRegularFileSync(path, maxBytes).toString('utf8') };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'EFBIG') return { tooLarge: true as const };
+    throw e;
+  }
+}
+
 const localDiscoveryFs: DiscoveryFs = {
   ...localStorageFs,
+  readCapped: readRegularCapped,
   exists: (path) =>
     access(path).then(
       () => true,
@@ -25,6 +42,7 @@ const localDiscoveryFs: DiscoveryFs = {
 export function discoverLocalSources(
   configPath: string,
   defaultDataPath = DEFAULT_DATA_PATH,
+  configGiven = false,
 ): Promise<Result<ActivitySource[]>> {
   return discoverSources(
     localDiscoveryFs,
@@ -40,5 +58,6 @@ export function discoverLocalSources(
     },
     configPath,
     defaultDataPath,
+    configGiven,
   );
 }

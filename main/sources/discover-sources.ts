@@ -77,14 +77,42 @@ type Backend =
   | { kind: 'bad-sql'; failure: Failure }
   | { kind: 'other'; name: string };
 
-async function readConfig(fs: DiscoveryFs, path: string): Promise<ProsodyConfigFacts | null> {
+/** The config's facts; or null, with what kept it from being read unless it is simply absent. */
+type ConfigRead = { facts: ProsodyConfigFacts } | { facts: null; problem?: string };
+
+async function readConfig(fs: DiscoveryFs, path: string): Promise<ConfigRead> {
+  let file;
   try {
-    const file = await fs.readCapped(path, MAX_CONFIG_BYTES);
-    return file && 'text' in file ? parseProsodyConfig(file.text) : null;
-  } catch {
-    // Not ours to read: Prosody's defaults apply, as documented.
-    return null;
+    file = await fs.readCapped(path, MAX_CONFIG_BYTES);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') return { facts: null };
+    if (err.code === 'ESPECIALFILE') return { facts: null, problem: err.message };
+    return { facts: null, problem: `cannot be read: ${err.code ?? err.message}` };
   }
+  if (file === null) return { facts: null };
+  if ('tooLarge' in file) {
+    return { facts: null, problem: `is larger than ${MAX_CONFIG_BYTES} bytes, which no config is` };
+  }
+  if ('unreadable' in file) return { facts: null, problem: `cannot be read: ${file.unreadable}` };
+  const facts = parseProsodyConfig(file.text);
+  // Prosody would not load it either, so what was read of it cannot be trusted to be in use.
+  if (facts.unreadable) {
+    const { line, reason } = facts.unreadable;
+    return { facts: null, problem: `cannot be parsed: line ${line}: ${reason}` };
+  }
+  return { facts };
+}
+
+/** A source that also leaves a notice in the report. */
+function withNotice(source: ActivitySource, notice: string): ActivitySource {
+  return {
+    label: source.label,
+    feed(tally) {
+      tally.notices.push(notice);
+      return source.feed(tally);
+    },
+  };
 }
 
 function backendsOf(facts: ProsodyConfigFacts, host: string | null, dataPath: string): Backend[] {
@@ -136,11 +164,33 @@ export async function discoverSources(
   factory: SourceFactory,
   configPath: string,
   defaultDataPath = DEFAULT_DATA_PATH,
+  /**
+   * True when the user named the config (--config): one that cannot be read is then an error,
+   * since the data found without it may not be what they meant. A config found by default that
+   * cannot be read leaves a notice and Prosody's defaults apply.
+   */
+  configGiven = false,
 ): Promise<Result<ActivitySource[]>> {
-  const facts = await readConfig(fs, configPath);
+  const read = await readConfig(fs, configPath);
+  const facts = read.facts;
+  const problem = read.facts === null ? read.problem : undefined;
+  if (problem !== undefined && configGiven) {
+    return fail({ kind: 'prosody-config', path: configPath, detail: problem });
+  }
+  if (read.facts === null && read.problem === undefined && configGiven) {
+    return fail({ kind: 'prosody-config', path: configPath, detail: 'no such file' });
+  }
   const known = knownFacts(facts, await readVersion(fs));
-  const found = (sources: ActivitySource[]): Result<ActivitySource[]> =>
-    ok(sources.map((s) => withHostFacts(s, known)));
+  const found = (sources: ActivitySource[]): Result<ActivitySource[]> => {
+    const shown = sources.map((s) => withHostFacts(s, known));
+    if (problem !== undefined && shown[0] !== undefined) {
+      shown[0] = withNotice(
+        shown[0],
+        `Prosody's config ${configPath} ${problem}; read as if there were none, from ${dataPath}.`,
+      );
+    }
+    return ok(shown);
+  };
   const looked: string[] = [facts ? configPath : `${configPath} (not readable)`];
   const dataPath =
     facts?.dataPath === undefined

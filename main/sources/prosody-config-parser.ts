@@ -54,6 +54,11 @@ export interface ProsodyConfigFacts {
   includes: string[];
   /** What the scanner could not follow (for diagnostics only). Absent when there is nothing. */
   warnings?: string[];
+  /**
+   * Where reading stopped, when the file is not Lua Prosody could load (a lexical error, nesting
+   * too deep): what comes after was not read, so the facts above may be incomplete.
+   */
+  unreadable?: { line: number; reason: string };
 }
 
 export type ActivityStore = 'lastlog2' | 'account_activity';
@@ -89,8 +94,14 @@ const MAX_CONFIG_STRING = 1024 * 1024;
 const OPERATORS =
   '... .. == ~= <= >= << >> // :: + - * / % ^ # & ~ | < > = ( ) { } [ ] ; : , .'.split(' ');
 
+/** Where a scan stopped early, as an offset into the text. */
+interface Stop {
+  offset: number;
+  reason: string;
+}
+
 /** Splits Lua source into tokens; stops (with a warning) at the first lexical error. */
-function tokenize(text: string, warnings: string[]): Token[] {
+function tokenize(text: string, warnings: string[], stop: { at?: Stop }): Token[] {
   const tokens: Token[] = [];
   let pos = 0;
   // Lua skips a first line starting with '#' (a shebang).
@@ -138,6 +149,7 @@ function tokenize(text: string, warnings: string[]): Token[] {
   } catch (e) {
     if (!(e instanceof LuaSyntaxError)) throw e;
     warnings.push(`${e.message} at offset ${e.offset}; the rest of the file was not read`);
+    stop.at = { offset: e.offset, reason: e.message };
   }
   tokens.push({ t: 'eof', at: text.length });
   return tokens;
@@ -230,6 +242,7 @@ class ConfigScanner {
   constructor(
     private readonly tokens: Token[],
     private readonly warnings: string[],
+    private readonly stop: { at?: Stop } = {},
   ) {}
 
   // --- token helpers
@@ -287,6 +300,7 @@ class ConfigScanner {
       this.warnings.push(
         `nesting deeper than ${MAX_NESTING} at offset ${this.peek().at}; the rest of the file was not read`,
       );
+      this.stop.at ??= { offset: this.peek().at, reason: `nesting deeper than ${MAX_NESTING}` };
     }
     const facts: ProsodyConfigFacts = {
       global: this.global.toSettings(),
@@ -736,7 +750,19 @@ class ConfigScanner {
  */
 export function parseProsodyConfig(text: string): ProsodyConfigFacts {
   const warnings: string[] = [];
-  return new ConfigScanner(tokenize(text, warnings), warnings).scan();
+  const stop: { at?: Stop } = {};
+  const facts = new ConfigScanner(tokenize(text, warnings, stop), warnings, stop).scan();
+  if (stop.at !== undefined) {
+    facts.unreadable = { line: lineOf(text, stop.at.offset), reason: stop.at.reason };
+  }
+  return facts;
+}
+
+/** The 1-based line of an offset, counting line feeds (a lone CR is rare in configs). */
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@
  *   npm run bench -- --quick --ssh      --ssh: SSH included (the default; says so explicitly)
  *   npm run bench -- --ssh-methods files  over SSH only these: query, copy, files, scp
  *   npm run bench -- --postgres-only    PostgreSQL over SSH only (postgres-bench.ts); --no-postgres skips it
+ *   npm run bench -- --openmetrics-only --openmetrics peak RSS at 100 k hosts (--sizes too), before
+ *                                        and now; --no-openmetrics skips it
  *
  * Every measured count runs in a fresh process (a plain-JavaScript bundle of count-child.ts, so no
  * TypeScript loader is in the figures), after one unmeasured warm-up run: the figures are for a
@@ -40,6 +42,7 @@ import type { ChildResult } from './count-child.js';
 import { LINK_RATE } from './bench-host.js';
 import { SSH_METHOD_NAMES, type SshCase, type SshMethod, benchSsh } from './ssh-bench.js';
 import { type PostgresCase, benchPostgres, postgresReport } from './postgres-bench.js';
+import { type OpenMetricsCase, benchOpenMetrics, openMetricsReport } from './openmetrics-bench.js';
 import {
   BENCH_NOW,
   type DatasetSpec,
@@ -537,6 +540,9 @@ interface Options {
   ssh: boolean;
   sshMethods: SshMethod[];
   postgres: boolean;
+  openmetrics: boolean;
+  /** Hosts in the --openmetrics case (default 100 k). */
+  openmetricsSizes?: number[];
 }
 
 function parseArgs(argv: string[]): Options {
@@ -549,6 +555,7 @@ function parseArgs(argv: string[]): Options {
     ssh: true,
     sshMethods: Object.values(SSH_METHOD_NAMES),
     postgres: true,
+    openmetrics: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -561,7 +568,13 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--ssh') o.ssh = true;
     else if (a === '--ssh-only' || a === '--no-local') o.local = false;
     else if (a === '--no-postgres') o.postgres = false;
-    else if (a === '--postgres-only') {
+    else if (a === '--no-openmetrics') o.openmetrics = false;
+    else if (a === '--openmetrics-only') {
+      o.local = false;
+      o.ssh = false;
+      o.postgres = false;
+      o.openmetrics = true;
+    } else if (a === '--postgres-only') {
       o.local = false;
       o.ssh = false;
       o.postgres = true;
@@ -574,9 +587,11 @@ function parseArgs(argv: string[]): Options {
       });
     } else
       throw new Error(
-        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE, --ssh, --no-ssh, --ssh-only (--no-local), --ssh-methods query,copy,files,scp,aggregate, --no-postgres, --postgres-only`,
+        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE, --ssh, --no-ssh, --ssh-only (--no-local), --ssh-methods query,copy,files,scp,aggregate, --no-postgres, --postgres-only, --openmetrics-only, --no-openmetrics`,
       );
   }
+  // --sizes with --openmetrics-only counts hosts there.
+  if (argv.includes('--openmetrics-only') && argv.includes('--sizes')) o.openmetricsSizes = o.sizes;
   return o;
 }
 
@@ -593,6 +608,7 @@ async function main(argv: string[]): Promise<void> {
   const results: CaseResult[] = [];
   let ssh: SshCase[] = [];
   let postgres: PostgresCase[] = [];
+  let openmetrics: OpenMetricsCase[] = [];
   try {
     for (const accounts of options.local ? options.sizes : []) {
       results.push(await benchSqlite(accounts, options.runs, gnuTime, log));
@@ -617,6 +633,9 @@ async function main(argv: string[]): Promise<void> {
         log,
       });
     }
+    if (options.openmetrics) {
+      openmetrics = await benchOpenMetrics(options.openmetricsSizes ?? [100_000], log);
+    }
   } finally {
     rmSync(join(BUILD_DIR, 'time.out'), { force: true });
   }
@@ -629,12 +648,15 @@ async function main(argv: string[]): Promise<void> {
     results,
     ssh,
     postgres,
+    openmetrics,
     targets: t,
   };
   const json = JSON.stringify(out, null, 2) + '\n';
   if (options.save !== null) writeFileSync(options.save, json);
   const text =
-    report(m, results, ssh, t) + (postgres.length > 0 ? `\n${postgresReport(postgres)}` : '');
+    report(m, results, ssh, t) +
+    (postgres.length > 0 ? `\n${postgresReport(postgres)}` : '') +
+    (openmetrics.length > 0 ? `\n${openMetricsReport(openmetrics)}\n` : '');
   process.stdout.write(options.json ? json : text);
 }
 

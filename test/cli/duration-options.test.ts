@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseCliOptions } from '../../main/cli/cli-options.js';
+import { INTERVAL_RULE, fitsRule } from '../../main/core/number-rules.js';
 import { MAX_TIMER_MS } from '../../main/core/scheduler.js';
 
 const usageOf = (argv: string[]) => {
@@ -31,3 +32,24 @@ test('an option value that starts with a dash is a usage error of one line', () 
   assert.match(message ?? '', /--timeout=-XYZ/);
   assert.equal(message?.includes('\n'), false);
 });
+
+for (const interval of ['7d 1s', '8d', '604801', '9007199254740991']) {
+  test(`--interval ${interval} is refused as settings.json refuses intervalSeconds above 7 days`, () => {
+    const message = usageOf(['--watch', '--db', 'x.sqlite', '--interval', interval]);
+    assert.ok(message !== null, 'accepted');
+    assert.match(message, /^--interval .* must be from 1s to 7d$/);
+  });
+}
+
+for (const [interval, seconds] of [
+  ['1s', 1],
+  ['7d', 604800],
+  ['604800', 604800],
+] as const) {
+  test(`--interval ${interval} is accepted, as intervalSeconds ${seconds} is in settings.json`, () => {
+    const r = parseCliOptions(['--watch', '--db', 'x.sqlite', '--interval', interval]);
+    assert.ok(r.ok);
+    assert.equal(r.value.interval, seconds);
+    assert.ok(fitsRule(seconds, INTERVAL_RULE));
+  });
+}
