@@ -53,7 +53,7 @@ test('a count whose stdout is closed ends quietly with the status of a broken pi
 
 test('history whose stdout is closed ends quietly with the status of a broken pipe', async () => {
   const stateDir = join(dir, 'state');
-  mkdirSync(stateDir);
+  mkdirSync(stateDir, { mode: 0o700 }); // private, as the CLI wants it: no warning on stderr
   const opened = HistoryDb.open(join(stateDir, 'history.sqlite'));
   assert.ok(opened.ok);
   const f = { dau: 1, wau: 1, mau: 1, accounts: 1, new1d: 0, new7d: 0, new30d: 0, newestEvent: 1 };
