@@ -113,7 +113,8 @@ Output (default: a table):
   -h, --help            show this help
   -V, --version         show the version
 
-Exit status: 0 on success, 1 when the records could not be read, 2 on a usage error.
+Exit status: 0 on success, 1 when the records could not be read, 2 on a usage error, 141 when
+stdout was closed early (| head), as for a program ended by SIGPIPE.
 `;
 
 const usage = (message: string) => fail<CliOptions>({ kind: 'usage', message });

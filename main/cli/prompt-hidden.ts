@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
+import { showControls } from '../core/terminal-text.js';
 
 /**
  * Asks for a secret on the terminal without echoing it. Null when there is no terminal to ask on
@@ -7,7 +8,8 @@ import { Writable } from 'node:stream';
  */
 export function promptHidden(question: string): Promise<string | null> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) return Promise.resolve(null);
-  process.stderr.write(question);
+  // The question names a host and a key path from ssh_config: shown, never acted on.
+  process.stderr.write(showControls(question));
   const muted = new Writable({ write: (_chunk, _enc, done) => done() });
   const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
   return new Promise((resolve) => {
