@@ -40,8 +40,14 @@ type Result<C extends InvokeChannel> = InvokeChannels[C]['result'];
  */
 export type Checked<C extends InvokeChannel> =
   | { verdict: 'ok'; args: Args<C> }
-  | { verdict: 'refused'; reason: string }
+  | { verdict: 'refused'; reason: string; kind: RefusalKind }
   | { verdict: 'answer'; result: Result<C> };
+
+/**
+ * Why a call was refused: not our window's page; a payload of the wrong shape or type; or one too
+ * large to look at (every such reason says "at most", which is how refused() tells them apart).
+ */
+export type RefusalKind = 'sender' | 'payload' | 'too-large';
 
 /** Longest profile name the settings accept (profile-validation.ts). */
 const MAX_PROFILE_NAME = 64;
@@ -53,6 +59,8 @@ const MAX_SECRET = 4096;
 const MAX_HOST = 255;
 /** A settings document larger than this, as JSON, is not something a person wrote. */
 const MAX_SETTINGS_JSON = 256 * 1024;
+/** Deeper than this, a settings document is not something a person wrote. */
+const MAX_SETTINGS_DEPTH = 32;
 /** The latest time a pause may name: the same bound the settings put on pausedUntil. */
 const MAX_UNIX_TIME = 1e11;
 
@@ -64,6 +72,7 @@ const ok = <C extends InvokeChannel>(args: Args<C>): Checked<C> => ({ verdict: '
 const refused = <C extends InvokeChannel>(reason: string): Checked<C> => ({
   verdict: 'refused',
   reason,
+  kind: /\bat most\b/.test(reason) ? 'too-large' : 'payload',
 });
 
 /** Why a value is not a usable string (null when it is), without repeating the value. */
@@ -92,9 +101,43 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * Whether `value` would be too large or too deep as JSON, found by walking it with a budget and
+ * never building it: structured clone carries a sparse list of 90 million entries in a few bytes,
+ * and JSON.stringify of it held main for 30 s and 2 GB before its length could be refused.
+ */
+function oversizedSettings(value: unknown): string | null {
+  let budget = MAX_SETTINGS_JSON;
+  const pending: Array<[value: unknown, depth: number]> = [[value, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [v, depth] = next;
+    if (depth > MAX_SETTINGS_DEPTH) {
+      return `the settings are nested too deep; at most ${MAX_SETTINGS_DEPTH} levels`;
+    }
+    if (typeof v === 'string') budget -= v.length + 2;
+    else if (Array.isArray(v)) {
+      // A comma or a null per entry at least: counted before any entry is looked at.
+      budget -= v.length + 2;
+      if (budget >= 0) for (const item of v as unknown[]) pending.push([item, depth + 1]);
+    } else if (typeof v === 'object' && v !== null) {
+      budget -= 2;
+      for (const [key, item] of Object.entries(v)) {
+        budget -= key.length + 4;
+        if (budget < 0) break;
+        pending.push([item, depth + 1]);
+      }
+    } else budget -= 5;
+    if (budget < 0)
+      return `the settings are too large; at most ${MAX_SETTINGS_JSON} characters as JSON`;
+  }
+  return null;
+}
+
 /** A settings payload small enough to validate, or why not. */
 function badSettingsShape(value: unknown): string | null {
   if (!isPlainObject(value)) return `the settings must be an object, not ${typeName(value)}`;
+  const oversized = oversizedSettings(value);
+  if (oversized !== null) return oversized;
   let json: string;
   try {
     json = JSON.stringify(value);
@@ -319,10 +362,11 @@ export function senderProblem(
   return null;
 }
 
-/** A refused call, for the log: the channel and why, never the payload. */
+/** A refused call, for the log: the channel, the kind and why, never the payload. */
 export interface IpcRefusal {
   channel: InvokeChannel;
   reason: string;
+  kind: RefusalKind;
 }
 
 export interface IpcHandlersOptions {
@@ -346,15 +390,15 @@ export function registerIpcHandlers(options: IpcHandlersOptions): () => void {
 
   const handle = <C extends InvokeChannel>(channel: C): void => {
     ipcMain.handle(channel, async (event: IpcMainInvokeEvent, ...raw: unknown[]) => {
-      const refuse = (reason: string): never => {
-        options.onRefused?.({ channel, reason });
+      const refuse = (reason: string, kind: RefusalKind): never => {
+        options.onRefused?.({ channel, reason, kind });
         throw new Error(`${channel} refused: ${reason}`);
       };
       const sender = senderProblem(event, options.webContents(), options.rendererUrl);
-      if (sender !== null) refuse(`the sender is ${sender}`);
+      if (sender !== null) refuse(`the sender is ${sender}`, 'sender');
       const check: (args: readonly unknown[]) => Checked<C> = PAYLOAD_CHECKS[channel];
       const checked = check(raw);
-      if (checked.verdict === 'refused') return refuse(checked.reason);
+      if (checked.verdict === 'refused') return refuse(checked.reason, checked.kind);
       if (checked.verdict === 'answer') return checked.result;
       const forward: (to: Targets, args: Args<C>) => Promise<Result<C>> = FORWARD[channel];
       try {

@@ -264,7 +264,7 @@ for (const [name, makeEvent, reason] of foreign) {
       message: `secret:set refused: ${reason}`,
     });
     assert.deepEqual(o.calls, []);
-    assert.deepEqual(o.refusals, [{ channel: 'secret:set', reason }]);
+    assert.deepEqual(o.refusals, [{ channel: 'secret:set', reason, kind: 'sender' }]);
   });
 }
 
