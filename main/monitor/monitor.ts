@@ -4,7 +4,7 @@ import {
   evaluateAlerts,
   restoreAlertState,
 } from '../core/alert-policy.js';
-import { alertBody, alertTitle } from '../core/alert-text.js';
+import { groupedNotification } from '../core/alert-text.js';
 import type { Alert, AlertSettings, FigureName, RefreshOutcome } from '../core/monitor-types.js';
 import { type Clock, RefreshScheduler, type SchedulerState } from '../core/scheduler.js';
 import { type Failure, FailureError, type Result, fail, ok } from '../core/failure.js';
@@ -145,11 +145,12 @@ export class Monitor {
     }
     this.alertStates.set(profile.name, judged.state);
     deps.onRefresh?.(outcome);
-    for (const alert of judged.deliver) {
-      deps.onAlert?.(alert);
+    for (const alert of judged.deliver) deps.onAlert?.(alert);
+    // One notification per refresh of a server, however many alerts it raised: the window lists
+    // them all.
+    if (judged.deliver.length > 0) {
       const sent = await deps.notifier.notify({
-        title: alertTitle(alert),
-        body: alertBody(alert),
+        ...groupedNotification(judged.deliver),
         profile: profile.name,
       });
       if (!sent.ok) step(`the notification could not be shown: ${sent.failure.kind}`);
