@@ -167,6 +167,23 @@ export class Monitor {
   ): PolicyResult {
     const { deps } = this;
     const tolerance = baselineTolerance(profile);
+    try {
+      return this.evaluate(profile, outcome, now, startedMs, tolerance);
+    } catch (e) {
+      // A bug in the policy must not cost the refresh its row: logged, and no alert this time.
+      deps.onError(e);
+      return { deliver: [], state: this.alertStates.get(profile.name) ?? restoreAlertState(null) };
+    }
+  }
+
+  private evaluate(
+    profile: MonitorProfile,
+    outcome: RefreshOutcome,
+    now: number,
+    startedMs: number,
+    tolerance: number,
+  ): PolicyResult {
+    const { deps } = this;
     return evaluateAlerts({
       settings: profile.alerts,
       now,
