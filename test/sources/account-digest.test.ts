@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { ACCOUNT_DIGEST_TERM, hostDigest } from '../../main/sources/account-digest.js';
+import { accountDigestKey, digestTerm, hostDigest } from '../../main/sources/account-digest.js';
 
 type Account = [
   user: string,
@@ -33,7 +33,7 @@ function valuesSql(accounts: readonly Account[]): string {
   const rows = accounts.map(
     ([u, l, r, a, n = 0, m = 0, t = 0]) => `(${[u, l, r, a, n, m, t].map(lit).join(', ')})`,
   );
-  return `WITH v(user, last_active, registered, account, not_an_event, malformed, no_timestamp) AS (VALUES ${rows.join(', ')}) SELECT ${hostDigest(ACCOUNT_DIGEST_TERM)} FROM v`;
+  return `WITH v(user, last_active, registered, account, not_an_event, malformed, no_timestamp) AS (VALUES ${rows.join(', ')}) SELECT ${hostDigest(digestTerm('k'))} FROM (SELECT *, ${accountDigestKey('sqlite')} AS k FROM v LIMIT -1)`;
 }
 
 function digest(accounts: readonly Account[]): number {
