@@ -114,10 +114,12 @@ export class SqliteSource implements ActivitySource {
       }
       this.options.onStep?.(`reading ${this.path}`);
       const part = tally.fork();
-      const sql = cliStatement(tally.now, onlinePairs(tally.online));
+      // Sorter threads as in-process; sqlite3 prints the value set, a line of digits.
+      const sql = `PRAGMA threads = ${SORTER_THREADS};\n${cliStatement(tally.now, onlinePairs(tally.online))}`;
       let ran: Awaited<ReturnType<typeof runSqliteCli>>;
       try {
         ran = await runSqliteCli(this.options.sqlite3 ?? 'sqlite3', this.path, sql, (line) => {
+          if (/^[0-9]+$/.test(line)) return;
           const row = JSON.parse(line) as unknown[];
           if (this.includeHost(row[1] as string)) feedHostTotalsRow(part, row);
         });
