@@ -11,7 +11,8 @@
  *   npm run bench -- --save FILE        also writes the JSON to FILE (the table still prints)
  *   npm run bench -- --no-ssh           the local part only; --ssh-only (or --no-local) the SSH part only
  *   npm run bench -- --quick --ssh      --ssh: SSH included (the default; says so explicitly)
- *   npm run bench -- --ssh-methods files  over SSH only these: query, copy, files, scp
+ *   npm run bench -- --ssh-methods files,command  over SSH only these: query, copy, files (SFTP
+ *                                       only), command (internal storage by command), scp
  *   npm run bench -- --postgres-only    PostgreSQL over SSH only (postgres-bench.ts); --no-postgres skips it
  *
  * Every measured count runs in a fresh process (a plain-JavaScript bundle of count-child.ts, so no
@@ -357,7 +358,7 @@ function sshTargets(cases: SshCase[]): TargetResult[] {
       met: first.bytesPerAccount <= SSH_TARGETS.firstBytesPerAccount,
     });
   }
-  for (const method of ['remote query', 'SFTP copy', 'SFTP files'] as const) {
+  for (const method of ['remote query', 'SFTP copy', 'SFTP files', 'files by command'] as const) {
     const c = at(method, 'unchanged');
     if (!c) continue;
     out.push({
@@ -365,6 +366,24 @@ function sshTargets(cases: SshCase[]): TargetResult[] {
       limit: `≤ ${fmtBytes(SSH_TARGETS.unchangedBytes)}`,
       measured: `${fmtBytes(c.bytesReceived.max)} (highest of the runs)`,
       met: c.bytesReceived.max <= SSH_TARGETS.unchangedBytes,
+    });
+  }
+  for (const [size, limit] of [
+    [100_000, 3],
+    [1_000_000, 30],
+  ] as const) {
+    const c = cases.find(
+      (k) => k.accounts === size && k.method === 'files by command' && k.refresh === 'first',
+    );
+    if (!c) continue;
+    const sftp = cases.find(
+      (k) => k.accounts === size && k.method === 'SFTP files' && k.refresh === 'first',
+    );
+    out.push({
+      target: `Internal storage over SSH, ${fmtCount(size)} accounts, first read by command: time`,
+      limit: `≤ ${limit} s`,
+      measured: `${c.seconds.median.toFixed(2)} s (SFTP only: ${sftp ? `${sftp.seconds.median.toFixed(2)} s` : 'not run'}); peak RSS ${c.peakRssMb.median.toFixed(0)} MB`,
+      met: c.seconds.median <= limit,
     });
   }
   const files = at('SFTP files', 'unchanged');
@@ -397,14 +416,19 @@ function sshTable(cases: SshCase[]): string {
       'received',
       'per account',
       'peak RSS (MB)',
-      'ratio to scp + sqlite3',
+      'ratio to scp + sqlite3 (or as said)',
       'compression',
     ],
   ];
   for (const c of cases) {
-    const ratio = c.ratioToBaseline !== undefined ? `${c.ratioToBaseline.toFixed(2)} ×` : '';
+    const ratio =
+      c.ratioToBaseline !== undefined
+        ? `${c.ratioToBaseline.toFixed(2)} ×`
+        : c.ratioToSftpFiles !== undefined
+          ? `${c.ratioToSftpFiles.toFixed(2)} × SFTP files`
+          : '';
     rows.push([
-      c.method === 'SFTP files'
+      c.method === 'SFTP files' || c.method === 'files by command'
         ? `${fmtCount(c.accounts)} accounts, internal storage`
         : `${fmtCount(c.accounts)} accounts, ${fmtBytes(c.dataBytes)} file`,
       c.said && c.refresh === 'unchanged' ? `${c.method} (${c.said})` : c.method,
@@ -536,7 +560,7 @@ function parseArgs(argv: string[]): Options {
       });
     } else
       throw new Error(
-        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE, --ssh, --no-ssh, --ssh-only (--no-local), --ssh-methods query,copy,files,scp, --no-postgres, --postgres-only`,
+        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE, --ssh, --no-ssh, --ssh-only (--no-local), --ssh-methods query,copy,files,command,scp, --no-postgres, --postgres-only`,
       );
   }
   return o;
