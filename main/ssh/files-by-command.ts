@@ -26,6 +26,8 @@ import { isSafeRemotePath } from './remote-query-command.js';
  */
 const SCRIPT = String.raw`
 export LC_ALL=C
+# Each find walks only the folders it needs: other stores (roster, …) and folders unchanged since
+# $2 are pruned, not walked.
 # mawk's regular expressions stop at a NUL byte where its strings do not: every pattern must match
 # the whole line (whole()), or a line with a NUL in it could pass for one Prosody writes.
 printf 'PAU-FILES 1 %s\n' "$(date +%s)"
@@ -39,8 +41,9 @@ find . -mindepth 1 -maxdepth 3 \( -path './*/*/*' -printf '%y %s %T@ %P\0' \) -o
   \( -path './*/*' -prune \) -o -printf '%y %s %T@ %P\0' 2>/dev/null ||
   { printf '\0PAU-FALLBACK\n'; exit 0; }
 printf '\0'
-find . -mindepth 3 -maxdepth 3 -path './*/lastlog2/*.dat' -type f $newer \
-  ! -path '*[!A-Za-z0-9%./]*' -size -65537c -readable -print0 2>/dev/null | xargs -0 -r awk '
+find . -mindepth 1 -maxdepth 3 \( -path './*/*/*' -path './*/lastlog2/*.dat' -type f $newer \
+  ! -path '*[!A-Za-z0-9%./]*' -size -65537c -readable -print0 \) -o \
+  \( -path './*/*' ! -name lastlog2 -prune \) -o \( -path './*/*' $old -prune \) 2>/dev/null | xargs -0 -r awk '
   function whole(matched) { return matched && RLENGTH == length($0) }
   function done() {
     if (name != "" && ok && state == 3) print "L " name " " bytes out
@@ -67,8 +70,9 @@ find . -mindepth 3 -maxdepth 3 -path './*/lastlog2/*.dat' -type f $newer \
     } else ok = 0
   }
   END { done() }' 2>/dev/null
-find . -mindepth 3 -maxdepth 3 -path './*/accounts/*.dat' -type f $newer \
-  ! -path '*[!A-Za-z0-9%./]*' -size -16385c -readable -print0 2>/dev/null | xargs -0 -r awk '
+find . -mindepth 1 -maxdepth 3 \( -path './*/*/*' -path './*/accounts/*.dat' -type f $newer \
+  ! -path '*[!A-Za-z0-9%./]*' -size -16385c -readable -print0 \) -o \
+  \( -path './*/*' ! -name accounts -prune \) -o \( -path './*/*' $old -prune \) 2>/dev/null | xargs -0 -r awk '
   function whole(matched) { return matched && RLENGTH == length($0) }
   function done() {
     if (name != "" && ok && state == 2) print "A " name " " bytes " " disabled
