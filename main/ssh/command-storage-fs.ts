@@ -145,8 +145,12 @@ export function commandStorageFs(
       }
       const known = storeFolder(parts);
       if (known === 'absent') return null;
-      if (known === 'listed')
-        return (stream!.folders.get(parts!.join('/')) ?? []).map(storageEntry);
+      if (known === 'listed') {
+        const key = parts!.join('/');
+        const listed = (stream!.folders.get(key) ?? []).map(storageEntry);
+        stream!.folders.delete(key); // listed once per count: the reader keeps its own
+        return listed;
+      }
       return sftp.list(path);
     },
 
@@ -164,12 +168,14 @@ export function commandStorageFs(
       const parts = relative(path);
       if (stream !== null && parts !== null && parts.length === 3) {
         const key = parts.join('/');
-        const entry = stream.entries.get(key);
         const sent = stream.files.get(key);
-        if (entry?.type === 'f' && entry.size > maxBytes) return { tooLarge: true };
-        if (entry?.type === 'f' && sent && sent.bytes === entry.size) {
+        // Larger than any file the script sends, and a plain file: as SFTP would find it.
+        if (listedPlain && listedSize !== undefined && listedSize > maxBytes) {
+          return { tooLarge: true };
+        }
+        if (sent && sent.bytes === listedSize) {
           stream.files.delete(key); // read once per count: let it go
-          return { text: asLuaData(sent) };
+          return sent.bytes > maxBytes ? { tooLarge: true } : { text: asLuaData(sent) };
         }
       }
       return sftp.readCapped(path, maxBytes, listedSize, listedPlain);

@@ -28,9 +28,9 @@ export interface FilesStreamResult {
   fallback: boolean;
   /** Folder path (relative, '' for the data folder) → its entries. */
   folders: Map<string, ListedEntry[]>;
-  /** Relative path → the entry itself (folders included). */
+  /** Relative path → the entry itself, for the folders (a million files are not kept twice). */
   entries: Map<string, ListedEntry>;
-  /** Relative path → what was sent of the file. */
+  /** Relative path → what was sent of the file, when its size is the listed one. */
   files: Map<string, SentFile>;
 }
 
@@ -50,6 +50,8 @@ export class FilesStreamParser {
   private state: State = 'banner';
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** The files' entries by path, while verdicts come (they are checked against the listing). */
+  private fileEntries = new Map<string, ListedEntry>();
   private readonly result: FilesStreamResult = {
     serverNow: 0,
     fallback: false,
@@ -122,14 +124,15 @@ export class FilesStreamParser {
     if (parts.length > 3 || parts.some((p) => p === '' || p === '.' || p === '..')) {
       throw new Error('a listed path out of place');
     }
-    if (this.result.entries.has(path)) throw new Error('a path listed twice');
+    const at = parts.length === 3 ? this.fileEntries : this.result.entries;
+    if (at.has(path)) throw new Error('a path listed twice');
     const entry: ListedEntry = {
       name: parts[parts.length - 1]!,
       type: m[1]!,
       size: Number(m[2]),
       mtime: Number(m[3]),
     };
-    this.result.entries.set(path, entry);
+    at.set(path, entry);
     const parent = parts.slice(0, -1).join('/');
     let siblings = this.result.folders.get(parent);
     if (siblings === undefined) this.result.folders.set(parent, (siblings = []));
@@ -142,12 +145,13 @@ export class FilesStreamParser {
     if (m) {
       const path = m[2]!;
       if (this.result.files.has(path)) throw new Error('a file sent twice');
-      const listed = this.result.entries.get(path);
-      // One created since the listing, or in a folder not listed, is not used: SFTP reads it.
-      if (listed?.type !== 'f') return;
       if ((m[1] === 'L') !== path.includes('/lastlog2/'))
         throw new Error('a verdict in the wrong store');
       const bytes = Number(m[3]);
+      const listed = this.fileEntries.get(path);
+      // One created or changed since the listing, or in a folder not listed, is not used: SFTP
+      // reads it.
+      if (listed?.type !== 'f' || listed.size !== bytes) return;
       const rest = m[4]!;
       if (m[1] === 'A') {
         if (rest !== ' 0' && rest !== ' 1') throw new Error('an account line out of shape');
@@ -165,9 +169,10 @@ export class FilesStreamParser {
     }
     if (text === 'PAU-END') {
       this.state = 'end';
+      this.fileEntries = new Map();
       return;
     }
-    if (text === 'PAU-FALLBACK' && this.result.entries.size === 0) {
+    if (text === 'PAU-FALLBACK' && this.result.entries.size + this.fileEntries.size === 0) {
       this.result.fallback = true;
       this.state = 'fallback';
       return;
