@@ -11,7 +11,8 @@
  *   npm run bench -- --save FILE        also writes the JSON to FILE (the table still prints)
  *   npm run bench -- --no-ssh           the local part only; --ssh-only (or --no-local) the SSH part only
  *   npm run bench -- --quick --ssh      --ssh: SSH included (the default; says so explicitly)
- *   npm run bench -- --ssh-methods files  over SSH only these: query, copy, files, scp
+ *   npm run bench -- --ssh-methods files,command  over SSH only these: query, copy, files (SFTP
+ *                                       only), command (internal storage by command), scp
  *   npm run bench -- --postgres-only    PostgreSQL over SSH only (postgres-bench.ts); --no-postgres skips it
  *   npm run bench -- --openmetrics-only --openmetrics peak RSS at 100 k hosts (--sizes too), before
  *                                        and now; --no-openmetrics skips it
@@ -401,7 +402,7 @@ function sshTargets(cases: SshCase[]): TargetResult[] {
       met: first.bytesPerAccount <= SSH_TARGETS.firstBytesPerAccount,
     });
   }
-  for (const method of ['remote query', 'SFTP copy', 'SFTP files'] as const) {
+  for (const method of ['remote query', 'SFTP copy', 'SFTP files', 'files by command'] as const) {
     const c = at(method, 'unchanged');
     if (!c) continue;
     out.push({
@@ -436,6 +437,24 @@ function sshTargets(cases: SshCase[]): TargetResult[] {
           ? `; ssh + sqlite3, simplest aggregate: ${aggregate.seconds.median.toFixed(2)} s`
           : ''),
       met: unchangedQuery.seconds.median <= SSH_TARGETS.unchangedQuerySeconds,
+    });
+  }
+  for (const [size, limit] of [
+    [100_000, 3],
+    [1_000_000, 30],
+  ] as const) {
+    const c = cases.find(
+      (k) => k.accounts === size && k.method === 'files by command' && k.refresh === 'first',
+    );
+    if (!c) continue;
+    const sftp = cases.find(
+      (k) => k.accounts === size && k.method === 'SFTP files' && k.refresh === 'first',
+    );
+    out.push({
+      target: `Internal storage over SSH, ${fmtCount(size)} accounts, first read by command: time`,
+      limit: `≤ ${limit} s`,
+      measured: `${c.seconds.median.toFixed(2)} s (SFTP only: ${sftp ? `${sftp.seconds.median.toFixed(2)} s` : 'not run'}); peak RSS ${c.peakRssMb.median.toFixed(0)} MB`,
+      met: c.seconds.median <= limit,
     });
   }
   const files = at('SFTP files', 'unchanged');
@@ -478,9 +497,11 @@ function sshTable(cases: SshCase[]): string {
         ? `${c.ratioToBaseline.toFixed(2)} × scp + sqlite3`
         : c.ratioToServerAggregate !== undefined
           ? `${c.ratioToServerAggregate.toFixed(2)} × ssh + sqlite3`
-          : '';
+          : c.ratioToSftpFiles !== undefined
+            ? `${c.ratioToSftpFiles.toFixed(2)} × SFTP files`
+            : '';
     rows.push([
-      c.method === 'SFTP files'
+      c.method === 'SFTP files' || c.method === 'files by command'
         ? `${fmtCount(c.accounts)} accounts, internal storage`
         : `${fmtCount(c.accounts)} accounts, ${fmtBytes(c.dataBytes)} file`,
       c.said && c.refresh === 'unchanged' ? `${c.method} (${c.said})` : c.method,
@@ -638,7 +659,7 @@ function parseArgs(argv: string[]): Options {
       });
     } else
       throw new Error(
-        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE, --ssh, --no-ssh, --ssh-only (--no-local), --ssh-methods query,copy,files,scp,aggregate, --no-postgres, --postgres-only, --openmetrics-only, --no-openmetrics`,
+        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE, --ssh, --no-ssh, --ssh-only (--no-local), --ssh-methods query,copy,files,command,scp,aggregate, --no-postgres, --postgres-only, --openmetrics-only, --no-openmetrics`,
       );
   }
   // --sizes with --openmetrics-only counts hosts there.
