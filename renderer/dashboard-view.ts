@@ -11,6 +11,7 @@ import type {
   SeriesPoint,
 } from '../main/core/ipc-contract.js';
 import { type DefinedFigure, FIGURE_DEFINITIONS } from './definitions.js';
+import { showControls } from '../main/core/terminal-text.js';
 import { type Child, h } from './dom.js';
 import {
   describeDelta,
@@ -322,7 +323,8 @@ function hostsSection(p: ProfileView, nowMs: number): Child {
             h(
               'tr',
               null,
-              h('th', { scope: 'row' }, host),
+              // A host name is one line: a line break in it is shown escaped too.
+              h('th', { scope: 'row' }, showControls(host)),
               [f.dau, f.wau, f.mau].map((n) => h('td', { class: 'num' }, formatCount(n))),
               withOnline
                 ? h(

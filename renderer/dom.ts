@@ -2,7 +2,12 @@
  * A few lines of DOM building: elements from data, text through textContent only (never HTML
  * strings, so nothing from a server or a file can become markup), and no inline styles (the CSP
  * refuses them; classes and the stylesheet do the styling).
+ *
+ * Every text child is shown with its control characters escaped visibly (`\x1b`, `\u202e`), line
+ * feeds kept: host names and failure sentences come from servers, and a bidi override or a CR in
+ * them would reorder or fake what is read, as on a terminal (core/terminal-text.ts).
  */
+import { showControlsKeepingLines } from '../main/core/terminal-text.js';
 
 type Attr = string | number | boolean | null | undefined;
 export type Child = Node | string | null | undefined | false;
@@ -42,7 +47,13 @@ function append(parent: Node, children: Array<Child | Child[]>): void {
   for (const child of children) {
     if (Array.isArray(child)) append(parent, child);
     else if (child === null || child === undefined || child === false) continue;
-    else parent.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
+    else {
+      parent.appendChild(
+        typeof child === 'string'
+          ? document.createTextNode(showControlsKeepingLines(child))
+          : child,
+      );
+    }
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import type { FailureKind } from './failure.js';
 import type { AppSnapshot, ProfileView } from './ipc-contract.js';
+import { showControls } from './terminal-text.js';
 
 /** The icon's four looks. */
 export type TrayState = 'ok' | 'alerting' | 'stale-or-failing' | 'refreshing';
@@ -117,10 +118,13 @@ export function trayState(profiles: readonly ProfileView[]): TrayState {
 
 /** `name — DAU n · WAU n · MAU n` (and `· online n` when known), or `name — no figures yet`. */
 export function figuresLine(profile: ProfileView): string {
+  // Settings refuse C0 controls in a name, not C1 or the bidi controls, which would reorder the
+  // tooltip and menu: shown escaped, as on the terminal.
+  const name = showControls(profile.name);
   const t = profile.total;
-  if (t === null) return `${profile.name} — no figures yet`;
+  if (t === null) return `${name} — no figures yet`;
   const online = typeof t.online === 'number' ? ` · online ${count(t.online)}` : '';
-  return `${profile.name} — DAU ${count(t.dau.value)} · WAU ${count(t.wau.value)} · MAU ${count(t.mau.value)}${online}`;
+  return `${name} — DAU ${count(t.dau.value)} · WAU ${count(t.wau.value)} · MAU ${count(t.mau.value)}${online}`;
 }
 
 /** The profile's state in a few words: when the figures are from, or what went wrong. */

@@ -12,6 +12,7 @@
  * stand-in (Electron's runtime cannot run there); no electron import at run time.
  */
 import { fail, ok, type Result } from '../core/failure.js';
+import { escapeBodyMarkup, safeNotificationText } from '../core/notification-text.js';
 import type { NotificationContent, Notifier } from '../notify/notifier.js';
 
 /** What the notifier uses of an Electron Notification. */
@@ -38,6 +39,12 @@ export interface ElectronNotifierOptions {
   icon?: string;
   /** A notification was clicked: open the window on this profile. */
   onClick(profile: string): void;
+  /**
+   * Whether the desktop reads markup in the body: on Linux Electron hands the body to libnotify as
+   * it is (shell/browser/notifications/linux/libnotify_notification.cc), and the daemon reads
+   * `<b>`, `<a href>`, `<img>` and entities in it. Default: whether this is Linux.
+   */
+  bodyMarkup?: boolean;
 }
 
 /**
@@ -69,9 +76,11 @@ export class ElectronNotifier implements Notifier {
       return failed('this desktop does not support notifications');
     }
     try {
+      const safe = safeNotificationText(n.title === '' ? 'Prosody Active Users' : n.title, n.body);
+      const bodyMarkup = this.options.bodyMarkup ?? process.platform === 'linux';
       const notification = new this.options.Notification({
-        title: n.title === '' ? 'Prosody Active Users' : n.title,
-        body: n.body,
+        title: safe.title,
+        body: bodyMarkup ? escapeBodyMarkup(safe.body) : safe.body,
         ...(this.options.icon === undefined ? {} : { icon: this.options.icon }),
         silent: true,
       });

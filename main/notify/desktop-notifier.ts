@@ -25,6 +25,7 @@
  */
 import nodeNotifier from 'node-notifier';
 import { fail, ok, type Failure, type Result } from '../core/failure.js';
+import { escapeBodyMarkup, safeNotificationText } from '../core/notification-text.js';
 import type { NotificationContent, Notifier } from './notifier.js';
 
 export const DEFAULT_APP_NAME = 'Prosody Active Users';
@@ -74,8 +75,11 @@ export class DesktopNotifier implements Notifier {
 
   /** What goes to node-notifier for `n` (exposed for tests). */
   backendOptions(n: NotificationContent): Record<string, unknown> {
-    const title = n.title === '' ? this.appName : n.title;
-    const text = this.usesNotifySend ? forNotifySend(title, n.body) : { title, body: n.body };
+    const safe = safeNotificationText(n.title === '' ? this.appName : n.title, n.body);
+    // notify-send's daemons read markup in the body (core/notification-text.ts).
+    const text = this.usesNotifySend
+      ? forNotifySend(safe.title, escapeBodyMarkup(safe.body))
+      : safe;
     const options: Record<string, unknown> = {
       title: text.title,
       message: text.body,

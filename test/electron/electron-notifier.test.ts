@@ -14,6 +14,7 @@ import {
 } from '../../main/electron/electron-notifier.js';
 import type { NotificationContent, Notifier } from '../../main/notify/notifier.js';
 import { ok } from '../../main/core/failure.js';
+import { MAX_BODY_CHARS, MAX_TITLE_CHARS } from '../../main/core/notification-text.js';
 
 interface Recorded {
   options: Record<string, unknown>;
@@ -128,4 +129,38 @@ test("the app uses node-notifier's notifier where Electron has no notifications"
       () => fallback,
     ) instanceof ElectronNotifier,
   );
+});
+
+test('where the desktop reads body markup, the body is escaped and the title left as text', async () => {
+  const { Notification, made } = standIn();
+  const notifier = new ElectronNotifier({ Notification, bodyMarkup: true, onClick: () => {} });
+  await notifier.notify({
+    title: 'work: no logins on <b>x</b>',
+    body: 'on <a href="https://evil.example/">x</a> & more',
+    profile: 'work',
+  });
+  assert.equal(made[0]!.options.title, 'work: no logins on <b>x</b>');
+  assert.equal(
+    made[0]!.options.body,
+    'on &lt;a href="https://evil.example/"&gt;x&lt;/a&gt; &amp; more',
+  );
+});
+
+test('where the desktop shows text as text, markup characters are left alone', async () => {
+  const { Notification, made } = standIn();
+  const notifier = new ElectronNotifier({ Notification, bodyMarkup: false, onClick: () => {} });
+  await notifier.notify({ title: 't', body: 'a <b> & c', profile: 'work' });
+  assert.equal(made[0]!.options.body, 'a <b> & c');
+});
+
+test('control and bidi characters are shown escaped and a huge host name is bounded', async () => {
+  const { Notification, made } = standIn();
+  const notifier = new ElectronNotifier({ Notification, bodyMarkup: false, onClick: () => {} });
+  const host = `\x1b[2J\u202e${'h'.repeat(10_000)}`;
+  await notifier.notify({ title: `work: on ${host}`, body: `on ${host}\nnext`, profile: 'work' });
+  const { title, body } = made[0]!.options as { title: string; body: string };
+  assert.ok(title.startsWith('work: on \\x1b[2J\\u202ehhh'));
+  assert.equal(Array.from(title).length, MAX_TITLE_CHARS);
+  assert.ok(body.startsWith('on \\x1b[2J\\u202ehhh'));
+  assert.equal(Array.from(body).length, MAX_BODY_CHARS);
 });

@@ -7,6 +7,7 @@
  * (its own process under node --test) points DBUS_SESSION_BUS_ADDRESS and DISPLAY at the test daemon.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -16,10 +17,35 @@ import {
   type BackendCallback,
   type NotifierBackend,
 } from '../../main/notify/desktop-notifier.js';
+import { MAX_BODY_CHARS, MAX_TITLE_CHARS } from '../../main/core/notification-text.js';
 import {
   startNotificationDaemon,
   type NotificationDaemon,
 } from '../support/notification-daemon.js';
+
+/**
+ * What a daemon that reads body markup shows of `body`: the text with its tags dropped and its
+ * entities read (the Pango markup subset of the Desktop Notifications Specification).
+ */
+function shownBody(body: string): string {
+  return body
+    .replace(/<[^>]*>/g, '')
+    .replace(/&(lt|gt|quot|apos|amp|#\d+|#x[0-9a-f]+);/gi, (_, e: string) => {
+      const named: Record<string, string> = { lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' };
+      if (named[e] !== undefined) return named[e];
+      return String.fromCodePoint(
+        e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10),
+      );
+    });
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { env, timeout: 10_000 }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    );
+  });
+}
 
 describe('through notify-send to a real notification daemon (dunst)', () => {
   let daemon: NotificationDaemon | undefined;
@@ -57,7 +83,7 @@ describe('through notify-send to a real notification daemon (dunst)', () => {
     assert.deepEqual(shown, { summary: title, body, appname: DEFAULT_APP_NAME });
   });
 
-  test('quotes, dollars, backquotes, backslashes, markup and line breaks arrive unchanged', async () => {
+  test('quotes, dollars, backquotes, backslashes, markup and line breaks are shown as sent', async () => {
     const mark = randomUUID().slice(0, 8);
     const title = `"work" $HOME \`id\` C:\\temp & <b>x</b> ${mark}`;
     const body = 'first line: "quoted" $PATH `uname`\nsecond line: C:\\temp\\new \\n & <i>7</i> ✓';
@@ -68,7 +94,73 @@ describe('through notify-send to a real notification daemon (dunst)', () => {
     });
     assert.equal(result.ok, true);
     const shown = await running().waitFor((n) => n.summary.endsWith(mark));
-    assert.deepEqual(shown, { summary: title, body, appname: 'Test App' });
+    // The summary is plain text; the body is markup, escaped so that it reads as sent.
+    assert.deepEqual(
+      { ...shown, body: shownBody(shown.body) },
+      { summary: title, body, appname: 'Test App' },
+    );
+  });
+
+  test('dunst reads markup in the body, which is why the body is escaped', async () => {
+    const capabilities = await run(
+      'gdbus',
+      [
+        'call',
+        '--session',
+        '--dest',
+        'org.freedesktop.Notifications',
+        '--object-path',
+        '/org/freedesktop/Notifications',
+        '--method',
+        'org.freedesktop.Notifications.GetCapabilities',
+      ],
+      { ...process.env, ...running().env },
+    );
+    assert.match(capabilities, /'body-markup'/);
+  });
+
+  test('a host name carrying markup is shown as itself: no link, no image, no bold', async () => {
+    const mark = randomUUID().slice(0, 8);
+    const host = `<a href="https://evil.example/">click</a><img src="/tmp/x.png"/><b>&amp;</b>.org`;
+    const body = `No login or logout on ${host} for 36 h ${mark}`;
+    const result = await new DesktopNotifier().notify({
+      title: `home: no logins on ${host}`,
+      body,
+      profile: 'home',
+    });
+    assert.equal(result.ok, true);
+    const shown = await running().waitFor((n) => n.body.endsWith(mark));
+    assert.doesNotMatch(shown.body, /</);
+    assert.equal(shownBody(shown.body), body);
+    assert.equal(shown.summary, `home: no logins on ${host}`);
+  });
+
+  test('control and bidi characters in a host name reach dunst escaped', async () => {
+    const mark = randomUUID().slice(0, 8);
+    const host = 'a\x1b[2J\u202egro.elpmaxe\r\x00b';
+    await new DesktopNotifier().notify({
+      title: `home: no logins on ${host} ${mark}`,
+      body: `No login on ${host}\nsecond line`,
+      profile: 'home',
+    });
+    const shown = await running().waitFor((n) => n.summary.endsWith(mark));
+    const escaped = 'a\\x1b[2J\\u202egro.elpmaxe\\r\\x00b';
+    assert.equal(shown.summary, `home: no logins on ${escaped} ${mark}`);
+    assert.equal(shownBody(shown.body), `No login on ${escaped}\nsecond line`);
+  });
+
+  test('a 10 000-character host name reaches dunst bounded', async () => {
+    const mark = randomUUID().slice(0, 8);
+    const host = `${'h'.repeat(10_000)}.org`;
+    await new DesktopNotifier().notify({
+      title: `${mark} home: no logins on ${host}`,
+      body: `No login or logout on ${host} for 36 h`,
+      profile: 'home',
+    });
+    const shown = await running().waitFor((n) => n.summary.startsWith(mark));
+    assert.equal(Array.from(shown.summary).length, MAX_TITLE_CHARS);
+    assert.equal(Array.from(shownBody(shown.body)).length, MAX_BODY_CHARS);
+    assert.ok(shown.summary.endsWith('h\u2026'));
   });
 
   test('a text starting with a hyphen arrives with a minus sign instead of failing', async () => {

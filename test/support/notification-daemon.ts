@@ -16,7 +16,8 @@
  * - `dunstctl history` lists only closed notifications (JSON, newest first, each field as
  *   {"type", "data"}); `dunstctl close-all` closes the displayed ones. dunst 1.9 has no command to
  *   clear the history: match on something unique to the test.
- * - History keeps the summary and body as received: no markup is removed.
+ * - History keeps the summary and body as received: no markup is removed (what dunst draws is the
+ *   body read as markup, the summary as plain text).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,9 +61,12 @@ const BUS_CONFIG = (socket: string): string => `<!DOCTYPE busconfig PUBLIC
 </busconfig>
 `;
 
+// markup = full as in Debian's stock /etc/xdg/dunst/dunstrc: the daemon then reads body markup and
+// says so (GetCapabilities lists body-markup), as a desktop user's dunst does.
 const DUNSTRC = `[global]
     history_length = 1000
     notification_limit = 0
+    markup = full
 `;
 
 interface Started {
