@@ -54,7 +54,7 @@ before(async () => {
           ...HOSTS.map(([host]): [string, Figures] => [host, figures(1)]),
         ]),
         method: 'local read',
-        bytesReceived: null,
+        bytesReceived: 0,
         seconds: 0.1,
       });
       h.record({
