@@ -419,5 +419,37 @@ export function dashboardView(model: DashboardModel, actions: DashboardActions):
       : null,
     statusLine(p, model.nowMs),
   );
-  return [figuresSection, t ? historySection(model, actions) : null, hostsSection(p, model.nowMs)];
+  return [
+    figuresSection,
+    t ? historySection(model, actions) : null,
+    hostsSection(p, model.nowMs),
+    alertsSection(p, model.nowMs),
+  ];
+}
+
+/** The alerts of the last 24 hours: every one a grouped notification stood for. */
+function alertsSection(p: ProfileView, nowMs: number): Child {
+  const alerts = p.alerts ?? [];
+  if (alerts.length === 0) return null;
+  const more = p.moreAlerts ?? 0;
+  return h(
+    'section',
+    { class: 'alerts-section', 'aria-labelledby': 'alerts-heading', id: 'alerts' },
+    h('h2', { id: 'alerts-heading' }, `Alerts in the last 24 hours (${alerts.length + more})`),
+    h(
+      'ul',
+      { class: 'alert-list', id: 'alert-list' },
+      alerts.map((a) =>
+        h(
+          'li',
+          { class: 'alert-item' },
+          h('span', { class: 'alert-time' }, formatTime(a.at, nowMs)),
+          ' ',
+          h('strong', { class: 'alert-title' }, a.title),
+          h('p', { class: 'alert-body' }, a.body),
+        ),
+      ),
+    ),
+    more > 0 ? h('p', { class: 'muted', id: 'alert-more' }, `And ${more} older ones.`) : null,
+  );
 }

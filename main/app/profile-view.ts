@@ -2,6 +2,7 @@
  * What the window shows for one profile, from what the history recorded and what the scheduler is
  * doing. The history keeps every refresh, so the view after a restart of the app is the view before.
  */
+import { alertBody, alertTitle } from '../core/alert-text.js';
 import type { FigureWithDeltas, ProfileStatus, ProfileView } from '../core/ipc-contract.js';
 import { type Figures, TOTAL_HOST } from '../core/monitor-types.js';
 import type { SchedulerState } from '../core/scheduler.js';
@@ -9,6 +10,10 @@ import type { Deltas, LatestRefreshes, StoredAlert } from '../store/history-db.j
 
 /** How long after a large-change alert the profile counts as alerting (the tray's colour). */
 export const ALERTING_SECONDS = 6 * 3600;
+
+/** How far back the window's alert list goes, and how many it shows at most. */
+export const ALERT_LIST_SECONDS = 24 * 3600;
+export const ALERT_LIST_LIMIT = 500;
 
 /** The part of HistoryDb the view reads. */
 export interface ViewHistory {
@@ -82,6 +87,13 @@ export function buildProfileView(input: ProfileViewInput): ProfileView {
         }
       : null;
 
+  const recent = history.alerts(name, now - ALERT_LIST_SECONDS).reverse();
+  const alerts = recent.slice(0, ALERT_LIST_LIMIT).map(({ at, alert }) => ({
+    at,
+    title: alertTitle(alert),
+    body: alertBody(alert),
+  }));
+
   return {
     name,
     status,
@@ -112,5 +124,7 @@ export function buildProfileView(input: ProfileViewInput): ProfileView {
     bytesReceived: lastSuccess?.bytesReceived ?? null,
     seconds: lastSuccess?.seconds ?? null,
     error,
+    alerts,
+    moreAlerts: recent.length - alerts.length,
   };
 }

@@ -98,7 +98,10 @@ export async function runCli(argv: readonly string[], given: CliDeps): Promise<n
     spec = profile.value.spec;
   }
   if (options.stateDir !== undefined || options.profile !== undefined) {
-    spec = withAccountCache(spec, join(deps.stateDir(options.stateDir), ACCOUNT_CACHE_FILE));
+    const dir = deps.stateDir(options.stateDir);
+    const exposed = deps.stateFolderWarning(dir);
+    if (exposed) complain(`warning: ${exposed}`);
+    spec = withAccountCache(spec, join(dir, ACCOUNT_CACHE_FILE));
   }
   // --at is a past moment: only what the records can tell about it (README, "Counting as of --at").
   const counted = await countOnce(spec, deps, options.at ?? deps.now(), verbose, progress, {

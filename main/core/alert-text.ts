@@ -111,3 +111,31 @@ export function alertBody(alert: Alert): string {
 export function alertLine(alert: Alert): string {
   return `alert: ${alert.profile}: ${alertBody(alert)}`.replace(/\s*[\r\n]+\s*/g, ' ');
 }
+
+/** How many alerts a grouped notification names before "and n more". */
+export const GROUPED_NAMED = 3;
+
+/**
+ * One notification for everything one refresh of one server raised: a single alert as it is,
+ * several as a count and the first few, the rest listed in the window (300 hosts going stale at
+ * once are one notification, not 300).
+ */
+export function groupedNotification(alerts: readonly Alert[]): { title: string; body: string } {
+  const [first] = alerts;
+  if (first === undefined) throw new RangeError('groupedNotification: no alerts');
+  if (alerts.length === 1) return { title: alertTitle(first), body: alertBody(first) };
+  const profile = first.profile;
+  const kinds = new Set(alerts.map((a) => a.kind));
+  const title =
+    kinds.size === 1 && first.kind === 'stale'
+      ? `${profile}: no logins lately on ${alerts.length} hosts`
+      : `${profile}: ${alerts.length} alerts`;
+  // Each alert's own title without the profile's name, which the grouped title already gives.
+  const named = alerts
+    .slice(0, GROUPED_NAMED)
+    .map((a) => alertTitle(a).slice(profile.length + 2))
+    .join('; ');
+  const rest = alerts.length - GROUPED_NAMED;
+  const more = rest > 0 ? `; and ${rest} more` : '';
+  return { title, body: `${named}${more}. Every one is listed in the window.` };
+}

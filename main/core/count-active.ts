@@ -71,6 +71,21 @@ export interface TallyOptions {
   pastMoment?: boolean;
 }
 
+/** Accounts of one host and status that addActivity would count, summed (see addTotals). */
+export interface AccountTotals {
+  accounts: number;
+  dau: number;
+  wau: number;
+  mau: number;
+  new1d: number;
+  new7d: number;
+  new30d: number;
+  newestEvent: number | null;
+  /** TimingSlack's recent and leftSince, of these accounts. */
+  recent: number;
+  leftSince: { d1: number; d7: number; d30: number };
+}
+
 /** How a source got its records: the method, what crossed the network, how long it took. */
 export interface FetchInfo {
   method: string;
@@ -392,6 +407,26 @@ export class ActivityTally {
       return;
     }
     this.addActivity(host, usable(lastActive), usable(registered), status, user);
+  }
+
+  /**
+   * What addActivity would make of many accounts of one host and status, none of them online,
+   * summed by the source itself (a SQL query, see sources/host-totals-query.ts).
+   */
+  addTotals(host: string, status: AccountStatus, t: AccountTotals): void {
+    const parts = this.host(host);
+    const c =
+      status === 'disabled' ? parts.disabled : status === 'missing' ? parts.missing : parts.counted;
+    if (status === 'unknown') c.statusUnknown += t.accounts;
+    c.accounts += t.accounts;
+    c.dau += t.dau;
+    c.wau += t.wau;
+    c.mau += t.mau;
+    c.new1d += t.new1d;
+    c.new7d += t.new7d;
+    c.new30d += t.new30d;
+    c.newestEvent = maxOrNull(c.newestEvent, t.newestEvent);
+    addSlack(parts.slack, { recent: t.recent, leftSince: t.leftSince, onlineCounted: 0 });
   }
 
   addSkipped(host: string, reason: SkipReason, n = 1): void {

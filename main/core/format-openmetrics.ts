@@ -67,6 +67,11 @@ const FAMILIES: Family[] = [
     samples: (_h, c) => (c.online === null ? [] : [['', c.online]]),
   },
   {
+    name: `${OURS}not_knowable_accounts`,
+    help: 'Counting as of a past --at only: accounts whose last login or logout is after it, so what they did then cannot be known',
+    samples: (_h, c) => (c.notKnowable === undefined ? [] : [['', c.notKnowable]]),
+  },
+  {
     name: `${OURS}skipped_records`,
     help: 'Stored rows left out of the count',
     samples: (_h, c) => SKIP_REASONS.map((r) => [`,reason="${r}"`, c.skippedByReason[r]]),

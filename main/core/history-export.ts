@@ -3,6 +3,7 @@
  * A failed refresh is one row with its error and empty figures, never zeros; so is a figure that
  * was not known (online without the live view, exclusions before Prosody 13's rule was kept).
  */
+import { isUsableTimestamp } from './activity-record.js';
 import { type Figures, TOTAL_HOST } from './monitor-types.js';
 
 /** One exported row: a host's figures from a successful refresh, or a failed refresh. */
@@ -56,6 +57,8 @@ type Flat = Record<Column, string | number | boolean | null>;
 
 /** ISO 8601 in UTC, whole seconds, for people reading the export. */
 function isoTime(at: number): string {
+  // A time no date can hold (a history file written by hand) is shown as its number.
+  if (!isUsableTimestamp(at)) return String(at);
   return new Date(at * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 

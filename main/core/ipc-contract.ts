@@ -46,6 +46,20 @@ export interface ProfileView {
   seconds: number | null;
   /** The last refresh failed: the sentence that says what to do. */
   error: { kind: string; message: string; at: number } | null;
+  /**
+   * The alerts of the last 24 hours, newest first (at most ALERT_LIST_LIMIT): the details behind a
+   * grouped notification. Optional, so that code that builds views without history need not name it.
+   */
+  alerts?: AlertItem[];
+  /** Alerts of the last 24 hours beyond the list's limit. */
+  moreAlerts?: number;
+}
+
+/** One alert as the window lists it: when, and what the notification would have said. */
+export interface AlertItem {
+  at: number;
+  title: string;
+  body: string;
 }
 
 export interface AppSnapshot {

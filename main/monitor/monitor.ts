@@ -4,7 +4,7 @@ import {
   evaluateAlerts,
   restoreAlertState,
 } from '../core/alert-policy.js';
-import { alertBody, alertTitle } from '../core/alert-text.js';
+import { groupedNotification } from '../core/alert-text.js';
 import type { Alert, AlertSettings, FigureName, RefreshOutcome } from '../core/monitor-types.js';
 import { type Clock, RefreshScheduler, type SchedulerState } from '../core/scheduler.js';
 import { type Failure, FailureError, type Result, fail, ok } from '../core/failure.js';
@@ -157,11 +157,12 @@ export class Monitor {
     }
     this.alertStates.set(profile.name, judged.state);
     deps.onRefresh?.(outcome);
-    for (const alert of judged.deliver) {
-      deps.onAlert?.(alert);
+    for (const alert of judged.deliver) deps.onAlert?.(alert);
+    // One notification per refresh of a server, however many alerts it raised: the window lists
+    // them all.
+    if (judged.deliver.length > 0) {
       const sent = await deps.notifier.notify({
-        title: alertTitle(alert),
-        body: alertBody(alert),
+        ...groupedNotification(judged.deliver),
         profile: profile.name,
       });
       if (!sent.ok) step(`the notification could not be shown: ${sent.failure.kind}`);
@@ -178,6 +179,23 @@ export class Monitor {
   ): PolicyResult {
     const { deps } = this;
     const tolerance = baselineTolerance(profile);
+    try {
+      return this.evaluate(profile, outcome, now, startedMs, tolerance);
+    } catch (e) {
+      // A bug in the policy must not cost the refresh its row: logged, and no alert this time.
+      deps.onError(e);
+      return { deliver: [], state: this.alertStates.get(profile.name) ?? restoreAlertState(null) };
+    }
+  }
+
+  private evaluate(
+    profile: MonitorProfile,
+    outcome: RefreshOutcome,
+    now: number,
+    startedMs: number,
+    tolerance: number,
+  ): PolicyResult {
+    const { deps } = this;
     return evaluateAlerts({
       settings: profile.alerts,
       now,

@@ -1,4 +1,5 @@
 import { MAX_EVENT_SECONDS } from '../core/activity-record.js';
+import { accountDigestKey, digestTerm, hostDigest } from './account-digest.js';
 import { flatJsonObjectRegex, jsonSyntaxRegex } from './json-syntax-regex.js';
 
 /**
@@ -135,12 +136,13 @@ const PG_CHUNKS = (since: number | undefined) => `SELECT json_build_array(host, 
 
 /**
  * Per host: `[0, host, accounts, not_an_event, malformed, no_timestamp, enabled, disabled,
- * missing, has_roles]`, as the remote SQLite query's totals.
+ * missing, has_roles, digest]`, as the remote SQLite query's totals (account-digest.ts).
  */
 const PG_TOTALS = `SELECT json_build_array(0, host, count(*), sum(not_an_event), sum(malformed),
     sum(no_timestamp), count(*) FILTER (WHERE account = 1), count(*) FILTER (WHERE account = 2),
-    count(*) FILTER (WHERE account = 0), max(has_role))::text
-  FROM a GROUP BY host`;
+    count(*) FILTER (WHERE account = 0), max(has_role),
+    (${hostDigest(digestTerm('k'))})::bigint)::text
+  FROM (SELECT a.*, ${accountDigestKey('postgres')} AS k FROM a OFFSET 0) keyed GROUP BY host`;
 
 function checkedSince(since: number | undefined): void {
   if (since !== undefined && (!Number.isSafeInteger(since) || since < 0)) {
@@ -235,15 +237,15 @@ export function mysqlActivityQuery(since?: number): string {
 }
 
 /**
- * MySQL/MariaDB: per host, accounts, skip counts, enabled, disabled and missing accounts, and
- * whether any has a role (the remote SQLite query's totals).
+ * MySQL/MariaDB: per host, accounts, skip counts, enabled, disabled and missing accounts,
+ * whether any has a role, and the accounts' digest (the remote SQLite query's totals).
  */
 export function mysqlTotalsQuery(): string {
   return `SELECT host, COUNT(*), CAST(SUM(not_an_event) AS SIGNED), CAST(SUM(malformed) AS SIGNED),
     CAST(SUM(no_timestamp) AS SIGNED), COUNT(CASE WHEN account = 1 THEN 1 END),
     COUNT(CASE WHEN account = 2 THEN 1 END), COUNT(CASE WHEN account = 0 THEN 1 END),
-    CAST(MAX(has_role) AS SIGNED)
-    FROM (${MY_ACCOUNTS}) a GROUP BY host`
+    CAST(MAX(has_role) AS SIGNED), CAST(${hostDigest(digestTerm('k'))} AS SIGNED)
+    FROM (SELECT a.*, ${accountDigestKey('mysql')} AS k FROM (${MY_ACCOUNTS}) a) keyed GROUP BY host`
     .replace(/\s+/g, ' ')
     .trim();
 }

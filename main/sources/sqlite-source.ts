@@ -15,6 +15,12 @@ import { feedQueryTuple } from './feed-query-rows.js';
 import { fileFailure } from './file-failure.js';
 import { type SqliteFileState, sameQuietState, sqliteFileState } from './sqlite-file-state.js';
 import { runSqliteCli } from './sqlite-cli-query.js';
+import {
+  HOST_TOTALS_COLUMNS,
+  HOST_TOTALS_ONLINE_QUERY,
+  HOST_TOTALS_QUERY,
+} from './host-totals-query.js';
+import { feedHostTotalsRow, onlinePairs } from './feed-host-totals.js';
 
 /**
  * Helper threads SQLite may use to sort ACTIVITY_QUERY's rows (PRAGMA threads): the other cores,
@@ -31,17 +37,28 @@ const NO_CLI_NOTICE =
   'is in rollback-journal mode and the sqlite3 command (3.38 or later) is not installed here, so it was read with a lock, which can make Prosody 0.12\u2019s writes fail meanwhile: install sqlite3, or switch the database to WAL mode (Prosody 13: sqlite_tune = "normal"; 0.12: PRAGMA journal_mode=WAL while Prosody is stopped).';
 
 /**
- * A number as JSON, exactly: sqlite3 before 3.43 writes a REAL in JSON with 15 digits
+ * A value as JSON, exactly: sqlite3 before 3.43 writes a REAL in JSON with 15 digits
  * (1795535939.1234567 becomes …939.12346), 17 give back the same double.
  */
-const exact = (column: string) =>
-  `CASE WHEN ${column} IS NULL THEN 'null' ELSE printf('%.17g', ${column}) END`;
+const asJson = (column: string) => `CASE typeof(${column})
+  WHEN 'null' THEN 'null' WHEN 'text' THEN json_quote(${column})
+  WHEN 'real' THEN printf('%.17g', ${column}) ELSE ${column} END`;
 
-/** ACTIVITY_QUERY's columns as one JSON array a line, made by SQLite (names escaped). */
-const CLI_ROWS = `SELECT '[' || json_quote(host) || ',' || json_quote(user) || ','
-  || ${exact('last_active')} || ',' || ${exact('registered')} || ',' || not_an_event || ','
-  || malformed || ',' || no_timestamp || ',' || account || ',' || has_role || ',' || ${exact('account_updated')}
-  || ']' FROM (${ACTIVITY_QUERY})`;
+/** A totals query's rows as one JSON array a line, made by SQLite (names escaped). */
+const cliRows = (query: string) =>
+  `SELECT '[' || ${Array.from({ length: HOST_TOTALS_COLUMNS }, (_, i) =>
+    asJson(i === 0 ? 'kind' : `c${i}`),
+  ).join(" || ',' || ")} || ']' FROM (${query})`;
+
+/** The statement for the sqlite3 command: its parameters written in as literals. */
+function cliStatement(now: number, online: string | null): string {
+  if (!Number.isFinite(now)) throw new RangeError(`bad now: ${now}`);
+  const sql =
+    online === null
+      ? cliRows(HOST_TOTALS_QUERY)
+      : cliRows(HOST_TOTALS_ONLINE_QUERY).replace(/:online\b/g, `'${online.replace(/'/g, "''")}'`);
+  return sql.replace(/:now\b/g, `(${now})`);
+}
 
 export interface SqliteSourceOptions {
   /** Sees each step, as the SSH sources' onStep; a test commits a write here. */
@@ -97,17 +114,14 @@ export class SqliteSource implements ActivitySource {
       }
       this.options.onStep?.(`reading ${this.path}`);
       const part = tally.fork();
-      let host: string | null = null;
-      let included = false;
+      // Sorter threads as in-process; sqlite3 prints the value set, a line of digits.
+      const sql = `PRAGMA threads = ${SORTER_THREADS};\n${cliStatement(tally.now, onlinePairs(tally.online))}`;
       let ran: Awaited<ReturnType<typeof runSqliteCli>>;
       try {
-        ran = await runSqliteCli(this.options.sqlite3 ?? 'sqlite3', this.path, CLI_ROWS, (line) => {
-          const row = JSON.parse(line) as ActivityQueryOutput;
-          if (row[0] !== host) {
-            host = row[0];
-            included = this.includeHost(host);
-          }
-          if (included) feedQueryTuple(part, row);
+        ran = await runSqliteCli(this.options.sqlite3 ?? 'sqlite3', this.path, sql, (line) => {
+          if (/^[0-9]+$/.test(line)) return;
+          const row = JSON.parse(line) as unknown[];
+          if (this.includeHost(row[1] as string)) feedHostTotalsRow(part, row);
         });
       } catch (e) {
         if (!(e instanceof SyntaxError)) throw e;
@@ -162,6 +176,17 @@ export class SqliteSource implements ActivitySource {
         return fail({ kind: 'no-activity-records', source: this.label });
       }
       db.pragma(`threads = ${SORTER_THREADS}`);
+      if (this.onRow === undefined) {
+        const online = onlinePairs(tally.online);
+        const totals = (
+          online === null
+            ? db.prepare(HOST_TOTALS_QUERY).raw(true).all({ now: tally.now })
+            : db.prepare(HOST_TOTALS_ONLINE_QUERY).raw(true).all({ now: tally.now, online })
+        ) as unknown[][];
+        for (const row of totals)
+          if (this.includeHost(row[1] as string)) feedHostTotalsRow(tally, row);
+        return ok(undefined);
+      }
       // Arrays rather than objects: a million rows, each read once.
       const rows = db
         .prepare(ACTIVITY_QUERY)

@@ -6,6 +6,7 @@ import { FILES_SCRIPT, filesCommand } from './files-by-command.js';
 import {
   type FilesStreamResult,
   type ListedEntry,
+  type SentFile,
   FilesStreamParser,
   NotOurScript,
 } from './files-stream.js';
@@ -21,6 +22,18 @@ export interface CommandStorageFs extends StorageFs {
   prepare(since: number | null): Promise<void>;
   /** How the last count got its files, for `fetch.method`. */
   readonly method: string;
+}
+
+/**
+ * The file as Prosody would have written what the server said of it, for the same parser as every
+ * other file: the keys are letters, digits and _, the numerals as the file had them.
+ */
+function asLuaData(sent: SentFile): string {
+  if ('disabled' in sent) return sent.disabled ? 'return { disabled = true };' : 'return {};';
+  const fields = sent.events.map(
+    ([key, numeral]) => `["${key}"] = {${numeral === null ? '' : ` timestamp = ${numeral}`} };`,
+  );
+  return `return { ${fields.join(' ')} };`;
 }
 
 function storageEntry(e: ListedEntry): StorageEntry {
@@ -46,21 +59,25 @@ export function commandStorageFs(
   let method = 'SFTP files';
 
   /** `path` relative to the data folder, split; null when it is outside it. */
+  const prefix = root.endsWith('/') ? root : `${root}/`;
   const relative = (path: string): string[] | null => {
-    const p = posix.normalize(path);
+    // The reader's paths come from join() and are normal already; anything else is normalized.
+    const p = path.startsWith(prefix) && !path.includes('/.') ? path : posix.normalize(path);
     if (p === root) return [];
-    const prefix = root.endsWith('/') ? root : `${root}/`;
     return p.startsWith(prefix) ? p.slice(prefix.length).split('/') : null;
   };
 
-  /** A store folder (host/store) the stream answers for: listed as a folder, or surely absent. */
-  const storeFolder = (parts: string[] | null): 'listed' | 'absent' | null => {
+  /**
+   * A store folder (host/store) as the stream has it: listed, a folder unchanged since the last
+   * count (U: its mtime only), surely absent, or unknown here (a link: SFTP follows it).
+   */
+  const storeFolder = (parts: string[] | null): 'listed' | 'unlisted' | 'absent' | null => {
     if (stream === null || parts === null || parts.length !== 2) return null;
     const host = stream.entries.get(parts[0]!);
     if (host?.type !== 'd') return null;
     const store = stream.entries.get(parts.join('/'));
     if (store === undefined) return 'absent';
-    return store.type === 'd' ? 'listed' : null;
+    return store.type === 'd' ? 'listed' : store.type === 'U' ? 'unlisted' : null;
   };
 
   return {
@@ -128,8 +145,12 @@ export function commandStorageFs(
       }
       const known = storeFolder(parts);
       if (known === 'absent') return null;
-      if (known === 'listed')
-        return (stream!.folders.get(parts!.join('/')) ?? []).map(storageEntry);
+      if (known === 'listed') {
+        const key = parts!.join('/');
+        const listed = (stream!.folders.get(key) ?? []).map(storageEntry);
+        stream!.folders.delete(key); // listed once per count: the reader keeps its own
+        return listed;
+      }
       return sftp.list(path);
     },
 
@@ -137,7 +158,9 @@ export function commandStorageFs(
       const parts = relative(path);
       const known = storeFolder(parts);
       if (known === 'absent') return null;
-      if (known === 'listed') return stream!.entries.get(parts!.join('/'))!.mtime;
+      if (known === 'listed' || known === 'unlisted') {
+        return stream!.entries.get(parts!.join('/'))!.mtime;
+      }
       return sftp.folderMtime ? sftp.folderMtime(path) : null;
     },
 
@@ -145,12 +168,14 @@ export function commandStorageFs(
       const parts = relative(path);
       if (stream !== null && parts !== null && parts.length === 3) {
         const key = parts.join('/');
-        const entry = stream.entries.get(key);
         const sent = stream.files.get(key);
-        if (entry?.type === 'f' && entry.size > maxBytes) return { tooLarge: true };
-        if (entry?.type === 'f' && sent && !sent.heldBack && sent.bytes === entry.size) {
+        // Larger than any file the script sends, and a plain file: as SFTP would find it.
+        if (listedPlain && listedSize !== undefined && listedSize > maxBytes) {
+          return { tooLarge: true };
+        }
+        if (sent && sent.bytes === listedSize) {
           stream.files.delete(key); // read once per count: let it go
-          return { text: sent.text };
+          return sent.bytes > maxBytes ? { tooLarge: true } : { text: asLuaData(sent) };
         }
       }
       return sftp.readCapped(path, maxBytes, listedSize, listedPlain);

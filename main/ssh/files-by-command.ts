@@ -9,52 +9,89 @@ import { isSafeRemotePath } from './remote-query-command.js';
  *    our script (an sftp-only key runs sftp-server, which sees our script as garbage on stdin and
  *    says nothing): the caller falls back to SFTP.
  * 2. One NUL-terminated record per entry, `<type> <size> <mtime> <path>`: the host folders, their
- *    lastlog2 / accounts / account_roles folders and the files in the first two; then an empty
+ *    lastlog2 / accounts / account_roles folders and the files in the first two (a lastlog2 or
+ *    accounts folder unchanged since `since` is type U and its files are not listed: the reader
+ *    has them from its cache, or asks SFTP); then an empty
  *    record. A path is anything but NUL (newlines included). When the folder cannot be entered or
  *    listed whole, `PAU-FALLBACK\n` follows the empty record instead, and the reader uses SFTP
  *    (whose messages say what is wrong).
- * 3. Lines: `F <path>` starts a file, ` <line>` is one of its lines, `E <bytes> <bad>` ends it with
- *    the bytes read and whether a line was held back. Only files changed since `since` (server
- *    time), whose names Prosody could have written (letters, digits, %) and no larger than the
- *    reader's caps are sent. Lastlog2 lines go as they are, but an `ip` value is blanked (the count
- *    has no use for it). An accounts file never leaves the server as it is: only lines of
- *    Prosody's own layout pass, with every string value blanked (salts, keys); a line of any
- *    other shape is held back and the file marked, and the reader then asks for it by SFTP.
+ * 3. One line a file changed since `since` (server time; every file when 0) whose name Prosody
+ *    could have written (letters, digits, %) and that is written exactly as Prosody writes it,
+ *    line by line: `L <path> <bytes> <key>=<timestamp>…` for lastlog2 (the timestamp's numeral
+ *    as written, or nothing), `A <path> <bytes> <0|1>` for accounts (1: `disabled` set to
+ *    anything but false). Nothing else of a file leaves the server: no IP address, salt or key.
+ *    A file in any other shape (or a size that does not add up) gets no line, and the reader
+ *    reads it by SFTP, so odd files are classified by the same parser either way.
  * 4. `PAU-END\n`: the stream is whole.
  */
 const SCRIPT = String.raw`
 export LC_ALL=C
+# Each find walks only the folders it needs: other stores (roster, …) and folders unchanged since
+# $2 are pruned, not walked.
+# mawk's regular expressions stop at a NUL byte where its strings do not: every pattern must match
+# the whole line (whole()), or a line with a NUL in it could pass for one Prosody writes.
 printf 'PAU-FILES 1 %s\n' "$(date +%s)"
 cd "$1" 2>/dev/null || { printf '\0PAU-FALLBACK\n'; exit 0; }
+if [ "$2" -gt 0 ]; then newer="-newermt @$2"; old="! $newer"; else newer=""; old="-false"; fi
 find . -mindepth 1 -maxdepth 3 \( -path './*/*/*' -printf '%y %s %T@ %P\0' \) -o \
+  \( -path './*/*' \( -name lastlog2 -o -name accounts \) -type d $old \
+     -printf 'U %s %T@ %P\0' -prune \) -o \
   \( -path './*/*' \( -name lastlog2 -o -name accounts \) -printf '%y %s %T@ %P\0' \) -o \
   \( -path './*/*' -name account_roles -printf '%y %s %T@ %P\0' -prune \) -o \
   \( -path './*/*' -prune \) -o -printf '%y %s %T@ %P\0' 2>/dev/null ||
   { printf '\0PAU-FALLBACK\n'; exit 0; }
 printf '\0'
-if [ "$2" -gt 0 ]; then newer="-newermt @$2"; else newer=""; fi
-find . -mindepth 3 -maxdepth 3 -path './*/lastlog2/*.dat' -type f $newer \
-  ! -path '*[!A-Za-z0-9%./]*' -size -65537c -readable -print0 2>/dev/null | xargs -0 -r awk '
-  function done() { if (name != "") print "E " bytes " 0"; name = "" }
-  FNR == 1 { done(); name = FILENAME; bytes = 0; print "F " name }
+find . -mindepth 1 -maxdepth 3 \( -path './*/*/*' -path './*/lastlog2/*.dat' -type f $newer \
+  ! -path '*[!A-Za-z0-9%./]*' -size -65537c -readable -print0 \) -o \
+  \( -path './*/*' ! -name lastlog2 -prune \) -o \( -path './*/*' $old -prune \) 2>/dev/null | xargs -0 -r awk '
+  function whole(matched) { return matched && RLENGTH == length($0) }
+  function done() {
+    if (name != "" && ok && state == 3) print "L " name " " bytes out
+    name = ""
+  }
+  FNR == 1 { done(); name = FILENAME; bytes = 0; ok = 1; state = 0; out = ""; split("", seen) }
   {
-    bytes += length($0) + 1; line = $0
-    if (line ~ /^[\t ]*\["ip"\] = "[0-9A-Fa-f:.]*";$/) sub(/"[0-9A-Fa-f:.]*";$/, "\"\";", line)
-    print " " line
+    bytes += length($0) + 1
+    if (!ok) next
+    if (state == 0) { if ($0 == "return {") state = 1; else ok = 0 }
+    else if (state == 1) {
+      if ($0 == "};") state = 3
+      else if (whole(match($0, /^\t\["[A-Za-z0-9_]+"\] = \{$/))) {
+        key = substr($0, 4, index($0, "\"]") - 4)
+        if (key in seen) ok = 0
+        seen[key] = 1; ts = ""; ips = 0; state = 2
+      } else ok = 0
+    } else if (state == 2) {
+      if ($0 == "\t};") { out = out " " key "=" ts; state = 1 }
+      else if (whole(match($0, /^\t\t\["timestamp"\] = -?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?;$/)) && ts == "")
+        ts = substr($0, 19, length($0) - 19)
+      else if (whole(match($0, /^\t\t\["ip"\] = "[^"\\]*";$/)) && ips == 0) ips = 1
+      else ok = 0
+    } else ok = 0
   }
   END { done() }' 2>/dev/null
-find . -mindepth 3 -maxdepth 3 -path './*/accounts/*.dat' -type f $newer \
-  ! -path '*[!A-Za-z0-9%./]*' -size -16385c -readable -print0 2>/dev/null | xargs -0 -r awk '
-  function done() { if (name != "") print "E " bytes " " bad; name = "" }
-  FNR == 1 { done(); name = FILENAME; bytes = 0; bad = 0; print "F " name }
+find . -mindepth 1 -maxdepth 3 \( -path './*/*/*' -path './*/accounts/*.dat' -type f $newer \
+  ! -path '*[!A-Za-z0-9%./]*' -size -16385c -readable -print0 \) -o \
+  \( -path './*/*' ! -name accounts -prune \) -o \( -path './*/*' $old -prune \) 2>/dev/null | xargs -0 -r awk '
+  function whole(matched) { return matched && RLENGTH == length($0) }
+  function done() {
+    if (name != "" && ok && state == 2) print "A " name " " bytes " " disabled
+    name = ""
+  }
+  FNR == 1 { done(); name = FILENAME; bytes = 0; ok = 1; state = 0; disabled = 0; split("", seen) }
   {
-    bytes += length($0) + 1; line = $0
-    if (line ~ /^(return \{|\};|)$/ ||
-        line ~ /^\t\["[A-Za-z_][A-Za-z0-9_]*"\] = (true|false|-?[0-9][0-9.eE+-]*);$/) {
-      print " " line
-    } else if (line ~ /^\t\["[A-Za-z_][A-Za-z0-9_]*"\] = "[^"\\]*";$/) {
-      sub(/= ".*";$/, "= \"\";", line); print " " line
-    } else bad = 1
+    bytes += length($0) + 1
+    if (!ok) next
+    if (state == 0) { if ($0 == "return {") state = 1; else ok = 0 }
+    else if (state == 1) {
+      if ($0 == "};") state = 2
+      else if (whole(match($0, /^\t\["[A-Za-z0-9_]+"\] = (true|false|-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|"[^"\\]*");$/))) {
+        key = substr($0, 4, index($0, "\"]") - 4)
+        if (key in seen) ok = 0
+        seen[key] = 1
+        if (key == "disabled" && $0 !~ /= false;$/) disabled = 1
+      } else ok = 0
+    } else ok = 0
   }
   END { done() }' 2>/dev/null
 printf 'PAU-END\n'

@@ -14,12 +14,13 @@ export interface ListedEntry {
   mtime: number;
 }
 
-/** A file's text as sent: its lines' bytes, how many the server read, whether a line was held. */
-export interface SentFile {
-  text: string;
-  bytes: number;
-  heldBack: boolean;
-}
+/**
+ * What the server said of a file written exactly as Prosody writes it: the bytes it read, and for
+ * lastlog2 each key with its timestamp's numeral (or none), for accounts whether it is disabled.
+ */
+export type SentFile =
+  | { bytes: number; events: Array<[key: string, numeral: string | null]> }
+  | { bytes: number; disabled: boolean };
 
 export interface FilesStreamResult {
   serverNow: number;
@@ -27,9 +28,9 @@ export interface FilesStreamResult {
   fallback: boolean;
   /** Folder path (relative, '' for the data folder) → its entries. */
   folders: Map<string, ListedEntry[]>;
-  /** Relative path → the entry itself (folders included). */
+  /** Relative path → the entry itself, for the folders (a million files are not kept twice). */
   entries: Map<string, ListedEntry>;
-  /** Relative path → what was sent of the file. */
+  /** Relative path → what was sent of the file, when its size is the listed one. */
   files: Map<string, SentFile>;
 }
 
@@ -40,9 +41,8 @@ const BANNER = /^PAU-FILES 1 (\d{1,12})$/;
 const RECORD = /^([a-zA-Z]) (\d{1,15}) (\d{1,15})(?:\.\d{0,12})? ([^\0]+)$/s;
 const MAX_BANNER = 64;
 const MAX_RECORD = 16 * 1024;
-/** A line of a file: the largest file sent is 64 KiB. */
-const MAX_LINE = 64 * 1024 + 64;
-const MAX_FILE = 64 * 1024 + 1;
+/** A verdict line: a path and a few events. */
+const MAX_LINE = 4096;
 
 type State = 'banner' | 'listing' | 'lines' | 'fallback' | 'end';
 
@@ -50,7 +50,8 @@ export class FilesStreamParser {
   private state: State = 'banner';
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private current: { path: string | null; chunks: Buffer[]; bytes: number } | null = null;
+  /** The files' entries by path, while verdicts come (they are checked against the listing). */
+  private fileEntries = new Map<string, ListedEntry>();
   private readonly result: FilesStreamResult = {
     serverNow: 0,
     fallback: false,
@@ -123,14 +124,15 @@ export class FilesStreamParser {
     if (parts.length > 3 || parts.some((p) => p === '' || p === '.' || p === '..')) {
       throw new Error('a listed path out of place');
     }
-    if (this.result.entries.has(path)) throw new Error('a path listed twice');
+    const at = parts.length === 3 ? this.fileEntries : this.result.entries;
+    if (at.has(path)) throw new Error('a path listed twice');
     const entry: ListedEntry = {
       name: parts[parts.length - 1]!,
       type: m[1]!,
       size: Number(m[2]),
       mtime: Number(m[3]),
     };
-    this.result.entries.set(path, entry);
+    at.set(path, entry);
     const parent = parts.slice(0, -1).join('/');
     let siblings = this.result.folders.get(parent);
     if (siblings === undefined) this.result.folders.set(parent, (siblings = []));
@@ -138,45 +140,39 @@ export class FilesStreamParser {
   }
 
   private line(piece: Buffer): void {
-    const first = piece[0];
-    const current = this.current;
-    if (first === 0x20) {
-      if (current === null) throw new Error('a line outside any file');
-      current.chunks.push(piece.subarray(1), NEWLINE);
-      current.bytes += piece.length;
-      if (current.bytes > MAX_FILE + MAX_LINE) throw new Error('a file too long');
-      return;
-    }
     const text = piece.toString('latin1');
-    if (text.startsWith('F ./')) {
-      // A file left without its end (awk stopped on a file deleted meanwhile) is not used: the
-      // reader asks for it by SFTP. So is one created since the listing.
-      const path = piece.subarray(4).toString('utf8');
+    const m = VERDICT.exec(text);
+    if (m) {
+      const path = m[2]!;
       if (this.result.files.has(path)) throw new Error('a file sent twice');
-      const listed = this.result.entries.get(path);
-      const usable = listed !== undefined && listed.type === 'f' && path.split('/').length === 3;
-      this.current = { path: usable ? path : null, chunks: [], bytes: 0 };
-      return;
-    }
-    const ended = /^E (\d{1,9}) ([01])$/.exec(text);
-    if (ended) {
-      if (current === null) throw new Error('an end outside any file');
-      if (current.path !== null) {
-        this.result.files.set(current.path, {
-          text: Buffer.concat(current.chunks).toString('utf8'),
-          bytes: Number(ended[1]),
-          heldBack: ended[2] === '1',
-        });
+      if ((m[1] === 'L') !== path.includes('/lastlog2/'))
+        throw new Error('a verdict in the wrong store');
+      const bytes = Number(m[3]);
+      const listed = this.fileEntries.get(path);
+      // One created or changed since the listing, or in a folder not listed, is not used: SFTP
+      // reads it.
+      if (listed?.type !== 'f' || listed.size !== bytes) return;
+      const rest = m[4]!;
+      if (m[1] === 'A') {
+        if (rest !== ' 0' && rest !== ' 1') throw new Error('an account line out of shape');
+        this.result.files.set(path, { bytes, disabled: rest === ' 1' });
+        return;
       }
-      this.current = null;
+      const events: Array<[string, string | null]> = [];
+      for (const word of rest === '' ? [] : rest.slice(1).split(' ')) {
+        const e = EVENT.exec(word);
+        if (!e) throw new Error('an event out of shape');
+        events.push([e[1]!, e[2] === '' ? null : e[2]!]);
+      }
+      this.result.files.set(path, { bytes, events });
       return;
     }
     if (text === 'PAU-END') {
-      this.current = null;
       this.state = 'end';
+      this.fileEntries = new Map();
       return;
     }
-    if (text === 'PAU-FALLBACK' && this.result.entries.size === 0 && current === null) {
+    if (text === 'PAU-FALLBACK' && this.result.entries.size + this.fileEntries.size === 0) {
       this.result.fallback = true;
       this.state = 'fallback';
       return;
@@ -185,4 +181,7 @@ export class FilesStreamParser {
   }
 }
 
-const NEWLINE = Buffer.from('\n');
+/** The script's names are letters, digits and %: nothing else can come in a verdict. */
+const VERDICT =
+  /^([LA]) \.\/([A-Za-z0-9%]+\/(?:lastlog2|accounts)\/[A-Za-z0-9%.]+) (\d{1,9})((?: [^ ]+)*)$/;
+const EVENT = /^([A-Za-z0-9_]{1,64})=(-?\d{1,40}(?:\.\d{1,40})?(?:[eE][-+]?\d{1,5})?|)$/;

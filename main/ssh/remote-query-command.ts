@@ -1,6 +1,6 @@
 import { PROSODY_VERSION_FILES } from '../sources/discover-sources.js';
 import { ACTIVITY_QUERY } from '../sources/activity-query.js';
-import { ACCOUNT_DIGEST_TERM, hostDigest } from '../sources/account-digest.js';
+import { accountDigestKey, digestTerm, hostDigest } from '../sources/account-digest.js';
 import { FORMAT_VERSION } from './remote-query-reader.js';
 
 /**
@@ -38,7 +38,8 @@ export function shellQuote(s: string): string {
  * `SINCE` becomes NULL (every account) or the digits of a time: then only accounts with an event,
  * or whose account was updated (created, disabled, enabled), at or after it are sent, and the
  * totals let the caller check that its cache still matches (an account deleted while its records
- * stay changes `enabled` and `missing`).
+ * stay changes `enabled` and `missing`; the digest, computed only then, any other change of the
+ * accounts: see account-digest.ts). `LIMIT -1` keeps each account's number computed once.
  */
 const SQL = `WITH a AS MATERIALIZED (${ACTIVITY_QUERY})
 SELECT CASE WHEN not_an_event + malformed + no_timestamp = 0
@@ -49,8 +50,10 @@ FROM a WHERE SINCE IS NULL
 UNION ALL
 SELECT json_array(0, host, count(*), sum(not_an_event), sum(malformed), sum(no_timestamp),
   sum(account = 1), sum(account = 2), sum(account = 0), max(has_role),
-  ${hostDigest(ACCOUNT_DIGEST_TERM)})
-FROM a GROUP BY host`
+  ${hostDigest(digestTerm('k'))})
+FROM (SELECT *, CASE WHEN SINCE IS NULL THEN 0 ELSE ${accountDigestKey('sqlite')} END AS k
+  FROM a LIMIT -1)
+GROUP BY host`
   .replace(/\s+/g, ' ')
   .trim();
 

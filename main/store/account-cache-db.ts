@@ -15,13 +15,13 @@ import type {
   StoredSnapshot,
 } from '../sources/account-cache.js';
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
-import { ACCOUNT_DIGEST_TERM, hostDigest } from '../sources/account-digest.js';
+import { accountDigestKey, digestTerm, hostDigest } from '../sources/account-digest.js';
 import { BUSY_TIMEOUT_MS } from './history-db.js';
 import { makeDbFilesPrivate } from './private-files.js';
 import { sqliteBindingOptions } from './sqlite-binding.js';
 
 /** Bumped whenever the tables change: an older cache is simply started again. */
-const CACHE_VERSION = 3;
+const CACHE_VERSION = 4;
 const APPLICATION_ID = 0x50415543; // "PAUC"
 
 const SCHEMA = `
@@ -43,6 +43,8 @@ CREATE TABLE account (
   -- Only the flag of an account is kept: 0 none, 1 enabled, 2 disabled, NULL not read.
   account INTEGER,
   has_role INTEGER NOT NULL,
+  -- The account's term of its host's digest (sources/account-digest.ts).
+  digest INTEGER NOT NULL,
   PRIMARY KEY (key, host, user)
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE folder (
@@ -98,6 +100,9 @@ export function openAccountCache(path: string): SqliteAccountCache {
 
 type AccountRow = ActivityQueryTuple;
 
+const ACCOUNT_COLUMNS =
+  'key, host, user, last_active, registered, not_an_event, malformed, no_timestamp, account, has_role';
+
 export class SqliteAccountCache implements AccountCache {
   private readonly statements;
 
@@ -113,15 +118,16 @@ export class SqliteAccountCache implements AccountCache {
         'INSERT OR REPLACE INTO snapshot (key, stamp, full_at, server_now) VALUES (?, ?, ?, ?)',
       ),
       clearAccounts: db.prepare('DELETE FROM account WHERE key = ?'),
+      // Each account's digest term is computed once, here, so that checking costs only a sum.
       putAccount: db.prepare(
-        'INSERT OR REPLACE INTO account VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        `INSERT OR REPLACE INTO account SELECT ${ACCOUNT_COLUMNS}, ${digestTerm('k')} FROM (SELECT *, ${accountDigestKey('sqlite')} AS k FROM (SELECT ? AS key, ? AS host, ? AS user, ? AS last_active, ? AS registered, ? AS not_an_event, ? AS malformed, ? AS no_timestamp, ? AS account, ? AS has_role) LIMIT -1)`,
       ),
       accounts: db.prepare<[string], AccountRow>(
         'SELECT host, user, last_active, registered, not_an_event, malformed, no_timestamp, account, has_role FROM account WHERE key = ? ORDER BY host, user',
       ),
       totals: db.prepare<[string], HeldTotals>(
         'SELECT host, count(*) AS accounts, sum(not_an_event) AS a, sum(malformed) AS b, sum(no_timestamp) AS c, sum(account = 1) AS enabled, sum(account = 2) AS disabled, sum(account = 0) AS missing, ' +
-          `${hostDigest(ACCOUNT_DIGEST_TERM)} AS digest FROM account WHERE key = ? GROUP BY host`,
+          `${hostDigest('digest')} AS digest FROM account WHERE key = ? GROUP BY host`,
       ),
       folder: db.prepare<[string, string], { body: string }>(
         'SELECT body FROM folder WHERE key = ? AND path = ?',

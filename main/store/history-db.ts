@@ -12,7 +12,7 @@
  * refused with a 'state-file' failure and left exactly as it was; read commands open it read-only
  * (openReadOnly) and never write to it.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { makeDbFilesPrivate } from './private-files.js';
@@ -195,6 +195,18 @@ function unusable(path: string, detail: string): Failure {
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
 /**
+ * The whole file, opened in memory: a read-only connection to a WAL database would create its
+ * -wal and -shm next to it, and a read command writes nothing. Without a -wal every commit is in
+ * the main file, which no writer changes until its next checkpoint. The copy's header is set to
+ * the rollback journal (bytes 18 and 19), which an in-memory database needs.
+ */
+function inMemoryCopy(path: string): Database.Database {
+  const bytes = readFileSync(path);
+  if (bytes.length >= 20) bytes.fill(1, 18, 20);
+  return new Database(bytes, sqliteBindingOptions());
+}
+
+/**
  * Why a file that exists is certainly not a SQLite database (SQLite takes a file shorter than its
  * header for an empty database, and would write over it), or undefined. Reads 16 bytes.
  */
@@ -302,12 +314,15 @@ export class HistoryDb {
     if (foreign) return fail(unusable(path, foreign));
     let db: Database.Database;
     try {
-      db = new Database(path, {
-        ...sqliteBindingOptions(),
-        readonly: true,
-        fileMustExist: true,
-        timeout: BUSY_TIMEOUT_MS,
-      });
+      db = existsSync(`${path}-wal`)
+        ? // A writer is at work (or was killed): its WAL holds committed refreshes; read them too.
+          new Database(path, {
+            ...sqliteBindingOptions(),
+            readonly: true,
+            fileMustExist: true,
+            timeout: BUSY_TIMEOUT_MS,
+          })
+        : inMemoryCopy(path);
     } catch (e) {
       const failure = historyFailure(e, path);
       if (failure) return fail(failure);

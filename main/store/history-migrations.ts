@@ -141,6 +141,24 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE alerts SET host = '', payload = json_set(payload, '$.host', '') WHERE host = '*';
     `,
   },
+  {
+    version: 8,
+    description: "the alert policy's latches and cooldowns of the total follow it to ''",
+    // Keys `*/<figure>` and `large-change/*/<figure>` were the total's (see version 7). Alerts held
+    // for quiet hours are not rewritten: they are delivered as they were written.
+    sql: `
+      UPDATE state SET json = json_set(json, '$.changeLatch', (
+        SELECT json_group_object(CASE WHEN key LIKE '*/%' THEN substr(key, 2) ELSE key END, value)
+        FROM json_each(state.json, '$.changeLatch')))
+      WHERE key = 'alert-policy' AND json_type(json, '$.changeLatch') = 'object';
+      UPDATE state SET json = json_set(json, '$.lastSent', (
+        SELECT json_group_object(
+          CASE WHEN key LIKE 'large-change/*/%' THEN 'large-change//' || substr(key, 16) ELSE key END,
+          value)
+        FROM json_each(state.json, '$.lastSent')))
+      WHERE key = 'alert-policy' AND json_type(json, '$.lastSent') = 'object';
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */

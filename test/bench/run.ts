@@ -11,7 +11,8 @@
  *   npm run bench -- --save FILE        also writes the JSON to FILE (the table still prints)
  *   npm run bench -- --no-ssh           the local part only; --ssh-only (or --no-local) the SSH part only
  *   npm run bench -- --quick --ssh      --ssh: SSH included (the default; says so explicitly)
- *   npm run bench -- --ssh-methods files  over SSH only these: query, copy, files, scp
+ *   npm run bench -- --ssh-methods files,command  over SSH only these: query, copy, files (SFTP
+ *                                       only), command (internal storage by command), scp
  *   npm run bench -- --postgres-only    PostgreSQL over SSH only (postgres-bench.ts); --no-postgres skips it
  *   npm run bench -- --openmetrics-only --openmetrics peak RSS at 100 k hosts (--sizes too), before
  *                                        and now; --no-openmetrics skips it
@@ -70,6 +71,8 @@ export function archiveMbFor(accounts: number): number {
 
 const TARGETS = {
   sqliteRatio: 1.5,
+  /** Issue 14: against the simplest aggregate through sqlite3 (moonshot 1.0). */
+  simplestAggregateRatio: 1.5,
   sqliteRssMb: 300,
   internalSeconds: 3,
 };
@@ -97,8 +100,12 @@ interface CaseResult {
   exact: boolean;
   sqlite3Same?: Measured;
   sqlite3Simplest?: Measured;
+  /** The simplest aggregate an operator would type, to per-host windows (issue 14). */
+  sqlite3SimplestAggregate?: Measured;
   /** ours / sqlite3 (same query), process wall times. */
   ratio?: number;
+  /** ours / the simplest aggregate through sqlite3, process wall times. */
+  ratioSimplestAggregate?: number;
 }
 
 interface TargetResult {
@@ -192,6 +199,18 @@ const SIMPLEST_QUERY = `SELECT host, user,
 FROM prosody WHERE (store = 'lastlog2' AND type = 'json') OR (store = 'accounts' AND key IN ('created', 'disabled'))
 GROUP BY host, user`;
 
+/**
+ * What an operator would type (issue 14): per account, the newest login or logout timestamp
+ * stored as JSON, then the three windows per host. No skip counts, no accounts, no registrations.
+ */
+export function simplestAggregate(now: number): string {
+  return `SELECT host, sum(${now} - t < 86400), sum(${now} - t < 604800), sum(${now} - t < 2592000)
+FROM (SELECT host, user, max(json_extract(value, '$.timestamp')) AS t FROM prosody
+  WHERE store = 'lastlog2' AND type = 'json' AND key IN ('login', 'logout')
+  GROUP BY host, user)
+GROUP BY host`;
+}
+
 async function measureSqlite3(
   file: string,
   sql: string,
@@ -270,6 +289,13 @@ async function benchSqlite(
   log(`  SQLite, ${fmtCount(accounts)} accounts: sqlite3 command`);
   const same = await measureSqlite3(manifest.path, ACTIVITY_QUERY, runs, gnuTime);
   const simplest = await measureSqlite3(manifest.path, SIMPLEST_QUERY, runs, gnuTime);
+  log(`  SQLite, ${fmtCount(accounts)} accounts: sqlite3, simplest aggregate per host`);
+  const aggregate = await measureSqlite3(
+    manifest.path,
+    simplestAggregate(BENCH_NOW),
+    runs,
+    gnuTime,
+  );
   return {
     what: 'local SQLite file',
     layout: 'sqlite',
@@ -282,7 +308,9 @@ async function benchSqlite(
     exact: ours.exact,
     sqlite3Same: same,
     sqlite3Simplest: simplest,
+    sqlite3SimplestAggregate: aggregate,
     ratio: ours.measured.wallSeconds.median / same.wallSeconds.median,
+    ratioSimplestAggregate: ours.measured.wallSeconds.median / aggregate.wallSeconds.median,
   };
 }
 
@@ -319,6 +347,14 @@ function targets(results: CaseResult[]): TargetResult[] {
       measured: `${big.ratio.toFixed(2)} ×`,
       met: big.ratio <= TARGETS.sqliteRatio,
     });
+    if (big.ratioSimplestAggregate !== undefined) {
+      out.push({
+        target: 'Counting 1 M accounts from a local SQLite file: time (issue 14)',
+        limit: `≤ ${TARGETS.simplestAggregateRatio} × the sqlite3 command (simplest aggregate per host; moonshot ≤ 1.0 ×)`,
+        measured: `${big.ratioSimplestAggregate.toFixed(2)} ×`,
+        met: big.ratioSimplestAggregate <= TARGETS.simplestAggregateRatio,
+      });
+    }
     out.push({
       target: 'Counting 1 M accounts from a local SQLite file: peak RSS',
       limit: `≤ ${TARGETS.sqliteRssMb} MB`,
@@ -366,7 +402,7 @@ function sshTargets(cases: SshCase[]): TargetResult[] {
       met: first.bytesPerAccount <= SSH_TARGETS.firstBytesPerAccount,
     });
   }
-  for (const method of ['remote query', 'SFTP copy', 'SFTP files'] as const) {
+  for (const method of ['remote query', 'SFTP copy', 'SFTP files', 'files by command'] as const) {
     const c = at(method, 'unchanged');
     if (!c) continue;
     out.push({
@@ -401,6 +437,24 @@ function sshTargets(cases: SshCase[]): TargetResult[] {
           ? `; ssh + sqlite3, simplest aggregate: ${aggregate.seconds.median.toFixed(2)} s`
           : ''),
       met: unchangedQuery.seconds.median <= SSH_TARGETS.unchangedQuerySeconds,
+    });
+  }
+  for (const [size, limit] of [
+    [100_000, 3],
+    [1_000_000, 30],
+  ] as const) {
+    const c = cases.find(
+      (k) => k.accounts === size && k.method === 'files by command' && k.refresh === 'first',
+    );
+    if (!c) continue;
+    const sftp = cases.find(
+      (k) => k.accounts === size && k.method === 'SFTP files' && k.refresh === 'first',
+    );
+    out.push({
+      target: `Internal storage over SSH, ${fmtCount(size)} accounts, first read by command: time`,
+      limit: `≤ ${limit} s`,
+      measured: `${c.seconds.median.toFixed(2)} s (SFTP only: ${sftp ? `${sftp.seconds.median.toFixed(2)} s` : 'not run'}); peak RSS ${c.peakRssMb.median.toFixed(0)} MB`,
+      met: c.seconds.median <= limit,
     });
   }
   const files = at('SFTP files', 'unchanged');
@@ -443,9 +497,11 @@ function sshTable(cases: SshCase[]): string {
         ? `${c.ratioToBaseline.toFixed(2)} × scp + sqlite3`
         : c.ratioToServerAggregate !== undefined
           ? `${c.ratioToServerAggregate.toFixed(2)} × ssh + sqlite3`
-          : '';
+          : c.ratioToSftpFiles !== undefined
+            ? `${c.ratioToSftpFiles.toFixed(2)} × SFTP files`
+            : '';
     rows.push([
-      c.method === 'SFTP files'
+      c.method === 'SFTP files' || c.method === 'files by command'
         ? `${fmtCount(c.accounts)} accounts, internal storage`
         : `${fmtCount(c.accounts)} accounts, ${fmtBytes(c.dataBytes)} file`,
       c.said && c.refresh === 'unchanged' ? `${c.method} (${c.said})` : c.method,
@@ -504,8 +560,24 @@ function report(m: Machine, results: CaseResult[], ssh: SshCase[], t: TargetResu
         fmtStat(r.sqlite3Simplest.peakRssMb, 0),
       ]);
     }
+    if (r.sqlite3SimplestAggregate) {
+      rows.push([
+        ...blank,
+        'sqlite3, simplest aggregate per host',
+        fmtStat(r.sqlite3SimplestAggregate.wallSeconds, 3),
+        fmtStat(r.sqlite3SimplestAggregate.peakRssMb, 0),
+      ]);
+    }
     if (r.ratio !== undefined)
       rows.push([...blank, 'ratio ours / sqlite3', `${r.ratio.toFixed(2)} ×`, '']);
+    if (r.ratioSimplestAggregate !== undefined) {
+      rows.push([
+        ...blank,
+        'ratio ours / simplest aggregate',
+        `${r.ratioSimplestAggregate.toFixed(2)} ×`,
+        '',
+      ]);
+    }
     rows.push(['', '', '', '', r.exact ? 'figures exact in every run' : 'FIGURES WRONG', '', '']);
   }
   if (results.length > 0) lines.push(table(rows), '');
@@ -587,7 +659,7 @@ function parseArgs(argv: string[]): Options {
       });
     } else
       throw new Error(
-        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE, --ssh, --no-ssh, --ssh-only (--no-local), --ssh-methods query,copy,files,scp,aggregate, --no-postgres, --postgres-only, --openmetrics-only, --no-openmetrics`,
+        `unknown option ${a}; use --json, --quick, --sizes 10k,100k,1M, --runs N, --save FILE, --ssh, --no-ssh, --ssh-only (--no-local), --ssh-methods query,copy,files,command,scp,aggregate, --no-postgres, --postgres-only, --openmetrics-only, --no-openmetrics`,
       );
   }
   // --sizes with --openmetrics-only counts hosts there.

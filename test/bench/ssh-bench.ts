@@ -28,6 +28,7 @@ export type SshMethod =
   | 'remote query'
   | 'SFTP copy'
   | 'SFTP files'
+  | 'files by command'
   | 'scp + sqlite3'
   | 'ssh + sqlite3, simplest aggregate';
 export type Refresh = 'first' | 'unchanged';
@@ -60,6 +61,8 @@ export interface SshCase {
    * run by the server's sqlite3 over ssh, same data (issue 14, row 3).
    */
   ratioToServerAggregate?: number;
+  /** Internal storage by command: this case's median time / the SFTP-only path's, same refresh. */
+  ratioToSftpFiles?: number;
   /** Every run's own figures, ours with its --json "fetch" list (method, bytesReceived, seconds). */
   perRun: OneRun[];
 }
@@ -75,6 +78,8 @@ interface Server {
   host: BenchHost;
   sshd: SshdInstance;
   user: TestUser;
+  /** May run only sftp-server (`restrict,command=…`): internal storage by SFTP alone. */
+  sftpUser: TestUser;
   key: string;
   knownHosts: string;
   work: string;
@@ -101,9 +106,12 @@ async function startServer(log: (line: string) => void): Promise<Server> {
     });
     const key = await generateKey('ed25519');
     const user = await sshd.addUser('bench', { authorizedKeys: [key.authorizedKey] });
+    const sftpUser = await sshd.addUser('benchsftp', {
+      authorizedKeys: [`restrict,command="/usr/lib/openssh/sftp-server" ${key.authorizedKey}`],
+    });
     const knownHosts = join(work, 'known_hosts');
     writeFileSync(knownHosts, sshd.knownHostsLine());
-    return { host, sshd, user, key: key.privatePath, knownHosts, work, removeWork };
+    return { host, sshd, user, sftpUser, key: key.privatePath, knownHosts, work, removeWork };
   } catch (e) {
     await stopAllSshd();
     host?.destroy();
@@ -201,11 +209,11 @@ async function measured(
   };
 }
 
-function cliArgs(s: Server, source: string[], stateDir: string): string[] {
+function cliArgs(s: Server, source: string[], stateDir: string, user: TestUser): string[] {
   return [
     CLI,
     '--ssh',
-    `${s.user.name}@${s.host.serverAddress}:${s.sshd.port}`,
+    `${user.name}@${s.host.serverAddress}:${s.sshd.port}`,
     '--identity',
     s.key,
     '--known-hosts',
@@ -227,8 +235,9 @@ async function ours(
   manifest: Manifest,
   source: string[],
   stateDir: string,
+  user: TestUser = s.user,
 ): Promise<OneRun> {
-  const m = await measured(s, process.execPath, cliArgs(s, source, stateDir));
+  const m = await measured(s, process.execPath, cliArgs(s, source, stateDir, user));
   const out = JSON.parse(m.run.stdout) as { hosts: Record<string, unknown>; fetch: Fetch[] };
   return {
     seconds: m.run.seconds,
@@ -372,10 +381,15 @@ function summarize(
 }
 
 /** One unmeasured run with a state folder of its own, thrown away. */
-async function warmUp(s: Server, manifest: Manifest, source: string[]): Promise<void> {
+async function warmUp(
+  s: Server,
+  manifest: Manifest,
+  source: string[],
+  user: TestUser = s.user,
+): Promise<void> {
   const state = mkdtempSync(join(s.work, 'warm-up-'));
   try {
-    const run = await ours(s, manifest, source, state);
+    const run = await ours(s, manifest, source, state, user);
     if (!run.exact) throw new Error(`wrong figures from ${manifest.path} over SSH`);
   } finally {
     rmSync(state, { recursive: true, force: true });
@@ -390,13 +404,14 @@ async function firstAndUnchanged(
   source: string[],
   runs: number,
   log: (line: string) => void,
+  user: TestUser = s.user,
 ): Promise<SshCase[]> {
   const first: OneRun[] = [];
   const unchanged: OneRun[] = [];
   for (let r = 1; r <= runs; r++) {
     const state = mkdtempSync(join(s.work, 'state-'));
-    first.push(await ours(s, manifest, source, state));
-    unchanged.push(await ours(s, manifest, source, state));
+    first.push(await ours(s, manifest, source, state, user));
+    unchanged.push(await ours(s, manifest, source, state, user));
     rmSync(state, { recursive: true, force: true });
     const [a, b] = [first.at(-1)!, unchanged.at(-1)!];
     log(
@@ -477,6 +492,7 @@ export const SSH_METHOD_NAMES: Record<string, SshMethod> = {
   query: 'remote query',
   copy: 'SFTP copy',
   files: 'SFTP files',
+  command: 'files by command',
   scp: 'scp + sqlite3',
   aggregate: 'ssh + sqlite3, simplest aggregate',
 };
@@ -499,7 +515,7 @@ export async function benchSsh(options: SshBenchOptions): Promise<SshCase[]> {
       if (onDatabase.some(wants)) {
         results.push(...(await benchDatabase(server, accounts, options, log)));
       }
-      if (wants('SFTP files')) {
+      if (wants('SFTP files') || wants('files by command')) {
         const files = await ensureDataset(
           'internal',
           { accounts, hosts: 3, archiveMb: 0, seed: 1 },
@@ -509,16 +525,28 @@ export async function benchSsh(options: SshBenchOptions): Promise<SshCase[]> {
         log(`  SSH, internal storage, ${accounts} accounts`);
         // Unmeasured, as for the database: the server's page and dentry caches warm.
         await warmUp(server, files, ['--remote-data-dir', files.path]);
-        results.push(
-          ...(await firstAndUnchanged(
-            server,
-            'SFTP files',
-            files,
-            ['--remote-data-dir', files.path],
-            options.runs,
-            log,
-          )),
-        );
+        const source = ['--remote-data-dir', files.path];
+        // Side by side: the SFTP-only path (a key that may run only sftp-server) and the stream
+        // by command (a key that may run one), same data, same run.
+        const sftp = wants('SFTP files')
+          ? await firstAndUnchanged(
+              server,
+              'SFTP files',
+              files,
+              source,
+              options.runs,
+              log,
+              server.sftpUser,
+            )
+          : [];
+        const command = wants('files by command')
+          ? await firstAndUnchanged(server, 'files by command', files, source, options.runs, log)
+          : [];
+        for (const c of command) {
+          const base = sftp.find((b) => b.refresh === c.refresh);
+          if (base) c.ratioToSftpFiles = c.seconds.median / base.seconds.median;
+        }
+        results.push(...sftp, ...command);
       }
     }
   } finally {

@@ -45,3 +45,11 @@ test('counting as of now leaves the table as it was', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.doesNotMatch(r.stdout, /NOT KNOWABLE/);
 });
+
+test('--openmetrics gives the not knowable accounts per host when counting as of a past --at', () => {
+  const past = runBuiltCli(['--db', db, '--at', String(NOW - 86400), '--openmetrics']);
+  assert.equal(past.status, 0, past.stderr);
+  assert.match(past.stdout, /^prosody_active_users_not_knowable_accounts\{host="a\.test"\} 1$/m);
+  const now = runBuiltCli(['--db', db, '--openmetrics']);
+  assert.doesNotMatch(now.stdout, /^prosody_active_users_not_knowable_accounts\{/m);
+});

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { MAX_EVENT_SECONDS, type SourceRecord } from '../../main/core/activity-record.js';
 import { ActivityTally, countRecords } from '../../main/core/count-active.js';
 import { sampleValue } from '../../main/core/format-openmetrics.js';
+import { historyCsv } from '../../main/core/history-export.js';
 import { formatTime } from '../../main/core/parse-time.js';
 import { runBuiltCli } from '../fixtures/run-built-cli.js';
 
@@ -85,4 +86,22 @@ test('--at beyond what a date can be is one line and a usage error', () => {
   assert.equal(r.status, 2, r.stderr);
   assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /--at "99999999999999" is beyond what a date can be/);
+});
+
+test('the history export shows a refresh time no date can hold as its number', () => {
+  const csv = historyCsv([
+    {
+      profile: 'main',
+      at: 1e15,
+      ok: false,
+      host: null,
+      figures: null,
+      method: null,
+      bytesReceived: null,
+      seconds: null,
+      errorKind: 'network',
+      errorMessage: 'x',
+    },
+  ]);
+  assert.match(csv.split('\n')[1] ?? '', /^1000000000000000,1000000000000000,main,false,/);
 });

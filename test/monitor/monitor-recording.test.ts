@@ -142,3 +142,20 @@ test('a count that throws leaves an error row and raises the failing alert', asy
   );
   assert.equal(notes.length, 1);
 });
+
+test('a refresh whose alerts cannot be judged still leaves a row, each bug logged once', async () => {
+  const { history, errors } = await refreshOnce([login('alice', NOW_S - 60)], {
+    // The baseline lookup (and the figures' insert) meet a column that is not there: real SQLite
+    // errors that are bugs, not failures of the file.
+    prepare: (path) => {
+      const db = new Database(path);
+      db.exec('ALTER TABLE figures RENAME COLUMN dau TO dau_renamed');
+      db.close();
+    },
+  });
+  assert.equal(errors.length, 2, errors.map(String).join('\n'));
+  assert.match(String(errors[0]), /no such column/);
+  const last = history.latest('main').last;
+  assert.ok(last && !last.ok, JSON.stringify(last));
+  assert.equal(last.kind, 'unexpected');
+});

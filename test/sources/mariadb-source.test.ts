@@ -10,7 +10,7 @@ import { SqliteSource } from '../../main/sources/sqlite-source.js';
 import { SqlServerSource } from '../../main/sources/sql-server-source.js';
 import type { SqlServerTarget } from '../../main/sources/sql-server-target.js';
 import { openAccountCache } from '../../main/store/account-cache-db.js';
-import { type ProsodyRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
+import { type ProsodyRow, activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 import {
   NOW as OUT_OF_RANGE_NOW,
   OUT_OF_RANGE,
@@ -189,4 +189,32 @@ test('timestamps beyond a date’s range are malformed and fractions count (Mari
     },
     OUT_OF_RANGE_EXPECTED,
   );
+});
+
+test('with the account cache, an account swapped for one with an old login is caught, though the counts match', async () => {
+  // Issue 15, item 3: one account active today deleted, one whose only login is 5 days old added,
+  // on the same host: every count stays equal, and the new one is older than the changes asked for.
+  const now = Math.floor(Date.now() / 1000);
+  const name = await databaseWith([
+    activityRow({ host: 'a.test', user: 'today', event: 'login', timestamp: now - 60 }),
+    activityRow({ host: 'a.test', user: 'older', event: 'login', timestamp: now - 20 * 86400 }),
+  ]);
+  const cache = openAccountCache(join(dir, `cache${dbs}.sqlite`));
+  try {
+    const c = { store: cache, key: 'my swap', clock: () => Math.floor(Date.now() / 1000) };
+    assert.ok((await countSources([source(target(name), c)], now)).ok);
+    await db.sql(`DELETE FROM prosody WHERE host = 'a.test' AND \`user\` = 'today'`, name);
+    await db.sql(
+      `INSERT INTO prosody VALUES ('a.test', 'fivedays', 'lastlog2', 'login', 'json', '{"timestamp":${now - 5 * 86400}}')`,
+      name,
+    );
+    const second = await countSources([source(target(name), c)], now);
+    assert.ok(second.ok);
+    const full = await countSources([source(target(name))], now);
+    assert.ok(full.ok);
+    assert.deepEqual(second.value.hosts, full.value.hosts);
+    assert.equal(second.value.fetches[0]?.method, 'database query');
+  } finally {
+    cache.close();
+  }
 });

@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import { FilesStreamParser, NotOurScript } from '../../main/ssh/files-stream.js';
 
 const LISTING =
-  'd 4096 1795536000.5 a%2etest\0d 4096 1795536000 a%2etest/lastlog2\0f 12 1795536001.25 a%2etest/lastlog2/u.dat\0\0';
-const FILE = 'F ./a%2etest/lastlog2/u.dat\n return {\n };\nE 12 0\n';
+  'd 4096 1795536000.5 a%2etest\0d 4096 1795536000 a%2etest/lastlog2\0' +
+  'f 12 1795536001.25 a%2etest/lastlog2/u.dat\0\0';
+const FILE = 'L ./a%2etest/lastlog2/u.dat 12 login=1795536000.5 logout=\n';
 
 /** Feeds `stream` in chunks of `size` bytes and ends it. */
 function parse(stream: string | Buffer, size = 7) {
@@ -14,7 +15,7 @@ function parse(stream: string | Buffer, size = 7) {
   return p.end();
 }
 
-test('a whole stream gives the listing, whole-second mtimes and the file text, in any chunking', () => {
+test('a whole stream gives the listing, whole-second mtimes and each file’s events, in any chunking', () => {
   for (const size of [1, 3, 64, 4096]) {
     const r = parse(`PAU-FILES 1 1795536100\n${LISTING}${FILE}PAU-END\n`, size);
     assert.equal(r.serverNow, 1795536100);
@@ -22,23 +23,26 @@ test('a whole stream gives the listing, whole-second mtimes and the file text, i
       { name: 'u.dat', type: 'f', size: 12, mtime: 1795536001 },
     ]);
     assert.deepEqual(r.files.get('a%2etest/lastlog2/u.dat'), {
-      text: 'return {\n};\n',
       bytes: 12,
-      heldBack: false,
+      events: [
+        ['login', '1795536000.5'],
+        ['logout', null],
+      ],
     });
   }
 });
 
 test('a name with a newline in it is listed as it is', () => {
   const r = parse(`PAU-FILES 1 1\nf 3 1 a%2etest/lastlog2/new\nline.dat\0\0PAU-END\n`);
-  assert.ok(r.entries.has('a%2etest/lastlog2/new\nline.dat'));
+  assert.deepEqual(
+    r.folders.get('a%2etest/lastlog2')?.map((e) => e.name),
+    ['new\nline.dat'],
+  );
 });
 
-test('a file cut off without its end is not used, and the next one is', () => {
-  const r = parse(
-    `PAU-FILES 1 1\n${LISTING}F ./a%2etest/lastlog2/u.dat\n return {\n${FILE}PAU-END\n`,
-  );
-  assert.equal(r.files.get('a%2etest/lastlog2/u.dat')?.text, 'return {\n};\n');
+test('a file that was not listed is not used', () => {
+  const r = parse(`PAU-FILES 1 1\n${LISTING}L ./a%2etest/lastlog2/new.dat 3 login=1\nPAU-END\n`);
+  assert.equal(r.files.size, 0);
 });
 
 test('anything but the banner first is not our script', () => {
@@ -49,11 +53,21 @@ test('anything but the banner first is not our script', () => {
 
 const hostile: Array<[string, string | Buffer, RegExp]> = [
   ['an endless name', `PAU-FILES 1 1\n${'a'.repeat(20_000)}`, /name too long/],
-  ['an endless line', `PAU-FILES 1 1\n\0 ${'a'.repeat(70_000)}`, /line too long/],
+  ['an endless line', `PAU-FILES 1 1\n\0L ${'a'.repeat(70_000)}`, /line too long/],
   ['a record out of shape', 'PAU-FILES 1 1\nf -1 1 x\0', /out of shape/],
   ['a path climbing out', 'PAU-FILES 1 1\nf 1 1 ../etc/shadow\0', /out of place/],
   ['a path listed twice', 'PAU-FILES 1 1\nd 1 1 a\0d 1 1 a\0', /twice/],
-  ['a line outside any file', `PAU-FILES 1 1\n${LISTING} stray\n`, /outside any file/],
+  ['a stray line', `PAU-FILES 1 1\n${LISTING} stray\n`, /out of place/],
+  [
+    'an event out of shape',
+    `PAU-FILES 1 1\n${LISTING}L ./a%2etest/lastlog2/u.dat 12 login=os.exit()\n`,
+    /event out of shape/,
+  ],
+  [
+    'a verdict in the wrong store',
+    `PAU-FILES 1 1\n${LISTING}A ./a%2etest/lastlog2/u.dat 12 1\n`,
+    /wrong store/,
+  ],
   ['escape codes as a line', `PAU-FILES 1 1\n${LISTING}\u001b[2J\n`, /out of place/],
   ['a stream cut short', `PAU-FILES 1 1\n${LISTING}${FILE}`, /before its end/],
   ['more after the end', `PAU-FILES 1 1\n${LISTING}PAU-END\nmore\n`, /after the end/],

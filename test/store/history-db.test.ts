@@ -156,7 +156,7 @@ test('migrate applies each step once, stops at a target, and resumes from there'
   raw(path, (db) => {
     assert.deepEqual(migrate(db, 1), [1]);
     assert.equal(db.pragma('user_version', { simple: true }), 1);
-    assert.deepEqual(migrate(db), [2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(migrate(db), [2, 3, 4, 5, 6, 7, 8]);
     assert.deepEqual(migrate(db), []);
   });
   assert.deepEqual(schemaOf(path), schemaOf(open().path));
@@ -670,4 +670,29 @@ test('a fractional newest event is stored and read back as it is', () => {
   const last = h.latest('main').last;
   assert.ok(last?.ok);
   assert.equal(last.hosts['a.test']?.newestEvent, 1_796_302_731.5);
+});
+
+test("the alert policy's keys for the old total '*' move to the total's new key", () => {
+  const path = freshPath();
+  raw(path, (db) => {
+    migrate(db, 7);
+    db.prepare('INSERT INTO state VALUES (?, ?, ?)').run(
+      'main',
+      'alert-policy',
+      JSON.stringify({
+        consecutiveFailures: 0,
+        changeLatch: { '*/dau': 1, 'a.test/wau': -1 },
+        lastSent: { 'large-change/*/mau': 5, 'stale/a.test': 6, failing: 7 },
+        staleLatch: { 'a.test': true },
+      }),
+    );
+    migrate(db);
+  });
+  const h = open(path);
+  assert.deepEqual(JSON.parse(h.loadState('main', 'alert-policy') ?? 'null'), {
+    consecutiveFailures: 0,
+    changeLatch: { [`${TOTAL_HOST}/dau`]: 1, 'a.test/wau': -1 },
+    lastSent: { [`large-change/${TOTAL_HOST}/mau`]: 5, 'stale/a.test': 6, failing: 7 },
+    staleLatch: { 'a.test': true },
+  });
 });

@@ -249,3 +249,28 @@ test('the full-disk sentence says what is wrong and what to do', () => {
     'The disk holding the history database /s/history.sqlite is full, so nothing was recorded: free some space there, or use --state-dir DIR.',
   );
 });
+
+test('history on a WAL history leaves no -wal or -shm behind and the file byte for byte', () => {
+  const folder = freshDir();
+  const path = filledHistory(folder);
+  const before = readFileSync(path);
+  const r = historyCli(folder, '--csv');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trimEnd().split('\n').length, 1 + 200 * 21);
+  assert.deepEqual(readFileSync(path), before);
+  assert.deepEqual(readdirSync(folder), ['history.sqlite']);
+});
+
+test('history while watch mode has the file open reads what it committed', () => {
+  const folder = freshDir();
+  const opened = HistoryDb.open(join(folder, 'history.sqlite'));
+  assert.ok(opened.ok);
+  try {
+    opened.value.record(success(NOW, 2));
+    const r = historyCli(folder, '--json');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as unknown[]).length, 3);
+  } finally {
+    opened.value.close();
+  }
+});

@@ -15,6 +15,7 @@ import { stateFolderWarning } from '../../main/config/state-folder-check.js';
 import { openAccountCache } from '../../main/store/account-cache-db.js';
 import { HistoryDb } from '../../main/store/history-db.js';
 import { makeApp } from '../app/app-fixture.js';
+import { activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 import { runBuiltCli } from '../fixtures/run-built-cli.js';
 import { buildRenderer, launchChromium, openAppWindow } from '../support/chromium.js';
 
@@ -125,6 +126,21 @@ test('the CLI says in one line that the state folder is open to others', () => {
     r.stderr,
     `prosody-active-users: warning: The state folder ${folder} is open to other users (mode 755) and holds every account's last activity: chmod 700 ${folder}.\n`,
   );
+});
+
+test('a one-shot count that keeps its cache in the state folder warns too', () => {
+  const folder = openFolder();
+  const db = join(folder, 'prosody.sqlite');
+  writeProsodySqlite(db, [
+    activityRow({ host: 'a.test', user: 'u', event: 'login', timestamp: NOW }),
+  ]);
+  const r = runBuiltCli(['--db', db, '--at', String(NOW), '--state-dir', folder]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /^prosody-active-users: warning: The state folder .* is open to other users \(mode 755\)/,
+  );
+  assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
 });
 
 test('the window shows the state folder warning', { timeout: 120_000 }, async () => {
