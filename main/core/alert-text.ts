@@ -4,6 +4,7 @@
  */
 import { TOTAL_HOST, type Alert, type FigureName } from './monitor-types.js';
 import { formatTime } from './parse-time.js';
+import { showControls } from './terminal-text.js';
 
 /** U+2212, the minus sign: a hyphen next to a number reads as a dash in a notification. */
 const MINUS = '\u2212';
@@ -23,9 +24,17 @@ export function figureLabel(figure: FigureName): string {
   return FIGURE_LABELS[figure];
 }
 
+/**
+ * A host name as the text shows it: from the server, so a control character in it (a line break,
+ * ESC, a bidi override) is shown escaped wherever the text goes: notification, window, `alert:`.
+ */
+function shown(host: string): string {
+  return showControls(host);
+}
+
 /** `on example.org`, or `across all hosts` for the total. */
 function where(host: string): string {
-  return host === TOTAL_HOST ? 'across all hosts' : `on ${host}`;
+  return host === TOTAL_HOST ? 'across all hosts' : `on ${shown(host)}`;
 }
 
 /**
@@ -64,9 +73,9 @@ export function alertTitle(alert: Alert): string {
     case 'recovered':
       return `${alert.profile}: refreshes work again`;
     case 'stale':
-      return `${alert.profile}: no logins on ${alert.host} for ${formatAgo(alert.hours * 3600)}`;
+      return `${alert.profile}: no logins on ${shown(alert.host)} for ${formatAgo(alert.hours * 3600)}`;
     case 'module-missing':
-      return `${alert.profile}: mod_lastlog2 not loaded on ${alert.host}`;
+      return `${alert.profile}: mod_lastlog2 not loaded on ${shown(alert.host)}`;
   }
 }
 
@@ -96,12 +105,12 @@ export function alertBody(alert: Alert): string {
       }; nothing to do.`;
     case 'stale':
       return (
-        `No login or logout on ${alert.host} for ${formatAgo(alert.hours * 3600)} ` +
+        `No login or logout on ${shown(alert.host)} for ${formatAgo(alert.hours * 3600)} ` +
         `(the newest at ${formatTime(alert.newestEvent)}): is mod_lastlog2 still loaded?`
       );
     case 'module-missing':
       return (
-        `Neither mod_lastlog2 nor mod_account_activity is loaded on ${alert.host}: no login is ` +
+        `Neither mod_lastlog2 nor mod_account_activity is loaded on ${shown(alert.host)}: no login is ` +
         `recorded, so the figures will stop moving. Add "lastlog2" to modules_enabled and reload Prosody.`
       );
   }

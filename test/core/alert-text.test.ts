@@ -183,3 +183,32 @@ test('every alert reads as a single non-empty line with a title', () => {
     }),
   );
 });
+
+const hostileHosts: Array<[what: string, host: string, shown: string]> = [
+  ['a line break', 'a\r\nTOTAL 999', 'a\\r\\nTOTAL 999'],
+  ['an escape sequence', 'x\x1b[2J.org', 'x\\x1b[2J.org'],
+  ['a bidi override', 'evil\u202egro.elpmaxe', 'evil\\u202egro.elpmaxe'],
+];
+for (const [what, host, shownHost] of hostileHosts) {
+  test(`a host name with ${what} is shown escaped in every alert's title and body`, () => {
+    const alerts: Alert[] = [
+      { kind: 'stale', profile: 'p', host, newestEvent: 1_795_536_000, hours: 36 },
+      { kind: 'module-missing', profile: 'p', host },
+      {
+        kind: 'large-change',
+        profile: 'p',
+        host,
+        figure: 'dau',
+        from: 10,
+        to: 20,
+        baselineAt: 1_795_536_000,
+        at: 1_795_536_000 + 86_400,
+      },
+    ];
+    for (const alert of alerts) {
+      assert.ok(alertTitle(alert).includes(shownHost), alertTitle(alert));
+      assert.ok(alertBody(alert).includes(shownHost), alertBody(alert));
+      assert.ok(!alertBody(alert).includes(host));
+    }
+  });
+}

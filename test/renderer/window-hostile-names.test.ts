@@ -11,6 +11,7 @@ import type { AppWindow } from '../support/chromium.js';
 import { type SeededWindow, openSeededWindow } from '../support/seeded-window.js';
 
 const NOW = Math.floor(Date.now() / 1000);
+const DAY = 86_400;
 const MARKUP = '<img src=x onerror="document.title=\'pwned\'">.org';
 
 const figures = (dau: number): Figures => ({
@@ -64,6 +65,12 @@ before(async () => {
         kind: 'remote-protocol',
         message: `The server answered \x1b]0;owned\x07 ${MARKUP} \u202edetacilpmoc`,
       });
+      for (const [host] of HOSTS) {
+        h.recordAlert(
+          { kind: 'stale', profile: 'hostile', host, newestEvent: NOW - 2 * DAY, hours: 36 },
+          NOW - 1800,
+        );
+      }
     },
   });
   win = seeded.win;
@@ -91,4 +98,21 @@ test('the failure sentence from a server shows its control characters escaped', 
   const { page } = win;
   const text = await page.locator('#refresh-error .problem-text').textContent();
   assert.equal(text, `The server answered \\x1b]0;owned\\x07 ${MARKUP} \\u202edetacilpmoc`);
+});
+
+test('every hostile host name shows in the alert details as itself, controls escaped', async () => {
+  const { page } = win;
+  await page.locator('#alert-list').waitFor();
+  const titles = await page.locator('#alert-list .alert-title').allTextContents();
+  assert.deepEqual(
+    [...titles].sort(),
+    HOSTS.map(([, shown]) => `hostile: no logins on ${shown} for 36 h`).sort(),
+  );
+  const bodies = await page.locator('#alert-list .alert-body').allTextContents();
+  for (const [, shown] of HOSTS) {
+    assert.ok(
+      bodies.some((b) => b.startsWith(`No login or logout on ${shown} for 36 h`)),
+      `a body names ${shown}: ${JSON.stringify(bodies)}`,
+    );
+  }
 });
