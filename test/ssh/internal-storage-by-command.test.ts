@@ -6,7 +6,7 @@
  * server (test/support/fault-server.ts): a real sshd runs what it is told.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   mkdirSync,
@@ -212,18 +212,20 @@ test('with the cache, later counts by command equal a count without it', async (
   assert.match(second.method, /^files by command: 0 read, [1-9]\d+ unchanged from the cache$/);
 });
 
-/** What the script prints for `dir`, run by the sh, find and awk (mawk too) of this machine. */
-function scriptOutput(dir: string, awkDir?: string, since = 0): Buffer {
-  return execFileSync('sh', ['-s', dir, String(since)], {
+/** What the script prints for `dir`, run by the sh, find and awk of this machine (`awk` names it). */
+function scriptOutput(dir: string, awk?: string, since = 0): Buffer {
+  return execFileSync('sh', ['-s', dir, String(since), ...(awk ? [awk] : [])], {
     input: FILES_SCRIPT,
-    env: { ...process.env, PATH: awkDir ? `${awkDir}:${process.env.PATH}` : process.env.PATH },
   });
 }
 
+test('the script uses mawk where there is one', () => {
+  const trace = spawnSync('sh', ['-x', '-s', data, '0'], { input: FILES_SCRIPT }).stderr.toString();
+  assert.match(trace, /xargs -0 -r mawk\s/);
+});
+
 test('no salt, key or IP address of any file leaves the server, with gawk or mawk', () => {
-  const mawk = mkdtempSync(join(work, 'mawk-'));
-  symlinkSync('/usr/bin/mawk', join(mawk, 'awk'));
-  const outputs = [scriptOutput(data), scriptOutput(data, mawk)];
+  const outputs = [scriptOutput(data, 'gawk'), scriptOutput(data, 'mawk')];
   const [gawk, mawkOut] = outputs.map((o) => o.toString('latin1'));
   let at = 0;
   while (at < gawk!.length && gawk![at] === mawkOut![at]) at++;
