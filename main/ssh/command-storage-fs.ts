@@ -165,9 +165,9 @@ export function commandStorageFs(
     },
 
     readDigest(path, maxBytes, listedSize) {
-      const parts = relative(path);
-      if (stream === null || parts === null || parts.length !== 3) return null;
-      const key = parts.join('/');
+      // Only host/store/name paths, never with . or .. parts, are sent: no need to normalize.
+      if (stream === null || !path.startsWith(prefix)) return null;
+      const key = path.slice(prefix.length);
       const sent = stream.files.get(key);
       if (sent === undefined || sent.bytes !== listedSize || sent.bytes > maxBytes) return null;
       stream.files.delete(key); // read once per count: let it go

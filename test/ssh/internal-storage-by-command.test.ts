@@ -6,9 +6,10 @@
  * server (test/support/fault-server.ts): a real sshd runs what it is told.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
+  existsSync,
   mkdirSync,
   lutimesSync,
   mkdtempSync,
@@ -220,8 +221,17 @@ function scriptOutput(dir: string, awk?: string, since = 0): Buffer {
 }
 
 test('the script uses mawk where there is one', () => {
-  const trace = spawnSync('sh', ['-x', '-s', data, '0'], { input: FILES_SCRIPT }).stderr.toString();
-  assert.match(trace, /xargs -0 -r mawk\s/);
+  // A mawk first on PATH that leaves a mark, then runs the real one.
+  const bin = mkdtempSync(join(work, 'mawk-'));
+  const mark = join(bin, 'ran');
+  writeFileSync(join(bin, 'mawk'), `#!/bin/sh\n: > '${mark}'\nexec /usr/bin/mawk "$@"\n`, {
+    mode: 0o755,
+  });
+  execFileSync('sh', ['-s', data, '0'], {
+    input: FILES_SCRIPT,
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+  });
+  assert.equal(existsSync(mark), true);
 });
 
 test('no salt, key or IP address of any file leaves the server, with gawk or mawk', () => {
