@@ -38,6 +38,40 @@ export function lastlog2Records(host: string, user: string, text: string): Sourc
   return out;
 }
 
+/**
+ * The records of a lastlog2 file that a server read for us (files-by-command.ts): its keys in
+ * order, each with its timestamp's numeral as written, or null. The same records as the file's
+ * text gives, without writing and parsing that text again.
+ */
+export function lastlog2DigestRecords(
+  host: string,
+  user: string,
+  events: ReadonlyArray<readonly [key: string, numeral: string | null]>,
+): SourceRecord[] {
+  const where = 'lastlog2';
+  const out: SourceRecord[] = [];
+  for (let i = 0; i < events.length; i++) {
+    const [key, numeral] = events[i]!;
+    // A key twice is a file the parser refuses: one malformed record, as for the text.
+    for (let j = 0; j < i; j++) {
+      if (events[j]![0] === key) return [{ host, user, skipped: 'malformed', where }];
+    }
+    if (!LASTLOG2_EVENTS.has(key)) {
+      out.push({ host, user, skipped: 'not-an-event', where });
+    } else if (numeral === null) {
+      out.push({ host, user, skipped: 'no-timestamp', where });
+    } else {
+      const timestamp = Number(numeral);
+      out.push(
+        isUsableTimestamp(timestamp)
+          ? { host, user, event: key as ActivityEvent, timestamp }
+          : { host, user, skipped: 'malformed', where },
+      );
+    }
+  }
+  return out;
+}
+
 /** An accounts file is a few hundred bytes (salt, keys, times); more is not Prosody's. */
 export const MAX_ACCOUNT_FILE_BYTES = 16 * 1024;
 
@@ -55,4 +89,9 @@ export function accountFileStatus(
   if (!parsed.ok || !(parsed.value instanceof Map)) return 'missing';
   const disabled = parsed.value.get('disabled');
   return disabled === undefined || disabled === false ? 'enabled' : 'disabled';
+}
+
+/** An accounts file's status from what a server read of it (files-by-command.ts): its flag. */
+export function accountDigestStatus(digest: { disabled: boolean }): 'enabled' | 'disabled' {
+  return digest.disabled ? 'disabled' : 'enabled';
 }

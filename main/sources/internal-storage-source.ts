@@ -6,7 +6,9 @@ import { type Result, FailureError, fail, ok } from '../core/failure.js';
 import {
   MAX_ACTIVITY_FILE_BYTES,
   MAX_ACCOUNT_FILE_BYTES,
+  accountDigestStatus,
   accountFileStatus,
+  lastlog2DigestRecords,
   lastlog2Records,
 } from './internal-storage-records.js';
 import { localStorageFs } from './local-storage-fs.js';
@@ -135,17 +137,34 @@ export class InternalStorageSource implements ActivitySource {
     } else {
       this.lastCount.read++;
       readAt = this.cache?.clock() ?? 0;
+      const path = this.fs.join(folder.path, fileName);
+      const maxBytes = store === 'accounts' ? MAX_ACCOUNT_FILE_BYTES : MAX_ACTIVITY_FILE_BYTES;
+      const digest =
+        entry.type === 'file' && entry.size !== undefined && this.fs.readDigest
+          ? this.fs.readDigest(path, maxBytes, entry.size)
+          : null;
       // A FIFO, socket or device is never opened: the listing said what it is.
       const file: ReadCapped =
-        entry.type === 'special'
-          ? { unreadable: 'not a plain file' }
-          : await this.fs.readCapped(
-              this.fs.join(folder.path, fileName),
-              store === 'accounts' ? MAX_ACCOUNT_FILE_BYTES : MAX_ACTIVITY_FILE_BYTES,
-              entry.size,
-              entry.type === 'file',
-            );
-      if (file !== null && 'unreadable' in file) {
+        digest !== null
+          ? null
+          : entry.type === 'special'
+            ? { unreadable: 'not a plain file' }
+            : await this.fs.readCapped(path, maxBytes, entry.size, entry.type === 'file');
+      if (digest !== null) {
+        this.opened++;
+        records =
+          store === 'accounts'
+            ? [
+                {
+                  host,
+                  user,
+                  status: 'disabled' in digest ? accountDigestStatus(digest) : 'missing',
+                },
+              ]
+            : 'events' in digest
+              ? lastlog2DigestRecords(host, user, digest.events)
+              : [{ host, user, skipped: 'malformed', where: store }];
+      } else if (file !== null && 'unreadable' in file) {
         // One bad file is one skipped record, like a malformed row; for an accounts file the
         // account's status stays unknown (Prosody itself may well read it).
         records = [{ host, user, skipped: 'malformed', where: `${store}/${fileName}` }];

@@ -49,7 +49,20 @@ export interface StorageFs {
     /** The listing said it is a plain file (not a link): no need to ask again before opening. */
     listedPlain?: boolean,
   ): Promise<ReadCapped>;
+  /**
+   * What the server already read of a plain file written exactly as Prosody writes it, when it
+   * sent that (files-by-command.ts) and the file is still `listedSize` bytes, at most `maxBytes`;
+   * null otherwise: then readCapped reads it. Taken once a count.
+   */
+  readDigest?(path: string, maxBytes: number, listedSize: number): FileDigest | null;
 }
+
+/**
+ * A lastlog2 file's keys with their timestamp numerals as written (null: none), or an accounts
+ * file's flag.
+ */
+export type FileDigest =
+  { events: ReadonlyArray<readonly [key: string, numeral: string | null]> } | { disabled: boolean };
 
 /** Why a file was not read, for the count's skip (a few words, no path). */
 export type UnreadableReason =

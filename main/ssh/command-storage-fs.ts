@@ -164,6 +164,16 @@ export function commandStorageFs(
       return sftp.folderMtime ? sftp.folderMtime(path) : null;
     },
 
+    readDigest(path, maxBytes, listedSize) {
+      // Only host/store/name paths, never with . or .. parts, are sent: no need to normalize.
+      if (stream === null || !path.startsWith(prefix)) return null;
+      const key = path.slice(prefix.length);
+      const sent = stream.files.get(key);
+      if (sent === undefined || sent.bytes !== listedSize || sent.bytes > maxBytes) return null;
+      stream.files.delete(key); // read once per count: let it go
+      return sent;
+    },
+
     async readCapped(path, maxBytes, listedSize, listedPlain): Promise<ReadCapped> {
       const parts = relative(path);
       if (stream !== null && parts !== null && parts.length === 3) {

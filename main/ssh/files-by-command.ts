@@ -30,6 +30,10 @@ export LC_ALL=C
 # $2 are pruned, not walked.
 # mawk's regular expressions stop at a NUL byte where its strings do not: every pattern must match
 # the whole line (whole()), or a line with a NUL in it could pass for one Prosody writes.
+# mawk where there is one (Debian's default awk): it reads these files in half gawk's time. $3
+# names another, for tests.
+awk="$3"
+if [ -z "$awk" ]; then if command -v mawk >/dev/null 2>&1; then awk=mawk; else awk=awk; fi; fi
 printf 'PAU-FILES 1 %s\n' "$(date +%s)"
 cd "$1" 2>/dev/null || { printf '\0PAU-FALLBACK\n'; exit 0; }
 if [ "$2" -gt 0 ]; then newer="-newermt @$2"; old="! $newer"; else newer=""; old="-false"; fi
@@ -43,7 +47,7 @@ find . -mindepth 1 -maxdepth 3 \( -path './*/*/*' -printf '%y %s %T@ %P\0' \) -o
 printf '\0'
 find . -mindepth 1 -maxdepth 3 \( -path './*/*/*' -path './*/lastlog2/*.dat' -type f $newer \
   ! -path '*[!A-Za-z0-9%./]*' -size -65537c -readable -print0 \) -o \
-  \( -path './*/*' ! -name lastlog2 -prune \) -o \( -path './*/*' $old -prune \) 2>/dev/null | xargs -0 -r awk '
+  \( -path './*/*' ! -name lastlog2 -prune \) -o \( -path './*/*' $old -prune \) 2>/dev/null | xargs -0 -r "$awk" '
   function whole(matched) { return matched && RLENGTH == length($0) }
   function done() {
     if (name != "" && ok && state == 3) print "L " name " " bytes out
@@ -72,7 +76,7 @@ find . -mindepth 1 -maxdepth 3 \( -path './*/*/*' -path './*/lastlog2/*.dat' -ty
   END { done() }' 2>/dev/null
 find . -mindepth 1 -maxdepth 3 \( -path './*/*/*' -path './*/accounts/*.dat' -type f $newer \
   ! -path '*[!A-Za-z0-9%./]*' -size -16385c -readable -print0 \) -o \
-  \( -path './*/*' ! -name accounts -prune \) -o \( -path './*/*' $old -prune \) 2>/dev/null | xargs -0 -r awk '
+  \( -path './*/*' ! -name accounts -prune \) -o \( -path './*/*' $old -prune \) 2>/dev/null | xargs -0 -r "$awk" '
   function whole(matched) { return matched && RLENGTH == length($0) }
   function done() {
     if (name != "" && ok && state == 2) print "A " name " " bytes " " disabled

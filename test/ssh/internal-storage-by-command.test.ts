@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
+  existsSync,
   mkdirSync,
   lutimesSync,
   mkdtempSync,
@@ -212,18 +213,29 @@ test('with the cache, later counts by command equal a count without it', async (
   assert.match(second.method, /^files by command: 0 read, [1-9]\d+ unchanged from the cache$/);
 });
 
-/** What the script prints for `dir`, run by the sh, find and awk (mawk too) of this machine. */
-function scriptOutput(dir: string, awkDir?: string, since = 0): Buffer {
-  return execFileSync('sh', ['-s', dir, String(since)], {
+/** What the script prints for `dir`, run by the sh, find and awk of this machine (`awk` names it). */
+function scriptOutput(dir: string, awk?: string, since = 0): Buffer {
+  return execFileSync('sh', ['-s', dir, String(since), ...(awk ? [awk] : [])], {
     input: FILES_SCRIPT,
-    env: { ...process.env, PATH: awkDir ? `${awkDir}:${process.env.PATH}` : process.env.PATH },
   });
 }
 
+test('the script uses mawk where there is one', () => {
+  // A mawk first on PATH that leaves a mark, then runs the real one.
+  const bin = mkdtempSync(join(work, 'mawk-'));
+  const mark = join(bin, 'ran');
+  writeFileSync(join(bin, 'mawk'), `#!/bin/sh\n: > '${mark}'\nexec /usr/bin/mawk "$@"\n`, {
+    mode: 0o755,
+  });
+  execFileSync('sh', ['-s', data, '0'], {
+    input: FILES_SCRIPT,
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+  });
+  assert.equal(existsSync(mark), true);
+});
+
 test('no salt, key or IP address of any file leaves the server, with gawk or mawk', () => {
-  const mawk = mkdtempSync(join(work, 'mawk-'));
-  symlinkSync('/usr/bin/mawk', join(mawk, 'awk'));
-  const outputs = [scriptOutput(data), scriptOutput(data, mawk)];
+  const outputs = [scriptOutput(data, 'gawk'), scriptOutput(data, 'mawk')];
   const [gawk, mawkOut] = outputs.map((o) => o.toString('latin1'));
   let at = 0;
   while (at < gawk!.length && gawk![at] === mawkOut![at]) at++;
