@@ -50,9 +50,29 @@ const cliRows = (query: string) =>
     asJson(i === 0 ? 'kind' : `c${i}`),
   ).join(" || ',' || ")} || ']' FROM (${query})`;
 
-/** The statement for the sqlite3 command: its parameters written in as literals. */
-function cliStatement(now: number, online: string | null): string {
+/** ACTIVITY_QUERY's tuple columns (ActivityQueryTuple), one JSON array a line. */
+const ACCOUNT_COLUMNS = [
+  'host',
+  'user',
+  'last_active',
+  'registered',
+  'not_an_event',
+  'malformed',
+  'no_timestamp',
+  'account',
+  'has_role',
+];
+const CLI_ACCOUNT_ROWS = `SELECT '[' || ${ACCOUNT_COLUMNS.map(asJson).join(" || ',' || ")} || ']'
+FROM (${ACTIVITY_QUERY})`;
+
+/**
+ * The statement for the sqlite3 command: its parameters written in as literals. As of a past
+ * moment (TallyOptions.pastMoment) a row per account, for the tally to apply that rule, which
+ * the totals query does not know.
+ */
+function cliStatement(now: number, online: string | null, pastMoment: boolean): string {
   if (!Number.isFinite(now)) throw new RangeError(`bad now: ${now}`);
+  if (pastMoment) return CLI_ACCOUNT_ROWS;
   const sql =
     online === null
       ? cliRows(HOST_TOTALS_QUERY)
@@ -114,14 +134,17 @@ export class SqliteSource implements ActivitySource {
       }
       this.options.onStep?.(`reading ${this.path}`);
       const part = tally.fork();
+      const perAccount = tally.options.pastMoment === true;
       // Sorter threads as in-process; sqlite3 prints the value set, a line of digits.
-      const sql = `PRAGMA threads = ${SORTER_THREADS};\n${cliStatement(tally.now, onlinePairs(tally.online))}`;
+      const sql = `PRAGMA threads = ${SORTER_THREADS};\n${cliStatement(tally.now, onlinePairs(tally.online), perAccount)}`;
       let ran: Awaited<ReturnType<typeof runSqliteCli>>;
       try {
         ran = await runSqliteCli(this.options.sqlite3 ?? 'sqlite3', this.path, sql, (line) => {
           if (/^[0-9]+$/.test(line)) return;
           const row = JSON.parse(line) as unknown[];
-          if (this.includeHost(row[1] as string)) feedHostTotalsRow(part, row);
+          if (perAccount) {
+            if (this.includeHost(row[0] as string)) feedQueryTuple(part, row as ActivityQueryTuple);
+          } else if (this.includeHost(row[1] as string)) feedHostTotalsRow(part, row);
         });
       } catch (e) {
         if (!(e instanceof SyntaxError)) throw e;
@@ -176,7 +199,8 @@ export class SqliteSource implements ActivitySource {
         return fail({ kind: 'no-activity-records', source: this.label });
       }
       db.pragma(`threads = ${SORTER_THREADS}`);
-      if (this.onRow === undefined) {
+      // As of a past moment, a row per account: the totals query does not know that rule.
+      if (this.onRow === undefined && tally.options.pastMoment !== true) {
         const online = onlinePairs(tally.online);
         const totals = (
           online === null

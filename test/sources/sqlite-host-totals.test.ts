@@ -31,11 +31,33 @@ const timestampText = fc.oneof(
   fc.integer({ min: -40 * DAY, max: 40 * DAY }).map((age) => String(NOW - age)),
   fc.constantFrom('1e308', '-1e308', '1e400', '8640000000001', '-8.64e12', '1.7955e9', '0'),
   fc.constantFrom('"1795535000"', 'true', 'null', '[1]', '{}'),
+  spelledTimestamp(),
 );
+
+/** One moment spelled as JSON can (integer, float, exponent, sign, leading zero, spaces). */
+function spelledTimestamp(): fc.Arbitrary<string> {
+  return fc
+    .tuple(
+      fc.integer({ min: -40 * DAY, max: 40 * DAY }),
+      fc.constantFrom('int', 'float', 'exponent', 'negative', 'zero-led', 'spaced'),
+    )
+    .map(([age, form]) => {
+      const t = NOW - age;
+      if (form === 'float') return `${t}.0`;
+      if (form === 'exponent') return `${t / 1e9}e9`;
+      if (form === 'negative') return `-${t}`;
+      if (form === 'zero-led') return `0${t}`;
+      if (form === 'spaced') return ` ${t} `;
+      return String(t);
+    });
+}
 
 const value = fc.oneof(
   timestampText.map((t) => `{"timestamp":${t}}`),
-  fc.constantFrom('{not json', '{"ip":"x"}', '', 'message'),
+  fc
+    .tuple(timestampText, fc.constantFrom('192.0.2.1', '2001:db8::1', '', 'x"y', 'a\\b', '\u0001'))
+    .map(([t, ip]) => `{"timestamp":${t},"ip":"${ip}"}`),
+  fc.constantFrom('{not json', '{"ip":"x"}', '', 'message', '{"timestamp":1795535000'),
 );
 
 const row: fc.Arbitrary<ProsodyRow> = fc.oneof(
