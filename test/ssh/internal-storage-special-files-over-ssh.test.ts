@@ -19,13 +19,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { writeProsodyInternal } from '../fixtures/prosody-internal.js';
 import { runBuiltCliAsync } from '../fixtures/run-built-cli.js';
-import {
-  type GeneratedKey,
-  type SshdInstance,
-  type TestUser,
-  generateKey,
-  startSshd,
-} from '../support/sshd.js';
+import { sshCliOptions, startSshTestHost } from '../helpers/ssh-test-host.js';
+import type { GeneratedKey, SshdInstance, TestUser } from '../support/sshd.js';
 
 const NOW = 1_795_536_000;
 
@@ -38,11 +33,8 @@ let dirs = 0;
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'pau-special-ssh-'));
-  sshd = await startSshd({ passwordAuth: false });
-  key = await generateKey('ed25519');
+  ({ sshd, key, knownHosts } = await startSshTestHost(work));
   reader = await sshd.addUser('specialreader', { authorizedKeys: [key.authorizedKey] });
-  knownHosts = join(work, 'known_hosts');
-  writeFileSync(knownHosts, sshd.knownHostsLine());
 });
 
 after(async () => {
@@ -70,14 +62,7 @@ interface Host {
 
 async function countOverSsh(dir: string, ...rest: string[]) {
   return runBuiltCliAsync([
-    '--ssh',
-    `${reader.name}@127.0.0.1:${sshd.port}`,
-    '--identity',
-    key.privatePath,
-    '--known-hosts',
-    knownHosts,
-    '--ssh-config',
-    '/dev/null',
+    ...sshCliOptions(reader.name, sshd.port, key.privatePath, knownHosts),
     '--remote-data-dir',
     dir,
     '--no-live',
