@@ -13,12 +13,11 @@ import { buildProfileView } from '../../main/app/profile-view.js';
 import { evaluateAlerts, INITIAL_ALERT_STATE } from '../../main/core/alert-policy.js';
 import { DEFAULT_ALERT_SETTINGS, type Figures } from '../../main/core/monitor-types.js';
 import { Monitor } from '../../main/monitor/monitor.js';
-import { InternalStorageSource } from '../../main/sources/internal-storage-source.js';
-import { SqliteSource } from '../../main/sources/sqlite-source.js';
 import { HistoryDb } from '../../main/store/history-db.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 import { runBuiltCli } from '../fixtures/run-built-cli.js';
+import { flatFigures, localSources } from '../fixtures/monitor-figures.js';
 
 const NOW = 1_795_536_000;
 const HOSTS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '*', 'a.test'];
@@ -59,12 +58,7 @@ before(async () => {
       localMinuteOfDay: () => 720,
       history,
       notifier: { notify: () => Promise.resolve({ ok: true, value: undefined }) },
-      sources: {
-        sqliteSource: (path) => new SqliteSource(path),
-        internalSource: (d) => new InternalStorageSource(d),
-        discoverSources: () => Promise.reject(new Error('not used')),
-        sshSources: () => Promise.reject(new Error('not used')),
-      },
+      sources: localSources(),
       onError: (e) => assert.fail(String(e)),
     },
   );
@@ -153,16 +147,7 @@ test("the window's view lists every host of the last refresh", () => {
   }
 });
 
-const stale = (newestEvent: number): Figures => ({
-  dau: 1,
-  wau: 1,
-  mau: 1,
-  accounts: 1,
-  new1d: 0,
-  new7d: 0,
-  new30d: 0,
-  newestEvent,
-});
+const stale = (newestEvent: number): Figures => flatFigures(1, newestEvent);
 
 for (const host of ['__proto__', 'constructor', 'toString']) {
   test(`a host named ${host} goes stale once, not on every refresh`, () => {

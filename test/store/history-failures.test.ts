@@ -26,12 +26,11 @@ import {
   type RefreshOutcome,
 } from '../../main/core/monitor-types.js';
 import { Monitor } from '../../main/monitor/monitor.js';
-import { InternalStorageSource } from '../../main/sources/internal-storage-source.js';
-import { SqliteSource } from '../../main/sources/sqlite-source.js';
 import { HistoryDb } from '../../main/store/history-db.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 import { runBuiltCli } from '../fixtures/run-built-cli.js';
+import { flatFigures, localSources } from '../fixtures/monitor-figures.js';
 
 const NOW = 1_795_536_000;
 const dir = mkdtempSync(join(tmpdir(), 'pau-history-fail-'));
@@ -39,16 +38,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const freshDir = () => mkdtempSync(join(dir, `${n++}-`));
 
-const figs = (dau: number): Figures => ({
-  dau,
-  wau: dau,
-  mau: dau,
-  accounts: dau,
-  new1d: 0,
-  new7d: 0,
-  new30d: 0,
-  newestEvent: NOW - 60,
-});
+const figs = (dau: number): Figures => flatFigures(dau, NOW - 60);
 
 function success(at: number, hosts: number): RefreshOutcome {
   const all: Record<string, Figures> = { '': figs(hosts) };
@@ -204,12 +194,7 @@ test('a refresh on a full disk is a failed refresh with one sentence, and the ne
         localMinuteOfDay: () => 720,
         history,
         notifier: { notify: () => Promise.resolve({ ok: true, value: undefined }) },
-        sources: {
-          sqliteSource: (path) => new SqliteSource(path),
-          internalSource: (d) => new InternalStorageSource(d),
-          discoverSources: () => Promise.reject(new Error('not used')),
-          sshSources: () => Promise.reject(new Error('not used')),
-        },
+        sources: localSources(),
         onRefresh: (o) => outcomes.push(o),
         onError: (e) => errors.push(e),
       },
