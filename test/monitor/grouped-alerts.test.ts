@@ -17,16 +17,15 @@ import {
   type Figures,
   TOTAL_HOST,
 } from '../../main/core/monitor-types.js';
-import { Monitor } from '../../main/monitor/monitor.js';
 import { DesktopNotifier } from '../../main/notify/desktop-notifier.js';
 import { HistoryDb } from '../../main/store/history-db.js';
-import { FakeClock } from '../fakes/fake-clock.js';
 import { activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 import {
   type NotificationDaemon,
   startNotificationDaemon,
 } from '../support/notification-daemon.js';
-import { flatFigures, localSources } from '../fixtures/monitor-figures.js';
+import { hourlyDbMonitor } from '../fixtures/db-monitor.js';
+import { flatFigures } from '../fixtures/monitor-figures.js';
 
 const NOW = 1_795_536_000;
 const HOSTS = Array.from({ length: 300 }, (_, i) => `h${String(i).padStart(3, '0')}.test`);
@@ -131,25 +130,12 @@ test(
     assert.ok(opened.ok);
     const history = opened.value;
     const errors: unknown[] = [];
-    const monitor = new Monitor(
-      [
-        {
-          name: 'grouped',
-          spec: { kind: 'db', path: db },
-          alerts: DEFAULT_ALERT_SETTINGS,
-          intervalSeconds: 3600,
-        },
-      ],
-      {
-        clock: new FakeClock(NOW * 1000),
-        localMinuteOfDay: () => 720,
-        history,
-        notifier: new DesktopNotifier(),
-        sources: localSources(),
-        onStep: (_p, step) => errors.push(step),
-        onError: (e) => errors.push(e),
-      },
-    );
+    const monitor = hourlyDbMonitor('grouped', db, NOW, {
+      history,
+      notifier: new DesktopNotifier(),
+      onStep: (_p, step) => errors.push(step),
+      onError: (e) => errors.push(e),
+    });
     try {
       await monitor.refreshNow();
       await monitor.stop();
