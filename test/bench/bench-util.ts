@@ -92,3 +92,24 @@ export function negotiatedCompression(log: string): string | undefined {
   for (const m of log.matchAll(/kex: server->client cipher: .*? compression: (\S+)/g)) found = m[1];
   return found;
 }
+
+/**
+ * The OpenSSH client options (ssh and scp alike) of the baselines: only `key`, only the host key
+ * in `knownHosts`, no ssh_config and never a prompt.
+ */
+export function opensshClientOptions(key: string, knownHosts: string): string[] {
+  return [
+    '-F',
+    '/dev/null',
+    '-i',
+    key,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    `UserKnownHostsFile=${knownHosts}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+  ];
+}

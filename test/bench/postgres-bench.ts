@@ -20,7 +20,16 @@ import {
   stopAllSshd,
 } from '../support/sshd.js';
 import { type BenchHost, LINK_RATE, createBenchHost } from './bench-host.js';
-import { GNU_TIME, type Stat, fmtCount, fmtStat, runProcess, stat, table } from './bench-util.js';
+import {
+  GNU_TIME,
+  type Stat,
+  fmtCount,
+  fmtStat,
+  opensshClientOptions,
+  runProcess,
+  stat,
+  table,
+} from './bench-util.js';
 
 const REPO = resolve(__dirname, '..', '..');
 const CLI = join(REPO, 'dist', 'main', 'cli.js');
@@ -213,18 +222,7 @@ async function baseline(s: Server, db: string, accounts: number): Promise<OneRun
   const remote = `psql -X -q -A -t -h ${s.pg.socketDir} -p ${s.pg.port} -U postgres -d ${db} -c "${sql.replace(/(["$`\\])/g, '\\$1')}"`;
   const m = await measured(s, 'ssh', [
     '-C',
-    '-F',
-    '/dev/null',
-    '-i',
-    s.key,
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    `UserKnownHostsFile=${s.knownHosts}`,
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-o',
-    'BatchMode=yes',
+    ...opensshClientOptions(s.key, s.knownHosts),
     '-p',
     String(s.sshd.port),
     `${s.operator.name}@${s.host.serverAddress}`,

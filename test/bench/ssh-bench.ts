@@ -18,7 +18,14 @@ import {
   stopAllSshd,
 } from '../support/sshd.js';
 import { type BenchHost, LINK_RATE, createBenchHost } from './bench-host.js';
-import { GNU_TIME, type Stat, negotiatedCompression, runProcess, stat } from './bench-util.js';
+import {
+  GNU_TIME,
+  type Stat,
+  negotiatedCompression,
+  opensshClientOptions,
+  runProcess,
+  stat,
+} from './bench-util.js';
 import { BENCH_NOW, type ExpectedCounts, type Manifest, ensureDataset } from './generate.js';
 
 const REPO = resolve(__dirname, '..', '..');
@@ -270,18 +277,7 @@ GROUP BY host`;
 async function serverAggregate(s: Server, manifest: Manifest): Promise<OneRun> {
   const sql = SIMPLEST_WINDOWS_QUERY(BENCH_NOW).replace(/\s+/g, ' ').trim();
   const m = await measured(s, 'ssh', [
-    '-F',
-    '/dev/null',
-    '-i',
-    s.key,
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    `UserKnownHostsFile=${s.knownHosts}`,
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-o',
-    'BatchMode=yes',
+    ...opensshClientOptions(s.key, s.knownHosts),
     '-p',
     String(s.sshd.port),
     `${s.user.name}@${s.host.serverAddress}`,
@@ -310,18 +306,7 @@ async function baseline(s: Server, manifest: Manifest): Promise<OneRun> {
   const before = s.host.counters();
   const scp = await measured(s, 'scp', [
     '-q',
-    '-F',
-    '/dev/null',
-    '-i',
-    s.key,
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    `UserKnownHostsFile=${s.knownHosts}`,
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-o',
-    'BatchMode=yes',
+    ...opensshClientOptions(s.key, s.knownHosts),
     '-P',
     String(s.sshd.port),
     `${s.user.name}@${s.host.serverAddress}:${manifest.path}`,

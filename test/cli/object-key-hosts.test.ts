@@ -12,13 +12,11 @@ import { after, before, test } from 'node:test';
 import { buildProfileView } from '../../main/app/profile-view.js';
 import { evaluateAlerts, INITIAL_ALERT_STATE } from '../../main/core/alert-policy.js';
 import { DEFAULT_ALERT_SETTINGS, type Figures } from '../../main/core/monitor-types.js';
-import { Monitor } from '../../main/monitor/monitor.js';
-import { InternalStorageSource } from '../../main/sources/internal-storage-source.js';
-import { SqliteSource } from '../../main/sources/sqlite-source.js';
 import { HistoryDb } from '../../main/store/history-db.js';
-import { FakeClock } from '../fakes/fake-clock.js';
 import { activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 import { runBuiltCli } from '../fixtures/run-built-cli.js';
+import { hourlyDbMonitor } from '../fixtures/db-monitor.js';
+import { flatFigures } from '../fixtures/monitor-figures.js';
 
 const NOW = 1_795_536_000;
 const HOSTS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '*', 'a.test'];
@@ -45,29 +43,10 @@ before(async () => {
   const opened = HistoryDb.open(join(stateDir, 'history.sqlite'));
   assert.ok(opened.ok);
   const history = opened.value;
-  const monitor = new Monitor(
-    [
-      {
-        name: 'main',
-        spec: { kind: 'db', path: db },
-        alerts: DEFAULT_ALERT_SETTINGS,
-        intervalSeconds: 3600,
-      },
-    ],
-    {
-      clock: new FakeClock(NOW * 1000),
-      localMinuteOfDay: () => 720,
-      history,
-      notifier: { notify: () => Promise.resolve({ ok: true, value: undefined }) },
-      sources: {
-        sqliteSource: (path) => new SqliteSource(path),
-        internalSource: (d) => new InternalStorageSource(d),
-        discoverSources: () => Promise.reject(new Error('not used')),
-        sshSources: () => Promise.reject(new Error('not used')),
-      },
-      onError: (e) => assert.fail(String(e)),
-    },
-  );
+  const monitor = hourlyDbMonitor('main', db, NOW, {
+    history,
+    onError: (e) => assert.fail(String(e)),
+  });
   await monitor.refreshNow();
   await monitor.stop();
   history.close();
@@ -153,16 +132,7 @@ test("the window's view lists every host of the last refresh", () => {
   }
 });
 
-const stale = (newestEvent: number): Figures => ({
-  dau: 1,
-  wau: 1,
-  mau: 1,
-  accounts: 1,
-  new1d: 0,
-  new7d: 0,
-  new30d: 0,
-  newestEvent,
-});
+const stale = (newestEvent: number): Figures => flatFigures(1, newestEvent);
 
 for (const host of ['__proto__', 'constructor', 'toString']) {
   test(`a host named ${host} goes stale once, not on every refresh`, () => {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { csvField, historyCsv, HISTORY_COLUMNS } from '../../main/core/history-export.js';
+import { flatFigures } from '../fixtures/monitor-figures.js';
 
 const cases: Array<[name: string, value: string | number | boolean | null, csv: string]> = [
   ['a formula behind = is neutralised', '=1+1', "'=1+1"],
@@ -40,16 +41,7 @@ test('a crafted host name in the history export is text, not a formula', () => {
       at: 1_795_536_000,
       ok: true,
       host: '=HYPERLINK("http://evil.example","click")',
-      figures: {
-        dau: 1,
-        wau: 1,
-        mau: 1,
-        accounts: 1,
-        new1d: 0,
-        new7d: 0,
-        new30d: 0,
-        newestEvent: -86_400,
-      },
+      figures: flatFigures(1, -86_400),
       method: 'sqlite',
       bytesReceived: 1,
       seconds: 0,

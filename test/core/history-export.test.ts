@@ -9,6 +9,7 @@ import {
   historyJson,
 } from '../../main/core/history-export.js';
 import { type Figures, TOTAL_HOST } from '../../main/core/monitor-types.js';
+import { failedRefreshRow } from '../fixtures/monitor-figures.js';
 
 const AT = 1_795_536_000; // 2026-11-24T16:00:00Z
 
@@ -37,18 +38,7 @@ const ok = (host: string, extra: Partial<HistoryRow> = {}): HistoryRow => ({
   ...extra,
 });
 
-const failed = (message: string): HistoryRow => ({
-  profile: 'main',
-  at: AT + 3600,
-  ok: false,
-  host: null,
-  figures: null,
-  method: null,
-  bytesReceived: null,
-  seconds: null,
-  errorKind: 'network',
-  errorMessage: message,
-});
+const failed = (message: string): HistoryRow => failedRefreshRow(AT + 3600, message);
 
 const fieldCases: Array<[name: string, value: string | number | boolean | null, csv: string]> = [
   ['a plain word stays bare', 'a.test', 'a.test'],

@@ -2,33 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ProfileView } from '../../main/core/ipc-contract.js';
 import { TOOLTIP_MAX_LENGTH, trayMenu, trayTooltip } from '../../main/core/tray-state.js';
+import { profileView } from '../fixtures/profile-view.js';
 
-const T0 = 1_795_536_000;
-
-function profile(name: string): ProfileView {
-  const f = (value: number) => ({ value, d24h: null, d7d: null });
-  return {
-    name,
-    status: 'ok',
-    total: {
-      dau: f(1),
-      wau: f(2),
-      mau: f(3),
-      new1d: 0,
-      new7d: 0,
-      new30d: 0,
-      accounts: 4,
-    },
-    hosts: [],
-    lastSuccessAt: T0 - 300,
-    lastAttemptAt: T0 - 300,
-    nextRefreshAt: T0 + 3300,
-    method: 'query',
-    bytesReceived: 1000,
-    seconds: 1.5,
-    error: null,
-  };
-}
+const profile = (name: string): ProfileView => profileView(name, 'ok', [1, 2, 3], {}, 4);
 
 const input = (profiles: ProfileView[]) => ({
   snapshot: {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AppSnapshot, ProfileStatus, ProfileView } from '../../main/core/ipc-contract.js';
+import type { AppSnapshot, ProfileView } from '../../main/core/ipc-contract.js';
 import {
   TOOLTIP_MAX_LENGTH,
   type TrayInput,
@@ -15,45 +15,14 @@ import {
   trayTooltip,
   trayView,
 } from '../../main/core/tray-state.js';
+import { profileView } from '../fixtures/profile-view.js';
 
 const T0 = 1_795_536_000; // 2026-11-24 16:00:00 UTC
 
 /** "HH:MM" in UTC: the tests pin the format the app injects. */
 const formatTime = (at: number): string => new Date(at * 1000).toISOString().slice(11, 16);
 
-function profile(
-  name: string,
-  status: ProfileStatus,
-  figures: [dau: number, wau: number, mau: number] | null = [12, 40, 95],
-  over: Partial<ProfileView> = {},
-): ProfileView {
-  const f = (value: number) => ({ value, d24h: null, d7d: null });
-  return {
-    name,
-    status,
-    total:
-      figures === null
-        ? null
-        : {
-            dau: f(figures[0]),
-            wau: f(figures[1]),
-            mau: f(figures[2]),
-            new1d: 0,
-            new7d: 0,
-            new30d: 0,
-            accounts: 100,
-          },
-    hosts: [],
-    lastSuccessAt: figures === null ? null : T0 - 300,
-    lastAttemptAt: T0 - 300,
-    nextRefreshAt: T0 + 3300,
-    method: 'query',
-    bytesReceived: 1000,
-    seconds: 1.5,
-    error: null,
-    ...over,
-  };
-}
+const profile = profileView;
 
 function input(
   profiles: ProfileView[],

@@ -12,6 +12,7 @@ import { sampleValue } from '../../main/core/format-openmetrics.js';
 import { historyCsv } from '../../main/core/history-export.js';
 import { formatTime } from '../../main/core/parse-time.js';
 import { runBuiltCli } from '../fixtures/run-built-cli.js';
+import { failedRefreshRow } from '../fixtures/monitor-figures.js';
 
 const NOW = 1_795_536_000;
 const BAD: Array<[name: string, value: number]> = [
@@ -89,19 +90,6 @@ test('--at beyond what a date can be is one line and a usage error', () => {
 });
 
 test('the history export shows a refresh time no date can hold as its number', () => {
-  const csv = historyCsv([
-    {
-      profile: 'main',
-      at: 1e15,
-      ok: false,
-      host: null,
-      figures: null,
-      method: null,
-      bytesReceived: null,
-      seconds: null,
-      errorKind: 'network',
-      errorMessage: 'x',
-    },
-  ]);
+  const csv = historyCsv([failedRefreshRow(1e15, 'x')]);
   assert.match(csv.split('\n')[1] ?? '', /^1000000000000000,1000000000000000,main,false,/);
 });

@@ -17,33 +17,22 @@ import {
   type Figures,
   TOTAL_HOST,
 } from '../../main/core/monitor-types.js';
-import { Monitor } from '../../main/monitor/monitor.js';
 import { DesktopNotifier } from '../../main/notify/desktop-notifier.js';
-import { InternalStorageSource } from '../../main/sources/internal-storage-source.js';
-import { SqliteSource } from '../../main/sources/sqlite-source.js';
 import { HistoryDb } from '../../main/store/history-db.js';
-import { FakeClock } from '../fakes/fake-clock.js';
 import { activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 import {
   type NotificationDaemon,
   startNotificationDaemon,
 } from '../support/notification-daemon.js';
+import { hourlyDbMonitor } from '../fixtures/db-monitor.js';
+import { flatFigures } from '../fixtures/monitor-figures.js';
 
 const NOW = 1_795_536_000;
 const HOSTS = Array.from({ length: 300 }, (_, i) => `h${String(i).padStart(3, '0')}.test`);
 const dir = mkdtempSync(join(tmpdir(), 'pau-grouped-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const quiet = (newestEvent: number): Figures => ({
-  dau: 1,
-  wau: 1,
-  mau: 1,
-  accounts: 1,
-  new1d: 0,
-  new7d: 0,
-  new30d: 0,
-  newestEvent,
-});
+const quiet = (newestEvent: number): Figures => flatFigures(1, newestEvent);
 
 test('300 hosts going stale in one refresh are 300 alerts for one notification', () => {
   const hosts: Record<string, Figures> = { [TOTAL_HOST]: quiet(NOW - 13 * 3600) };
@@ -141,30 +130,12 @@ test(
     assert.ok(opened.ok);
     const history = opened.value;
     const errors: unknown[] = [];
-    const monitor = new Monitor(
-      [
-        {
-          name: 'grouped',
-          spec: { kind: 'db', path: db },
-          alerts: DEFAULT_ALERT_SETTINGS,
-          intervalSeconds: 3600,
-        },
-      ],
-      {
-        clock: new FakeClock(NOW * 1000),
-        localMinuteOfDay: () => 720,
-        history,
-        notifier: new DesktopNotifier(),
-        sources: {
-          sqliteSource: (path) => new SqliteSource(path),
-          internalSource: (d) => new InternalStorageSource(d),
-          discoverSources: () => Promise.reject(new Error('not used')),
-          sshSources: () => Promise.reject(new Error('not used')),
-        },
-        onStep: (_p, step) => errors.push(step),
-        onError: (e) => errors.push(e),
-      },
-    );
+    const monitor = hourlyDbMonitor('grouped', db, NOW, {
+      history,
+      notifier: new DesktopNotifier(),
+      onStep: (_p, step) => errors.push(step),
+      onError: (e) => errors.push(e),
+    });
     try {
       await monitor.refreshNow();
       await monitor.stop();

@@ -8,20 +8,12 @@ import { after, before, test } from 'node:test';
 import { type Figures, TOTAL_HOST } from '../../main/core/monitor-types.js';
 import type { AppWindow } from '../support/chromium.js';
 import { type SeededWindow, openSeededWindow } from '../support/seeded-window.js';
+import { flatFigures } from '../fixtures/monitor-figures.js';
 
 const NOW = Math.floor(Date.now() / 1000);
 const HOSTS = Array.from({ length: 300 }, (_, i) => `h${String(i).padStart(3, '0')}.test`);
 
-const figures: Figures = {
-  dau: 1,
-  wau: 1,
-  mau: 1,
-  accounts: 1,
-  new1d: 0,
-  new7d: 0,
-  new30d: 0,
-  newestEvent: NOW - 13 * 3600,
-};
+const figures: Figures = flatFigures(1, NOW - 13 * 3600);
 
 let seeded: SeededWindow;
 let win: AppWindow;

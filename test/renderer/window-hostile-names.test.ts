@@ -9,21 +9,13 @@ import { after, before, test } from 'node:test';
 import { type Figures, TOTAL_HOST } from '../../main/core/monitor-types.js';
 import type { AppWindow } from '../support/chromium.js';
 import { type SeededWindow, openSeededWindow } from '../support/seeded-window.js';
+import { flatFigures } from '../fixtures/monitor-figures.js';
 
 const NOW = Math.floor(Date.now() / 1000);
 const DAY = 86_400;
 const MARKUP = '<img src=x onerror="document.title=\'pwned\'">.org';
 
-const figures = (dau: number): Figures => ({
-  dau,
-  wau: dau,
-  mau: dau,
-  accounts: dau,
-  new1d: 0,
-  new7d: 0,
-  new30d: 0,
-  newestEvent: NOW - 600,
-});
+const figures = (dau: number): Figures => flatFigures(dau, NOW - 600);
 
 /** Host name as sent → as the table must show it. */
 const HOSTS: Array<[string, string]> = [

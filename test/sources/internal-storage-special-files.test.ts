@@ -10,31 +10,16 @@ import { chmodSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { writeDatFile, writeProsodyInternal } from '../fixtures/prosody-internal.js';
+import { writeDatFile } from '../fixtures/prosody-internal.js';
 import { PROJECT_DIR, cliArgv } from '../fixtures/run-built-cli.js';
+import { type CountedHost, hostAOf, twoGoodAccounts } from '../fixtures/two-good-accounts.js';
 
 const NOW = 1_795_536_000;
 const root = mkdtempSync(join(tmpdir(), 'pau-special-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 let dirs = 0;
 
-/** A data folder with two good accounts on a.test, and the lastlog2 folder to add odd files to. */
-function dataFolder(): { dir: string; lastlog2: string } {
-  const dir = mkdtempSync(join(root, `${dirs++}-`));
-  chmodSync(dir, 0o755);
-  writeProsodyInternal(dir, [
-    { host: 'a.test', user: 'alice', event: 'login', timestamp: NOW - 60 },
-    { host: 'a.test', user: 'bob', event: 'logout', timestamp: NOW - 3 * 86400 },
-  ]);
-  return { dir, lastlog2: join(dir, 'a%2etest', 'lastlog2') };
-}
-
-interface Host {
-  dau: number;
-  wau: number;
-  accounts: number;
-  skippedByReason: Record<string, number>;
-}
+const dataFolder = () => twoGoodAccounts(join(root, `${dirs++}-`), NOW);
 
 /** Root reads every file: a test of an unreadable file runs the CLI as the user nobody. */
 const asRoot = process.getuid?.() === 0;
@@ -51,10 +36,10 @@ function cli(args: string[], uid?: number) {
   });
 }
 
-function countLocally(dir: string, uid?: number): Host {
+function countLocally(dir: string, uid?: number): CountedHost {
   const run = cli(['--data-dir', dir, '--at', String(NOW), '--json'], uid);
   assert.equal(run.status, 0, `${run.stderr}${run.status === null ? ' (timed out)' : ''}`);
-  return (JSON.parse(run.stdout) as { hosts: Record<string, Host> }).hosts['a.test']!;
+  return hostAOf(run.stdout);
 }
 
 test('a FIFO named like an account file is skipped as malformed, not waited on', () => {

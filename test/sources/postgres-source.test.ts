@@ -15,6 +15,7 @@ import {
   NOW as OUT_OF_RANGE_NOW,
   OUT_OF_RANGE,
   OUT_OF_RANGE_EXPECTED,
+  outOfRangePart,
 } from '../fixtures/out-of-range-rows.js';
 import { TRICKY } from '../fixtures/prosody-tricky-rows.js';
 import { type PostgresServer, startPostgres } from '../helpers/postgres-server.js';
@@ -193,17 +194,7 @@ test('timestamps beyond a date’s range are malformed and fractions count (Post
     OUT_OF_RANGE_NOW,
   );
   assert.ok(r.ok, JSON.stringify(r));
-  const a = r.value.hosts['a.test']!;
-  assert.deepEqual(
-    {
-      dau: a.dau,
-      wau: a.wau,
-      mau: a.mau,
-      accounts: a.accounts,
-      skippedByReason: a.skippedByReason,
-    },
-    OUT_OF_RANGE_EXPECTED,
-  );
+  assert.deepEqual(outOfRangePart(r.value.hosts['a.test']!), OUT_OF_RANGE_EXPECTED);
 });
 
 test('with the account cache, an account swapped for one with an old login is caught, though the counts match', async () => {

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 import { PROJECT_DIR, cliArgv } from '../fixtures/run-built-cli.js';
-import { type GeneratedKey, type SshdInstance, generateKey, startSshd } from '../support/sshd.js';
+import { sshCliOptions, startSshTestHost } from '../helpers/ssh-test-host.js';
+import type { GeneratedKey, SshdInstance } from '../support/sshd.js';
 
 let sshd: SshdInstance;
 let key: GeneratedKey;
@@ -35,14 +36,7 @@ async function userWithSqlite(name: string, script: string): Promise<string> {
 /** Runs the CLI under GNU time: its result, and its peak RSS in MB. */
 function countAs(user: string): Promise<{ status: number | null; stderr: string; peakMb: number }> {
   const args = cliArgv([
-    '--ssh',
-    `${user}@127.0.0.1:${sshd.port}`,
-    '--identity',
-    key.privatePath,
-    '--known-hosts',
-    knownHosts,
-    '--ssh-config',
-    '/dev/null',
+    ...sshCliOptions(user, sshd.port, key.privatePath, knownHosts),
     '--remote-db',
     remoteDb,
     '--method',
@@ -71,10 +65,7 @@ function countAs(user: string): Promise<{ status: number | null; stderr: string;
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'pau-huge-output-'));
-  sshd = await startSshd({ passwordAuth: false });
-  key = await generateKey('ed25519');
-  knownHosts = join(work, 'known_hosts');
-  writeFileSync(knownHosts, sshd.knownHostsLine());
+  ({ sshd, key, knownHosts } = await startSshTestHost(work));
   const dir = mkdtempSync(join(sshd.dir, 'prosody-'));
   chmodSync(dir, 0o755);
   remoteDb = join(dir, 'prosody.sqlite');

@@ -26,13 +26,8 @@ import { FILES_SCRIPT } from '../../main/ssh/files-by-command.js';
 import { writeDatFile, writeProsodyInternal } from '../fixtures/prosody-internal.js';
 import { runBuiltCliAsync } from '../fixtures/run-built-cli.js';
 import { startFaultServer } from '../support/fault-server.js';
-import {
-  type GeneratedKey,
-  type SshdInstance,
-  type TestUser,
-  generateKey,
-  startSshd,
-} from '../support/sshd.js';
+import { sshCliOptions, startSshTestHost } from '../helpers/ssh-test-host.js';
+import type { GeneratedKey, SshdInstance, TestUser } from '../support/sshd.js';
 
 const NOW = 1_795_536_000;
 const DAY = 86400;
@@ -137,14 +132,11 @@ function writeTrickyData(dir: string): void {
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'pau-by-command-'));
-  sshd = await startSshd({ passwordAuth: false });
-  key = await generateKey('ed25519');
+  ({ sshd, key, knownHosts } = await startSshTestHost(work));
   full = await sshd.addUser('fullreader', { authorizedKeys: [key.authorizedKey] });
   sftpOnly = await sshd.addUser('sftponly', {
     authorizedKeys: [`restrict,command="/usr/lib/openssh/sftp-server" ${key.authorizedKey}`],
   });
-  knownHosts = join(work, 'known_hosts');
-  writeFileSync(knownHosts, sshd.knownHostsLine());
   const remote = mkdtempSync(join(sshd.dir, 'prosody-'));
   chmodSync(remote, 0o755);
   data = join(remote, 'data');
@@ -166,14 +158,7 @@ interface Run {
 
 async function count(who: TestUser, ...rest: string[]): Promise<Run> {
   const run = await runBuiltCliAsync([
-    '--ssh',
-    `${who.name}@127.0.0.1:${sshd.port}`,
-    '--identity',
-    key.privatePath,
-    '--known-hosts',
-    knownHosts,
-    '--ssh-config',
-    '/dev/null',
+    ...sshCliOptions(who.name, sshd.port, key.privatePath, knownHosts),
     '--remote-data-dir',
     data,
     '--no-live',
@@ -285,14 +270,7 @@ test('a stream that starts right and turns to garbage is one line, not a figure'
   });
   try {
     const run = await runBuiltCliAsync([
-      '--ssh',
-      `${s.user}@127.0.0.1:${s.port}`,
-      '--identity',
-      s.identityPath,
-      '--known-hosts',
-      s.knownHostsPath,
-      '--ssh-config',
-      '/dev/null',
+      ...sshCliOptions(s.user, s.port, s.identityPath, s.knownHostsPath),
       '--remote-data-dir',
       '/var/lib/prosody',
       '--no-live',

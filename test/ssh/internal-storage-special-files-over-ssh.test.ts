@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  chmodSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -17,15 +16,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { writeProsodyInternal } from '../fixtures/prosody-internal.js';
 import { runBuiltCliAsync } from '../fixtures/run-built-cli.js';
-import {
-  type GeneratedKey,
-  type SshdInstance,
-  type TestUser,
-  generateKey,
-  startSshd,
-} from '../support/sshd.js';
+import { hostAOf, twoGoodAccounts } from '../fixtures/two-good-accounts.js';
+import { sshCliOptions, startSshTestHost } from '../helpers/ssh-test-host.js';
+import type { GeneratedKey, SshdInstance, TestUser } from '../support/sshd.js';
 
 const NOW = 1_795_536_000;
 
@@ -38,11 +32,8 @@ let dirs = 0;
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'pau-special-ssh-'));
-  sshd = await startSshd({ passwordAuth: false });
-  key = await generateKey('ed25519');
+  ({ sshd, key, knownHosts } = await startSshTestHost(work));
   reader = await sshd.addUser('specialreader', { authorizedKeys: [key.authorizedKey] });
-  knownHosts = join(work, 'known_hosts');
-  writeFileSync(knownHosts, sshd.knownHostsLine());
 });
 
 after(async () => {
@@ -50,34 +41,12 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** A data folder on the server with two good accounts on a.test; returns it and its lastlog2. */
-function remoteData(): { dir: string; lastlog2: string } {
-  const dir = mkdtempSync(join(sshd.dir, `data-${dirs++}-`));
-  chmodSync(dir, 0o755);
-  writeProsodyInternal(dir, [
-    { host: 'a.test', user: 'alice', event: 'login', timestamp: NOW - 60 },
-    { host: 'a.test', user: 'bob', event: 'logout', timestamp: NOW - 3 * 86400 },
-  ]);
-  return { dir, lastlog2: join(dir, 'a%2etest', 'lastlog2') };
-}
-
-interface Host {
-  dau: number;
-  wau: number;
-  accounts: number;
-  skippedByReason: Record<string, number>;
-}
+/** The data folder on the server. */
+const remoteData = () => twoGoodAccounts(join(sshd.dir, `data-${dirs++}-`), NOW);
 
 async function countOverSsh(dir: string, ...rest: string[]) {
   return runBuiltCliAsync([
-    '--ssh',
-    `${reader.name}@127.0.0.1:${sshd.port}`,
-    '--identity',
-    key.privatePath,
-    '--known-hosts',
-    knownHosts,
-    '--ssh-config',
-    '/dev/null',
+    ...sshCliOptions(reader.name, sshd.port, key.privatePath, knownHosts),
     '--remote-data-dir',
     dir,
     '--no-live',
@@ -86,10 +55,6 @@ async function countOverSsh(dir: string, ...rest: string[]) {
     '--json',
     ...rest,
   ]);
-}
-
-function hostOf(stdout: string): Host {
-  return (JSON.parse(stdout) as { hosts: Record<string, Host> }).hosts['a.test']!;
 }
 
 /** The reader's processes on the server (its sessions, internal-sftp), until they are all gone. */
@@ -118,7 +83,7 @@ test('a FIFO and a link to one are skipped as malformed, and no sftp process is 
   // The default --timeout: a FIFO used to hold the count for 120 s (then 8 × --timeout at least).
   const run = await countOverSsh(dir);
   assert.equal(run.status, 0, `${run.stderr}${run.status === null ? ' (timed out)' : ''}`);
-  const a = hostOf(run.stdout);
+  const a = hostAOf(run.stdout);
   assert.deepEqual([a.dau, a.wau, a.accounts], [1, 2, 2]);
   assert.equal(a.skippedByReason.malformed, 2);
   assert.deepEqual(await readerProcessesLeft(), []);
@@ -130,7 +95,7 @@ test('a self-linked account file and one the reader may not open are skipped as 
   writeFileSync(join(lastlog2, 'erin.dat'), 'return {};', { mode: 0o600 }); // root's, not the reader's
   const run = await countOverSsh(dir);
   assert.equal(run.status, 0, run.stderr);
-  const a = hostOf(run.stdout);
+  const a = hostAOf(run.stdout);
   assert.deepEqual([a.dau, a.wau, a.accounts], [1, 2, 2]);
   assert.equal(a.skippedByReason.malformed, 2);
 });

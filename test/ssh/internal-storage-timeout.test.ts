@@ -10,6 +10,7 @@ import { join, relative } from 'node:path';
 import { after, test } from 'node:test';
 import { writeProsodyInternal } from '../fixtures/prosody-internal.js';
 import { runBuiltCliAsync } from '../fixtures/run-built-cli.js';
+import { sshCliOptions } from '../helpers/ssh-test-host.js';
 import { startFaultServer } from '../support/fault-server.js';
 
 const NOW = 1_795_536_000;
@@ -47,14 +48,7 @@ test('a READ the server never answers fails after 8 × --timeout, naming the fil
   });
   try {
     const run = await runBuiltCliAsync([
-      '--ssh',
-      `${s.user}@127.0.0.1:${s.port}`,
-      '--identity',
-      s.identityPath,
-      '--known-hosts',
-      s.knownHostsPath,
-      '--ssh-config',
-      '/dev/null',
+      ...sshCliOptions(s.user, s.port, s.identityPath, s.knownHostsPath),
       '--remote-data-dir',
       DATA_DIR,
       '--no-live',

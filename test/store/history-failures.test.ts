@@ -25,13 +25,11 @@ import {
   type Figures,
   type RefreshOutcome,
 } from '../../main/core/monitor-types.js';
-import { Monitor } from '../../main/monitor/monitor.js';
-import { InternalStorageSource } from '../../main/sources/internal-storage-source.js';
-import { SqliteSource } from '../../main/sources/sqlite-source.js';
 import { HistoryDb } from '../../main/store/history-db.js';
-import { FakeClock } from '../fakes/fake-clock.js';
 import { activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 import { runBuiltCli } from '../fixtures/run-built-cli.js';
+import { hourlyDbMonitor } from '../fixtures/db-monitor.js';
+import { flatFigures } from '../fixtures/monitor-figures.js';
 
 const NOW = 1_795_536_000;
 const dir = mkdtempSync(join(tmpdir(), 'pau-history-fail-'));
@@ -39,16 +37,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const freshDir = () => mkdtempSync(join(dir, `${n++}-`));
 
-const figs = (dau: number): Figures => ({
-  dau,
-  wau: dau,
-  mau: dau,
-  accounts: dau,
-  new1d: 0,
-  new7d: 0,
-  new30d: 0,
-  newestEvent: NOW - 60,
-});
+const figs = (dau: number): Figures => flatFigures(dau, NOW - 60);
 
 function success(at: number, hosts: number): RefreshOutcome {
   const all: Record<string, Figures> = { '': figs(hosts) };
@@ -190,29 +179,12 @@ test('a refresh on a full disk is a failed refresh with one sentence, and the ne
 
     const outcomes: RefreshOutcome[] = [];
     const errors: unknown[] = [];
-    const monitor = new Monitor(
-      [
-        {
-          name: 'main',
-          spec: { kind: 'db', path: prosody },
-          alerts: { ...DEFAULT_ALERT_SETTINGS, failuresBeforeAlert: 1 },
-          intervalSeconds: 3600,
-        },
-      ],
-      {
-        clock: new FakeClock(NOW * 1000),
-        localMinuteOfDay: () => 720,
-        history,
-        notifier: { notify: () => Promise.resolve({ ok: true, value: undefined }) },
-        sources: {
-          sqliteSource: (path) => new SqliteSource(path),
-          internalSource: (d) => new InternalStorageSource(d),
-          discoverSources: () => Promise.reject(new Error('not used')),
-          sshSources: () => Promise.reject(new Error('not used')),
-        },
-        onRefresh: (o) => outcomes.push(o),
-        onError: (e) => errors.push(e),
-      },
+    const monitor = hourlyDbMonitor(
+      'main',
+      prosody,
+      NOW,
+      { history, onRefresh: (o) => outcomes.push(o), onError: (e) => errors.push(e) },
+      { ...DEFAULT_ALERT_SETTINGS, failuresBeforeAlert: 1 },
     );
     await monitor.refreshNow();
     assert.deepEqual(errors, []);
