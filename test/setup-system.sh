@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   prosody prosody-modules lua-dbi-sqlite3 # the reference server and its mod_measure_active_users
   sqlite3                                 # the sqlite3 command
+  mawk gawk                               # internal storage by command runs on both awks
   openssh-server openssh-client           # a real sshd on loopback, ssh-keygen for test keys
   putty-tools                             # puttygen, for PPK keys the app must name and refuse
   xvfb dbus dbus-x11 dunst libnotify-bin  # a real notification daemon for node-notifier
