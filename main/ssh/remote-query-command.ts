@@ -1,6 +1,7 @@
 import { PROSODY_VERSION_FILES } from '../sources/discover-sources.js';
 import { ACTIVITY_QUERY } from '../sources/activity-query.js';
 import { accountDigestKey, digestTerm, hostDigest } from '../sources/account-digest.js';
+import { RAW_DIGEST_SQL, isRawDigest } from '../sources/raw-row-digest.js';
 import { FORMAT_VERSION } from './remote-query-reader.js';
 
 /**
@@ -67,10 +68,15 @@ const SQL_WORD = SQL.split('SINCE').map(shellQuote).join('"$s"');
 
 function script(path: string): string {
   return [
-    // The time to start from: the last word of the command, when it is digits. A forced command
-    // finds it in the command the client asked for; anything else means "everything".
-    `s=\${1:-}`,
-    `[ -n "\${SSH_ORIGINAL_COMMAND:-}" ] && s=\${SSH_ORIGINAL_COMMAND##* }`,
+    // The time to start from, and the raw digest last seen (`since` or `since:count:digest`): the
+    // last word of the command. A forced command finds it in the command the client asked for;
+    // anything else means "everything".
+    `w=\${1:-}`,
+    `[ -n "\${SSH_ORIGINAL_COMMAND:-}" ] && w=\${SSH_ORIGINAL_COMMAND##* }`,
+    `case $w in *[!0-9:]*) w=;; esac`,
+    `s=\${w%%:*}`,
+    `p=\${w#*:}`,
+    `[ "$p" = "$w" ] && p=`,
     `case $s in ''|*[!0-9]*) s=NULL;; esac`,
     `f=${shellQuote(path)}`,
     `command -v sqlite3 >/dev/null 2>&1 || { echo PAU:no-sqlite3; exit 0; }`,
@@ -83,7 +89,15 @@ function script(path: string): string {
     `echo "${FORMAT}:$(date +%s):$v"`,
     `set -- $h`,
     `if [ "$1" = 2 ]; then u="$f"; else u="file:$f?immutable=1"; fi`,
-    `sqlite3 -readonly -batch -bail -list "$u" ${SQL_WORD} || exit $?`,
+    // The raw rows' digest first (raw-row-digest.ts): when it is the one the client holds, nothing
+    // the counts read changed, and the query itself need not run. First, so that what the client
+    // keeps is never newer than the rows it gets: a commit in between costs a changes-only fetch.
+    // Its one short line, and no more, whatever a sqlite3 there might print; sqlite3's own error
+    // is on stderr, and then no digest.
+    `r=$(sqlite3 -readonly -batch -bail -list "$u" ${shellQuote(RAW_DIGEST_SQL)} | head -c 40)`,
+    `case $r in [0-9]*:[0-9]*) ;; *) exit 1;; esac`,
+    `echo "PAU:raw:$r"`,
+    `if [ -n "$p" ] && [ "$s" != NULL ] && [ "$r" = "$p" ]; then echo PAU:unchanged; else sqlite3 -readonly -batch -bail -list "$u" ${SQL_WORD} || exit $?; fi`,
     `echo "PAU:after:$(${HEADER})"`,
     // One line: it must also fit in an authorized_keys command="…" option.
   ].join('; ');
@@ -91,14 +105,17 @@ function script(path: string): string {
 
 /**
  * The command line for one database, or null when the path is not on the allowlist. With `since`,
- * only accounts active or registered at or after it come back (and every host's totals).
+ * only accounts active or registered at or after it come back (and every host's totals); with
+ * `raw` too (`count:digest`, as the server printed it last time), nothing but `PAU:unchanged` when
+ * the raw rows' digest is still that.
  */
-export function remoteQueryCommand(dbPath: string, since?: number): string | null {
+export function remoteQueryCommand(dbPath: string, since?: number, raw?: string): string | null {
   if (!isSafeRemotePath(dbPath)) return null;
   const base = `sh -c ${shellQuote(script(dbPath))}`;
   if (since === undefined) return base;
   if (!Number.isSafeInteger(since) || since < 0) throw new RangeError(`bad since: ${since}`);
-  return `${base} pau ${since}`;
+  if (raw !== undefined && !isRawDigest(raw)) throw new RangeError(`bad raw digest: ${raw}`);
+  return raw === undefined ? `${base} pau ${since}` : `${base} pau ${since}:${raw}`;
 }
 
 /**

@@ -163,16 +163,18 @@ function insert(db: Database.Database, seeds: ActivitySeed[]): void {
   }
 }
 
+const UNCHANGED = 'remote query, unchanged: counted from the cache';
+
 describe('the remote query with a cache', () => {
   const state = () => mkdtempSync(join(work, 'state-'));
 
-  test('fetches only changed accounts the second time, with the same figures', async () => {
+  test('the server answers "unchanged" the second time, and the figures stay the same', async () => {
     const dir = state();
     const first = await count(dir);
     assert.equal(first.fetch.method, 'remote query');
     assert.deepEqual(first.hosts, await truth());
     const second = await count(dir);
-    assert.equal(second.fetch.method, 'remote query, changes only');
+    assert.equal(second.fetch.method, 'remote query, unchanged: counted from the cache');
     assert.deepEqual(second.hosts, first.hosts);
     assertFewerBytes(second, first, 10);
     assert.ok(existsSync(join(dir, 'cache.sqlite')));
@@ -207,7 +209,10 @@ describe('the remote query with a cache', () => {
     assert.deepEqual(after.hosts, expected);
     assert.notDeepEqual(after.hosts, before.hosts);
     // And the cache it then keeps is the new one.
-    assert.equal((await count(dir)).fetch.method, 'remote query, changes only');
+    assert.equal(
+      (await count(dir)).fetch.method,
+      'remote query, unchanged: counted from the cache',
+    );
   });
 
   test('an account deleted while another with an old login appears is caught, though the counts match', async () => {
@@ -263,7 +268,10 @@ describe('the remote query with a cache', () => {
     cache.prepare('UPDATE snapshot SET full_at = full_at - 86400').run();
     cache.close();
     assert.equal((await count(dir)).fetch.method, 'remote query');
-    assert.equal((await count(dir)).fetch.method, 'remote query, changes only');
+    assert.equal(
+      (await count(dir)).fetch.method,
+      'remote query, unchanged: counted from the cache',
+    );
   });
 
   test('a damaged cache file is set aside and the count goes on', async () => {
@@ -273,7 +281,74 @@ describe('the remote query with a cache', () => {
     assert.equal(counted.fetch.method, 'remote query');
     assert.deepEqual(counted.hosts, await truth());
     assert.ok(readdirSync(dir).some((f) => f.startsWith('cache.sqlite.unusable-')));
-    assert.equal((await count(dir)).fetch.method, 'remote query, changes only');
+    assert.equal(
+      (await count(dir)).fetch.method,
+      'remote query, unchanged: counted from the cache',
+    );
+  });
+
+  /** Counts once with a fresh cache, applies `sql`, counts again: not "unchanged", and right. */
+  async function notUnchangedAfter(sql: (db: Database.Database) => void): Promise<void> {
+    const dir = state();
+    assert.equal((await count(dir)).fetch.method, 'remote query');
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
+    change(sql);
+    const after = await count(dir);
+    assert.notEqual(after.fetch.method, UNCHANGED);
+    assert.deepEqual(after.hosts, await truth());
+    // Once brought up to date, the next refresh is "unchanged" again, with the same figures.
+    const again = await count(dir);
+    assert.equal(again.fetch.method, UNCHANGED);
+    assert.deepEqual(again.hosts, after.hosts);
+  }
+
+  test('a changed login time is not "unchanged"', () =>
+    notUnchangedAfter((db) =>
+      insert(db, [{ host: 'b.test', user: 'user4', event: 'login', timestamp: NOW - 7 }]),
+    ));
+
+  test('a login rewritten to another time of the same length is not "unchanged"', () =>
+    notUnchangedAfter((db) =>
+      db
+        .prepare(
+          "UPDATE prosody SET value = replace(value, '7', '3') WHERE host = 'c.test' AND user = 'user5' AND key = 'login'",
+        )
+        .run(),
+    ));
+
+  test('an account deleted and another added with equal counts is not "unchanged"', () =>
+    notUnchangedAfter((db) => {
+      db.prepare("DELETE FROM prosody WHERE host = 'a.test' AND user = 'user9'").run();
+      insert(db, [{ host: 'a.test', user: 'user8x', event: 'login', timestamp: NOW - 6 * DAY }]);
+    }));
+
+  test('an account disabled is not "unchanged"', () =>
+    notUnchangedAfter((db) =>
+      db
+        .prepare(
+          "INSERT INTO prosody VALUES ('b.test', 'user7', 'accounts', 'disabled', 'boolean', 'true')",
+        )
+        .run(),
+    ));
+
+  test('a host added is not "unchanged"', () =>
+    notUnchangedAfter((db) =>
+      insert(db, [{ host: 'e.test', user: 'user1', event: 'login', timestamp: NOW - 3 * DAY }]),
+    ));
+
+  test('a host removed is not "unchanged"', () =>
+    notUnchangedAfter((db) => db.prepare("DELETE FROM prosody WHERE host = 'e.test'").run()));
+
+  test('a cache of the previous version costs one full fetch, then answers "unchanged"', async () => {
+    const dir = state();
+    await count(dir);
+    const cache = new Database(join(dir, 'cache.sqlite'));
+    cache.pragma('user_version = 4');
+    cache.close();
+    const counted = await count(dir);
+    assert.equal(counted.fetch.method, 'remote query');
+    assert.deepEqual(counted.hosts, await truth());
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
   });
 });
 
