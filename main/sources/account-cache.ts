@@ -16,9 +16,9 @@ export interface SnapshotInfo {
   proof?: UnchangedProof | null;
 }
 
-/** The raw rows' digest at the last fetch (raw-row-digest.ts), and what the rows then said. */
+/** The file's state at the last consistent fetch (file-state.ts), and what the rows then said. */
 export interface UnchangedProof {
-  raw: string;
+  state: string;
   /** The hosts with an account_roles entry: told by the totals, which an unchanged answer lacks. */
   roleHosts: string[];
 }

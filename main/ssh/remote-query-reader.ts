@@ -1,6 +1,6 @@
 import type { CheckedHostTotals } from '../sources/account-cache.js';
 import type { ActivityQueryTuple } from '../sources/activity-query.js';
-import { isRawDigest } from '../sources/raw-row-digest.js';
+import { isFileState } from '../sources/file-state.js';
 import { isAccountCode, isCount, isTime, toHostTotals } from '../sources/server-row-checks.js';
 
 /**
@@ -15,8 +15,8 @@ import { isAccountCode, isCount, isTime, toHostTotals } from '../sources/server-
  * Tells this script's output from an older one's, whose forced command may still be installed.
  * v3: accounts carry their status, totals the status counts and account_roles.
  * v4: totals carry each host's digest of its accounts.
- * v5: a `PAU:raw:count:digest` line (raw-row-digest.ts), and `PAU:unchanged` in place of the rows
- *     when that digest is the one the client sent.
+ * v5: a `PAU:state:` line (file-state.ts; empty when the server could not tell it), and
+ *     `PAU:unchanged` in place of the rows when that state is the one the client sent.
  */
 export const FORMAT_VERSION = 5;
 
@@ -28,9 +28,9 @@ interface RowsMeta {
   version?: string;
   wal: boolean;
   consistent: boolean;
-  /** The raw rows' digest, `count:digest` (raw-row-digest.ts). */
-  raw: string;
-  /** The raw digest was the client's: no accounts nor totals follow; the cache stands. */
+  /** The file's state before the read (file-state.ts), or null when the server could not tell. */
+  state: string | null;
+  /** The state was the client's: no accounts nor totals follow; the cache stands. */
   unchanged: boolean;
 }
 
@@ -123,7 +123,7 @@ export class AccountLines implements Iterable<ActivityQueryTuple> {
 const HEAD = /^PAU:before:([0-9 ]*)$/;
 const VERSION = /^PAU:v(\d+):(\d+)(?::([0-9A-Za-z.+~-]{0,40}))?$/;
 const TAIL = /^PAU:after:([0-9 ]*)$/;
-const RAW = /^PAU:raw:(.*)$/;
+const STATE = /^PAU:state:(.*)$/;
 const ALONE = ['no-sqlite3', 'not-found', 'permission-denied'] as const;
 
 /** Longest line kept while waiting for its end: no row of ours comes near it. */
@@ -137,7 +137,7 @@ export class RemoteQueryReader {
   private before: string | undefined;
   private after: string | undefined;
   private versionLine: RegExpExecArray | null = null;
-  private raw: string | undefined;
+  private state: string | null | undefined;
   private unchanged = false;
   private alone: (typeof ALONE)[number] | undefined;
   private failed: OtherOutput | undefined;
@@ -197,12 +197,13 @@ export class RemoteQueryReader {
     if (bytes.subarray(0, 4).toString('latin1') === 'PAU:') {
       const text = bytes.toString('utf8');
       const tail = TAIL.exec(text.trimEnd());
-      const raw = RAW.exec(text.trimEnd());
+      const state = STATE.exec(text.trimEnd());
       if (tail) this.after = tail[1] ?? '';
-      else if (raw && n === 2 && this.versionLine !== null) {
-        if (isRawDigest(raw[1])) this.raw = raw[1];
-        else this.fail('the raw digest is not in the expected form');
-      } else if (text.trimEnd() === 'PAU:unchanged' && n === 3 && this.raw !== undefined)
+      else if (state && n === 2 && this.versionLine !== null) {
+        if (state[1] === '') this.state = null;
+        else if (isFileState(state[1])) this.state = state[1];
+        else this.fail('the file state is not in the expected form');
+      } else if (text.trimEnd() === 'PAU:unchanged' && n === 3 && typeof this.state === 'string')
         this.unchanged = true;
       else if (n === 1 && this.versionLine === null && text.startsWith('PAU:v')) {
         this.versionLine = VERSION.exec(text.trimEnd());
@@ -211,7 +212,7 @@ export class RemoteQueryReader {
       return;
     }
     if (this.versionLine === null || Number(this.versionLine[1]) !== FORMAT_VERSION) return;
-    if (this.raw === undefined || this.unchanged) {
+    if (this.state === undefined || this.unchanged) {
       return this.fail('the output is not in the expected form');
     }
     const v = parseLine(bytes.toString('utf8'));
@@ -247,7 +248,7 @@ export class RemoteQueryReader {
       this.before === undefined ||
       this.after === undefined ||
       this.versionLine === null ||
-      this.raw === undefined
+      this.state === undefined
     ) {
       return { kind: 'garbage', detail: 'the output is not in the expected form' };
     }
@@ -260,7 +261,7 @@ export class RemoteQueryReader {
       ...(prosodyVersion ? { version: prosodyVersion } : {}),
       wal: this.before.trim().split(' ')[0] === '2',
       consistent: this.before.trim() === this.after.trim(),
-      raw: this.raw,
+      state: this.state,
       unchanged: this.unchanged,
     };
   }

@@ -285,7 +285,7 @@ export class RemoteSqliteSource implements ActivitySource {
       since === undefined
         ? undefined
         : (this.cache.use(tally, (cache) => cache.store.snapshot(cache.key)?.proof) ?? undefined);
-    let got = await this.queryRetrying(since, held?.raw);
+    let got = await this.queryRetrying(since, held?.state);
     if (got === 'no-sqlite3' || !got.ok) return got;
     if (got.value.unchanged && held !== undefined) {
       const counted = this.countUnchanged(tally, held.roleHosts);
@@ -334,7 +334,7 @@ export class RemoteSqliteSource implements ActivitySource {
             stamp: QUERY_STAMP,
             fullAt: cache.clock(),
             serverNow: answer.serverNow,
-            proof: proofOf(answer),
+            proof: proofOf(answer) ?? null,
           },
           answer.accounts,
         ),
@@ -376,9 +376,9 @@ export class RemoteSqliteSource implements ActivitySource {
   /** Runs the query, asking again while commits overlap it (the lock-free read may be torn). */
   private async queryRetrying(
     since: number | undefined,
-    raw?: string,
+    state?: string,
   ): Promise<Result<QueryAnswer> | 'no-sqlite3'> {
-    const command = remoteQueryCommand(this.path, since, raw);
+    const command = remoteQueryCommand(this.path, since, state);
     if (command === null) {
       return fail({
         kind: 'usage',
@@ -618,10 +618,14 @@ export class RemoteSqliteSource implements ActivitySource {
 
 const COPY_STAMP = 'copy:';
 
-/** What the cache keeps of an answer for the server's "unchanged" next time. */
-function proofOf(answer: QueryAnswer): UnchangedProof {
+/**
+ * What the cache keeps of an answer for the server's "unchanged" next time: only from a read that
+ * no commit overlapped (its before and after lines equal), in a state the server could tell.
+ */
+function proofOf(answer: QueryAnswer): UnchangedProof | undefined {
+  if (answer.state === null || !answer.consistent) return undefined;
   const roleHosts = answer.totals.filter((t) => t.hasRoles === true).map((t) => t.host);
-  return { raw: answer.raw, roleHosts };
+  return { state: answer.state, roleHosts };
 }
 
 /** What says the file is as it was: size and mtime of the database and of its -wal, if any. */

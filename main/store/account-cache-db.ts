@@ -15,7 +15,7 @@ import type {
   StoredSnapshot,
   UnchangedProof,
 } from '../sources/account-cache.js';
-import { isRawDigest } from '../sources/raw-row-digest.js';
+import { isFileState } from '../sources/file-state.js';
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
 import { accountDigestKey, digestTerm, hostDigest } from '../sources/account-digest.js';
 import { BUSY_TIMEOUT_MS } from './history-db.js';
@@ -241,9 +241,9 @@ function readProof(text: string | null): UnchangedProof | null {
   if (text === null) return null;
   try {
     const v = JSON.parse(text) as Partial<UnchangedProof>;
-    if (!isRawDigest(v.raw) || !Array.isArray(v.roleHosts)) return null;
+    if (!isFileState(v.state) || !Array.isArray(v.roleHosts)) return null;
     if (!v.roleHosts.every((h) => typeof h === 'string')) return null;
-    return { raw: v.raw, roleHosts: v.roleHosts };
+    return { state: v.state, roleHosts: v.roleHosts };
   } catch {
     return null;
   }

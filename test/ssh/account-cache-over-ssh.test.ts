@@ -8,17 +8,19 @@ import assert from 'node:assert/strict';
 import {
   chmodSync,
   chownSync,
+  copyFileSync,
   existsSync,
   mkdtempSync,
   readdirSync,
   renameSync,
   rmSync,
+  statSync,
   unlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { DAY } from '../../main/core/windows.js';
@@ -338,6 +340,57 @@ describe('the remote query with a cache', () => {
 
   test('a host removed is not "unchanged"', () =>
     notUnchangedAfter((db) => db.prepare("DELETE FROM prosody WHERE host = 'e.test'").run()));
+
+  test('a file in WAL mode is never "unchanged" (a WAL commit leaves the main file alone)', async () => {
+    const dir = state();
+    const folder = dirname(remoteDb);
+    // The reader makes the -shm file beside it, as Prosody's own user would.
+    chownSync(folder, reader.uid, reader.gid);
+    try {
+      change((db) => db.pragma('journal_mode = WAL'));
+      assert.equal((await count(dir)).fetch.method, 'remote query');
+      const second = await count(dir);
+      assert.equal(second.fetch.method, 'remote query, changes only');
+      assert.deepEqual(second.hosts, await truth());
+    } finally {
+      change((db) => db.pragma('journal_mode = DELETE'));
+      chownSync(folder, 0, 0);
+    }
+    await count(dir);
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
+  });
+
+  test('a live journal beside the file is not "unchanged"', async () => {
+    const dir = state();
+    await count(dir);
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
+    writeFileSync(`${remoteDb}-journal`, '');
+    try {
+      const counted = await count(dir);
+      assert.equal(counted.fetch.method, 'remote query, changes only');
+      assert.deepEqual(counted.hosts, await truth());
+    } finally {
+      unlinkSync(`${remoteDb}-journal`);
+    }
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
+  });
+
+  test('the file replaced by a copy with the same header and mtime is not "unchanged"', async () => {
+    const dir = state();
+    await count(dir);
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
+    const copy = `${remoteDb}.copy`;
+    copyFileSync(remoteDb, copy);
+    const { atime, mtime } = statSync(remoteDb);
+    utimesSync(copy, atime, mtime);
+    chownSync(copy, reader.uid, reader.gid);
+    chmodSync(copy, 0o644);
+    renameSync(copy, remoteDb);
+    const counted = await count(dir);
+    assert.equal(counted.fetch.method, 'remote query, changes only');
+    assert.deepEqual(counted.hosts, await truth());
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
+  });
 
   test('a cache of the previous version costs one full fetch, then answers "unchanged"', async () => {
     const dir = state();
