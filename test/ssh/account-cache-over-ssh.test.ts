@@ -11,6 +11,7 @@ import {
   copyFileSync,
   existsSync,
   mkdtempSync,
+  readFileSync,
   readdirSync,
   renameSync,
   rmSync,
@@ -107,11 +108,19 @@ interface Counted {
   notices: string[];
 }
 
-async function count(stateDir: string | null, ...rest: string[]): Promise<Counted> {
+function count(stateDir: string | null, ...rest: string[]): Promise<Counted> {
+  return countAs(rest.includes('--remote-data-dir') ? sftpReader : reader, stateDir, ...rest);
+}
+
+async function countAs(
+  user: TestUser,
+  stateDir: string | null,
+  ...rest: string[]
+): Promise<Counted> {
   const source = rest.includes('--remote-data-dir') ? [] : ['--remote-db', remoteDb];
   const cli = await runBuiltCliAsync([
     '--ssh',
-    `${(rest.includes('--remote-data-dir') ? sftpReader : reader).name}@127.0.0.1:${sshd.port}`,
+    `${user.name}@127.0.0.1:${sshd.port}`,
     '--identity',
     key.privatePath,
     '--known-hosts',
@@ -340,6 +349,31 @@ describe('the remote query with a cache', () => {
 
   test('a host removed is not "unchanged"', () =>
     notUnchangedAfter((db) => db.prepare("DELETE FROM prosody WHERE host = 'e.test'").run()));
+
+  test('"unchanged" is answered without running sqlite3 on the server', async () => {
+    // This user's sqlite3 notes each run in a log, then runs the real one.
+    const bin = mkdtempSync(join(sshd.dir, 'bin-'));
+    const log = join(bin, 'runs.log');
+    writeFileSync(log, '');
+    chmodSync(log, 0o666);
+    writeFileSync(
+      join(bin, 'sqlite3'),
+      `#!/bin/sh\necho run >> '${log}'\nexec /usr/bin/sqlite3 "$@"\n`,
+    );
+    chmodSync(bin, 0o755);
+    chmodSync(join(bin, 'sqlite3'), 0o755);
+    const logged = await sshd.addUser('cachelogged', {
+      authorizedKeys: [key.authorizedKey],
+      path: `${bin}:/usr/local/bin:/usr/bin:/bin`,
+    });
+    const dir = state();
+    assert.equal((await countAs(logged, dir)).fetch.method, 'remote query');
+    const runs = readFileSync(log, 'utf8');
+    assert.notEqual(runs, '');
+    const second = await countAs(logged, dir);
+    assert.equal(second.fetch.method, UNCHANGED);
+    assert.equal(readFileSync(log, 'utf8'), runs);
+  });
 
   test('a file in WAL mode is never "unchanged" (a WAL commit leaves the main file alone)', async () => {
     const dir = state();
