@@ -85,7 +85,7 @@ function script(path: string): string {
     `h=$(${HEADER})`,
     // The file's state (file-state.ts) right after its header, before any row is read: what the
     // client keeps is never newer than the rows it gets (a commit in between moves the after line).
-    `t=$(stat -L -c '%i %s %Y' "$f" 2>/dev/null)`,
+    `t=$(stat -L -c '%i %s %.9Y %.9Z' "$f" 2>/dev/null | tr -d .)`,
     `echo "PAU:before:$h"`,
     // The installed Prosody's version (see PROSODY_VERSION_FILES), as plain version characters.
     `v=$(cat ${PROSODY_VERSION_FILES.join(' ')} 2>/dev/null | head -n 1 | tr -cd '0-9A-Za-z.+~-' | cut -c1-40)`,

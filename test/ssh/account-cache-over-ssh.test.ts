@@ -5,6 +5,7 @@
  * registrations, after an account is deleted, after a day, and with a damaged cache file.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -406,6 +407,25 @@ describe('the remote query with a cache', () => {
     } finally {
       unlinkSync(`${remoteDb}-journal`);
     }
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
+  });
+
+  test('the file rewritten in place from a copy, its mtime set back, is not "unchanged"', async () => {
+    const dir = state();
+    await count(dir);
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
+    // cp -p and touch -r keep the nanoseconds: only the ctime tells the rewrite.
+    const copy = `${remoteDb}.copy`;
+    const { ino, mtimeNs } = statSync(remoteDb, { bigint: true });
+    execFileSync('cp', ['-p', remoteDb, copy]);
+    execFileSync('cp', [copy, remoteDb]);
+    execFileSync('touch', ['-r', copy, remoteDb]);
+    unlinkSync(copy);
+    const now = statSync(remoteDb, { bigint: true });
+    assert.deepEqual([now.ino, now.mtimeNs], [ino, mtimeNs]);
+    const counted = await count(dir);
+    assert.equal(counted.fetch.method, 'remote query, changes only');
+    assert.deepEqual(counted.hosts, await truth());
     assert.equal((await count(dir)).fetch.method, UNCHANGED);
   });
 

@@ -5,7 +5,7 @@ import { remoteQueryCommand } from '../../main/ssh/remote-query-command.js';
 import { parseRemoteQueryOutput } from '../../main/ssh/remote-query-reader.js';
 
 const out = (body: string, before = '1 1 0 64 7', after = before) =>
-  `PAU:before: ${before} \nPAU:v5:1795536000\nPAU:state:1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000\n${body}${body === '' ? '' : '\n'}PAU:after: ${after} \n`;
+  `PAU:before: ${before} \nPAU:v5:1795536000\nPAU:state:1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001\n${body}${body === '' ? '' : '\n'}PAU:after: ${after} \n`;
 
 test('accounts, accounts with skip counts, and host totals', () => {
   const parsed = parseRemoteQueryOutput(
@@ -40,7 +40,7 @@ test('accounts, accounts with skip counts, and host totals', () => {
     serverNow: 1795536000,
     wal: false,
     consistent: true,
-    state: '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000',
+    state: '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001',
     unchanged: false,
   });
 });
@@ -53,7 +53,7 @@ test('no rows at all, WAL mode, and a change counter that moved', () => {
     serverNow: 1795536000,
     wal: true,
     consistent: false,
-    state: '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000',
+    state: '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001',
     unchanged: false,
   });
 });
@@ -63,18 +63,21 @@ test('"unchanged" comes with the file state and nothing else', () => {
   assert.equal(parsed.kind === 'rows' && parsed.unchanged, true);
   assert.equal(
     parsed.kind === 'rows' && parsed.state,
-    '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000',
+    '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001',
   );
 });
 
 test('a server that cannot tell the file state sends an empty one: no state, rows as before', () => {
   const parsed = parseRemoteQueryOutput(
-    out('').replace('PAU:state:1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000', 'PAU:state:'),
+    out('').replace(
+      'PAU:state:1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001',
+      'PAU:state:',
+    ),
   );
   assert.equal(parsed.kind === 'rows' && parsed.state, null);
   const unchanged = parseRemoteQueryOutput(
     out('PAU:unchanged').replace(
-      'PAU:state:1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000',
+      'PAU:state:1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001',
       'PAU:state:',
     ),
   );
@@ -84,17 +87,19 @@ test('a server that cannot tell the file state sends an empty one: no state, row
 test('the file state the client holds goes after the time, in the same last word', () => {
   const all = remoteQueryCommand('/var/lib/prosody/prosody.sqlite');
   assert.equal(
-    remoteQueryCommand('/p.sqlite', 123, '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000')?.endsWith(
-      ' pau 123_1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000',
-    ),
+    remoteQueryCommand(
+      '/p.sqlite',
+      123,
+      '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001',
+    )?.endsWith(' pau 123_1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001'),
     true,
   );
   for (const bad of [
     '1.2;3',
     '1.2.3',
-    '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.4',
-    '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000 ',
-    '1_1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000',
+    '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001.4',
+    '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001 ',
+    '1_1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001',
     '',
   ]) {
     assert.throws(() => remoteQueryCommand('/p.sqlite', 123, bad), RangeError, bad);
