@@ -13,4 +13,4 @@ const FILE_STATE = new RegExp(`^\\d{1,20}(?:\\.\\d{1,20}){${FILE_STATE_FIELDS - 
 
 /** A file state as the server prints it and the cache keeps it: 14 decimal numbers, dot-joined. */
 export const isFileState = (s: unknown): s is string =>
-  typeof s === 'string' && s.length <= 200 && FILE_STATE.test(s);
+  typeof s === 'string' && s.length <= 300 && FILE_STATE.test(s);
