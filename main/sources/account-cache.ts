@@ -12,6 +12,15 @@ export interface SnapshotInfo {
   fullAt: number;
   /** The server's clock at the last fetch, when it told it. */
   serverNow: number | null;
+  /** What lets the server answer "unchanged" next time (the remote query only). */
+  proof?: UnchangedProof | null;
+}
+
+/** The file's state at the last consistent fetch (file-state.ts), and what the rows then said. */
+export interface UnchangedProof {
+  state: string;
+  /** The hosts with an account_roles entry: told by the totals, which an unchanged answer lacks. */
+  roleHosts: string[];
 }
 
 export interface StoredSnapshot extends SnapshotInfo {

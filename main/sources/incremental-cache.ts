@@ -3,6 +3,7 @@ import {
   type AccountCache,
   type CheckedHostTotals,
   FULL_RECHECK_SECONDS,
+  type UnchangedProof,
 } from './account-cache.js';
 import type { ActivityQueryTuple } from './activity-query.js';
 import { feedQueryTuple } from './feed-query-rows.js';
@@ -45,12 +46,19 @@ export function mergeChanges(
     accounts: readonly ActivityQueryTuple[];
     totals: readonly CheckedHostTotals[];
     serverNow: number;
+    /** Kept with the accounts, for the server's "unchanged" answer next time. */
+    proof?: UnchangedProof;
   },
   includeHost: (host: string) => boolean,
   into: ActivityTally,
 ): boolean {
   const held = cache.store.snapshot(cache.key);
-  const info = { stamp, fullAt: held?.fullAt ?? 0, serverNow: answer.serverNow };
+  const info = {
+    stamp,
+    fullAt: held?.fullAt ?? 0,
+    serverNow: answer.serverNow,
+    proof: answer.proof ?? null,
+  };
   if (!cache.store.merge(cache.key, info, answer.accounts, answer.totals)) return false;
   for (const a of cache.store.accounts(cache.key)) {
     if (includeHost(a[0])) feedQueryTuple(into, a);

@@ -1,6 +1,7 @@
 import { PROSODY_VERSION_FILES } from '../sources/discover-sources.js';
 import { ACTIVITY_QUERY } from '../sources/activity-query.js';
 import { accountDigestKey, digestTerm, hostDigest } from '../sources/account-digest.js';
+import { FILE_STATE_FIELDS, isFileState } from '../sources/file-state.js';
 import { FORMAT_VERSION } from './remote-query-reader.js';
 
 /**
@@ -67,23 +68,39 @@ const SQL_WORD = SQL.split('SINCE').map(shellQuote).join('"$s"');
 
 function script(path: string): string {
   return [
-    // The time to start from: the last word of the command, when it is digits. A forced command
-    // finds it in the command the client asked for; anything else means "everything".
-    `s=\${1:-}`,
-    `[ -n "\${SSH_ORIGINAL_COMMAND:-}" ] && s=\${SSH_ORIGINAL_COMMAND##* }`,
+    // The time to start from, and the file state last seen (`since` or `since_state`, see
+    // file-state.ts): the last word of the command. A forced command finds it in the command the
+    // client asked for; anything else means "everything".
+    `w=\${1:-}`,
+    `[ -n "\${SSH_ORIGINAL_COMMAND:-}" ] && w=\${SSH_ORIGINAL_COMMAND##* }`,
+    `case $w in *[!0-9_.]*) w=;; esac`,
+    `s=\${w%%_*}`,
+    `p=\${w#*_}`,
+    `[ "$p" = "$w" ] && p=`,
     `case $s in ''|*[!0-9]*) s=NULL;; esac`,
     `f=${shellQuote(path)}`,
     `command -v sqlite3 >/dev/null 2>&1 || { echo PAU:no-sqlite3; exit 0; }`,
     `[ -e "$f" ] || { echo PAU:not-found; exit 0; }`,
     `[ -r "$f" ] || { echo PAU:permission-denied; exit 0; }`,
     `h=$(${HEADER})`,
+    // The file's state (file-state.ts) right after its header, before any row is read: what the
+    // client keeps is never newer than the rows it gets (a commit in between moves the after line).
+    `t=$(stat -L -c '%i %s %.9Y %.9Z' "$f" 2>/dev/null | tr -d .)`,
     `echo "PAU:before:$h"`,
     // The installed Prosody's version (see PROSODY_VERSION_FILES), as plain version characters.
     `v=$(cat ${PROSODY_VERSION_FILES.join(' ')} 2>/dev/null | head -n 1 | tr -cd '0-9A-Za-z.+~-' | cut -c1-40)`,
     `echo "${FORMAT}:$(date +%s):$v"`,
+    `k=`,
+    `set -- $h $t`,
+    `[ $# = ${FILE_STATE_FIELDS} ] && k=$(echo "$*" | tr ' ' .)`,
+    `case $k in *[!0-9.]*) k=;; esac`,
+    `echo "PAU:state:$k"`,
     `set -- $h`,
     `if [ "$1" = 2 ]; then u="$f"; else u="file:$f?immutable=1"; fi`,
-    `sqlite3 -readonly -batch -bail -list "$u" ${SQL_WORD} || exit $?`,
+    // Unchanged: a rollback-journal file (versions 1 1; a WAL commit leaves the main file's counter
+    // alone) with no live journal (a hot one would be rolled back by the next reader), whose state
+    // is byte for byte the one the client sent. Then sqlite3 does not run at all.
+    `if [ -n "$p" ] && [ "$s" != NULL ] && [ -n "$k" ] && [ "$k" = "$p" ] && [ "$1" = 1 ] && [ "$2" = 1 ] && [ ! -e "$f-journal" ]; then echo PAU:unchanged; else sqlite3 -readonly -batch -bail -list "$u" ${SQL_WORD} || exit $?; fi`,
     `echo "PAU:after:$(${HEADER})"`,
     // One line: it must also fit in an authorized_keys command="…" option.
   ].join('; ');
@@ -91,14 +108,17 @@ function script(path: string): string {
 
 /**
  * The command line for one database, or null when the path is not on the allowlist. With `since`,
- * only accounts active or registered at or after it come back (and every host's totals).
+ * only accounts active or registered at or after it come back (and every host's totals); with
+ * `state` too (file-state.ts, as the server printed it last time), nothing but `PAU:unchanged` when
+ * the file is still in that state.
  */
-export function remoteQueryCommand(dbPath: string, since?: number): string | null {
+export function remoteQueryCommand(dbPath: string, since?: number, state?: string): string | null {
   if (!isSafeRemotePath(dbPath)) return null;
   const base = `sh -c ${shellQuote(script(dbPath))}`;
   if (since === undefined) return base;
   if (!Number.isSafeInteger(since) || since < 0) throw new RangeError(`bad since: ${since}`);
-  return `${base} pau ${since}`;
+  if (state !== undefined && !isFileState(state)) throw new RangeError(`bad file state: ${state}`);
+  return state === undefined ? `${base} pau ${since}` : `${base} pau ${since}_${state}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { CheckedHostTotals } from '../sources/account-cache.js';
 import type { ActivityQueryTuple } from '../sources/activity-query.js';
+import { isFileState } from '../sources/file-state.js';
 import { isAccountCode, isCount, isTime, toHostTotals } from '../sources/server-row-checks.js';
 
 /**
@@ -14,8 +15,10 @@ import { isAccountCode, isCount, isTime, toHostTotals } from '../sources/server-
  * Tells this script's output from an older one's, whose forced command may still be installed.
  * v3: accounts carry their status, totals the status counts and account_roles.
  * v4: totals carry each host's digest of its accounts.
+ * v5: a `PAU:state:` line (file-state.ts; empty when the server could not tell it), and
+ *     `PAU:unchanged` in place of the rows when that state is the one the client sent.
  */
-export const FORMAT_VERSION = 4;
+export const FORMAT_VERSION = 5;
 
 interface RowsMeta {
   totals: CheckedHostTotals[];
@@ -25,6 +28,10 @@ interface RowsMeta {
   version?: string;
   wal: boolean;
   consistent: boolean;
+  /** The file's state before the read (file-state.ts), or null when the server could not tell. */
+  state: string | null;
+  /** The state was the client's: no accounts nor totals follow; the cache stands. */
+  unchanged: boolean;
 }
 
 type OtherOutput =
@@ -116,6 +123,7 @@ export class AccountLines implements Iterable<ActivityQueryTuple> {
 const HEAD = /^PAU:before:([0-9 ]*)$/;
 const VERSION = /^PAU:v(\d+):(\d+)(?::([0-9A-Za-z.+~-]{0,40}))?$/;
 const TAIL = /^PAU:after:([0-9 ]*)$/;
+const STATE = /^PAU:state:(.*)$/;
 const ALONE = ['no-sqlite3', 'not-found', 'permission-denied'] as const;
 
 /** Longest line kept while waiting for its end: no row of ours comes near it. */
@@ -129,6 +137,8 @@ export class RemoteQueryReader {
   private before: string | undefined;
   private after: string | undefined;
   private versionLine: RegExpExecArray | null = null;
+  private state: string | null | undefined;
+  private unchanged = false;
   private alone: (typeof ALONE)[number] | undefined;
   private failed: OtherOutput | undefined;
   private readonly totals: CheckedHostTotals[] = [];
@@ -187,7 +197,14 @@ export class RemoteQueryReader {
     if (bytes.subarray(0, 4).toString('latin1') === 'PAU:') {
       const text = bytes.toString('utf8');
       const tail = TAIL.exec(text.trimEnd());
+      const state = STATE.exec(text.trimEnd());
       if (tail) this.after = tail[1] ?? '';
+      else if (state && n === 2 && this.versionLine !== null) {
+        if (state[1] === '') this.state = null;
+        else if (isFileState(state[1])) this.state = state[1];
+        else this.fail('the file state is not in the expected form');
+      } else if (text.trimEnd() === 'PAU:unchanged' && n === 3 && typeof this.state === 'string')
+        this.unchanged = true;
       else if (n === 1 && this.versionLine === null && text.startsWith('PAU:v')) {
         this.versionLine = VERSION.exec(text.trimEnd());
         if (this.versionLine === null) this.fail('the output is not in the expected form');
@@ -195,6 +212,9 @@ export class RemoteQueryReader {
       return;
     }
     if (this.versionLine === null || Number(this.versionLine[1]) !== FORMAT_VERSION) return;
+    if (this.state === undefined || this.unchanged) {
+      return this.fail('the output is not in the expected form');
+    }
     const v = parseLine(bytes.toString('utf8'));
     if (typeof v === 'string') return this.fail(v);
     if (v[0] === 0) {
@@ -224,7 +244,12 @@ export class RemoteQueryReader {
       }
     }
     if (this.failed !== undefined) return this.failed;
-    if (this.before === undefined || this.after === undefined || this.versionLine === null) {
+    if (
+      this.before === undefined ||
+      this.after === undefined ||
+      this.versionLine === null ||
+      this.state === undefined
+    ) {
       return { kind: 'garbage', detail: 'the output is not in the expected form' };
     }
     const [, , serverNow, prosodyVersion] = this.versionLine;
@@ -236,6 +261,8 @@ export class RemoteQueryReader {
       ...(prosodyVersion ? { version: prosodyVersion } : {}),
       wal: this.before.trim().split(' ')[0] === '2',
       consistent: this.before.trim() === this.after.trim(),
+      state: this.state,
+      unchanged: this.unchanged,
     };
   }
 }

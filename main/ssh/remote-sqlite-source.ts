@@ -15,7 +15,11 @@ import type { SFTPWrapper } from 'ssh2';
 import type { ActivitySource } from '../core/activity-source.js';
 import type { ActivityTally } from '../core/count-active.js';
 import { type Failure, type Result, fail, ok } from '../core/failure.js';
-import { type AccountCache, FULL_RECHECK_SECONDS } from '../sources/account-cache.js';
+import {
+  type AccountCache,
+  FULL_RECHECK_SECONDS,
+  type UnchangedProof,
+} from '../sources/account-cache.js';
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
 import { feedQueryTuple } from '../sources/feed-query-rows.js';
 import { GuardedCache } from '../sources/guarded-cache.js';
@@ -225,6 +229,7 @@ export class RemoteSqliteSource implements ActivitySource {
 
   async feed(tally: ActivityTally): Promise<Result<void>> {
     this.usedCache = false;
+    this.unchanged = false;
     const started = Date.now();
     const bytesBefore = this.conn.bytesReceived;
     const record = (method: string) =>
@@ -236,7 +241,15 @@ export class RemoteSqliteSource implements ActivitySource {
     if (this.options.method !== 'copy') {
       const queried = await this.query(tally);
       if (queried !== 'no-sqlite3') {
-        if (queried.ok) record(this.usedCache ? 'remote query, changes only' : 'remote query');
+        if (queried.ok) {
+          record(
+            this.unchanged
+              ? 'remote query, unchanged: counted from the cache'
+              : this.usedCache
+                ? 'remote query, changes only'
+                : 'remote query',
+          );
+        }
         return queried;
       }
       if (this.options.method === 'query') {
@@ -258,6 +271,8 @@ export class RemoteSqliteSource implements ActivitySource {
   private readonly cache: GuardedCache<SourceCache>;
   /** Whether the last feed was answered (in part) from the cache. */
   private usedCache = false;
+  /** Whether the server said nothing changed: the last feed was answered from the cache alone. */
+  private unchanged = false;
 
   /** When the cached accounts may be brought up to date rather than fetched again: the time. */
   private sinceFor(tally: ActivityTally): number | undefined {
@@ -266,13 +281,30 @@ export class RemoteSqliteSource implements ActivitySource {
 
   private async query(tally: ActivityTally): Promise<Result<void> | 'no-sqlite3'> {
     const since = this.sinceFor(tally);
-    let got = await this.queryRetrying(since);
+    const held =
+      since === undefined
+        ? undefined
+        : (this.cache.use(tally, (cache) => cache.store.snapshot(cache.key)?.proof) ?? undefined);
+    let got = await this.queryRetrying(since, held?.state);
     if (got === 'no-sqlite3' || !got.ok) return got;
+    if (got.value.unchanged && held !== undefined) {
+      const counted = this.countUnchanged(tally, held.roleHosts);
+      if (counted) return this.finish(tally, got.value);
+    }
+    if (got.value.unchanged) {
+      // The cache went away between the question and the answer: everything, then.
+      got = await this.queryRetrying(undefined);
+      if (got === 'no-sqlite3' || !got.ok) return got;
+    }
     let accounts: Iterable<ActivityQueryTuple> = got.value.accounts;
     const key = this.options.cache?.key ?? '';
-    if (since !== undefined) {
+    if (got.value.since !== undefined) {
       // Changes only: few accounts, held parsed for the merge.
-      const answer = { ...got.value, accounts: [...got.value.accounts] };
+      const answer = {
+        ...got.value,
+        accounts: [...got.value.accounts],
+        proof: proofOf(got.value),
+      };
       // Counted apart first: a cache that fails half-way must not leave half its accounts behind.
       const fromCache = tally.fork();
       const merged = this.cache.use(tally, (cache) =>
@@ -291,7 +323,6 @@ export class RemoteSqliteSource implements ActivitySource {
       }
     }
     const answer = got.value;
-    if (answer.version !== undefined) tally.noteFacts(null, { version: answer.version });
     for (const t of answer.totals) {
       if (t.hasRoles === true && this.options.includeHost(t.host)) tally.noteHasRoles(t.host);
     }
@@ -299,12 +330,39 @@ export class RemoteSqliteSource implements ActivitySource {
       this.cache.use(tally, (cache) =>
         cache.store.replace(
           key,
-          { stamp: QUERY_STAMP, fullAt: cache.clock(), serverNow: answer.serverNow },
+          {
+            stamp: QUERY_STAMP,
+            fullAt: cache.clock(),
+            serverNow: answer.serverNow,
+            proof: proofOf(answer) ?? null,
+          },
           answer.accounts,
         ),
       );
     }
     for (const a of accounts) if (this.options.includeHost(a[0])) feedQueryTuple(tally, a);
+    return this.finish(tally, answer);
+  }
+
+  /** Counts every cached account: the server said its rows are the ones they were made from. */
+  private countUnchanged(tally: ActivityTally, roleHosts: readonly string[]): boolean {
+    const fromCache = tally.fork();
+    const counted = this.cache.use(tally, (cache) => {
+      for (const a of cache.store.accounts(cache.key)) {
+        if (this.options.includeHost(a[0])) feedQueryTuple(fromCache, a);
+      }
+      return true;
+    });
+    if (counted !== true) return false;
+    tally.absorb(fromCache);
+    for (const host of roleHosts) if (this.options.includeHost(host)) tally.noteHasRoles(host);
+    this.usedCache = true;
+    this.unchanged = true;
+    return true;
+  }
+
+  private finish(tally: ActivityTally, answer: QueryAnswer): Result<void> {
+    if (answer.version !== undefined) tally.noteFacts(null, { version: answer.version });
     if (!answer.wal) tally.notices.push(`${this.conn.host}:${this.path}: ${WAL_ADVICE}`);
     return ok(undefined);
   }
@@ -318,8 +376,9 @@ export class RemoteSqliteSource implements ActivitySource {
   /** Runs the query, asking again while commits overlap it (the lock-free read may be torn). */
   private async queryRetrying(
     since: number | undefined,
+    state?: string,
   ): Promise<Result<QueryAnswer> | 'no-sqlite3'> {
-    const command = remoteQueryCommand(this.path, since);
+    const command = remoteQueryCommand(this.path, since, state);
     if (command === null) {
       return fail({
         kind: 'usage',
@@ -558,6 +617,16 @@ export class RemoteSqliteSource implements ActivitySource {
 }
 
 const COPY_STAMP = 'copy:';
+
+/**
+ * What the cache keeps of an answer for the server's "unchanged" next time: only from a read that
+ * no commit overlapped (its before and after lines equal), in a state the server could tell.
+ */
+function proofOf(answer: QueryAnswer): UnchangedProof | undefined {
+  if (answer.state === null || !answer.consistent) return undefined;
+  const roleHosts = answer.totals.filter((t) => t.hasRoles === true).map((t) => t.host);
+  return { state: answer.state, roleHosts };
+}
 
 /** What says the file is as it was: size and mtime of the database and of its -wal, if any. */
 function copyStamp(

@@ -13,7 +13,9 @@ import type {
   CheckedHostTotals,
   SnapshotInfo,
   StoredSnapshot,
+  UnchangedProof,
 } from '../sources/account-cache.js';
+import { isFileState } from '../sources/file-state.js';
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
 import { accountDigestKey, digestTerm, hostDigest } from '../sources/account-digest.js';
 import { BUSY_TIMEOUT_MS } from './history-db.js';
@@ -21,7 +23,7 @@ import { makeDbFilesPrivate } from './private-files.js';
 import { sqliteBindingOptions } from './sqlite-binding.js';
 
 /** Bumped whenever the tables change: an older cache is simply started again. */
-const CACHE_VERSION = 4;
+const CACHE_VERSION = 5;
 const APPLICATION_ID = 0x50415543; // "PAUC"
 
 const SCHEMA = `
@@ -29,7 +31,9 @@ CREATE TABLE snapshot (
   key TEXT PRIMARY KEY,
   stamp TEXT NOT NULL,
   full_at INTEGER NOT NULL,
-  server_now INTEGER
+  server_now INTEGER,
+  -- JSON of the UnchangedProof, or NULL.
+  proof TEXT
 ) STRICT;
 CREATE TABLE account (
   key TEXT NOT NULL,
@@ -108,14 +112,15 @@ export class SqliteAccountCache implements AccountCache {
 
   constructor(private readonly db: Database.Database) {
     this.statements = {
-      snapshot: db.prepare<[string], { stamp: string; full_at: number; server_now: number | null }>(
-        'SELECT stamp, full_at, server_now FROM snapshot WHERE key = ?',
-      ),
+      snapshot: db.prepare<
+        [string],
+        { stamp: string; full_at: number; server_now: number | null; proof: string | null }
+      >('SELECT stamp, full_at, server_now, proof FROM snapshot WHERE key = ?'),
       newest: db.prepare<[string], { newest: number | null }>(
         'SELECT max(max(coalesce(last_active, -1), coalesce(registered, -1))) AS newest FROM account WHERE key = ?',
       ),
       putSnapshot: db.prepare(
-        'INSERT OR REPLACE INTO snapshot (key, stamp, full_at, server_now) VALUES (?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO snapshot (key, stamp, full_at, server_now, proof) VALUES (?, ?, ?, ?, ?)',
       ),
       clearAccounts: db.prepare('DELETE FROM account WHERE key = ?'),
       // Each account's digest term is computed once, here, so that checking costs only a sum.
@@ -150,12 +155,20 @@ export class SqliteAccountCache implements AccountCache {
       stamp: row.stamp,
       fullAt: row.full_at,
       serverNow: row.server_now,
+      proof: readProof(row.proof),
       newest: newest === null || newest < 0 ? null : newest,
     };
   }
 
   private putSnapshot(key: string, info: SnapshotInfo): void {
-    this.statements.putSnapshot.run(key, info.stamp, Math.floor(info.fullAt), info.serverNow);
+    const proof = info.proof ? JSON.stringify(info.proof) : null;
+    this.statements.putSnapshot.run(
+      key,
+      info.stamp,
+      Math.floor(info.fullAt),
+      info.serverNow,
+      proof,
+    );
   }
 
   private putAccounts(key: string, accounts: Iterable<AccountRow | ActivityQueryOutput>): void {
@@ -220,6 +233,19 @@ export class SqliteAccountCache implements AccountCache {
         if (!keep.has(path)) this.statements.dropFolder.run(key, path);
       }
     })();
+  }
+}
+
+/** The proof as kept; anything else (it is only a shortcut) is no proof. */
+function readProof(text: string | null): UnchangedProof | null {
+  if (text === null) return null;
+  try {
+    const v = JSON.parse(text) as Partial<UnchangedProof>;
+    if (!isFileState(v.state) || !Array.isArray(v.roleHosts)) return null;
+    if (!v.roleHosts.every((h) => typeof h === 'string')) return null;
+    return { state: v.state, roleHosts: v.roleHosts };
+  } catch {
+    return null;
   }
 }
 

@@ -5,20 +5,24 @@
  * registrations, after an account is deleted, after a day, and with a damaged cache file.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
+  copyFileSync,
   existsSync,
   mkdtempSync,
+  readFileSync,
   readdirSync,
   renameSync,
   rmSync,
+  statSync,
   unlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { DAY } from '../../main/core/windows.js';
@@ -105,11 +109,19 @@ interface Counted {
   notices: string[];
 }
 
-async function count(stateDir: string | null, ...rest: string[]): Promise<Counted> {
+function count(stateDir: string | null, ...rest: string[]): Promise<Counted> {
+  return countAs(rest.includes('--remote-data-dir') ? sftpReader : reader, stateDir, ...rest);
+}
+
+async function countAs(
+  user: TestUser,
+  stateDir: string | null,
+  ...rest: string[]
+): Promise<Counted> {
   const source = rest.includes('--remote-data-dir') ? [] : ['--remote-db', remoteDb];
   const cli = await runBuiltCliAsync([
     '--ssh',
-    `${(rest.includes('--remote-data-dir') ? sftpReader : reader).name}@127.0.0.1:${sshd.port}`,
+    `${user.name}@127.0.0.1:${sshd.port}`,
     '--identity',
     key.privatePath,
     '--known-hosts',
@@ -163,16 +175,18 @@ function insert(db: Database.Database, seeds: ActivitySeed[]): void {
   }
 }
 
+const UNCHANGED = 'remote query, unchanged: counted from the cache';
+
 describe('the remote query with a cache', () => {
   const state = () => mkdtempSync(join(work, 'state-'));
 
-  test('fetches only changed accounts the second time, with the same figures', async () => {
+  test('the server answers "unchanged" the second time, and the figures stay the same', async () => {
     const dir = state();
     const first = await count(dir);
     assert.equal(first.fetch.method, 'remote query');
     assert.deepEqual(first.hosts, await truth());
     const second = await count(dir);
-    assert.equal(second.fetch.method, 'remote query, changes only');
+    assert.equal(second.fetch.method, 'remote query, unchanged: counted from the cache');
     assert.deepEqual(second.hosts, first.hosts);
     assertFewerBytes(second, first, 10);
     assert.ok(existsSync(join(dir, 'cache.sqlite')));
@@ -207,7 +221,10 @@ describe('the remote query with a cache', () => {
     assert.deepEqual(after.hosts, expected);
     assert.notDeepEqual(after.hosts, before.hosts);
     // And the cache it then keeps is the new one.
-    assert.equal((await count(dir)).fetch.method, 'remote query, changes only');
+    assert.equal(
+      (await count(dir)).fetch.method,
+      'remote query, unchanged: counted from the cache',
+    );
   });
 
   test('an account deleted while another with an old login appears is caught, though the counts match', async () => {
@@ -263,7 +280,10 @@ describe('the remote query with a cache', () => {
     cache.prepare('UPDATE snapshot SET full_at = full_at - 86400').run();
     cache.close();
     assert.equal((await count(dir)).fetch.method, 'remote query');
-    assert.equal((await count(dir)).fetch.method, 'remote query, changes only');
+    assert.equal(
+      (await count(dir)).fetch.method,
+      'remote query, unchanged: counted from the cache',
+    );
   });
 
   test('a damaged cache file is set aside and the count goes on', async () => {
@@ -273,7 +293,169 @@ describe('the remote query with a cache', () => {
     assert.equal(counted.fetch.method, 'remote query');
     assert.deepEqual(counted.hosts, await truth());
     assert.ok(readdirSync(dir).some((f) => f.startsWith('cache.sqlite.unusable-')));
-    assert.equal((await count(dir)).fetch.method, 'remote query, changes only');
+    assert.equal(
+      (await count(dir)).fetch.method,
+      'remote query, unchanged: counted from the cache',
+    );
+  });
+
+  /** Counts once with a fresh cache, applies `sql`, counts again: not "unchanged", and right. */
+  async function notUnchangedAfter(sql: (db: Database.Database) => void): Promise<void> {
+    const dir = state();
+    assert.equal((await count(dir)).fetch.method, 'remote query');
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
+    change(sql);
+    const after = await count(dir);
+    assert.notEqual(after.fetch.method, UNCHANGED);
+    assert.deepEqual(after.hosts, await truth());
+    // Once brought up to date, the next refresh is "unchanged" again, with the same figures.
+    const again = await count(dir);
+    assert.equal(again.fetch.method, UNCHANGED);
+    assert.deepEqual(again.hosts, after.hosts);
+  }
+
+  test('a changed login time is not "unchanged"', () =>
+    notUnchangedAfter((db) =>
+      insert(db, [{ host: 'b.test', user: 'user4', event: 'login', timestamp: NOW - 7 }]),
+    ));
+
+  test('a login rewritten to another time of the same length is not "unchanged"', () =>
+    notUnchangedAfter((db) =>
+      db
+        .prepare(
+          "UPDATE prosody SET value = replace(value, '7', '3') WHERE host = 'c.test' AND user = 'user5' AND key = 'login'",
+        )
+        .run(),
+    ));
+
+  test('an account deleted and another added with equal counts is not "unchanged"', () =>
+    notUnchangedAfter((db) => {
+      db.prepare("DELETE FROM prosody WHERE host = 'a.test' AND user = 'user9'").run();
+      insert(db, [{ host: 'a.test', user: 'user8x', event: 'login', timestamp: NOW - 6 * DAY }]);
+    }));
+
+  test('an account disabled is not "unchanged"', () =>
+    notUnchangedAfter((db) =>
+      db
+        .prepare(
+          "INSERT INTO prosody VALUES ('b.test', 'user7', 'accounts', 'disabled', 'boolean', 'true')",
+        )
+        .run(),
+    ));
+
+  test('a host added is not "unchanged"', () =>
+    notUnchangedAfter((db) =>
+      insert(db, [{ host: 'e.test', user: 'user1', event: 'login', timestamp: NOW - 3 * DAY }]),
+    ));
+
+  test('a host removed is not "unchanged"', () =>
+    notUnchangedAfter((db) => db.prepare("DELETE FROM prosody WHERE host = 'e.test'").run()));
+
+  test('"unchanged" is answered without running sqlite3 on the server', async () => {
+    // This user's sqlite3 notes each run in a log, then runs the real one.
+    const bin = mkdtempSync(join(sshd.dir, 'bin-'));
+    const log = join(bin, 'runs.log');
+    writeFileSync(log, '');
+    chmodSync(log, 0o666);
+    writeFileSync(
+      join(bin, 'sqlite3'),
+      `#!/bin/sh\necho run >> '${log}'\nexec /usr/bin/sqlite3 "$@"\n`,
+    );
+    chmodSync(bin, 0o755);
+    chmodSync(join(bin, 'sqlite3'), 0o755);
+    const logged = await sshd.addUser('cachelogged', {
+      authorizedKeys: [key.authorizedKey],
+      path: `${bin}:/usr/local/bin:/usr/bin:/bin`,
+    });
+    const dir = state();
+    assert.equal((await countAs(logged, dir)).fetch.method, 'remote query');
+    const runs = readFileSync(log, 'utf8');
+    assert.notEqual(runs, '');
+    const second = await countAs(logged, dir);
+    assert.equal(second.fetch.method, UNCHANGED);
+    assert.equal(readFileSync(log, 'utf8'), runs);
+  });
+
+  test('a file in WAL mode is never "unchanged" (a WAL commit leaves the main file alone)', async () => {
+    const dir = state();
+    const folder = dirname(remoteDb);
+    // The reader makes the -shm file beside it, as Prosody's own user would.
+    chownSync(folder, reader.uid, reader.gid);
+    try {
+      change((db) => db.pragma('journal_mode = WAL'));
+      assert.equal((await count(dir)).fetch.method, 'remote query');
+      const second = await count(dir);
+      assert.equal(second.fetch.method, 'remote query, changes only');
+      assert.deepEqual(second.hosts, await truth());
+    } finally {
+      change((db) => db.pragma('journal_mode = DELETE'));
+      chownSync(folder, 0, 0);
+    }
+    await count(dir);
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
+  });
+
+  test('a live journal beside the file is not "unchanged"', async () => {
+    const dir = state();
+    await count(dir);
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
+    writeFileSync(`${remoteDb}-journal`, '');
+    try {
+      const counted = await count(dir);
+      assert.equal(counted.fetch.method, 'remote query, changes only');
+      assert.deepEqual(counted.hosts, await truth());
+    } finally {
+      unlinkSync(`${remoteDb}-journal`);
+    }
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
+  });
+
+  test('the file rewritten in place from a copy, its mtime set back, is not "unchanged"', async () => {
+    const dir = state();
+    await count(dir);
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
+    // cp -p and touch -r keep the nanoseconds: only the ctime tells the rewrite.
+    const copy = `${remoteDb}.copy`;
+    const { ino, mtimeNs } = statSync(remoteDb, { bigint: true });
+    execFileSync('cp', ['-p', remoteDb, copy]);
+    execFileSync('cp', [copy, remoteDb]);
+    execFileSync('touch', ['-r', copy, remoteDb]);
+    unlinkSync(copy);
+    const now = statSync(remoteDb, { bigint: true });
+    assert.deepEqual([now.ino, now.mtimeNs], [ino, mtimeNs]);
+    const counted = await count(dir);
+    assert.equal(counted.fetch.method, 'remote query, changes only');
+    assert.deepEqual(counted.hosts, await truth());
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
+  });
+
+  test('the file replaced by a copy with the same header and mtime is not "unchanged"', async () => {
+    const dir = state();
+    await count(dir);
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
+    const copy = `${remoteDb}.copy`;
+    copyFileSync(remoteDb, copy);
+    const { atime, mtime } = statSync(remoteDb);
+    utimesSync(copy, atime, mtime);
+    chownSync(copy, reader.uid, reader.gid);
+    chmodSync(copy, 0o644);
+    renameSync(copy, remoteDb);
+    const counted = await count(dir);
+    assert.equal(counted.fetch.method, 'remote query, changes only');
+    assert.deepEqual(counted.hosts, await truth());
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
+  });
+
+  test('a cache of the previous version costs one full fetch, then answers "unchanged"', async () => {
+    const dir = state();
+    await count(dir);
+    const cache = new Database(join(dir, 'cache.sqlite'));
+    cache.pragma('user_version = 4');
+    cache.close();
+    const counted = await count(dir);
+    assert.equal(counted.fetch.method, 'remote query');
+    assert.deepEqual(counted.hosts, await truth());
+    assert.equal((await count(dir)).fetch.method, UNCHANGED);
   });
 });
 

@@ -5,7 +5,7 @@ import { remoteQueryCommand } from '../../main/ssh/remote-query-command.js';
 import { parseRemoteQueryOutput } from '../../main/ssh/remote-query-reader.js';
 
 const out = (body: string, before = '1 1 0 64 7', after = before) =>
-  `PAU:before: ${before} \nPAU:v4:1795536000\n${body}${body === '' ? '' : '\n'}PAU:after: ${after} \n`;
+  `PAU:before: ${before} \nPAU:v5:1795536000\nPAU:state:1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001\n${body}${body === '' ? '' : '\n'}PAU:after: ${after} \n`;
 
 test('accounts, accounts with skip counts, and host totals', () => {
   const parsed = parseRemoteQueryOutput(
@@ -40,6 +40,8 @@ test('accounts, accounts with skip counts, and host totals', () => {
     serverNow: 1795536000,
     wal: false,
     consistent: true,
+    state: '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001',
+    unchanged: false,
   });
 });
 
@@ -51,7 +53,58 @@ test('no rows at all, WAL mode, and a change counter that moved', () => {
     serverNow: 1795536000,
     wal: true,
     consistent: false,
+    state: '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001',
+    unchanged: false,
   });
+});
+
+test('"unchanged" comes with the file state and nothing else', () => {
+  const parsed = parseRemoteQueryOutput(out('PAU:unchanged'));
+  assert.equal(parsed.kind === 'rows' && parsed.unchanged, true);
+  assert.equal(
+    parsed.kind === 'rows' && parsed.state,
+    '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001',
+  );
+});
+
+test('a server that cannot tell the file state sends an empty one: no state, rows as before', () => {
+  const parsed = parseRemoteQueryOutput(
+    out('').replace(
+      'PAU:state:1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001',
+      'PAU:state:',
+    ),
+  );
+  assert.equal(parsed.kind === 'rows' && parsed.state, null);
+  const unchanged = parseRemoteQueryOutput(
+    out('PAU:unchanged').replace(
+      'PAU:state:1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001',
+      'PAU:state:',
+    ),
+  );
+  assert.equal(unchanged.kind, 'garbage');
+});
+
+test('the file state the client holds goes after the time, in the same last word', () => {
+  const all = remoteQueryCommand('/var/lib/prosody/prosody.sqlite');
+  assert.equal(
+    remoteQueryCommand(
+      '/p.sqlite',
+      123,
+      '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001',
+    )?.endsWith(' pau 123_1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001'),
+    true,
+  );
+  for (const bad of [
+    '1.2;3',
+    '1.2.3',
+    '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001.4',
+    '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001 ',
+    '1_1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001',
+    '',
+  ]) {
+    assert.throws(() => remoteQueryCommand('/p.sqlite', 123, bad), RangeError, bad);
+  }
+  assert.ok(all !== null);
 });
 
 test('what does not fit is garbage or an older format, never half-used', () => {
@@ -67,6 +120,13 @@ test('what does not fit is garbage or an older format, never half-used', () => {
     [out('["a.test","u",1,null]').replace(/PAU:after.*\n$/, ''), 'garbage'],
     ['PAU:before: 1 \n[{"host":"a"}]\nPAU:after: 1 \n', 'old-format'],
     ['PAU:before: 1 \nPAU:v2:1795536000\n["a.test","u",1,null]\nPAU:after: 1 \n', 'old-format'],
+    [
+      'PAU:before: 1 \nPAU:v4:1795536000\n[0,"a.test",1,0,0,0,1,0,0,0,5]\nPAU:after: 1 \n',
+      'old-format',
+    ],
+    ['PAU:before: 1 \nPAU:v5:1795536000\nPAU:after: 1 \n', 'garbage'],
+    ['PAU:before: 1 \nPAU:v5:1795536000\nPAU:state:1.x\nPAU:after: 1 \n', 'garbage'],
+    [out('PAU:unchanged\n["a.test","u",1,null,1]'), 'garbage'],
     ['PAU:not-found\n', 'not-found'],
     ['', 'garbage'],
   ];
@@ -84,7 +144,7 @@ test('the time to start from is a number at the end of the command, or nothing',
 
 test('the installed Prosody version comes along on the format line, and nothing odd does', () => {
   const withVersion = (v: string) =>
-    parseRemoteQueryOutput(`PAU:before: 1 \nPAU:v4:1795536000:${v}\nPAU:after: 1 \n`);
+    parseRemoteQueryOutput(`PAU:before: 1 \nPAU:v5:1795536000:${v}\nPAU:state:\nPAU:after: 1 \n`);
   const good = withVersion('13.0.1');
   assert.equal(good.kind === 'rows' && good.version, '13.0.1');
   const none = withVersion('');

@@ -403,7 +403,7 @@ describe('the least-privilege monitoring account (README)', () => {
     assert.equal((await since("0; echo '1'"))?.accounts.length, SEEDS.length, 'not digits: all');
   });
 
-  test('with a cache, the second count through the forced command fetches changes only', async () => {
+  test('with a cache, the second count through the forced command is answered "unchanged"', async () => {
     const state = mkdtempSync(join(local, 'state-'));
     const runs = [];
     for (let i = 0; i < 2; i++) {
@@ -412,7 +412,7 @@ describe('the least-privilege monitoring account (README)', () => {
       assert.deepEqual(hostsOf(cli.stdout), expectedHosts);
       runs.push((JSON.parse(cli.stdout) as { fetch: Array<{ method: string }> }).fetch[0]?.method);
     }
-    assert.deepEqual(runs, ['remote query', 'remote query, changes only']);
+    assert.deepEqual(runs, ['remote query', 'remote query, unchanged: counted from the cache']);
   });
 
   test('without --remote-db the CLI says to pass it (no SFTP to look around with)', async () => {
