@@ -1,4 +1,5 @@
 import type { AccountStatus } from '../core/account-rule.js';
+import { MAX_EVENT_SECONDS } from '../core/activity-record.js';
 
 /**
  * The one query that reads activity from Prosody's SQL storage: it touches only the lastlog2,
@@ -37,6 +38,25 @@ import type { AccountStatus } from '../core/account-rule.js';
  * malformed. BETWEEN rather than abs(): abs() of the smallest 64-bit integer is an error that
  * would end the whole statement.
  */
+/**
+ * The class of a lastlog2 row, one rule for every query that reads them: 0 login/logout with a
+ * usable timestamp, 1 registered with one, 2 not an event, 3 malformed (a timestamp beyond
+ * MAX_EVENT_SECONDS too; BETWEEN, not abs(), since abs() of the smallest 64-bit integer is an
+ * error that would end the whole statement), 4 no numeric timestamp.
+ */
+export const LASTLOG2_CLASS = `CASE
+      WHEN key NOT IN ('login', 'logout', 'registered') THEN 2
+      WHEN NOT json_valid(value) OR type <> 'json' THEN 3
+      WHEN json_type(value, '$.timestamp') IN ('integer', 'real') THEN
+        CASE
+          WHEN json_extract(value, '$.timestamp')
+            NOT BETWEEN -${MAX_EVENT_SECONDS} AND ${MAX_EVENT_SECONDS} THEN 3
+          WHEN key = 'registered' THEN 1
+          ELSE 0
+        END
+      ELSE 4
+    END`;
+
 export const ACTIVITY_QUERY = `
 SELECT host, user,
   max(CASE WHEN class = 0 THEN ts END) AS last_active,
@@ -53,15 +73,7 @@ FROM (
       WHEN store = 'accounts' THEN
         CASE WHEN key = 'disabled' AND NOT (type = 'boolean' AND value = 'false') THEN 6 ELSE 5 END
       WHEN store = 'account_roles' THEN 7
-      WHEN key NOT IN ('login', 'logout', 'registered') THEN 2
-      WHEN NOT json_valid(value) OR type <> 'json' THEN 3
-      WHEN json_type(value, '$.timestamp') IN ('integer', 'real') THEN
-        CASE
-          WHEN json_extract(value, '$.timestamp') NOT BETWEEN -8.64e12 AND 8.64e12 THEN 3
-          WHEN key = 'registered' THEN 1
-          ELSE 0
-        END
-      ELSE 4
+      ELSE ${LASTLOG2_CLASS}
     END AS class,
     CASE
       WHEN store = 'accounts' THEN

@@ -1,4 +1,4 @@
-import { MAX_EVENT_SECONDS } from '../core/activity-record.js';
+import { LASTLOG2_CLASS } from './activity-query.js';
 import { MODULE_COUNT_PERIOD } from '../core/timing-slack.js';
 import { WINDOWS } from '../core/windows.js';
 
@@ -40,18 +40,7 @@ const ACCOUNTS = `SELECT host, user,
   coalesce(max(role), 0) AS has_role
 FROM (
   SELECT host, user,
-    CASE
-      WHEN key NOT IN ('login', 'logout', 'registered') THEN 2
-      WHEN NOT json_valid(value) OR type <> 'json' THEN 3
-      WHEN json_type(value, '$.timestamp') IN ('integer', 'real') THEN
-        CASE
-          WHEN json_extract(value, '$.timestamp')
-            NOT BETWEEN -${MAX_EVENT_SECONDS} AND ${MAX_EVENT_SECONDS} THEN 3
-          WHEN key = 'registered' THEN 1
-          ELSE 0
-        END
-      ELSE 4
-    END AS class,
+    ${LASTLOG2_CLASS} AS class,
     CASE WHEN json_valid(value) THEN json_extract(value, '$.timestamp') END AS ts,
     0 AS role
   FROM prosody WHERE store = 'lastlog2'
