@@ -23,7 +23,7 @@ const b1: ActivityQueryTuple = ['b.test', 'u1', null, null, 0, 1, 0, null, 0];
 test('replace, then a merge whose totals match, updates and adds accounts', () => {
   const cache = openAccountCache(join(dir, 'one', 'cache.sqlite'));
   cache.replace('k', info, [a1, b1]);
-  assert.deepEqual(cache.snapshot('k'), { ...info, newest: 100 });
+  assert.deepEqual(cache.snapshot('k'), { ...info, proof: null, newest: 100 });
   const newer: ActivityQueryTuple = ['a.test', 'u1', 300, null, 0, 0, 0, 1, 1];
   const merged = cache.merge(
     'k',
@@ -36,7 +36,7 @@ test('replace, then a merge whose totals match, updates and adds accounts', () =
   );
   assert.equal(merged, true);
   assert.deepEqual([...cache.accounts('k')], [newer, a2, b1]);
-  assert.deepEqual(cache.snapshot('k'), { ...info, serverNow: 3000, newest: 300 });
+  assert.deepEqual(cache.snapshot('k'), { ...info, serverNow: 3000, proof: null, newest: 300 });
   assert.equal(cache.snapshot('other'), null, 'keys keep apart');
   cache.close();
 });
