@@ -86,29 +86,34 @@ export function formatOpenMetrics(report: SourcedReport): string {
 /** Lines per chunk: large enough that writing is cheap, small enough that memory stays flat. */
 const LINES_PER_CHUNK = 1000;
 
+/** The text's lines, without their line breaks, made one at a time. */
+export function* openMetricsLines(report: SourcedReport): Generator<string> {
+  for (const f of FAMILIES) {
+    const metric = f.unit ? `${f.name}_${f.unit}` : f.name;
+    yield `# TYPE ${metric} gauge`;
+    if (f.unit) yield `# UNIT ${metric} ${f.unit}`;
+    yield `# HELP ${metric} ${f.help}.`;
+    for (const [host, counts] of Object.entries(report.hosts)) {
+      for (const [labels, value] of f.samples(host, counts)) {
+        yield `${metric}{host="${escapeLabel(host)}"${labels}} ${sampleValue(value)}`;
+      }
+    }
+  }
+  yield '# EOF';
+}
+
 /**
  * formatOpenMetrics's text in pieces of whole lines, made as they are asked for: 100 k hosts make
  * about 2 M lines, which as one string (and its array of lines) took 650 MB at the peak.
  */
 export function* openMetricsChunks(report: SourcedReport): Generator<string> {
   let lines: string[] = [];
-  const flush = () => {
-    const chunk = lines.join('\n') + '\n';
-    lines = [];
-    return chunk;
-  };
-  for (const f of FAMILIES) {
-    const metric = f.unit ? `${f.name}_${f.unit}` : f.name;
-    lines.push(`# TYPE ${metric} gauge`);
-    if (f.unit) lines.push(`# UNIT ${metric} ${f.unit}`);
-    lines.push(`# HELP ${metric} ${f.help}.`);
-    for (const [host, counts] of Object.entries(report.hosts)) {
-      for (const [labels, value] of f.samples(host, counts)) {
-        lines.push(`${metric}{host="${escapeLabel(host)}"${labels}} ${sampleValue(value)}`);
-        if (lines.length >= LINES_PER_CHUNK) yield flush();
-      }
+  for (const line of openMetricsLines(report)) {
+    lines.push(line);
+    if (lines.length >= LINES_PER_CHUNK) {
+      yield lines.join('\n') + '\n';
+      lines = [];
     }
   }
-  lines.push('# EOF');
-  yield flush();
+  if (lines.length > 0) yield lines.join('\n') + '\n';
 }
