@@ -1,4 +1,5 @@
 import { LASTLOG2_CLASS } from './activity-query.js';
+import { type AccountRange, rangeCondition } from './account-ranges.js';
 import { MODULE_COUNT_PERIOD } from '../core/timing-slack.js';
 import { WINDOWS } from '../core/windows.js';
 
@@ -30,7 +31,7 @@ const P = MODULE_COUNT_PERIOD;
  * ACTIVITY_QUERY: 0 login/logout with a usable timestamp, 1 registered with one, 2 not an event,
  * 3 malformed, 4 no numeric timestamp; 5 the account exists, 6 it is disabled, 8 only a role.
  */
-const ACCOUNTS = `SELECT host, user,
+const accounts = (range: AccountRange) => `SELECT host, user,
   max(CASE WHEN class = 0 THEN ts END) AS last_active,
   max(CASE WHEN class = 1 THEN ts END) AS registered,
   coalesce(sum(class = 2), 0) AS not_an_event,
@@ -43,22 +44,26 @@ FROM (
     ${LASTLOG2_CLASS} AS class,
     CASE WHEN json_valid(value) THEN json_extract(value, '$.timestamp') END AS ts,
     0 AS role
-  FROM prosody WHERE store = 'lastlog2'
+  FROM prosody WHERE store = 'lastlog2'${within(range, false)}
   UNION ALL
   SELECT host, user, CASE WHEN max(store = 'accounts') THEN 5 ELSE 8 END, NULL,
     max(store = 'account_roles')
   FROM prosody
-  WHERE store = 'account_roles'
-    OR (store = 'accounts' AND key NOT IN ('salt', 'server_key', 'iteration_count'))
+  WHERE (store = 'account_roles'
+    OR (store = 'accounts' AND key NOT IN ('salt', 'server_key', 'iteration_count')))${within(range, true)}
   GROUP BY host, user
   UNION ALL
   SELECT host, user, 6, NULL, 0
   FROM prosody
-  WHERE store = 'accounts' AND key = 'disabled' AND NOT (type = 'boolean' AND value = 'false')
+  WHERE store = 'accounts' AND key = 'disabled' AND NOT (type = 'boolean' AND value = 'false')${within(range, false)}
   LIMIT -1
 )
 GROUP BY host, user
 HAVING max(class <= 4) = 1`;
+
+/** `AND` the range's condition, or nothing for the whole table. */
+const within = (range: AccountRange, indexed: boolean) =>
+  range.lo === undefined && range.hi === undefined ? '' : ` AND ${rangeCondition(range, indexed)}`;
 
 const AGE = '(:now - last_active)';
 const IN = (column: string, window: number) =>
@@ -75,11 +80,13 @@ const TOTALS = (from: string) => `SELECT 0 AS kind, host AS c1, account AS c2,
   sum(no_timestamp) AS c17, max(has_role) AS c18
 FROM ${from} GROUP BY host, account`;
 
-/** Kind-0 rows only: no session is open (or none is known). */
-export const HOST_TOTALS_QUERY = TOTALS(`(${ACCOUNTS})`);
+/** Kind-0 rows only, of the accounts in `range`: no session is open (or none is known). */
+export const hostTotalsQuery = (range: AccountRange = {}) => TOTALS(`(${accounts(range)})`);
 
-/** Kind-0 rows for the accounts without an open session, kind-1 rows for those with one. */
-export const HOST_TOTALS_ONLINE_QUERY = `WITH a AS MATERIALIZED (${ACCOUNTS}),
+/** Kind-0 rows for the accounts in `range` without an open session, kind-1 for those with one. */
+export const hostTotalsOnlineQuery = (
+  range: AccountRange = {},
+) => `WITH a AS MATERIALIZED (${accounts(range)}),
 o AS MATERIALIZED (SELECT value ->> 0 AS host, value ->> 1 AS user FROM json_each(:online)),
 m AS MATERIALIZED (
   SELECT a.*, o.user IS NOT NULL AS online
@@ -90,6 +97,9 @@ UNION ALL
 SELECT 1, host, user, last_active, registered, not_an_event, malformed, no_timestamp, account,
   has_role, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM m WHERE online`;
+
+export const HOST_TOTALS_QUERY = hostTotalsQuery();
+export const HOST_TOTALS_ONLINE_QUERY = hostTotalsOnlineQuery();
 
 /** How many columns a row has, `kind` included. */
 export const HOST_TOTALS_COLUMNS = 19;

@@ -19,14 +19,22 @@ import {
   HOST_TOTALS_COLUMNS,
   HOST_TOTALS_ONLINE_QUERY,
   HOST_TOTALS_QUERY,
+  hostTotalsOnlineQuery,
+  hostTotalsQuery,
 } from './host-totals-query.js';
 import { feedHostTotalsRow, onlinePairs } from './feed-host-totals.js';
+import { type AccountRange, accountRanges, sampleQuery } from './account-ranges.js';
 
 /**
  * Helper threads SQLite may use to sort ACTIVITY_QUERY's rows (PRAGMA threads): the other cores,
  * at most three. A million accounts sort in about two thirds of the time on two cores.
  */
 const SORTER_THREADS = Math.max(0, Math.min(3, availableParallelism() - 1));
+
+/** sqlite3 processes a lock-free count is split over: one a core, at most four (account-ranges.ts). */
+const CLI_PARTS = Math.max(1, Math.min(4, availableParallelism()));
+/** More than sampleQuery asks for: not sqlite3's answer. */
+const MAX_SAMPLE_LINES = 1024;
 
 /** Reads of a rollback-journal file before giving up while commits keep landing in each. */
 export const LOCK_FREE_ATTEMPTS = 6;
@@ -70,13 +78,21 @@ FROM (${ACTIVITY_QUERY})`;
  * moment (TallyOptions.pastMoment) a row per account, for the tally to apply that rule, which
  * the totals query does not know.
  */
-function cliStatement(now: number, online: string | null, pastMoment: boolean): string {
+function cliStatement(
+  now: number,
+  online: string | null,
+  pastMoment: boolean,
+  range: AccountRange = {},
+): string {
   if (!Number.isFinite(now)) throw new RangeError(`bad now: ${now}`);
   if (pastMoment) return CLI_ACCOUNT_ROWS;
   const sql =
     online === null
-      ? cliRows(HOST_TOTALS_QUERY)
-      : cliRows(HOST_TOTALS_ONLINE_QUERY).replace(/:online\b/g, `'${online.replace(/'/g, "''")}'`);
+      ? cliRows(hostTotalsQuery(range))
+      : cliRows(hostTotalsOnlineQuery(range)).replace(
+          /:online\b/g,
+          `'${online.replace(/'/g, "''")}'`,
+        );
   return sql.replace(/:now\b/g, `(${now})`);
 }
 
@@ -85,6 +101,8 @@ export interface SqliteSourceOptions {
   onStep?: (step: string) => void;
   /** The sqlite3 command for the lock-free read; `sqlite3` on PATH by default. */
   sqlite3?: string;
+  /** How many sqlite3 processes may share a lock-free count, and from how many rows (tests). */
+  split?: { parts: number; minRows: number };
 }
 
 /**
@@ -133,19 +151,31 @@ export class SqliteSource implements ActivitySource {
         if (before.wal) return this.feedInProcess(tally, true);
       }
       this.options.onStep?.(`reading ${this.path}`);
-      const part = tally.fork();
       const perAccount = tally.options.pastMoment === true;
-      // Sorter threads as in-process; sqlite3 prints the value set, a line of digits.
-      const sql = `PRAGMA threads = ${SORTER_THREADS};\n${cliStatement(tally.now, onlinePairs(tally.online), perAccount)}`;
-      let ran: Awaited<ReturnType<typeof runSqliteCli>>;
+      const command = this.options.sqlite3 ?? 'sqlite3';
+      const ranges = perAccount ? [{}] : await this.ranges(command);
+      // Sorter threads as in-process, shared among the parts; sqlite3 prints the value set.
+      const threads = Math.max(
+        0,
+        Math.min(3, Math.floor(availableParallelism() / ranges.length) - 1),
+      );
+      const parts = ranges.map(() => tally.fork());
+      let ran: Awaited<ReturnType<typeof runSqliteCli>>[];
       try {
-        ran = await runSqliteCli(this.options.sqlite3 ?? 'sqlite3', this.path, sql, (line) => {
-          if (/^[0-9]+$/.test(line)) return;
-          const row = JSON.parse(line) as unknown[];
-          if (perAccount) {
-            if (this.includeHost(row[0] as string)) feedQueryTuple(part, row as ActivityQueryTuple);
-          } else if (this.includeHost(row[1] as string)) feedHostTotalsRow(part, row);
-        });
+        ran = await Promise.all(
+          ranges.map((range, i) => {
+            const part = parts[i] as ActivityTally;
+            const sql = `PRAGMA threads = ${threads};\n${cliStatement(tally.now, onlinePairs(tally.online), perAccount, range)}`;
+            return runSqliteCli(command, this.path, sql, (line) => {
+              if (/^[0-9]+$/.test(line)) return;
+              const row = JSON.parse(line) as unknown[];
+              if (perAccount) {
+                if (this.includeHost(row[0] as string))
+                  feedQueryTuple(part, row as ActivityQueryTuple);
+              } else if (this.includeHost(row[1] as string)) feedHostTotalsRow(part, row);
+            });
+          }),
+        );
       } catch (e) {
         if (!(e instanceof SyntaxError)) throw e;
         // Not what the statement prints: another program answered as sqlite3.
@@ -158,24 +188,45 @@ export class SqliteSource implements ActivitySource {
         return fail(fileFailure(e, this.path, 'Prosody SQLite database'));
       }
       const quiet = sameQuietState(before, after);
-      if (ran.missing || /no such function: json/.test(ran.stderr)) {
+      if (ran.some((r) => r.missing || /no such function: json/.test(r.stderr))) {
         tally.notices.push(`${this.path} ${NO_CLI_NOTICE}`);
         return this.feedInProcess(tally, false);
       }
-      if (ran.code !== 0) {
+      const failed = ran.find((r) => r.code !== 0);
+      if (failed !== undefined) {
         // A read torn by a commit can make sqlite3 say "malformed": only a quiet file is damaged.
         if (!quiet) continue;
-        if (/no such table: prosody/.test(ran.stderr)) {
+        if (/no such table: prosody/.test(failed.stderr)) {
           return fail({ kind: 'no-activity-records', source: this.label });
         }
-        const detail = ran.stderr.trim().split('\n')[0] ?? `sqlite3 exited with ${ran.code}`;
+        const detail = failed.stderr.trim().split('\n')[0] ?? `sqlite3 exited with ${failed.code}`;
         return fail({ kind: 'corrupt', path: this.path, detail });
       }
       if (!quiet) continue;
-      tally.absorb(part);
+      for (const part of parts) tally.absorb(part);
       return ok(undefined);
     }
     return fail({ kind: 'busy', path: this.path });
+  }
+
+  /**
+   * The ranges of accounts to count in parallel: several on a large table when there are cores
+   * for them, else one. Anything odd in the sample (or a failed run) counts the file whole; the
+   * count itself then says what is wrong.
+   */
+  private async ranges(command: string): Promise<AccountRange[]> {
+    const { parts, minRows } = this.options.split ?? { parts: CLI_PARTS, minRows: undefined };
+    if (parts < 2) return [{}];
+    const lines: unknown[] = [];
+    try {
+      const ran = await runSqliteCli(command, this.path, sampleQuery(parts), (line) => {
+        if (lines.length > MAX_SAMPLE_LINES) throw new RangeError('too many sample lines');
+        lines.push(JSON.parse(line));
+      });
+      return ran.code === 0 ? accountRanges(lines, parts, minRows) : [{}];
+    } catch {
+      return [{}];
+    }
   }
 
   private feedInProcess(tally: ActivityTally, wal: boolean): Result<void> {
