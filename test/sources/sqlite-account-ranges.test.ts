@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { ActivityTally } from '../../main/core/count-active.js';
 import { DAY } from '../../main/core/windows.js';
 import { accountRanges, rangeCondition } from '../../main/sources/account-ranges.js';
 import { SqliteSource } from '../../main/sources/sqlite-source.js';
+import { sourceReport } from '../fixtures/source-report.js';
 import { type ProsodyRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 
 const NOW = 1_795_536_000;
@@ -138,15 +138,6 @@ const SCHEMAS = {
     store TEXT NOT NULL, key TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL)`,
 };
 
-async function reportOf(source: SqliteSource, online: [string, string][]) {
-  const sessions = new Map<string, Set<string>>();
-  for (const [h, u] of online) sessions.set(h, (sessions.get(h) ?? new Set()).add(u));
-  const tally = new ActivityTally(NOW, sessions);
-  const fed = await source.feed(tally);
-  assert.ok(fed.ok, JSON.stringify(fed));
-  return { report: tally.report(), notices: tally.notices };
-}
-
 test('a count split over 2 to 5 sqlite3 processes equals the count in one, on random rows', async () => {
   await fc.assert(
     fc.asyncProperty(
@@ -167,13 +158,15 @@ test('a count split over 2 to 5 sqlite3 processes equals the count in one, on ra
         if (ddl !== undefined) new Database(path).exec(ddl).close();
         writeProsodySqlite(path, rows);
         runsLogged();
-        const whole = await reportOf(
+        const whole = await sourceReport(
           new SqliteSource(path, undefined, undefined, { sqlite3 }),
+          NOW,
           online,
         );
         const wholeRuns = runsLogged();
-        const split = await reportOf(
+        const split = await sourceReport(
           new SqliteSource(path, undefined, undefined, { sqlite3, split: { parts, minRows: 0 } }),
+          NOW,
           online,
         );
         const splitRuns = runsLogged();
@@ -207,8 +200,9 @@ test('a table whose host or user may be NULL is counted whole, by one process af
   }));
   writeProsodySqlite(path, rows);
   runsLogged();
-  const split = await reportOf(
+  const split = await sourceReport(
     new SqliteSource(path, undefined, undefined, { sqlite3, split: { parts: 3, minRows: 0 } }),
+    NOW,
     [],
   );
   assert.equal(runsLogged().length, 2);

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { ActivityTally } from '../../main/core/count-active.js';
 import { MODULE_COUNT_PERIOD } from '../../main/core/timing-slack.js';
 import { DAY } from '../../main/core/windows.js';
 import { SqliteSource } from '../../main/sources/sqlite-source.js';
+import { sourceReport } from '../fixtures/source-report.js';
 import { type ProsodyRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 
 const NOW = 1_795_536_000;
@@ -84,15 +84,6 @@ const online = fc.uniqueArray(
   { selector: ([h, u]) => `${h}/${u}` },
 );
 
-async function reportOf(source: SqliteSource, pairs: [string, string][]) {
-  const sessions = new Map<string, Set<string>>();
-  for (const [h, u] of pairs) sessions.set(h, (sessions.get(h) ?? new Set()).add(u));
-  const tally = new ActivityTally(NOW, sessions);
-  const fed = await source.feed(tally);
-  assert.ok(fed.ok, JSON.stringify(fed));
-  return { report: tally.report(), notices: tally.notices };
-}
-
 test('per-host totals, through sqlite3 and in-process, agree with a row per account on random rows', async () => {
   await fc.assert(
     fc.asyncProperty(
@@ -106,9 +97,13 @@ test('per-host totals, through sqlite3 and in-process, agree with a row per acco
         const db = new Database(wal);
         db.pragma('journal_mode = wal');
         db.close();
-        const perAccount = await reportOf(new SqliteSource(base, undefined, () => {}), pairs);
-        const throughCli = await reportOf(new SqliteSource(base), pairs);
-        const inProcess = await reportOf(new SqliteSource(wal), pairs);
+        const perAccount = await sourceReport(
+          new SqliteSource(base, undefined, () => {}),
+          NOW,
+          pairs,
+        );
+        const throughCli = await sourceReport(new SqliteSource(base), NOW, pairs);
+        const inProcess = await sourceReport(new SqliteSource(wal), NOW, pairs);
         assert.deepEqual(throughCli, perAccount);
         assert.deepEqual(inProcess, perAccount);
       },
