@@ -105,10 +105,10 @@ interface Counted {
   method: string;
 }
 
-async function count(stateDir: string | null): Promise<Counted> {
+async function count(stateDir: string | null, as: TestUser = reader): Promise<Counted> {
   const cli = await runBuiltCliAsync([
     '--ssh',
-    `${reader.name}@127.0.0.1:${sshd.port}`,
+    `${as.name}@127.0.0.1:${sshd.port}`,
     '--identity',
     key.privatePath,
     '--known-hosts',
@@ -300,4 +300,45 @@ describe('changes-only refreshes checked by the digest of every row', () => {
         "UPDATE prosody SET value = 'not json' WHERE user = 'user13' AND store = 'lastlog2' AND key = 'login'",
       ).run();
     }, FULL));
+});
+
+describe('the server side of a changes-only refresh', () => {
+  test('holds in memory only the changed accounts, never a sort of the whole table', async () => {
+    // 60 000 accounts; once the flag file is there, this user's sqlite3 may use 2 MB of heap
+    // (page cache 5 pages, temporary tables in memory): grouping every account's rows needs many
+    // times that, one scan and a hundred accounts' rows fit.
+    const big: ProsodyRow[] = [];
+    for (let i = 0; i < 60_000; i++) {
+      big.push(login(i, NOW - 3600 - i), {
+        ...accountRows(i)[2]!,
+      });
+    }
+    rmSync(remoteDb);
+    writeProsodySqlite(remoteDb, big);
+    chmodSync(remoteDb, 0o644);
+    const bin = mkdtempSync(join(sshd.dir, 'bin-'));
+    const flag = join(bin, 'small');
+    writeFileSync(
+      join(bin, 'sqlite3'),
+      `#!/bin/sh\n[ -e '${flag}' ] || exec /usr/bin/sqlite3 "$@"\n` +
+        `exec /usr/bin/sqlite3 -cmd '.output /dev/null' -cmd 'PRAGMA hard_heap_limit = 2000000' -cmd '.output stdout' -cmd 'PRAGMA temp_store = MEMORY' -cmd 'PRAGMA cache_size = 5' "$@"\n`,
+    );
+    chmodSync(bin, 0o755);
+    chmodSync(join(bin, 'sqlite3'), 0o755);
+    const small = await sshd.addUser('digestsmall', {
+      authorizedKeys: [key.authorizedKey],
+      path: `${bin}:/usr/local/bin:/usr/bin:/bin`,
+    });
+    chownSync(remoteDb, small.uid, small.gid);
+    const dir = mkdtempSync(join(work, 'state-'));
+    assert.equal((await count(dir, small)).method, FULL);
+    change((db) => {
+      for (let i = 0; i < 100; i++) put(db, login(i * 7, NOW - 60 - i));
+    });
+    writeFileSync(flag, '');
+    const refreshed = await count(dir, small);
+    rmSync(flag);
+    assert.equal(refreshed.method, CHANGES);
+    assert.deepEqual(refreshed.hosts, (await count(null, small)).hosts);
+  });
 });
