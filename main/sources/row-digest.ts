@@ -17,8 +17,8 @@ import {
  * rowid stands for the row's identity (host, user, store, key: Prosody writes a row again by
  * DELETE and INSERT, and SQLite gives a new row the next rowid, so a row added, moved or put back
  * from a copy shows), and for the rows whose content moves a figure, that content: a lastlog2
- * row's key and type, its length and its timestamp as CAST reads it after `"timestamp":`, in
- * thousandths (an UPDATE in place keeps the rowid); an account's `disabled` and `updated` values
+ * row's key and type, its length, whether it is JSON at all (cheap beside parsing it) and its
+ * timestamp as CAST reads it after `"timestamp":`, in thousandths (an UPDATE in place keeps the rowid); an account's `disabled` and `updated` values
  * (never a password field: a password change must not look like a changed account). The row's
  * term is k² mod P, so that two rows trading their contents move the sum; the sum of terms mod P
  * is exact in 64-bit integers. Only the server computes these numbers, so nothing here needs to
@@ -37,7 +37,8 @@ export const TIMESTAMP_TEXT = `CAST(substr(value, instr(value, '"timestamp":') +
 export function rowDigestKey(t: string): string {
   const parts = [
     `CASE
-      WHEN store = 'lastlog2' THEN length(value) * 1114112 + length(key) * 4096 + coalesce(unicode(type), 0)
+      WHEN store = 'lastlog2' THEN
+        length(value) * 1114112 + length(key) * 4096 + coalesce(unicode(type), 0) * 2 + json_valid(value)
       WHEN key = 'disabled' OR key = 'updated' THEN
         length(value) * 1114112 + length(key) * 4096 + coalesce(unicode(type), 0) + 1
       ELSE 0 END`,
