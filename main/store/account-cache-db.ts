@@ -184,7 +184,12 @@ export class SqliteAccountCache implements AccountCache {
   snapshot(key: string): StoredSnapshot | null {
     const row = this.statements.snapshot.get(key);
     if (!row) return null;
-    const newest = this.statements.newest.get(key)?.newest ?? null;
+    // A scan of every account: asked several times a refresh, so kept until the next write.
+    let newest = this.newest.get(key);
+    if (newest === undefined) {
+      newest = this.statements.newest.get(key)?.newest ?? null;
+      this.newest.set(key, newest);
+    }
     return {
       stamp: row.stamp,
       fullAt: row.full_at,
@@ -195,7 +200,11 @@ export class SqliteAccountCache implements AccountCache {
     };
   }
 
+  /** The newest time held per key, as `snapshot` last read it; dropped by every write. */
+  private readonly newest = new Map<string, number | null>();
+
   private putSnapshot(key: string, info: SnapshotInfo): void {
+    this.newest.delete(key);
     const proof = info.proof ? JSON.stringify(info.proof) : null;
     this.statements.putSnapshot.run(
       key,
