@@ -106,11 +106,14 @@ const NEWLINE = 0x0a;
 /** Checked account lines, kept as bytes in blocks of a megabyte; iterating parses them again. */
 export class AccountLines implements Iterable<DigestedTuple> {
   private readonly blocks: Buffer[] = [];
+  /** How much of each full block holds lines: the rest is whatever memory it was given. */
+  private readonly ends: number[] = [];
   private used = BLOCK_BYTES;
   count = 0;
 
   add(line: Buffer): void {
     if (this.used + line.length + 1 > BLOCK_BYTES) {
+      if (this.blocks.length > 0) this.ends.push(this.used);
       this.blocks.push(Buffer.allocUnsafe(Math.max(BLOCK_BYTES, line.length + 1)));
       this.used = 0;
     }
@@ -124,10 +127,11 @@ export class AccountLines implements Iterable<DigestedTuple> {
   *[Symbol.iterator](): Iterator<DigestedTuple> {
     for (let i = 0; i < this.blocks.length; i++) {
       const block = this.blocks[i]!;
-      const end = i === this.blocks.length - 1 ? this.used : block.length;
+      // Never past what was written: an unused tail may hold a newline and old bytes.
+      const end = i === this.blocks.length - 1 ? this.used : this.ends[i]!;
       for (let at = 0; at < end;) {
         const nl = block.indexOf(NEWLINE, at);
-        if (nl < 0 || nl >= end) break; // the unused tail of a block
+        if (nl < 0 || nl >= end) break;
         // Checked when it arrived: it parses, and fits.
         yield toAccount(JSON.parse(block.toString('utf8', at, nl)) as unknown[])!;
         at = nl + 1;

@@ -158,3 +158,28 @@ test('the remote command reads the version file and keeps only version character
   assert.match(command ?? '', /\/usr\/lib\/prosody\/prosody\.version/);
   assert.match(command ?? '', /tr -cd/);
 });
+
+test('accounts spread over many blocks come back exactly, whatever memory the blocks were given', () => {
+  // Old lines in freed memory are what a block's unused tail may hold: make some first.
+  for (let i = 0; i < 20; i++) Buffer.allocUnsafe(1 << 20).fill('l,1,1,5]\n');
+  const lines = Array.from(
+    { length: 60_000 },
+    (_, i) => `["a.test","user${'x'.repeat(i % 37)}${i}",${1795530000 + i},null,1,0,${i}]`,
+  );
+  const parsed = parseRemoteQueryOutput(out([...lines, '[1,0]'].join('\n')));
+  assert.equal(parsed.kind, 'rows');
+  if (parsed.kind !== 'rows') return;
+  assert.equal(parsed.accounts.length, lines.length);
+  assert.deepEqual(parsed.accounts.at(-1), [
+    'a.test',
+    `user${'x'.repeat(59_999 % 37)}59999`,
+    1795530000 + 59_999,
+    null,
+    0,
+    0,
+    0,
+    1,
+    0,
+    59_999,
+  ]);
+});
