@@ -112,7 +112,8 @@ async function startServer(log: (line: string) => void): Promise<Server> {
   process.on('exit', removeWork);
   let host: BenchHost | undefined;
   try {
-    host = createBenchHost();
+    // PAU_BENCH_SUBNET=auto: a network of its own, beside another benchmark running (same machine).
+    host = createBenchHost(process.env.PAU_BENCH_SUBNET === 'auto' ? { subnet: 'auto' } : {});
     log(`  test host: network namespace ${host.namespace}, ${LINK_RATE} each way (tbf)`);
     const sshd = await startSshd({
       passwordAuth: false,
