@@ -453,7 +453,7 @@ export class RemoteSqliteSource implements ActivitySource {
         });
       }
       if (out.kind === 'garbage') {
-        if (/no such table: prosody/.test(stderr))
+        if (/no such table: (main\.)?prosody\b/.test(stderr))
           return fail({ kind: 'no-activity-records', source: this.label });
         if (/not a database|malformed/.test(stderr)) {
           if (attempt < QUERY_ATTEMPTS) continue;

@@ -105,8 +105,8 @@ interface Counted {
   method: string;
 }
 
-async function count(stateDir: string | null, as: TestUser = reader): Promise<Counted> {
-  const cli = await runBuiltCliAsync([
+function cliRun(stateDir: string | null, as: TestUser = reader) {
+  return runBuiltCliAsync([
     '--ssh',
     `${as.name}@127.0.0.1:${sshd.port}`,
     '--identity',
@@ -122,6 +122,10 @@ async function count(stateDir: string | null, as: TestUser = reader): Promise<Co
     '--json',
     ...(stateDir === null ? [] : ['--state-dir', stateDir]),
   ]);
+}
+
+async function count(stateDir: string | null, as: TestUser = reader): Promise<Counted> {
+  const cli = await cliRun(stateDir, as);
   assert.equal(cli.status, 0, cli.stderr);
   const out = JSON.parse(cli.stdout) as {
     hosts: Record<string, unknown>;
@@ -293,6 +297,15 @@ describe('changes-only refreshes checked by the digest of every row', () => {
     afterChange((db) => {
       db.prepare("DELETE FROM prosody WHERE host = 'c.test'").run();
     }, FULL));
+
+  test('a table gone since the last read says so as on a first read', async () => {
+    const dir = mkdtempSync(join(work, 'state-'));
+    assert.equal((await count(dir)).method, FULL);
+    change((db) => db.prepare('DROP TABLE prosody').run());
+    const [cached, fresh] = [await cliRun(dir), await cliRun(null)];
+    assert.notEqual(fresh.status, 0);
+    assert.deepEqual([cached.status, cached.stderr], [fresh.status, fresh.stderr]);
+  });
 
   test('a login row made malformed is caught', () =>
     afterChange((db) => {
