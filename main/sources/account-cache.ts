@@ -1,4 +1,5 @@
 import type { ActivityQueryOutput, ActivityQueryTuple, HostTotals } from './activity-query.js';
+import type { ChangedAccount, DigestedTuple } from './row-digest.js';
 
 /**
  * What a source remembers between refreshes (in the state folder), so that a refresh when little
@@ -14,6 +15,11 @@ export interface SnapshotInfo {
   serverNow: number | null;
   /** What lets the server answer "unchanged" next time (the remote query only). */
   proof?: UnchangedProof | null;
+  /**
+   * The remote query's digest of the rows of accounts without lastlog2 rows (row-digest.ts): the
+   * part of the server's sum that no cached account holds.
+   */
+  rest?: number | null;
 }
 
 /** The file's state at the last consistent fetch (file-state.ts), and what the rows then said. */
@@ -69,6 +75,21 @@ export interface AccountCache {
     info: SnapshotInfo,
     changed: readonly ActivityQueryTuple[],
     expected: readonly CheckedHostTotals[],
+  ): boolean;
+  /** The remote query's full read: every account with its digest, and `info.rest`. */
+  replaceDigested(key: string, info: SnapshotInfo, accounts: Iterable<DigestedTuple>): void;
+  /**
+   * The remote query's changes-only read (row-digest.ts): `changed` names every account sent
+   * again, `accounts` those of them that have lastlog2 rows. Kept only when the cache then
+   * predicts the server's digest of the whole table, `digest`; otherwise nothing is kept and
+   * false comes back, and the caller reads everything.
+   */
+  mergeDigested(
+    key: string,
+    info: SnapshotInfo,
+    accounts: readonly DigestedTuple[],
+    changed: readonly ChangedAccount[],
+    digest: number,
   ): boolean;
   accounts(key: string): Iterable<ActivityQueryTuple>;
   folder(key: string, path: string): CachedFolder | null;

@@ -57,7 +57,30 @@ export const LASTLOG2_CLASS = `CASE
       ELSE 4
     END`;
 
-export const ACTIVITY_QUERY = `
+/** The rows ACTIVITY_QUERY reads: every other row of the table leaves no trace in a count. */
+export const ACTIVITY_ROWS = `store = 'lastlog2' OR store = 'account_roles'
+    OR (store = 'accounts' AND key NOT IN ('salt', 'server_key', 'iteration_count'))`;
+
+/** What the remote query adds to ACTIVITY_QUERY for its digest of the rows (row-digest.ts). */
+export interface RowDigestColumns {
+  /** An expression over one row, computed once: `rk` in `aggregates`. */
+  rowKey: string;
+  /** More aggregate columns, over `rk` and `class`. */
+  aggregates: string;
+}
+
+/**
+ * ACTIVITY_QUERY's text; with `digest`, its columns after the usual ones, `counted` (whether the
+ * account has lastlog2 rows: ACTIVITY_QUERY keeps only those), and every account with any row.
+ */
+export function activityQueryText(rowDigest?: RowDigestColumns): string {
+  const digest =
+    rowDigest === undefined
+      ? ''
+      : `,
+  coalesce(max(class <= 4), 0) AS counted,
+  ${rowDigest.aggregates}`;
+  return `
 SELECT host, user,
   max(CASE WHEN class = 0 THEN ts END) AS last_active,
   max(CASE WHEN class = 1 THEN ts END) AS registered,
@@ -66,7 +89,7 @@ SELECT host, user,
   coalesce(sum(class = 4), 0) AS no_timestamp,
   coalesce(max(class IN (5, 6)), 0) + coalesce(max(class = 6), 0) AS account,
   coalesce(max(class = 7), 0) AS has_role,
-  max(CASE WHEN class = 5 THEN ts END) AS account_updated
+  max(CASE WHEN class = 5 THEN ts END) AS account_updated${digest}
 FROM (
   SELECT host, user,
     CASE
@@ -80,15 +103,21 @@ FROM (
         CASE WHEN key = 'updated' AND type = 'number' THEN CAST(value AS INTEGER) END
       WHEN store = 'account_roles' THEN NULL
       WHEN json_valid(value) THEN json_extract(value, '$.timestamp')
-    END AS ts
+    END AS ts${
+      rowDigest === undefined
+        ? ''
+        : `,
+    ${rowDigest.rowKey} AS rk`
+    }
   FROM prosody
-  WHERE store = 'lastlog2' OR store = 'account_roles'
-    OR (store = 'accounts' AND key NOT IN ('salt', 'server_key', 'iteration_count'))
+  WHERE ${ACTIVITY_ROWS}
   LIMIT -1
 )
-GROUP BY host, user
-HAVING max(class <= 4) = 1
+GROUP BY host, user${rowDigest === undefined ? '\nHAVING max(class <= 4) = 1' : ''}
 `;
+}
+
+export const ACTIVITY_QUERY = activityQueryText();
 
 /** One row of ACTIVITY_QUERY. */
 export interface ActivityQueryRow {

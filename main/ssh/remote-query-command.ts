@@ -1,6 +1,5 @@
 import { PROSODY_VERSION_FILES } from '../sources/discover-sources.js';
-import { ACTIVITY_QUERY } from '../sources/activity-query.js';
-import { accountDigestKey, digestTerm, hostDigest } from '../sources/account-digest.js';
+import { DIGESTED_ACTIVITY_QUERY, ROW_DIGEST_P, changesScan } from '../sources/row-digest.js';
 import { FILE_STATE_FIELDS, isFileState } from '../sources/file-state.js';
 import { FORMAT_VERSION } from './remote-query-reader.js';
 
@@ -29,34 +28,46 @@ export function shellQuote(s: string): string {
 
 /**
  * What the server sends back: one compact JSON array a line, made by SQLite itself so that every
- * name is escaped. An account is `[host, user, last_active, registered, account]` (account: 0 none,
- * 1 enabled, 2 disabled: all that leaves the server of the accounts store), with the three skip
- * counts appended only when one is not zero; a host's totals are `[0, host, accounts, not_an_event,
- * malformed, no_timestamp, enabled, disabled, missing, has_roles, digest]` (account-digest.ts). About 13 bytes an account once
- * ssh's zlib has it (the `-json` rows this replaces cost a tenth more on the wire and three times
- * as much to parse).
+ * name is escaped. An account is `[host, user, last_active, registered, account, has_role,
+ * digest]` (account: 0 none, 1 enabled, 2 disabled: all that leaves the server of the accounts
+ * store; digest: the account's digest of its rows, row-digest.ts), with the three skip counts
+ * appended only when one is not zero. About 15 bytes an account once ssh's zlib has it.
  *
- * `SINCE` becomes NULL (every account) or the digits of a time: then only accounts with an event,
- * or whose account was updated (created, disabled, enabled), at or after it are sent, and the
- * totals let the caller check that its cache still matches (an account deleted while its records
- * stay changes `enabled` and `missing`; the digest, computed only then, any other change of the
- * accounts: see account-digest.ts). `LIMIT -1` keeps each account's number computed once.
+ * Everything (SINCE is NULL): every account, then `[1, rest]`, the digest of the rows of
+ * accounts without lastlog2 rows (which no count reads, but whose rows the sum covers).
+ *
+ * Changes only (SINCE is the digits of a time): one scan of the table gives the digest of all its
+ * rows and the accounts with an event, or whose account was updated (created, disabled, enabled),
+ * at or after SINCE; only those are read again whole, through Prosody's index: their account
+ * lines, a `[2, host, user, rest_digest, fresh]` line each (fresh: registered or updated since),
+ * and `[1, digest]`, the whole table's. The client then checks that sum against its cache's.
+ * `LIMIT -1` keeps each account's number computed once.
  */
-const SQL = `WITH a AS MATERIALIZED (${ACTIVITY_QUERY})
-SELECT CASE WHEN not_an_event + malformed + no_timestamp = 0
-  THEN json_array(host, user, last_active, registered, account)
-  ELSE json_array(host, user, last_active, registered, account, not_an_event, malformed, no_timestamp) END
-FROM a WHERE SINCE IS NULL
-  OR max(coalesce(last_active, -1), coalesce(registered, -1), coalesce(account_updated, -1)) >= SINCE
+const ACCOUNT_LINE = `CASE WHEN not_an_event + malformed + no_timestamp = 0
+  THEN json_array(host, user, last_active, registered, account, has_role, row_digest)
+  ELSE json_array(host, user, last_active, registered, account, has_role, row_digest,
+    not_an_event, malformed, no_timestamp) END`;
+
+export const EVERYTHING = `WITH a AS MATERIALIZED (${DIGESTED_ACTIVITY_QUERY})
+SELECT ${ACCOUNT_LINE} FROM a WHERE counted
 UNION ALL
-SELECT json_array(0, host, count(*), sum(not_an_event), sum(malformed), sum(no_timestamp),
-  sum(account = 1), sum(account = 2), sum(account = 0), max(has_role),
-  ${hostDigest(digestTerm('k'))})
-FROM (SELECT *, CASE WHEN SINCE IS NULL THEN 0 ELSE ${accountDigestKey('sqlite')} END AS k
-  FROM a LIMIT -1)
-GROUP BY host`
-  .replace(/\s+/g, ' ')
-  .trim();
+SELECT json_array(1, coalesce(sum(row_digest), 0) % ${ROW_DIGEST_P}) FROM a WHERE NOT counted`;
+
+export const CHANGES = `WITH g AS MATERIALIZED (${changesScan('SINCE')}),
+c AS MATERIALIZED (SELECT DISTINCT json_extract(j.value, '$[0]') AS host,
+  json_extract(j.value, '$[1]') AS user FROM g, json_each('[' || coalesce(g.c, '') || ']') j),
+prosody AS (SELECT p.rowid AS rowid, p.host AS host, p.user AS user, p.store AS store,
+  p.key AS key, p.type AS type, p.value AS value
+  FROM c JOIN main.prosody p ON p.host = c.host AND p.user = c.user),
+a AS MATERIALIZED (${DIGESTED_ACTIVITY_QUERY})
+SELECT ${ACCOUNT_LINE} FROM a WHERE counted
+UNION ALL
+SELECT json_array(2, host, user, rest_digest,
+  coalesce(max(coalesce(registered, -1), coalesce(account_updated, -1)) >= SINCE, 0)) FROM a
+UNION ALL
+SELECT json_array(1, d) FROM g`;
+
+const sqlText = (sql: string) => sql.replace(/\s+/g, ' ').trim();
 
 /** Header bytes 18..27: the write version (2 = WAL) and, at 24..27, the file change counter. */
 const HEADER = `od -An -tu1 -j18 -N10 "$f" | tr -s ' \\n' ' '`;
@@ -64,7 +75,8 @@ const HEADER = `od -An -tu1 -j18 -N10 "$f" | tr -s ' \\n' ' '`;
 const FORMAT = `PAU:v${FORMAT_VERSION}`;
 
 /** One shell word: `text` quoted, with each SINCE replaced by the value of the shell's $s. */
-const SQL_WORD = SQL.split('SINCE').map(shellQuote).join('"$s"');
+const CHANGES_WORD = sqlText(CHANGES).split('SINCE').map(shellQuote).join('"$s"');
+const EVERYTHING_WORD = shellQuote(sqlText(EVERYTHING));
 
 function script(path: string): string {
   return [
@@ -100,7 +112,7 @@ function script(path: string): string {
     // Unchanged: a rollback-journal file (versions 1 1; a WAL commit leaves the main file's counter
     // alone) with no live journal (a hot one would be rolled back by the next reader), whose state
     // is byte for byte the one the client sent. Then sqlite3 does not run at all.
-    `if [ -n "$p" ] && [ "$s" != NULL ] && [ -n "$k" ] && [ "$k" = "$p" ] && [ "$1" = 1 ] && [ "$2" = 1 ] && [ ! -e "$f-journal" ]; then echo PAU:unchanged; else sqlite3 -readonly -batch -bail -list "$u" ${SQL_WORD} || exit $?; fi`,
+    `if [ -n "$p" ] && [ "$s" != NULL ] && [ -n "$k" ] && [ "$k" = "$p" ] && [ "$1" = 1 ] && [ "$2" = 1 ] && [ ! -e "$f-journal" ]; then echo PAU:unchanged; elif [ "$s" = NULL ]; then sqlite3 -readonly -batch -bail -list "$u" ${EVERYTHING_WORD} || exit $?; else sqlite3 -readonly -batch -bail -list "$u" ${CHANGES_WORD} || exit $?; fi`,
     `echo "PAU:after:$(${HEADER})"`,
     // One line: it must also fit in an authorized_keys command="…" option.
   ].join('; ');

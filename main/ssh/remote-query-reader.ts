@@ -1,7 +1,6 @@
-import type { CheckedHostTotals } from '../sources/account-cache.js';
-import type { ActivityQueryTuple } from '../sources/activity-query.js';
 import { isFileState } from '../sources/file-state.js';
-import { isAccountCode, isCount, isTime, toHostTotals } from '../sources/server-row-checks.js';
+import { type ChangedAccount, type DigestedTuple, isRowDigest } from '../sources/row-digest.js';
+import { isAccountCode, isCount, isTime } from '../sources/server-row-checks.js';
 
 /**
  * Reads what the remote query's script prints (remote-query-command.ts) as it arrives, a chunk at
@@ -17,11 +16,20 @@ import { isAccountCode, isCount, isTime, toHostTotals } from '../sources/server-
  * v4: totals carry each host's digest of its accounts.
  * v5: a `PAU:state:` line (file-state.ts; empty when the server could not tell it), and
  *     `PAU:unchanged` in place of the rows when that state is the one the client sent.
+ * v6: no totals; each account carries has_role and its digest of its rows, and the answer one
+ *     `[1, digest]` line, and for changes, a `[2, host, user, rest, fresh]` line an account sent
+ *     again (row-digest.ts).
  */
-export const FORMAT_VERSION = 5;
+export const FORMAT_VERSION = 6;
 
 interface RowsMeta {
-  totals: CheckedHostTotals[];
+  /**
+   * The `[1, n]` line: everything, the digest of the accounts without lastlog2 rows; changes,
+   * the whole table's (row-digest.ts). Null only with `unchanged`.
+   */
+  digest: number | null;
+  /** Changes only: every account sent again (those without lastlog2 rows have no account line). */
+  changed: ChangedAccount[];
   /** The server's clock when it ran the query, Unix seconds. */
   serverNow: number;
   /** The installed Prosody's version, when the server has a version file. */
@@ -45,7 +53,7 @@ export type RemoteQueryOutput =
   | (RowsMeta & {
       kind: 'rows';
       /** Every account, or those changed since the time asked for. */
-      accounts: ActivityQueryTuple[];
+      accounts: DigestedTuple[];
     })
   | OtherOutput;
 
@@ -53,25 +61,33 @@ export type RemoteQueryOutput =
 export type StreamedQueryOutput =
   (RowsMeta & { kind: 'rows'; accounts: AccountLines }) | OtherOutput;
 
-function toAccount(v: unknown[]): ActivityQueryTuple | null {
-  const [host, user, last, registered, account, a = 0, b = 0, c = 0] = v;
-  if (v.length !== 5 && v.length !== 8) return null;
+function toAccount(v: unknown[]): DigestedTuple | null {
+  const [host, user, last, registered, account, role, digest, a = 0, b = 0, c = 0] = v;
+  if (v.length !== 7 && v.length !== 10) return null;
   if (typeof host !== 'string' || typeof user !== 'string' || !isAccountCode(account)) return null;
   if (!isTime(last) || !isTime(registered) || !isCount(a) || !isCount(b) || !isCount(c)) {
     return null;
   }
-  // The account's role is told per host, in the totals.
+  if ((role !== 0 && role !== 1) || !isRowDigest(digest)) return null;
   return [
     host,
     user,
     last as number | null,
     registered as number | null,
-    a,
-    b,
-    c,
+    a as number,
+    b as number,
+    c as number,
     account,
-    0,
-  ] as ActivityQueryTuple;
+    role,
+    digest,
+  ];
+}
+
+function toChanged(v: unknown[]): ChangedAccount | null {
+  const [, host, user, rest, fresh] = v;
+  if (v.length !== 5 || typeof host !== 'string' || typeof user !== 'string') return null;
+  if (!isRowDigest(rest) || (fresh !== 0 && fresh !== 1)) return null;
+  return { host, user, rest, fresh: fresh === 1 };
 }
 
 function parseLine(line: string): unknown[] | string {
@@ -88,13 +104,16 @@ const BLOCK_BYTES = 1 << 20;
 const NEWLINE = 0x0a;
 
 /** Checked account lines, kept as bytes in blocks of a megabyte; iterating parses them again. */
-export class AccountLines implements Iterable<ActivityQueryTuple> {
+export class AccountLines implements Iterable<DigestedTuple> {
   private readonly blocks: Buffer[] = [];
+  /** How much of each full block holds lines: the rest is whatever memory it was given. */
+  private readonly ends: number[] = [];
   private used = BLOCK_BYTES;
   count = 0;
 
   add(line: Buffer): void {
     if (this.used + line.length + 1 > BLOCK_BYTES) {
+      if (this.blocks.length > 0) this.ends.push(this.used);
       this.blocks.push(Buffer.allocUnsafe(Math.max(BLOCK_BYTES, line.length + 1)));
       this.used = 0;
     }
@@ -105,13 +124,14 @@ export class AccountLines implements Iterable<ActivityQueryTuple> {
     this.count++;
   }
 
-  *[Symbol.iterator](): Iterator<ActivityQueryTuple> {
+  *[Symbol.iterator](): Iterator<DigestedTuple> {
     for (let i = 0; i < this.blocks.length; i++) {
       const block = this.blocks[i]!;
-      const end = i === this.blocks.length - 1 ? this.used : block.length;
+      // Never past what was written: an unused tail may hold a newline and old bytes.
+      const end = i === this.blocks.length - 1 ? this.used : this.ends[i]!;
       for (let at = 0; at < end;) {
         const nl = block.indexOf(NEWLINE, at);
-        if (nl < 0 || nl >= end) break; // the unused tail of a block
+        if (nl < 0 || nl >= end) break;
         // Checked when it arrived: it parses, and fits.
         yield toAccount(JSON.parse(block.toString('utf8', at, nl)) as unknown[])!;
         at = nl + 1;
@@ -141,7 +161,8 @@ export class RemoteQueryReader {
   private unchanged = false;
   private alone: (typeof ALONE)[number] | undefined;
   private failed: OtherOutput | undefined;
-  private readonly totals: CheckedHostTotals[] = [];
+  private digest: number | null = null;
+  private readonly changed: ChangedAccount[] = [];
   private readonly accounts = new AccountLines();
 
   /** The header as the server read it before the query (known once its line arrived). */
@@ -217,12 +238,15 @@ export class RemoteQueryReader {
     }
     const v = parseLine(bytes.toString('utf8'));
     if (typeof v === 'string') return this.fail(v);
-    if (v[0] === 0) {
-      const t = toHostTotals(v.slice(1));
-      if (t === null || t.digest === undefined) {
-        return this.fail('a total does not have the expected fields');
+    if (v[0] === 1) {
+      if (v.length !== 2 || !isRowDigest(v[1]) || this.digest !== null) {
+        return this.fail('a digest does not have the expected fields');
       }
-      this.totals.push(t);
+      this.digest = v[1];
+    } else if (v[0] === 2) {
+      const changed = toChanged(v);
+      if (changed === null) return this.fail('a changed account does not have the expected fields');
+      this.changed.push(changed);
     } else if (toAccount(v) === null) {
       this.fail('a row does not have the expected fields');
     } else this.accounts.add(bytes);
@@ -248,7 +272,8 @@ export class RemoteQueryReader {
       this.before === undefined ||
       this.after === undefined ||
       this.versionLine === null ||
-      this.state === undefined
+      this.state === undefined ||
+      (this.digest === null && !this.unchanged)
     ) {
       return { kind: 'garbage', detail: 'the output is not in the expected form' };
     }
@@ -256,7 +281,8 @@ export class RemoteQueryReader {
     return {
       kind: 'rows',
       accounts: this.accounts,
-      totals: this.totals,
+      digest: this.digest,
+      changed: this.changed,
       serverNow: Number(serverNow),
       ...(prosodyVersion ? { version: prosodyVersion } : {}),
       wal: this.before.trim().split(' ')[0] === '2',

@@ -23,7 +23,8 @@ import {
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
 import { feedQueryTuple } from '../sources/feed-query-rows.js';
 import { GuardedCache } from '../sources/guarded-cache.js';
-import { cachedSince, mergeChanges } from '../sources/incremental-cache.js';
+import { cachedSince } from '../sources/incremental-cache.js';
+import type { DigestedTuple } from '../sources/row-digest.js';
 import { SqliteSource } from '../sources/sqlite-source.js';
 import { remoteQueryCommand } from './remote-query-command.js';
 import { RemoteQueryReader, type StreamedQueryOutput } from './remote-query-reader.js';
@@ -296,20 +297,31 @@ export class RemoteSqliteSource implements ActivitySource {
       got = await this.queryRetrying(undefined);
       if (got === 'no-sqlite3' || !got.ok) return got;
     }
-    let accounts: Iterable<ActivityQueryTuple> = got.value.accounts;
+    let accounts: Iterable<DigestedTuple> = got.value.accounts;
     const key = this.options.cache?.key ?? '';
     if (got.value.since !== undefined) {
       // Changes only: few accounts, held parsed for the merge.
-      const answer = {
-        ...got.value,
-        accounts: [...got.value.accounts],
-        proof: proofOf(got.value),
-      };
+      const answer = got.value;
+      const changes = [...answer.accounts];
       // Counted apart first: a cache that fails half-way must not leave half its accounts behind.
       const fromCache = tally.fork();
-      const merged = this.cache.use(tally, (cache) =>
-        mergeChanges(cache, QUERY_STAMP, answer, this.options.includeHost, fromCache),
-      );
+      const merged = this.cache.use(tally, (cache) => {
+        const held = cache.store.snapshot(cache.key);
+        const info = {
+          stamp: QUERY_STAMP,
+          fullAt: held?.fullAt ?? 0,
+          serverNow: answer.serverNow,
+          proof: proofOf(answer) ?? null,
+        };
+        if (answer.digest === null) return false;
+        if (!cache.store.mergeDigested(cache.key, info, changes, answer.changed, answer.digest)) {
+          return false;
+        }
+        for (const a of cache.store.accounts(cache.key)) {
+          if (this.options.includeHost(a[0])) feedQueryTuple(fromCache, a);
+        }
+        return true;
+      });
       if (merged) {
         tally.absorb(fromCache);
         accounts = [];
@@ -323,18 +335,16 @@ export class RemoteSqliteSource implements ActivitySource {
       }
     }
     const answer = got.value;
-    for (const t of answer.totals) {
-      if (t.hasRoles === true && this.options.includeHost(t.host)) tally.noteHasRoles(t.host);
-    }
     if (answer.since === undefined) {
       this.cache.use(tally, (cache) =>
-        cache.store.replace(
+        cache.store.replaceDigested(
           key,
           {
             stamp: QUERY_STAMP,
             fullAt: cache.clock(),
             serverNow: answer.serverNow,
             proof: proofOf(answer) ?? null,
+            rest: answer.digest,
           },
           answer.accounts,
         ),
@@ -443,7 +453,7 @@ export class RemoteSqliteSource implements ActivitySource {
         });
       }
       if (out.kind === 'garbage') {
-        if (/no such table: prosody/.test(stderr))
+        if (/no such table: (main\.)?prosody\b/.test(stderr))
           return fail({ kind: 'no-activity-records', source: this.label });
         if (/not a database|malformed/.test(stderr)) {
           if (attempt < QUERY_ATTEMPTS) continue;
@@ -624,8 +634,8 @@ const COPY_STAMP = 'copy:';
  */
 function proofOf(answer: QueryAnswer): UnchangedProof | undefined {
   if (answer.state === null || !answer.consistent) return undefined;
-  const roleHosts = answer.totals.filter((t) => t.hasRoles === true).map((t) => t.host);
-  return { state: answer.state, roleHosts };
+  // Each cached account carries its own has_role now: counting them notes the hosts.
+  return { state: answer.state, roleHosts: [] };
 }
 
 /** What says the file is as it was: size and mtime of the database and of its -wal, if any. */

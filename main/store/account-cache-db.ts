@@ -18,12 +18,13 @@ import type {
 import { isFileState } from '../sources/file-state.js';
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
 import { accountDigestKey, digestTerm, hostDigest } from '../sources/account-digest.js';
+import { type ChangedAccount, type DigestedTuple, ROW_DIGEST_P } from '../sources/row-digest.js';
 import { BUSY_TIMEOUT_MS } from './history-db.js';
 import { makeDbFilesPrivate } from './private-files.js';
 import { sqliteBindingOptions } from './sqlite-binding.js';
 
 /** Bumped whenever the tables change: an older cache is simply started again. */
-const CACHE_VERSION = 5;
+const CACHE_VERSION = 6;
 const APPLICATION_ID = 0x50415543; // "PAUC"
 
 const SCHEMA = `
@@ -33,7 +34,9 @@ CREATE TABLE snapshot (
   full_at INTEGER NOT NULL,
   server_now INTEGER,
   -- JSON of the UnchangedProof, or NULL.
-  proof TEXT
+  proof TEXT,
+  -- The remote query's digest of the rows no cached account holds (sources/row-digest.ts).
+  rest INTEGER
 ) STRICT;
 CREATE TABLE account (
   key TEXT NOT NULL,
@@ -49,6 +52,17 @@ CREATE TABLE account (
   has_role INTEGER NOT NULL,
   -- The account's term of its host's digest (sources/account-digest.ts).
   digest INTEGER NOT NULL,
+  -- The remote query's digest of the account's rows (sources/row-digest.ts), or NULL.
+  row_digest INTEGER,
+  PRIMARY KEY (key, host, user)
+) STRICT, WITHOUT ROWID;
+-- Accounts without lastlog2 rows that a changes-only read sent (sources/row-digest.ts): their
+-- digest, which is in the snapshot's rest.
+CREATE TABLE rest_account (
+  key TEXT NOT NULL,
+  host TEXT NOT NULL,
+  user TEXT NOT NULL,
+  rest INTEGER NOT NULL,
   PRIMARY KEY (key, host, user)
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE folder (
@@ -114,18 +128,38 @@ export class SqliteAccountCache implements AccountCache {
     this.statements = {
       snapshot: db.prepare<
         [string],
-        { stamp: string; full_at: number; server_now: number | null; proof: string | null }
-      >('SELECT stamp, full_at, server_now, proof FROM snapshot WHERE key = ?'),
+        {
+          stamp: string;
+          full_at: number;
+          server_now: number | null;
+          proof: string | null;
+          rest: number | null;
+        }
+      >('SELECT stamp, full_at, server_now, proof, rest FROM snapshot WHERE key = ?'),
       newest: db.prepare<[string], { newest: number | null }>(
         'SELECT max(max(coalesce(last_active, -1), coalesce(registered, -1))) AS newest FROM account WHERE key = ?',
       ),
       putSnapshot: db.prepare(
-        'INSERT OR REPLACE INTO snapshot (key, stamp, full_at, server_now, proof) VALUES (?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO snapshot (key, stamp, full_at, server_now, proof, rest) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       clearAccounts: db.prepare('DELETE FROM account WHERE key = ?'),
+      clearRest: db.prepare('DELETE FROM rest_account WHERE key = ?'),
+      restOf: db.prepare<[string, string, string], { rest: number }>(
+        'SELECT rest FROM rest_account WHERE key = ? AND host = ? AND user = ?',
+      ),
+      putRest: db.prepare('INSERT OR REPLACE INTO rest_account VALUES (?, ?, ?, ?)'),
+      dropRest: db.prepare('DELETE FROM rest_account WHERE key = ? AND host = ? AND user = ?'),
       // Each account's digest term is computed once, here, so that checking costs only a sum.
       putAccount: db.prepare(
-        `INSERT OR REPLACE INTO account SELECT ${ACCOUNT_COLUMNS}, ${digestTerm('k')} FROM (SELECT *, ${accountDigestKey('sqlite')} AS k FROM (SELECT ? AS key, ? AS host, ? AS user, ? AS last_active, ? AS registered, ? AS not_an_event, ? AS malformed, ? AS no_timestamp, ? AS account, ? AS has_role) LIMIT -1)`,
+        `INSERT OR REPLACE INTO account SELECT ${ACCOUNT_COLUMNS}, ${digestTerm('k')}, row_digest FROM (SELECT *, ${accountDigestKey('sqlite')} AS k FROM (SELECT ? AS key, ? AS host, ? AS user, ? AS last_active, ? AS registered, ? AS not_an_event, ? AS malformed, ? AS no_timestamp, ? AS account, ? AS has_role, CAST(? AS INTEGER) AS row_digest) LIMIT -1)`,
+      ),
+      rowDigestOf: db.prepare<[string, string, string], { row_digest: number | null }>(
+        'SELECT row_digest FROM account WHERE key = ? AND host = ? AND user = ?',
+      ),
+      dropAccount: db.prepare('DELETE FROM account WHERE key = ? AND host = ? AND user = ?'),
+      // NULL when any account lacks its digest: then nothing can be checked.
+      rowDigestSum: db.prepare<[string], { held: number | null }>(
+        `SELECT CASE WHEN count(row_digest) = count(*) THEN coalesce(sum(row_digest), 0) % ${ROW_DIGEST_P} END AS held FROM account WHERE key = ?`,
       ),
       accounts: db.prepare<[string], AccountRow>(
         'SELECT host, user, last_active, registered, not_an_event, malformed, no_timestamp, account, has_role FROM account WHERE key = ? ORDER BY host, user',
@@ -150,17 +184,27 @@ export class SqliteAccountCache implements AccountCache {
   snapshot(key: string): StoredSnapshot | null {
     const row = this.statements.snapshot.get(key);
     if (!row) return null;
-    const newest = this.statements.newest.get(key)?.newest ?? null;
+    // A scan of every account: asked several times a refresh, so kept until the next write.
+    let newest = this.newest.get(key);
+    if (newest === undefined) {
+      newest = this.statements.newest.get(key)?.newest ?? null;
+      this.newest.set(key, newest);
+    }
     return {
       stamp: row.stamp,
       fullAt: row.full_at,
       serverNow: row.server_now,
       proof: readProof(row.proof),
+      rest: row.rest,
       newest: newest === null || newest < 0 ? null : newest,
     };
   }
 
+  /** The newest time held per key, as `snapshot` last read it; dropped by every write. */
+  private readonly newest = new Map<string, number | null>();
+
   private putSnapshot(key: string, info: SnapshotInfo): void {
+    this.newest.delete(key);
     const proof = info.proof ? JSON.stringify(info.proof) : null;
     this.statements.putSnapshot.run(
       key,
@@ -168,13 +212,82 @@ export class SqliteAccountCache implements AccountCache {
       Math.floor(info.fullAt),
       info.serverNow,
       proof,
+      info.rest ?? null,
     );
   }
 
   private putAccounts(key: string, accounts: Iterable<AccountRow | ActivityQueryOutput>): void {
     const put = this.statements.putAccount;
     // Exactly the tuple's nine fields: a query row may carry more, which is never kept.
-    for (const a of accounts) put.run(key, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
+    for (const a of accounts) {
+      put.run(key, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], null);
+    }
+  }
+
+  private putDigested(key: string, accounts: Iterable<DigestedTuple>): void {
+    const put = this.statements.putAccount;
+    for (const a of accounts) {
+      put.run(key, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+    }
+  }
+
+  replaceDigested(key: string, info: SnapshotInfo, accounts: Iterable<DigestedTuple>): void {
+    this.db.transaction(() => {
+      this.statements.clearAccounts.run(key);
+      this.statements.clearRest.run(key);
+      this.putDigested(key, accounts);
+      this.putSnapshot(key, info);
+    })();
+  }
+
+  mergeDigested(
+    key: string,
+    info: SnapshotInfo,
+    accounts: readonly DigestedTuple[],
+    changed: readonly ChangedAccount[],
+    digest: number,
+  ): boolean {
+    const Mismatch = class extends Error {};
+    const rest = this.statements.snapshot.get(key)?.rest;
+    if (rest === null || rest === undefined) return false;
+    const sent = new Set(accounts.map((a) => JSON.stringify([a[0], a[1]])));
+    try {
+      this.db.transaction(() => {
+        const P = ROW_DIGEST_P;
+        let newRest = rest;
+        for (const c of changed) {
+          const counted = this.statements.rowDigestOf.get(key, c.host, c.user) !== undefined;
+          const inRest = this.statements.restOf.get(key, c.host, c.user)?.rest;
+          // What the account had in the rest: known when a changes read sent it before without
+          // lastlog2 rows; nothing when it was counted (the cached sum held it) or is new; else
+          // it had no lastlog2 rows and its other rows are unchanged. A wrong guess only fails
+          // the check below.
+          const old = inRest ?? (counted || c.fresh ? 0 : c.rest);
+          let now = 0;
+          if (sent.delete(JSON.stringify([c.host, c.user]))) {
+            this.statements.dropRest.run(key, c.host, c.user);
+          } else {
+            // No lastlog2 rows (left): it counts nowhere, its rows are in the rest now.
+            this.statements.dropAccount.run(key, c.host, c.user);
+            this.statements.putRest.run(key, c.host, c.user, c.rest);
+            now = c.rest;
+          }
+          newRest = (((newRest - old + now) % P) + P) % P;
+        }
+        // Every account line must be of an account named changed.
+        if (sent.size > 0) throw new Mismatch();
+        this.putDigested(key, accounts);
+        const held = this.statements.rowDigestSum.get(key)?.held;
+        if (held === null || held === undefined || (held + newRest) % P !== digest) {
+          throw new Mismatch();
+        }
+        this.putSnapshot(key, { ...info, rest: newRest });
+      })();
+      return true;
+    } catch (e) {
+      if (e instanceof Mismatch) return false;
+      throw e;
+    }
   }
 
   replace(
@@ -184,6 +297,7 @@ export class SqliteAccountCache implements AccountCache {
   ): void {
     this.db.transaction(() => {
       this.statements.clearAccounts.run(key);
+      this.statements.clearRest.run(key);
       this.putAccounts(key, accounts);
       this.putSnapshot(key, info);
     })();

@@ -6,9 +6,18 @@
  * baseline an operator would script: OpenSSH's scp of the whole database, then the sqlite3 command.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { ACTIVITY_QUERY } from '../../main/sources/activity-query.js';
 import {
   type SshdInstance,
@@ -38,7 +47,7 @@ export type SshMethod =
   | 'files by command'
   | 'scp + sqlite3'
   | 'ssh + sqlite3, simplest aggregate';
-export type Refresh = 'first' | 'unchanged';
+export type Refresh = 'first' | 'unchanged' | 'few changed';
 
 export interface SshCase {
   method: SshMethod;
@@ -68,6 +77,8 @@ export interface SshCase {
    * run by the server's sqlite3 over ssh, same data (issue 14, row 3).
    */
   ratioToServerAggregate?: number;
+  /** A refresh after a few logins: this case's median time / the unchanged refresh's, same data. */
+  ratioToUnchanged?: number;
   /** Internal storage by command: this case's median time / the SFTP-only path's, same refresh. */
   ratioToSftpFiles?: number;
   /** Every run's own figures, ours with its --json "fetch" list (method, bytesReceived, seconds). */
@@ -101,7 +112,8 @@ async function startServer(log: (line: string) => void): Promise<Server> {
   process.on('exit', removeWork);
   let host: BenchHost | undefined;
   try {
-    host = createBenchHost();
+    // PAU_BENCH_SUBNET=auto: a network of its own, beside another benchmark running (same machine).
+    host = createBenchHost(process.env.PAU_BENCH_SUBNET === 'auto' ? { subnet: 'auto' } : {});
     log(`  test host: network namespace ${host.namespace}, ${LINK_RATE} each way (tbf)`);
     const sshd = await startSshd({
       passwordAuth: false,
@@ -409,6 +421,81 @@ async function firstAndUnchanged(
   ];
 }
 
+/** How many accounts log in again between the two refreshes of the "few changed" case. */
+export const FEW_CHANGED_LOGINS = 1000;
+
+/**
+ * Commits `n` new logins to `path` as Prosody does (the old row deleted, a new one inserted), in
+ * one transaction: accounts whose last login is within the last day log in again just before
+ * BENCH_NOW, which leaves every figure the generator expects as it was.
+ */
+function commitLogins(path: string, n: number, run: number): number {
+  const db = new Database(path);
+  try {
+    const who = db
+      .prepare(
+        `SELECT host, user FROM prosody WHERE store = 'lastlog2' AND key = 'login' AND json_valid(value)
+           AND json_extract(value, '$.timestamp') BETWEEN ? AND ? ORDER BY rowid LIMIT ? OFFSET ?`,
+      )
+      .all(BENCH_NOW - 80_000, BENCH_NOW - 3600, n, (run - 1) * n) as {
+      host: string;
+      user: string;
+    }[];
+    const drop = db.prepare(
+      "DELETE FROM prosody WHERE host = ? AND user = ? AND store = 'lastlog2' AND key = 'login'",
+    );
+    const put = db.prepare(
+      "INSERT INTO prosody (host, user, store, key, type, value) VALUES (?, ?, 'lastlog2', 'login', 'json', ?)",
+    );
+    db.transaction(() => {
+      for (const { host, user } of who) {
+        drop.run(host, user);
+        put.run(host, user, JSON.stringify({ timestamp: BENCH_NOW - 30 }));
+      }
+    })();
+    return who.length;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * The remote query's refresh after FEW_CHANGED_LOGINS logins (issue 14, row 3): on a copy of the
+ * database (the cached data set is never written), a first refresh (unmeasured), the logins
+ * committed, then the refresh measured.
+ */
+async function fewChanged(
+  s: Server,
+  manifest: Manifest,
+  runs: number,
+  log: (line: string) => void,
+): Promise<SshCase> {
+  // Beside the work folder, which the SSH user may not enter.
+  const dir = mkdtempSync(join(os.tmpdir(), 'pau-bench-changed-'));
+  chmodSync(dir, 0o755);
+  const copy = join(dir, 'prosody.sqlite');
+  copyFileSync(manifest.path, copy);
+  chmodSync(copy, 0o644);
+  const source = ['--remote-db', copy, '--method', 'query'];
+  const measuredRuns: OneRun[] = [];
+  try {
+    for (let r = 1; r <= runs; r++) {
+      const state = mkdtempSync(join(s.work, 'state-'));
+      await ours(s, manifest, source, state);
+      const logins = commitLogins(copy, FEW_CHANGED_LOGINS, r);
+      measuredRuns.push(await ours(s, manifest, source, state));
+      rmSync(state, { recursive: true, force: true });
+      const b = measuredRuns.at(-1)!;
+      log(
+        `    remote query run ${r}/${runs}: after ${logins} logins ${b.seconds.toFixed(2)} s ${b.rx} B (${b.said})`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return summarize('remote query', 'few changed', manifest, measuredRuns);
+}
+
 /** The SQLite methods and the baseline, on one database. */
 async function benchDatabase(
   server: Server,
@@ -440,6 +527,12 @@ async function benchDatabase(
       )),
     );
   }
+  if (options.methods.includes('remote query')) {
+    const few = await fewChanged(server, db, options.runs, log);
+    const unchanged = results.find((c) => c.method === 'remote query' && c.refresh === 'unchanged');
+    if (unchanged) few.ratioToUnchanged = few.seconds.median / unchanged.seconds.median;
+    results.push(few);
+  }
   const aggregate: SshMethod = 'ssh + sqlite3, simplest aggregate';
   if (options.methods.includes(aggregate)) {
     const runs: OneRun[] = [];
@@ -449,7 +542,7 @@ async function benchDatabase(
     }
     const aggCase = summarize(aggregate, 'unchanged', db, runs);
     for (const c of results) {
-      if (c.method === 'remote query' && c.refresh === 'unchanged') {
+      if (c.method === 'remote query' && c.refresh !== 'first') {
         c.ratioToServerAggregate = c.seconds.median / aggCase.seconds.median;
       }
     }

@@ -82,7 +82,7 @@ describe('a query that prints without end', () => {
   test('endless well-formed rows end in one line, with memory bounded by the cap', async () => {
     const user = await userWithSqlite(
       'endlessrows',
-      `exec yes '["a.test","someone",1795536000,null,1]'`,
+      `exec yes '["a.test","someone",1795536000,null,1,0,1234567]'`,
     );
     const run = await countAs(user);
     assert.equal(run.status, 1, run.stderr);

@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { CachedFolder } from '../../main/sources/account-cache.js';
 import type { ActivityQueryTuple } from '../../main/sources/activity-query.js';
+import type { DigestedTuple } from '../../main/sources/row-digest.js';
 import { openAccountCache } from '../../main/store/account-cache-db.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pau-cache-'));
@@ -23,7 +24,7 @@ const b1: ActivityQueryTuple = ['b.test', 'u1', null, null, 0, 1, 0, null, 0];
 test('replace, then a merge whose totals match, updates and adds accounts', () => {
   const cache = openAccountCache(join(dir, 'one', 'cache.sqlite'));
   cache.replace('k', info, [a1, b1]);
-  assert.deepEqual(cache.snapshot('k'), { ...info, proof: null, newest: 100 });
+  assert.deepEqual(cache.snapshot('k'), { ...info, proof: null, rest: null, newest: 100 });
   const newer: ActivityQueryTuple = ['a.test', 'u1', 300, null, 0, 0, 0, 1, 1];
   const merged = cache.merge(
     'k',
@@ -36,7 +37,13 @@ test('replace, then a merge whose totals match, updates and adds accounts', () =
   );
   assert.equal(merged, true);
   assert.deepEqual([...cache.accounts('k')], [newer, a2, b1]);
-  assert.deepEqual(cache.snapshot('k'), { ...info, serverNow: 3000, proof: null, newest: 300 });
+  assert.deepEqual(cache.snapshot('k'), {
+    ...info,
+    serverNow: 3000,
+    proof: null,
+    rest: null,
+    newest: 300,
+  });
   assert.equal(cache.snapshot('other'), null, 'keys keep apart');
   cache.close();
 });
@@ -57,6 +64,53 @@ test('a merge whose totals differ from the server keeps nothing', () => {
     assert.deepEqual([...cache.accounts('k')], [a1, b1]);
     assert.equal(cache.snapshot('k')?.serverNow, 2000);
   }
+  cache.close();
+});
+
+const P = 2147483647;
+const d1: DigestedTuple = ['a.test', 'u1', 100, null, 0, 0, 0, 1, 1, 10];
+const d2: DigestedTuple = ['a.test', 'u2', 200, 150, 0, 0, 0, 2, 1, 20];
+const digested = { ...info, rest: 5 };
+
+test("a digested merge is kept when the cache then predicts the server's digest", () => {
+  const cache = openAccountCache(join(dir, 'five', 'cache.sqlite'));
+  cache.replaceDigested('k', digested, [d1, d2]);
+  const newer: DigestedTuple = ['a.test', 'u1', 300, null, 0, 0, 0, 1, 1, 11];
+  // u1 sent again (11 in place of 10); u3 new, without lastlog2 rows: 4 more in the rest.
+  const changed = [
+    { host: 'a.test', user: 'u1', rest: 3, fresh: false },
+    { host: 'a.test', user: 'u3', rest: 4, fresh: true },
+  ];
+  assert.equal(cache.mergeDigested('k', info, [newer], changed, (11 + 20 + 5 + 4) % P), true);
+  assert.deepEqual(
+    [...cache.accounts('k')].map((a) => a[2]),
+    [300, 200],
+  );
+  assert.equal(cache.snapshot('k')?.rest, 9);
+  cache.close();
+});
+
+test("a digested merge that does not predict the server's digest keeps nothing", () => {
+  const cache = openAccountCache(join(dir, 'six', 'cache.sqlite'));
+  cache.replaceDigested('k', digested, [d1, d2]);
+  const newer: DigestedTuple = ['a.test', 'u1', 300, null, 0, 0, 0, 1, 1, 11];
+  const changed = [{ host: 'a.test', user: 'u1', rest: 3, fresh: false }];
+  for (const [accounts, digest] of [
+    // u2's rows changed on the server though it was not sent again.
+    [[newer], 11 + 21 + 5],
+    // An account line that no changed line names.
+    [[newer, ['b.test', 'x', 1, null, 0, 0, 0, 1, 0, 1] as DigestedTuple], 11 + 20 + 5 + 1],
+  ] as const) {
+    assert.equal(cache.mergeDigested('k', info, accounts, changed, digest), false);
+    assert.deepEqual(
+      [...cache.accounts('k')].map((a) => a[2]),
+      [100, 200],
+    );
+    assert.equal(cache.snapshot('k')?.rest, 5);
+  }
+  // A cache without the rest (another source's) is never merged into.
+  cache.replace('k', info, [a1]);
+  assert.equal(cache.mergeDigested('k', info, [], [], 0), false);
   cache.close();
 });
 

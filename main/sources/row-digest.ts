@@ -1,0 +1,116 @@
+import {
+  ACTIVITY_ROWS,
+  type ActivityQueryTuple,
+  type RowDigestColumns,
+  activityQueryText,
+} from './activity-query.js';
+
+/**
+ * A digest of the rows ACTIVITY_QUERY reads, for the remote query's changes-only refresh (issue 14,
+ * row 3): the server sums it over the whole table in one scan, with no GROUP BY (grouping a million
+ * accounts' rows is a sort, seconds at 1 M; a scan with a sum is not), and the client checks that
+ * sum against the one it predicts from its cache. Equal: no row of an account that was not sent
+ * again has changed, so every cached account still stands. Any difference means a full read.
+ *
+ * Each row's term, below P, comes from its rowid and cheap text functions only (no JSON parse,
+ * which costs more than the scan; each function called costs about a tenth of it at 1 M): the
+ * rowid stands for the row's identity (host, user, store, key: Prosody 0.12 writes a row again by
+ * DELETE and INSERT, and SQLite gives a new row the next rowid, so a row added, moved or put back
+ * from a copy shows); for the rows whose content moves a figure, that content: a lastlog2 row's
+ * key, type, length, whether it is JSON at all (cheap beside parsing it) and its timestamp as CAST
+ * reads it after `"timestamp":`, in thousandths (an UPDATE in place, as Prosody 13's upsert,
+ * keeps the rowid); an account's `disabled` and `updated` values (never a password field: a
+ * password change must not look like a changed account). The sum of terms mod P is exact in
+ * 64-bit integers. Only the server computes these numbers, so nothing here needs to agree with
+ * another database's spelling; a sqlite3 upgraded in between, or a VACUUM (which may number the
+ * rows again), at worst costs one full read.
+ */
+
+export const ROW_DIGEST_P = 2147483647;
+const P = ROW_DIGEST_P;
+const STEP = 1000003;
+
+/** The text right after a row's first `"timestamp":`, read as a number by CAST (0 when none). */
+export const TIMESTAMP_TEXT = `CAST(substr(value, instr(value, '"timestamp":') + 12) AS REAL)`;
+
+/**
+ * One row's term in [0, P) (`t`: TIMESTAMP_TEXT): its rowid's number times its content's, so
+ * that a content changed on one row, or two rows trading theirs, moves the sum (P is prime). No
+ * square of a number computed once: that takes a subquery, which costs more than the functions.
+ * Never NULL: no row may drop out of the sum.
+ */
+export function rowDigestTerm(t: string): string {
+  const shape = (extra: string) =>
+    `(length(value) * 1114112 + length(key) * 4096 + coalesce(unicode(type), 0) * 2 + ${extra}) % ${P} * ${STEP}`;
+  const content = `CASE
+      WHEN store = 'lastlog2' THEN ${shape('json_valid(value)')}
+        + coalesce(CAST(${t} * 1000 AS INTEGER) % ${P}, 7)
+      WHEN key = 'disabled' OR key = 'updated' THEN ${shape('1')} + CAST(value AS INTEGER) % ${P}
+      WHEN store = 'accounts' THEN 3
+      ELSE 5 END`;
+  const identity = `(rowid % ${P} * ${STEP} + 12345) % ${P}`;
+  return `coalesce((${identity} * ((${content}) % ${P}) % ${P} + ${P}) % ${P}, 1)`;
+}
+
+/**
+ * Whether a lastlog2 row may hold an event at or after `since` (a SQL expression): a text test
+ * first, then the exact one. The text test calls no function (each call costs about a tenth of
+ * the scan at 1 M accounts): the value is compared, as bytes, with `{"timestamp":` and the digits
+ * of `since`. Prosody writes `{"timestamp":N…}`; while times have ten digits (2001 to 2286), a
+ * value that begins so with ten digits sorts below that text exactly when its timestamp is
+ * earlier (a fraction or an exponent comes after the ten digits, and "." and "e" sort apart from
+ * digits in the right direction), and any other shape (fewer digits, as `1.795536e9`; the key
+ * after another, or spaced) sorts below `{"timestamp":1000000000`, so it is passed on. It may
+ * drop only a timestamp of eleven digits or more: such an account is not sent, and the digest
+ * then asks for a full read.
+ */
+export function mayBeSince(since: string): string {
+  // CASE, not AND: SQLite evaluates both sides of an AND that gives a value, JSON included.
+  return `CASE WHEN key IN ('login', 'logout', 'registered')
+    AND (value >= '{"timestamp":${since}' OR value < '{"timestamp":1000000000'
+      OR ${since} NOT BETWEEN 1000000000 AND 9999999999)
+    AND json_valid(value) AND json_type(value, '$.timestamp') IN ('integer', 'real')
+    THEN json_extract(value, '$.timestamp') >= ${since} ELSE 0 END`;
+}
+
+/**
+ * The changes-only answer's first step: one scan of ACTIVITY_ROWS giving the digest of every row
+ * (`d`) and, JSON-listed, the accounts with an event or an account `updated` at or after SINCE
+ * (`c`: the ones that are sent again, whole).
+ */
+export function changesScan(since: string): string {
+  return `SELECT coalesce(sum(k), 0) % ${P} AS d,
+  group_concat(CASE WHEN c THEN json_array(host, user) END) AS c
+FROM (SELECT host, user, ${rowDigestTerm(TIMESTAMP_TEXT)} AS k,
+    CASE WHEN store = 'lastlog2' THEN ${mayBeSince(since)}
+      WHEN store = 'accounts' AND key = 'updated' AND type = 'number'
+        THEN CAST(value AS INTEGER) >= ${since}
+      ELSE 0 END AS c
+  FROM main.prosody WHERE ${ACTIVITY_ROWS})`;
+}
+
+/** ACTIVITY_QUERY with each account's digest of its rows (`row_digest`), and of its rows but
+ * lastlog2's (`rest_digest`: what it leaves in the remainder when it has no lastlog2 rows). */
+export const DIGESTED_ACTIVITY_QUERY = activityQueryText({
+  rowKey: rowDigestTerm(TIMESTAMP_TEXT),
+  aggregates: `sum(rk) % ${P} AS row_digest,
+  coalesce(sum(CASE WHEN class >= 5 THEN rk END), 0) % ${P} AS rest_digest`,
+} satisfies RowDigestColumns);
+
+/** An account as the remote query sends it: ACTIVITY_QUERY's tuple, then its digest of its rows. */
+export type DigestedTuple = [...ActivityQueryTuple, digest: number];
+
+/**
+ * An account a changes-only answer sent again: the digest of its rows but lastlog2's (`rest`), and
+ * whether it was registered or its account updated since the time asked for (`fresh`).
+ */
+export interface ChangedAccount {
+  host: string;
+  user: string;
+  rest: number;
+  fresh: boolean;
+}
+
+/** A digest as it may come from a server: a whole number below P. */
+export const isRowDigest = (x: unknown): x is number =>
+  typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < P;

@@ -1,0 +1,106 @@
+/**
+ * The remote query's scan for changes (row-digest.ts), run by the sqlite3 command as the server
+ * runs it: the cheap text test before JSON keeps every account whose timestamp Prosody may write,
+ * and the digest of the rows moves with any content that moves a figure.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { type ProsodyRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
+import { changesScan } from '../../main/sources/row-digest.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pau-row-digest-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const SINCE = 1795536000;
+
+/** The scan's answer on a database of these rows: the digest, and the accounts it lists. */
+function scan(name: string, rows: ProsodyRow[], since = SINCE): { d: number; c: string[] } {
+  const path = join(dir, `${name}.sqlite`);
+  writeProsodySqlite(path, rows);
+  const out = execFileSync('sqlite3', [
+    '-readonly',
+    '-json',
+    path,
+    `SELECT d, c FROM (${changesScan(String(since))})`,
+  ]).toString();
+  const [row] = JSON.parse(out) as [{ d: number; c: string | null }];
+  const listed = JSON.parse(`[${row.c ?? ''}]`) as [string, string][];
+  return { d: row.d, c: listed.map(([, user]) => user).sort() };
+}
+
+const lastlog2 = (user: string, key: string, value: string): ProsodyRow => ({
+  host: 'a.test',
+  user,
+  store: 'lastlog2',
+  key,
+  type: 'json',
+  value,
+});
+
+test('the text test keeps every timestamp Prosody may write at or after the time: integer, fraction, exponent, after another key', () => {
+  const forms: Array<[string, string]> = [
+    ['integer', `{"timestamp":${SINCE}}`],
+    ['fraction', `{"timestamp":${SINCE}.25}`],
+    ['exponent', '{"timestamp":1.795536e9}'],
+    ['exponentsign', '{"timestamp":1.795536E+09}'],
+    ['withip', `{"timestamp":${SINCE + 1},"ip":"2001:db8::1"}`],
+    ['ipfirst', `{"ip":"192.0.2.1","timestamp":${SINCE + 2}}`],
+    ['registered', `{"timestamp":${SINCE + 3}}`],
+  ];
+  const rows = forms.map(([user, value]) =>
+    lastlog2(user, user === 'registered' ? 'registered' : 'login', value),
+  );
+  const older = [
+    lastlog2('older', 'login', `{"timestamp":${SINCE - 1}}`),
+    lastlog2('olderfraction', 'logout', `{"timestamp":${SINCE - 0.5}}`),
+    lastlog2('notanevent', 'other', `{"timestamp":${SINCE + 5}}`),
+    lastlog2('text', 'login', `{"timestamp":"${SINCE + 5}"}`),
+  ];
+  assert.deepEqual(scan('forms', [...rows, ...older]).c, forms.map(([u]) => u).sort());
+});
+
+test('an account updated at or after the time is listed, one updated before is not', () => {
+  const account = (user: string, updated: number): ProsodyRow => ({
+    host: 'a.test',
+    user,
+    store: 'accounts',
+    key: 'updated',
+    type: 'number',
+    value: String(updated),
+  });
+  assert.deepEqual(scan('updated', [account('new', SINCE), account('old', SINCE - 1)]).c, ['new']);
+});
+
+test('the digest moves with a timestamp, a malformed value, a disable and a row added, never with a password', () => {
+  const base: ProsodyRow[] = [
+    lastlog2('u1', 'login', `{"timestamp":${SINCE - 100}}`),
+    {
+      host: 'a.test',
+      user: 'u1',
+      store: 'accounts',
+      key: 'stored_key',
+      type: 'string',
+      value: 'k1',
+    },
+  ];
+  const digest = (name: string, rows: ProsodyRow[]) => scan(name, rows).d;
+  const d0 = digest('base', base);
+  assert.equal(digest('base-again', base), d0);
+  assert.equal(
+    digest('password', [base[0]!, { ...base[1]!, value: 'another-key' }]),
+    d0,
+    'a password change',
+  );
+  const moved = [
+    [lastlog2('u1', 'login', `{"timestamp":${SINCE - 200}}`), base[1]!],
+    [lastlog2('u1', 'login', `{"timestamp":${SINCE - 100}]`), base[1]!],
+    [lastlog2('u1', 'login', `{"timestamp":${SINCE - 100}.5}`), base[1]!],
+    [...base, { ...base[1]!, key: 'disabled', type: 'boolean', value: 'true' }],
+    [...base, { ...base[1]!, store: 'account_roles', key: '_default', value: 'prosody:member' }],
+  ];
+  moved.forEach((rows, i) => assert.notEqual(digest(`moved${i}`, rows), d0, `change ${i}`));
+});
