@@ -1,4 +1,5 @@
 import type { ActivityQueryOutput, ActivityQueryTuple, HostTotals } from './activity-query.js';
+import type { FileTable } from './file-table.js';
 
 /**
  * What a source remembers between refreshes (in the state folder), so that a refresh when little
@@ -36,14 +37,9 @@ export interface CachedFolder {
   listedAt: number;
   /** When every file in it was last read, whatever the mtimes said. */
   fullAt: number;
-  files: Record<string, CachedFile>;
+  /** Each file's size and mtime when read, when it was read and what it gave, packed. */
+  files: FileTable;
 }
-
-/**
- * One file: its size and mtime when read, this machine's clock when it was read, and what it gave,
- * in the reader's own compact form. A list, not an object: a million of them are kept.
- */
-export type CachedFile = [size: number, mtime: number, readAt: number, value: unknown];
 
 /** A host's totals as a server sent them, with the digest of its accounts when it computes one. */
 export interface CheckedHostTotals extends HostTotals {

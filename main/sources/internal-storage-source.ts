@@ -15,6 +15,7 @@ import { localStorageFs } from './local-storage-fs.js';
 import { decodeProsodyName } from './prosody-name-encoding.js';
 import type { ReadCapped, StorageEntry, StorageFs } from './storage-fs.js';
 import { type AccountCache, type CachedFolder, FULL_RECHECK_SECONDS } from './account-cache.js';
+import { type AccountSummary, type FileSummary, FileTable } from './file-table.js';
 
 /**
  * The stores read: lastlog2's records, and, where the host's rule needs it (Prosody 13 with
@@ -95,9 +96,13 @@ export class InternalStorageSource implements ActivitySource {
     if (held && (now < held.fullAt || now - held.fullAt >= FULL_RECHECK_SECONDS)) held = null;
     const mtime = cache && this.fs.folderMtime ? await this.fs.folderMtime(path) : null;
     if (held && mtime !== null && held.mtime === mtime && settled(held.listedAt, mtime)) {
-      const files = new Map(
-        Object.entries(held.files).map(([name, f]) => [name, { size: f[0], mtime: f[1] }]),
-      );
+      // The cached listing stands: its rows are looked up one by one, never copied out.
+      const table = held.files;
+      const files: FileLookup = {
+        get: (name) => table.listed(name),
+        has: (name) => table.has(name),
+        keys: () => table.keys(),
+      };
       return { path, files, held, next: null };
     }
     // No folder, nothing to list (a host without accounts).
@@ -107,7 +112,7 @@ export class InternalStorageSource implements ActivitySource {
     for (const e of entries) if (!e.isDir && e.name.endsWith('.dat')) files.set(e.name, e);
     const next =
       cache && mtime !== null
-        ? { mtime, listedAt: now, fullAt: held?.fullAt ?? now, files: {} }
+        ? { mtime, listedAt: now, fullAt: held?.fullAt ?? now, files: FileTable.empty(files.size) }
         : null;
     return { path, files, held, next };
   }
@@ -122,18 +127,20 @@ export class InternalStorageSource implements ActivitySource {
   ): Promise<SourceRecord[]> {
     const entry = folder.files.get(fileName);
     if (entry === undefined) return [];
-    const before = folder.held?.files[fileName];
+    const before = folder.held?.files.get(fileName);
+    const summary = before?.summary ?? null;
     const unchanged =
       before !== undefined &&
-      before[0] === entry.size &&
-      before[1] === entry.mtime &&
-      (folder.next === null || settled(before[2], before[1])) &&
-      (store === 'accounts' ? isAccountSummary(before[3]) : isFileSummary(before[3]));
+      summary !== null &&
+      before.size === entry.size &&
+      before.mtime === entry.mtime &&
+      (folder.next === null || settled(before.readAt, before.mtime)) &&
+      (store === 'accounts') === (typeof summary === 'number');
     let records: SourceRecord[];
-    let readAt = before?.[2] ?? 0;
+    let readAt = before?.readAt ?? 0;
     if (unchanged) {
       this.lastCount.fromCache++;
-      records = expandSummary(host, user, store, before[3] as FileSummary | AccountSummary);
+      records = expandSummary(host, user, store, summary);
     } else {
       this.lastCount.read++;
       readAt = this.cache?.clock() ?? 0;
@@ -187,7 +194,12 @@ export class InternalStorageSource implements ActivitySource {
       }
     }
     if (folder.next && entry.size !== undefined && entry.mtime !== undefined) {
-      folder.next.files[fileName] = [entry.size, entry.mtime, readAt, summarize(records)];
+      folder.next.files.set(fileName, {
+        size: entry.size,
+        mtime: entry.mtime,
+        readAt,
+        summary: summarize(records),
+      });
     }
     return records;
   }
@@ -204,7 +216,12 @@ export class InternalStorageSource implements ActivitySource {
       // still hold the name, or the skip would vanish from later counts.
       const entry = folders.lastlog2.files.get(file);
       if (folders.lastlog2.next && entry?.size !== undefined && entry.mtime !== undefined) {
-        folders.lastlog2.next.files[file] = [entry.size, entry.mtime, 0, [null, null, 0, 1, 0]];
+        folders.lastlog2.next.files.set(file, {
+          size: entry.size,
+          mtime: entry.mtime,
+          readAt: 0,
+          summary: [null, null, 0, 1, 0],
+        });
       }
       return [{ host, user: encodedUser, skipped: 'malformed', where: 'file name' }];
     }
@@ -337,26 +354,11 @@ export class InternalStorageSource implements ActivitySource {
   }
 }
 
-/**
- * What one file's records come to, all that counting needs: the newest activity, the newest
- * registration, and how many records were skipped for each reason.
- */
-type FileSummary = [
-  lastActive: number | null,
-  registered: number | null,
-  notAnEvent: number,
-  malformed: number,
-  noTimestamp: number,
-];
-
 const SKIP_SLOTS: Record<SkipReason, 2 | 3 | 4> = {
   'not-an-event': 2,
   malformed: 3,
   'no-timestamp': 4,
 };
-
-/** An accounts file's summary is only its flag: 1 enabled, 2 disabled, 0 unreadable. */
-type AccountSummary = 0 | 1 | 2;
 
 function summarize(records: readonly SourceRecord[]): FileSummary | AccountSummary {
   const status = records.find((r) => 'status' in r);
@@ -398,25 +400,19 @@ function expandSummary(
   return out;
 }
 
-function isAccountSummary(v: unknown): v is AccountSummary {
-  return v === 0 || v === 1 || v === 2;
-}
-
-function isFileSummary(v: unknown): v is FileSummary {
-  return (
-    Array.isArray(v) &&
-    v.length === 5 &&
-    v.slice(0, 2).every((t) => t === null || typeof t === 'number') &&
-    v.slice(2).every((n) => Number.isInteger(n) && (n as number) >= 0 && (n as number) < 1000)
-  );
-}
-
 type ListedFile = Pick<StorageEntry, 'size' | 'mtime' | 'type'>;
+
+/** A folder's files by name: this count's listing, or the cache's when the folder is unchanged. */
+interface FileLookup {
+  get(name: string): ListedFile | undefined;
+  has(name: string): boolean;
+  keys(): Iterable<string>;
+}
 
 /** A store folder as this count sees it: its files, what the cache held, what it will hold. */
 interface StoreFolder {
   path: string;
-  files: Map<string, ListedFile>;
+  files: FileLookup;
   held: CachedFolder | null;
   /** What to keep for next time; null when the listing came from the cache (nothing new). */
   next: CachedFolder | null;
