@@ -1,12 +1,11 @@
 import { posix } from 'node:path';
 import { FailureError } from '../core/failure.js';
 import type { DiscoveryFs } from '../sources/discover-sources.js';
-import type { ReadCapped, StorageEntry, StorageFs } from '../sources/storage-fs.js';
+import type { FileDigest, ReadCapped, StorageEntry, StorageFs } from '../sources/storage-fs.js';
 import { FILES_SCRIPT, filesCommand } from './files-by-command.js';
 import {
   type FilesStreamResult,
   type ListedEntry,
-  type SentFile,
   FilesStreamParser,
   NotOurScript,
 } from './files-stream.js';
@@ -28,7 +27,7 @@ export interface CommandStorageFs extends StorageFs {
  * The file as Prosody would have written what the server said of it, for the same parser as every
  * other file: the keys are letters, digits and _, the numerals as the file had them.
  */
-function asLuaData(sent: SentFile): string {
+function asLuaData(sent: FileDigest): string {
   if ('disabled' in sent) return sent.disabled ? 'return { disabled = true };' : 'return {};';
   const fields = sent.events.map(
     ([key, numeral]) => `["${key}"] = {${numeral === null ? '' : ` timestamp = ${numeral}`} };`,
@@ -145,12 +144,7 @@ export function commandStorageFs(
       }
       const known = storeFolder(parts);
       if (known === 'absent') return null;
-      if (known === 'listed') {
-        const key = parts!.join('/');
-        const listed = (stream!.folders.get(key) ?? []).map(storageEntry);
-        stream!.folders.delete(key); // listed once per count: the reader keeps its own
-        return listed;
-      }
+      if (known === 'listed') return stream!.stores.get(parts!.join('/'))?.entries() ?? [];
       return sftp.list(path);
     },
 
@@ -168,24 +162,23 @@ export function commandStorageFs(
       // Only host/store/name paths, never with . or .. parts, are sent: no need to normalize.
       if (stream === null || !path.startsWith(prefix)) return null;
       const key = path.slice(prefix.length);
-      const sent = stream.files.get(key);
-      if (sent === undefined || sent.bytes !== listedSize || sent.bytes > maxBytes) return null;
-      stream.files.delete(key); // read once per count: let it go
-      return sent;
+      const slash = key.lastIndexOf('/');
+      const store = stream.stores.get(key.slice(0, slash));
+      return store?.take(key.slice(slash + 1), maxBytes, listedSize) ?? null;
     },
 
     async readCapped(path, maxBytes, listedSize, listedPlain): Promise<ReadCapped> {
       const parts = relative(path);
       if (stream !== null && parts !== null && parts.length === 3) {
-        const key = parts.join('/');
-        const sent = stream.files.get(key);
+        const store = stream.stores.get(`${parts[0]}/${parts[1]}`);
         // Larger than any file the script sends, and a plain file: as SFTP would find it.
         if (listedPlain && listedSize !== undefined && listedSize > maxBytes) {
           return { tooLarge: true };
         }
-        if (sent && sent.bytes === listedSize) {
-          stream.files.delete(key); // read once per count: let it go
-          return sent.bytes > maxBytes ? { tooLarge: true } : { text: asLuaData(sent) };
+        const sent =
+          store && listedSize !== undefined ? store.take(parts[2]!, Infinity, listedSize) : null;
+        if (sent !== null) {
+          return listedSize! > maxBytes ? { tooLarge: true } : { text: asLuaData(sent) };
         }
       }
       return sftp.readCapped(path, maxBytes, listedSize, listedPlain);

@@ -4,6 +4,8 @@
  * one short reason, and nothing in it is ever run or shown raw.
  */
 
+import { EVENTS_TEXT, StoreListing } from './store-listing.js';
+
 /** One entry as the server listed it (lstat: a link is a link). */
 export interface ListedEntry {
   name: string;
@@ -14,24 +16,19 @@ export interface ListedEntry {
   mtime: number;
 }
 
-/**
- * What the server said of a file written exactly as Prosody writes it: the bytes it read, and for
- * lastlog2 each key with its timestamp's numeral (or none), for accounts whether it is disabled.
- */
-export type SentFile =
-  | { bytes: number; events: Array<[key: string, numeral: string | null]> }
-  | { bytes: number; disabled: boolean };
-
 export interface FilesStreamResult {
   serverNow: number;
   /** The server could not list the folder whole: read it by SFTP instead. */
   fallback: boolean;
-  /** Folder path (relative, '' for the data folder) → its entries. */
+  /** Folder path (relative: '' for the data folder, or a host) → its entries. */
   folders: Map<string, ListedEntry[]>;
   /** Relative path → the entry itself, for the folders (a million files are not kept twice). */
   entries: Map<string, ListedEntry>;
-  /** Relative path → what was sent of the file, when its size is the listed one. */
-  files: Map<string, SentFile>;
+  /**
+   * A store folder's path (host/store) → its files, with what was sent of each whose size is
+   * the listed one.
+   */
+  stores: Map<string, StoreListing>;
 }
 
 /** What came first was not our banner: the account did not run our script. */
@@ -50,14 +47,12 @@ export class FilesStreamParser {
   private state: State = 'banner';
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  /** The files' entries by path, while verdicts come (they are checked against the listing). */
-  private fileEntries = new Map<string, ListedEntry>();
   private readonly result: FilesStreamResult = {
     serverNow: 0,
     fallback: false,
     folders: new Map(),
     entries: new Map(),
-    files: new Map(),
+    stores: new Map(),
   };
 
   /** Takes the next chunk; throws NotOurScript, or an Error saying what is wrong. */
@@ -124,14 +119,20 @@ export class FilesStreamParser {
     if (parts.length > 3 || parts.some((p) => p === '' || p === '.' || p === '..')) {
       throw new Error('a listed path out of place');
     }
-    const at = parts.length === 3 ? this.fileEntries : this.result.entries;
+    const name = parts[parts.length - 1]!;
+    if (parts.length === 3) {
+      // A store's file: packed, a million of them.
+      const parent = path.slice(0, path.length - name.length - 1);
+      let store = this.result.stores.get(parent);
+      if (store === undefined) this.result.stores.set(parent, (store = new StoreListing()));
+      if (!store.add(name, m[1]!, Number(m[2]), Number(m[3]))) {
+        throw new Error('a path listed twice');
+      }
+      return;
+    }
+    const at = this.result.entries;
     if (at.has(path)) throw new Error('a path listed twice');
-    const entry: ListedEntry = {
-      name: parts[parts.length - 1]!,
-      type: m[1]!,
-      size: Number(m[2]),
-      mtime: Number(m[3]),
-    };
+    const entry: ListedEntry = { name, type: m[1]!, size: Number(m[2]), mtime: Number(m[3]) };
     at.set(path, entry);
     const parent = parts.slice(0, -1).join('/');
     let siblings = this.result.folders.get(parent);
@@ -144,35 +145,28 @@ export class FilesStreamParser {
     const m = VERDICT.exec(text);
     if (m) {
       const path = m[2]!;
-      if (this.result.files.has(path)) throw new Error('a file sent twice');
       if ((m[1] === 'L') !== path.includes('/lastlog2/'))
         throw new Error('a verdict in the wrong store');
       const bytes = Number(m[3]);
-      const listed = this.fileEntries.get(path);
+      const slash = path.lastIndexOf('/');
+      const name = path.slice(slash + 1);
+      const store = this.result.stores.get(path.slice(0, slash));
       // One created or changed since the listing, or in a folder not listed, is not used: SFTP
       // reads it.
-      if (listed?.type !== 'f' || listed.size !== bytes) return;
+      if (store === undefined || !store.accepts(name, bytes)) return;
       const rest = m[4]!;
-      if (m[1] === 'A') {
-        if (rest !== ' 0' && rest !== ' 1') throw new Error('an account line out of shape');
-        this.result.files.set(path, { bytes, disabled: rest === ' 1' });
-        return;
+      if (m[1] === 'A' ? rest !== ' 0' && rest !== ' 1' : !EVENTS_TEXT.test(rest)) {
+        throw new Error(m[1] === 'A' ? 'an account line out of shape' : 'an event out of shape');
       }
-      const events: Array<[string, string | null]> = [];
-      for (const word of rest === '' ? [] : rest.slice(1).split(' ')) {
-        const e = EVENT.exec(word);
-        if (!e) throw new Error('an event out of shape');
-        events.push([e[1]!, e[2] === '' ? null : e[2]!]);
-      }
-      this.result.files.set(path, { bytes, events });
+      if (m[1] === 'A') store.sentAccount(name, bytes, rest === ' 1');
+      else store.sentEvents(name, bytes, rest);
       return;
     }
     if (text === 'PAU-END') {
       this.state = 'end';
-      this.fileEntries = new Map();
       return;
     }
-    if (text === 'PAU-FALLBACK' && this.result.entries.size + this.fileEntries.size === 0) {
+    if (text === 'PAU-FALLBACK' && this.result.entries.size + this.result.stores.size === 0) {
       this.result.fallback = true;
       this.state = 'fallback';
       return;
@@ -184,4 +178,3 @@ export class FilesStreamParser {
 /** The script's names are letters, digits and %: nothing else can come in a verdict. */
 const VERDICT =
   /^([LA]) \.\/([A-Za-z0-9%]+\/(?:lastlog2|accounts)\/[A-Za-z0-9%.]+) (\d{1,9})((?: [^ ]+)*)$/;
-const EVENT = /^([A-Za-z0-9_]{1,64})=(-?\d{1,40}(?:\.\d{1,40})?(?:[eE][-+]?\d{1,5})?|)$/;

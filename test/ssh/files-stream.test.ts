@@ -19,11 +19,11 @@ test('a whole stream gives the listing, whole-second mtimes and each file’s ev
   for (const size of [1, 3, 64, 4096]) {
     const r = parse(`PAU-FILES 1 1795536100\n${LISTING}${FILE}PAU-END\n`, size);
     assert.equal(r.serverNow, 1795536100);
-    assert.deepEqual(r.folders.get('a%2etest/lastlog2'), [
-      { name: 'u.dat', type: 'f', size: 12, mtime: 1795536001 },
+    const store = r.stores.get('a%2etest/lastlog2');
+    assert.deepEqual(store?.entries(), [
+      { name: 'u.dat', isDir: false, type: 'file', size: 12, mtime: 1795536001 },
     ]);
-    assert.deepEqual(r.files.get('a%2etest/lastlog2/u.dat'), {
-      bytes: 12,
+    assert.deepEqual(store.take('u.dat', 64 * 1024, 12), {
       events: [
         ['login', '1795536000.5'],
         ['logout', null],
@@ -35,14 +35,17 @@ test('a whole stream gives the listing, whole-second mtimes and each file’s ev
 test('a name with a newline in it is listed as it is', () => {
   const r = parse(`PAU-FILES 1 1\nf 3 1 a%2etest/lastlog2/new\nline.dat\0\0PAU-END\n`);
   assert.deepEqual(
-    r.folders.get('a%2etest/lastlog2')?.map((e) => e.name),
+    r.stores
+      .get('a%2etest/lastlog2')
+      ?.entries()
+      .map((e) => e.name),
     ['new\nline.dat'],
   );
 });
 
 test('a file that was not listed is not used', () => {
   const r = parse(`PAU-FILES 1 1\n${LISTING}L ./a%2etest/lastlog2/new.dat 3 login=1\nPAU-END\n`);
-  assert.equal(r.files.size, 0);
+  assert.equal(r.stores.get('a%2etest/lastlog2')?.take('new.dat', 64 * 1024, 3), null);
 });
 
 test('anything but the banner first is not our script', () => {
