@@ -1,3 +1,5 @@
+import type { SkipReason, SourceRecord } from '../core/activity-record.js';
+
 /**
  * The per-file part of the internal-storage cache, packed: a million files are a few typed arrays
  * and one string of names, not a million objects (issue 14: 0.9 GB held at a million files).
@@ -17,6 +19,25 @@ export type FileSummary = [
 
 /** An accounts file's summary is only its flag: 1 enabled, 2 disabled, 0 unreadable. */
 export type AccountSummary = 0 | 1 | 2;
+
+export const SKIP_SLOTS: Record<SkipReason, 2 | 3 | 4> = {
+  'not-an-event': 2,
+  malformed: 3,
+  'no-timestamp': 4,
+};
+
+/** What a lastlog2 file's records come to. */
+export function summarizeActivity(records: readonly SourceRecord[]): FileSummary {
+  const s: FileSummary = [null, null, 0, 0, 0];
+  for (const r of records) {
+    if ('skipped' in r) s[SKIP_SLOTS[r.skipped]]++;
+    else if ('status' in r) continue;
+    else if (r.event === 'registered')
+      s[1] = s[1] === null ? r.timestamp : Math.max(s[1], r.timestamp);
+    else s[0] = s[0] === null ? r.timestamp : Math.max(s[0], r.timestamp);
+  }
+  return s;
+}
 
 /** One file as kept: its size and mtime when read, this machine's clock then, and what it gave. */
 export interface FileRow {
@@ -99,6 +120,19 @@ export class FileTable {
     return this.names.map((name, i) => [name, this.row(i)]);
   }
 
+  /**
+   * Adds a row for a name not in the table yet, without keeping an index of the names (the
+   * reader's next table is only written). A name twice makes a table decode() refuses.
+   */
+  add(name: string, row: FileRow): void {
+    if (this.index !== null) return this.set(name, row);
+    if (name === '' || name.includes(SEPARATOR)) throw new RangeError('not a file name');
+    const i = this.count++;
+    this.grow();
+    this.names.push(name);
+    this.write(i, row);
+  }
+
   /** Sets the row of `name`; a summary out of range is kept as none. */
   set(name: string, row: FileRow): void {
     if (name === '' || name.includes(SEPARATOR)) throw new RangeError('not a file name');
@@ -110,29 +144,7 @@ export class FileTable {
       this.names.push(name);
       index.set(name, i);
     }
-    const at = i * NUMS;
-    this.nums[at] = row.size;
-    this.nums[at + 1] = row.mtime;
-    this.nums[at + 2] = row.readAt;
-    const s = isSummary(row.summary) ? row.summary : null;
-    if (s === null) {
-      this.kinds[i] = NONE;
-      this.nums[at + 3] = NaN;
-      this.nums[at + 4] = NaN;
-      this.skips.fill(0, i * SKIPS, i * SKIPS + SKIPS);
-    } else if (typeof s === 'number') {
-      this.kinds[i] = ACCOUNT;
-      this.nums[at + 3] = s;
-      this.nums[at + 4] = NaN;
-      this.skips.fill(0, i * SKIPS, i * SKIPS + SKIPS);
-    } else {
-      this.kinds[i] = ACTIVITY;
-      this.nums[at + 3] = s[0] ?? NaN;
-      this.nums[at + 4] = s[1] ?? NaN;
-      this.skips[i * SKIPS] = s[2];
-      this.skips[i * SKIPS + 1] = s[3];
-      this.skips[i * SKIPS + 2] = s[4];
-    }
+    this.write(i, row);
   }
 
   /** The table as plain JSON values: the names in one string, the numbers in base64. */
@@ -177,6 +189,32 @@ export class FileTable {
       if (t.kinds[i] !== NONE && !isSummary(t.summary(i))) return null;
     }
     return t;
+  }
+
+  private write(i: number, row: FileRow): void {
+    const at = i * NUMS;
+    this.nums[at] = row.size;
+    this.nums[at + 1] = row.mtime;
+    this.nums[at + 2] = row.readAt;
+    const s = isSummary(row.summary) ? row.summary : null;
+    if (s === null) {
+      this.kinds[i] = NONE;
+      this.nums[at + 3] = NaN;
+      this.nums[at + 4] = NaN;
+      this.skips.fill(0, i * SKIPS, i * SKIPS + SKIPS);
+    } else if (typeof s === 'number') {
+      this.kinds[i] = ACCOUNT;
+      this.nums[at + 3] = s;
+      this.nums[at + 4] = NaN;
+      this.skips.fill(0, i * SKIPS, i * SKIPS + SKIPS);
+    } else {
+      this.kinds[i] = ACTIVITY;
+      this.nums[at + 3] = s[0] ?? NaN;
+      this.nums[at + 4] = s[1] ?? NaN;
+      this.skips[i * SKIPS] = s[2];
+      this.skips[i * SKIPS + 1] = s[3];
+      this.skips[i * SKIPS + 2] = s[4];
+    }
   }
 
   private lookup(): Map<string, number> {

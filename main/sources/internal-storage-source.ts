@@ -1,5 +1,5 @@
 import { ruleNeedsAccounts } from '../core/account-rule.js';
-import { SKIP_REASONS, type SkipReason, type SourceRecord } from '../core/activity-record.js';
+import { SKIP_REASONS, type SourceRecord } from '../core/activity-record.js';
 import type { ActivitySource } from '../core/activity-source.js';
 import { AccountFolder, type ActivityTally } from '../core/count-active.js';
 import { type Result, FailureError, fail, ok } from '../core/failure.js';
@@ -8,14 +8,19 @@ import {
   MAX_ACCOUNT_FILE_BYTES,
   accountDigestStatus,
   accountFileStatus,
-  lastlog2DigestRecords,
   lastlog2Records,
 } from './internal-storage-records.js';
 import { localStorageFs } from './local-storage-fs.js';
 import { decodeProsodyName } from './prosody-name-encoding.js';
 import type { ReadCapped, StorageEntry, StorageFs } from './storage-fs.js';
 import { type AccountCache, type CachedFolder, FULL_RECHECK_SECONDS } from './account-cache.js';
-import { type AccountSummary, type FileSummary, FileTable } from './file-table.js';
+import {
+  type AccountSummary,
+  type FileSummary,
+  FileTable,
+  SKIP_SLOTS,
+  summarizeActivity,
+} from './file-table.js';
 
 /**
  * The stores read: lastlog2's records, and, where the host's rule needs it (Prosody 13 with
@@ -27,6 +32,7 @@ type Store = 'lastlog2' | 'accounts';
 
 /** How many files are read at once: enough to hide latency, few enough to spare the server's disk. */
 const READ_CONCURRENCY = 64;
+const YIELD_EVERY = 2048;
 
 export interface InternalStorageOptions {
   fs?: StorageFs;
@@ -146,8 +152,9 @@ export class InternalStorageSource implements ActivitySource {
       readAt = this.cache?.clock() ?? 0;
       const path = this.fs.join(folder.path, fileName);
       const maxBytes = store === 'accounts' ? MAX_ACCOUNT_FILE_BYTES : MAX_ACTIVITY_FILE_BYTES;
+      // A cached listing says no type: the file system's own listing says whether it is plain.
       const digest =
-        entry.type === 'file' && entry.size !== undefined && this.fs.readDigest
+        entry.type !== 'special' && entry.size !== undefined && this.fs.readDigest
           ? this.fs.readDigest(path, maxBytes, entry.size)
           : null;
       // A FIFO, socket or device is never opened: the listing said what it is.
@@ -168,8 +175,8 @@ export class InternalStorageSource implements ActivitySource {
                   status: 'disabled' in digest ? accountDigestStatus(digest) : 'missing',
                 },
               ]
-            : 'events' in digest
-              ? lastlog2DigestRecords(host, user, digest.events)
+            : 'summary' in digest
+              ? expandSummary(host, user, store, digest.summary)
               : [{ host, user, skipped: 'malformed', where: store }];
       } else if (file !== null && 'unreadable' in file) {
         // One bad file is one skipped record, like a malformed row; for an accounts file the
@@ -194,7 +201,7 @@ export class InternalStorageSource implements ActivitySource {
       }
     }
     if (folder.next && entry.size !== undefined && entry.mtime !== undefined) {
-      folder.next.files.set(fileName, {
+      folder.next.files.add(fileName, {
         size: entry.size,
         mtime: entry.mtime,
         readAt,
@@ -216,7 +223,7 @@ export class InternalStorageSource implements ActivitySource {
       // still hold the name, or the skip would vanish from later counts.
       const entry = folders.lastlog2.files.get(file);
       if (folders.lastlog2.next && entry?.size !== undefined && entry.mtime !== undefined) {
-        folders.lastlog2.next.files.set(file, {
+        folders.lastlog2.next.files.add(file, {
           size: entry.size,
           mtime: entry.mtime,
           readAt: 0,
@@ -320,12 +327,17 @@ export class InternalStorageSource implements ActivitySource {
       const reader = async () => {
         while (next < users.length) {
           const user = users[next++] as string;
+          // Files that are at hand already resolve without I/O: let the stream that brings the
+          // next host's in (and timers) run now and then.
+          if (next % YIELD_EVERY === 0) await new Promise(setImmediate);
           const records = await this.accountRecords(host, user, folders);
           for (const r of records) folder.add(r);
         }
       };
       await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, users.length) }, reader));
     }
+    // What the server still sent after the last host counted must have ended whole.
+    await this.fs.finish?.();
     // One file we may not read is a bad file; every file is a reader without the right group,
     // which deserves its sentence rather than a count of nothing.
     if (this.denied !== null && this.opened === 0 && this.lastCount.fromCache === 0) {
@@ -354,30 +366,12 @@ export class InternalStorageSource implements ActivitySource {
   }
 }
 
-const SKIP_SLOTS: Record<SkipReason, 2 | 3 | 4> = {
-  'not-an-event': 2,
-  malformed: 3,
-  'no-timestamp': 4,
-};
-
 function summarize(records: readonly SourceRecord[]): FileSummary | AccountSummary {
   const status = records.find((r) => 'status' in r);
   if (status !== undefined && 'status' in status) {
     return status.status === 'enabled' ? 1 : status.status === 'disabled' ? 2 : 0;
   }
   return summarizeActivity(records);
-}
-
-function summarizeActivity(records: readonly SourceRecord[]): FileSummary {
-  const s: FileSummary = [null, null, 0, 0, 0];
-  for (const r of records) {
-    if ('skipped' in r) s[SKIP_SLOTS[r.skipped]]++;
-    else if ('status' in r) continue;
-    else if (r.event === 'registered')
-      s[1] = s[1] === null ? r.timestamp : Math.max(s[1], r.timestamp);
-    else s[0] = s[0] === null ? r.timestamp : Math.max(s[0], r.timestamp);
-  }
-  return s;
 }
 
 /** Records that fold into the same account as the ones summarized. */

@@ -45,6 +45,11 @@ type State = 'banner' | 'listing' | 'lines' | 'fallback' | 'end';
 
 export class FilesStreamParser {
   private state: State = 'banner';
+  /** A line came after the listing: the listing is whole and no fallback can follow. */
+  private sawLine = false;
+  /** The host of the last file line, and the hosts whose lines are over (a later host's came). */
+  private host: string | null = null;
+  private readonly doneHosts = new Set<string>();
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private readonly result: FilesStreamResult = {
@@ -75,6 +80,24 @@ export class FilesStreamParser {
       this.pendingBytes = 0;
       this.take(whole);
     }
+  }
+
+  /**
+   * The listing is whole (a line came after it): sofar() has every folder and file listed, and
+   * what was sent of each file comes host by host.
+   */
+  get listed(): boolean {
+    return this.state === 'end' || this.state === 'fallback' || this.sawLine;
+  }
+
+  /** What was sent of `host`'s files is all here: a later host's came, or the end. */
+  hostComplete(host: string): boolean {
+    return this.state === 'end' || this.doneHosts.has(host);
+  }
+
+  /** The result as it stands, filled as the stream goes on; whole once end() returned it. */
+  sofar(): FilesStreamResult {
+    return this.result;
   }
 
   /** The stream ended: the result, when it was whole. */
@@ -141,10 +164,18 @@ export class FilesStreamParser {
   }
 
   private line(piece: Buffer): void {
+    this.sawLine = true;
     const text = piece.toString('latin1');
     const m = VERDICT.exec(text);
     if (m) {
       const path = m[2]!;
+      const host = path.slice(0, path.indexOf('/'));
+      if (host !== this.host) {
+        // A host's lines after another's: what was counted of it already could be short.
+        if (this.doneHosts.has(host)) throw new Error('a host sent in two parts');
+        if (this.host !== null) this.doneHosts.add(this.host);
+        this.host = host;
+      }
       if ((m[1] === 'L') !== path.includes('/lastlog2/'))
         throw new Error('a verdict in the wrong store');
       const bytes = Number(m[3]);

@@ -1,3 +1,5 @@
+import type { FileSummary } from '../sources/file-table.js';
+import { lastlog2DigestSummary } from '../sources/internal-storage-records.js';
 import type { FileDigest, StorageEntry } from '../sources/storage-fs.js';
 
 /**
@@ -10,12 +12,15 @@ export class StoreListing {
   private readonly index = new Map<string, number>();
   /** find's %y as a char code. */
   private types = new Uint8Array(64);
-  /** size, mtime, then the bytes the server read of the file (NaN: it sent nothing). */
+  /**
+   * size, mtime, the bytes the server read of the file (NaN: it sent nothing), then a lastlog2
+   * file's newest activity and registration (NaN: none).
+   */
   private nums = new Float64Array(64 * NUMS);
-  /** An accounts file's flag: 1 disabled. */
-  private disabled = new Uint8Array(64);
-  /** A lastlog2 file's events as the server wrote them (` key=numeral…`), checked already. */
-  private readonly events: Array<string | undefined> = [];
+  /** What was sent: SENT_ENABLED or SENT_DISABLED (an accounts file), SENT_SUMMARY (lastlog2). */
+  private sent = new Uint8Array(64);
+  /** A lastlog2 file's skipped records by reason, as FileSummary orders them. */
+  private skips = new Uint16Array(64 * 3);
 
   get size(): number {
     return this.names.length;
@@ -50,14 +55,21 @@ export class StoreListing {
   sentAccount(name: string, bytes: number, disabled: boolean): void {
     const i = this.index.get(name)!;
     this.nums[i * NUMS + 2] = bytes;
-    this.disabled[i] = disabled ? 1 : 0;
+    this.sent[i] = disabled ? SENT_DISABLED : SENT_ENABLED;
   }
 
-  /** Keeps a lastlog2 file's checked events text; call only after accepts(). */
+  /**
+   * Keeps what a lastlog2 file's events (checked already: EVENTS_TEXT) come to, not the events:
+   * a few numbers a file; call only after accepts().
+   */
   sentEvents(name: string, bytes: number, events: string): void {
     const i = this.index.get(name)!;
+    const s = lastlog2DigestSummary(parseEvents(events));
     this.nums[i * NUMS + 2] = bytes;
-    this.events[i] = events;
+    this.nums[i * NUMS + 3] = s[0] ?? NaN;
+    this.nums[i * NUMS + 4] = s[1] ?? NaN;
+    this.skips.set([s[2], s[3], s[4]], i * 3);
+    this.sent[i] = SENT_SUMMARY;
   }
 
   /** The listing, as the reader takes it. */
@@ -85,10 +97,18 @@ export class StoreListing {
     const bytes = this.nums[i * NUMS + 2]!;
     if (Number.isNaN(bytes) || bytes !== listedSize || bytes > maxBytes) return null;
     this.nums[i * NUMS + 2] = NaN;
-    const text = this.events[i];
-    if (text === undefined) return { disabled: this.disabled[i] === 1 };
-    this.events[i] = undefined;
-    return { events: parseEvents(text) };
+    const sent = this.sent[i];
+    this.sent[i] = 0;
+    if (sent !== SENT_SUMMARY) return { disabled: sent === SENT_DISABLED };
+    const time = (t: number) => (Number.isNaN(t) ? null : t);
+    const summary: FileSummary = [
+      time(this.nums[i * NUMS + 3]!),
+      time(this.nums[i * NUMS + 4]!),
+      this.skips[i * 3]!,
+      this.skips[i * 3 + 1]!,
+      this.skips[i * 3 + 2]!,
+    ];
+    return { summary };
   }
 
   /** The bytes sent of `name` (NaN: none), for a read that takes the text. */
@@ -103,15 +123,21 @@ export class StoreListing {
     types.set(this.types);
     const nums = new Float64Array(n * NUMS);
     nums.set(this.nums);
-    const disabled = new Uint8Array(n);
-    disabled.set(this.disabled);
+    const sent = new Uint8Array(n);
+    sent.set(this.sent);
+    const skips = new Uint16Array(n * 3);
+    skips.set(this.skips);
     this.types = types;
     this.nums = nums;
-    this.disabled = disabled;
+    this.sent = sent;
+    this.skips = skips;
   }
 }
 
-const NUMS = 3;
+const NUMS = 5;
+const SENT_ENABLED = 1;
+const SENT_DISABLED = 2;
+const SENT_SUMMARY = 3;
 const F = 'f'.charCodeAt(0);
 const L = 'l'.charCodeAt(0);
 const D = 'd'.charCodeAt(0);

@@ -113,3 +113,11 @@ for (const [what, value] of NOT_A_TABLE) {
 test('the untampered encoding used by those cases is a table', () => {
   assert.deepEqual(FileTable.decode(tampered(() => undefined))?.entries(), ROWS);
 });
+
+test('rows added without an index come back in order, and a name added twice is no table', () => {
+  const table = FileTable.empty(2);
+  for (const [name, row] of ROWS) table.add(name, row);
+  assert.deepEqual(FileTable.decode(table.encode())?.entries(), ROWS);
+  table.add(ROWS[0]![0], ROWS[0]![1]);
+  assert.equal(FileTable.decode(table.encode()), null);
+});

@@ -23,13 +23,32 @@ test('a whole stream gives the listing, whole-second mtimes and each file’s ev
     assert.deepEqual(store?.entries(), [
       { name: 'u.dat', isDir: false, type: 'file', size: 12, mtime: 1795536001 },
     ]);
+    // login=1795536000.5 logout= : one activity, one record without a timestamp.
     assert.deepEqual(store.take('u.dat', 64 * 1024, 12), {
-      events: [
-        ['login', '1795536000.5'],
-        ['logout', null],
-      ],
+      summary: [1795536000.5, null, 0, 0, 1],
     });
   }
+});
+
+test('the listing is whole at the first line after it, and a host once the next host’s lines come', () => {
+  const p = new FilesStreamParser();
+  const steps: Array<[chunk: string, listed: boolean, a: boolean, b: boolean]> = [
+    ['PAU-FILES 1 1\n', false, false, false],
+    [LISTING, false, false, false],
+    [FILE, true, false, false],
+    ['A ./a%2etest/accounts/u.dat 5 0\n', true, false, false],
+    ['L ./b%2etest/lastlog2/u.dat 12 login=1\n', true, true, false],
+    ['PAU-END\n', true, true, true],
+  ];
+  for (const [chunk, listed, a, b] of steps) {
+    p.push(Buffer.from(chunk));
+    assert.deepEqual(
+      [p.listed, p.hostComplete('a%2etest'), p.hostComplete('b%2etest')],
+      [listed, a, b],
+      JSON.stringify(chunk),
+    );
+  }
+  assert.equal(p.end(), p.sofar());
 });
 
 test('a name with a newline in it is listed as it is', () => {
@@ -75,6 +94,11 @@ const hostile: Array<[string, string | Buffer, RegExp]> = [
   ['a stream cut short', `PAU-FILES 1 1\n${LISTING}${FILE}`, /before its end/],
   ['more after the end', `PAU-FILES 1 1\n${LISTING}PAU-END\nmore\n`, /after the end/],
   ['a file sent twice', `PAU-FILES 1 1\n${LISTING}${FILE}${FILE}PAU-END\n`, /twice/],
+  [
+    'a host sent in two parts',
+    `PAU-FILES 1 1\n${LISTING}${FILE}L ./b%2etest/lastlog2/u.dat 12 login=1\n${FILE.replace('u.dat', 'v.dat')}`,
+    /two parts/,
+  ],
 ];
 
 for (const [what, stream, reason] of hostile) {
