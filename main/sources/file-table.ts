@@ -59,9 +59,16 @@ const NONE = 2;
 
 /** A file name never holds a slash: the names are kept as one string joined by it. */
 const SEPARATOR = '/';
+const JOIN_EVERY = 1024;
 
 export class FileTable {
   private index: Map<string, number> | null = null;
+  /**
+   * Names add() took, joined a thousand at a time (then `names` holds none of them): a table
+   * being built for the cache holds a million names as a few strings, not a million.
+   */
+  private joined: string[] = [];
+  private pending: string[] = [];
 
   private constructor(
     private names: string[],
@@ -95,7 +102,7 @@ export class FileTable {
 
   /** The names, in the order they were set. */
   keys(): IterableIterator<string> {
-    return this.names.values();
+    return this.allNames().values();
   }
 
   has(name: string): boolean {
@@ -117,7 +124,7 @@ export class FileTable {
   }
 
   entries(): Array<[string, FileRow]> {
-    return this.names.map((name, i) => [name, this.row(i)]);
+    return this.allNames().map((name, i) => [name, this.row(i)]);
   }
 
   /**
@@ -125,17 +132,22 @@ export class FileTable {
    * reader's next table is only written). A name twice makes a table decode() refuses.
    */
   add(name: string, row: FileRow): void {
-    if (this.index !== null) return this.set(name, row);
+    if (this.index !== null || this.names.length > 0) return this.set(name, row);
     if (name === '' || name.includes(SEPARATOR)) throw new RangeError('not a file name');
     const i = this.count++;
     this.grow();
-    this.names.push(name);
+    this.pending.push(name);
+    if (this.pending.length === JOIN_EVERY) {
+      this.joined.push(this.pending.join(SEPARATOR));
+      this.pending = [];
+    }
     this.write(i, row);
   }
 
   /** Sets the row of `name`; a summary out of range is kept as none. */
   set(name: string, row: FileRow): void {
     if (name === '' || name.includes(SEPARATOR)) throw new RangeError('not a file name');
+    this.names = this.allNames();
     const index = this.lookup();
     let i = index.get(name);
     if (i === undefined) {
@@ -153,7 +165,10 @@ export class FileTable {
     const bytes = (a: Float64Array | Uint16Array | Uint8Array, length: number) =>
       Buffer.from(a.buffer, a.byteOffset, length * a.BYTES_PER_ELEMENT).toString('base64');
     return {
-      names: this.names.join(SEPARATOR),
+      // Not split to be joined again: the table being saved stays as compact as it was.
+      names: [this.names.join(SEPARATOR), ...this.joined, this.pending.join(SEPARATOR)]
+        .filter((part) => part !== '')
+        .join(SEPARATOR),
       nums: bytes(this.nums, n * NUMS),
       skips: bytes(this.skips, n * SKIPS),
       kinds: bytes(this.kinds, n),
@@ -218,8 +233,20 @@ export class FileTable {
   }
 
   private lookup(): Map<string, number> {
+    this.names = this.allNames();
     if (this.index === null) this.index = new Map(this.names.map((name, i) => [name, i]));
     return this.index;
+  }
+
+  /** Every name in order: the ones add() joined are split again (and kept so) first. */
+  private allNames(): string[] {
+    if (this.joined.length + this.pending.length === 0) return this.names;
+    const names = this.joined.flatMap((chunk) => chunk.split(SEPARATOR));
+    names.push(...this.pending);
+    this.names = names;
+    this.joined = [];
+    this.pending = [];
+    return names;
   }
 
   private grow(): void {

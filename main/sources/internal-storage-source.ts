@@ -297,7 +297,8 @@ export class InternalStorageSource implements ActivitySource {
 
   private async feedHosts(tally: ActivityTally, hostDirs: readonly string[]): Promise<void> {
     const folder = new AccountFolder(tally);
-    const seen: StoreFolder[] = [];
+    // Only what is kept: a host's listings and cached rows go once it is counted.
+    const seen: Array<Pick<StoreFolder, 'path' | 'next'>> = [];
     // Every host first: account_roles on any host makes the whole server Prosody 13, and a host
     // without accounts of its own must know that before it is read.
     for (const encodedHost of hostDirs) {
@@ -317,8 +318,8 @@ export class InternalStorageSource implements ActivitySource {
       const readAccounts = ruleNeedsAccounts(tally.ruleFor(host).rule);
       const accounts = readAccounts ? await this.listStore(hostDir, 'accounts') : null;
       const folders = { lastlog2, accounts };
-      seen.push(lastlog2);
-      if (accounts) seen.push(accounts);
+      seen.push({ path: lastlog2.path, next: lastlog2.next });
+      if (accounts) seen.push({ path: accounts.path, next: accounts.next });
       // mod_measure_active_users walks lastlog2's users: only they can count.
       const users = [...lastlog2.files.keys()].map((n) => n.slice(0, -'.dat'.length)).sort();
       // A sliding window of reads. Each account's records reach the folder together, so they
@@ -335,6 +336,7 @@ export class InternalStorageSource implements ActivitySource {
         }
       };
       await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, users.length) }, reader));
+      this.fs.hostDone?.(hostDir);
     }
     // What the server still sent after the last host counted must have ended whole.
     await this.fs.finish?.();
@@ -352,7 +354,10 @@ export class InternalStorageSource implements ActivitySource {
   }
 
   /** Keeps what this count listed and read, for the next one; a cache failure costs only that. */
-  private remember(tally: ActivityTally, seen: readonly StoreFolder[]): void {
+  private remember(
+    tally: ActivityTally,
+    seen: ReadonlyArray<Pick<StoreFolder, 'path' | 'next'>>,
+  ): void {
     const cache = this.cache;
     if (!cache) return;
     try {

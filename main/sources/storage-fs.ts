@@ -42,6 +42,8 @@ export interface StorageFs {
    * and throws (FailureError) when it did not.
    */
   finish?(): Promise<void>;
+  /** The count has read all it needs under `hostDir`: what prepare fetched for it may go. */
+  hostDone?(hostDir: string): void;
   /** The count is over: what prepare fetched may go. */
   release?(): void;
   /**

@@ -189,6 +189,14 @@ export function commandStorageFs(
       rest = { finished, ended: () => ended, hostComplete: (host) => parser.hostComplete(host) };
     },
 
+    hostDone(hostDir) {
+      const parts = relative(hostDir);
+      if (stream === null || parts === null || parts.length !== 1) return;
+      for (const key of [...stream.stores.keys()]) {
+        if (key.startsWith(`${parts[0]}/`)) stream.stores.delete(key);
+      }
+    },
+
     async finish() {
       if (rest !== null) await rest.finished;
     },

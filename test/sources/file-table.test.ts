@@ -121,3 +121,15 @@ test('rows added without an index come back in order, and a name added twice is 
   table.add(ROWS[0]![0], ROWS[0]![1]);
   assert.equal(FileTable.decode(table.encode()), null);
 });
+
+test('thousands of rows added come back in order, through the encoding too', () => {
+  const rows = Array.from({ length: 2500 }, (_, i): [string, FileRow] => [
+    `u${i}.dat`,
+    { size: i, mtime: i + 1, readAt: i + 2, summary: i % 3 ? 2 : [null, i, 0, 1, 0] },
+  ]);
+  const table = FileTable.empty(10);
+  for (const [name, row] of rows) table.add(name, row);
+  assert.deepEqual(FileTable.decode(table.encode())?.entries(), rows);
+  assert.deepEqual(table.entries(), rows);
+  assert.deepEqual(table.get('u2499.dat'), rows[2499]![1]);
+});
