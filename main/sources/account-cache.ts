@@ -68,6 +68,11 @@ export interface AccountCache {
   ): boolean;
   accounts(key: string): Iterable<ActivityQueryTuple>;
   folder(key: string, path: string): CachedFolder | null;
+  /**
+   * Only when a folder was listed and last read whole, without its files (a million rows need
+   * not be decoded to be dated); null when none is kept.
+   */
+  folderDates?(key: string, path: string): Pick<CachedFolder, 'listedAt' | 'fullAt'> | null;
   saveFolder(key: string, path: string, folder: CachedFolder): void;
   /** Drops what no longer exists: folders of `key` not in `keep`. */
   pruneFolders(key: string, keep: ReadonlySet<string>): void;

@@ -288,7 +288,9 @@ export class InternalStorageSource implements ActivitySource {
       const host = decodeProsodyName(encodedHost);
       if (host === null || !this.includeHost(host)) continue;
       const path = this.fs.join(this.dataDir, encodedHost, 'lastlog2');
-      const held = cache.store.folder(cache.key, path);
+      const held = cache.store.folderDates
+        ? cache.store.folderDates(cache.key, path)
+        : cache.store.folder(cache.key, path);
       if (!held || now < held.fullAt || now - held.fullAt >= FULL_RECHECK_SECONDS) return null;
       oldest = Math.min(oldest, held.listedAt);
     }

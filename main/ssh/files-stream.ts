@@ -34,6 +34,7 @@ export interface FilesStreamResult {
 /** What came first was not our banner: the account did not run our script. */
 export class NotOurScript extends Error {}
 
+const SLASH = 0x2f;
 const BANNER = /^PAU-FILES 1 (\d{1,12})$/;
 const RECORD = /^([a-zA-Z]) (\d{1,15}) (\d{1,15})(?:\.\d{0,12})? ([^\0]+)$/s;
 const MAX_BANNER = 64;
@@ -50,6 +51,8 @@ export class FilesStreamParser {
   /** The host of the last file line, and the hosts whose lines are over (a later host's came). */
   private host: string | null = null;
   private readonly doneHosts = new Set<string>();
+  /** Each host's store listings, sealed when the host's lines are over. */
+  private readonly storesOf = new Map<string, StoreListing[]>();
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private readonly result: FilesStreamResult = {
@@ -124,7 +127,7 @@ export class FilesStreamParser {
       }
       case 'listing':
         if (piece.length === 0) this.state = 'lines';
-        else this.record(piece.toString('utf8'));
+        else this.record(piece);
         return;
       case 'lines':
         this.line(piece);
@@ -134,7 +137,8 @@ export class FilesStreamParser {
     }
   }
 
-  private record(text: string): void {
+  private record(piece: Buffer): void {
+    const text = piece.toString('utf8');
     const m = RECORD.exec(text);
     if (!m) throw new Error('a listing record out of shape');
     const path = m[4]!;
@@ -144,13 +148,18 @@ export class FilesStreamParser {
     }
     const name = parts[parts.length - 1]!;
     if (parts.length === 3) {
-      // A store's file: packed, a million of them.
+      // A store's file: packed, a million of them. Its name is decoded on its own: a piece of
+      // the record's text would keep the whole record alive with it.
       const parent = path.slice(0, path.length - name.length - 1);
       let store = this.result.stores.get(parent);
-      if (store === undefined) this.result.stores.set(parent, (store = new StoreListing()));
-      if (!store.add(name, m[1]!, Number(m[2]), Number(m[3]))) {
-        throw new Error('a path listed twice');
+      if (store === undefined) {
+        this.result.stores.set(parent, (store = new StoreListing()));
+        const host = parts[0]!;
+        this.storesOf.set(host, [...(this.storesOf.get(host) ?? []), store]);
       }
+      const own = piece.toString('utf8', piece.lastIndexOf(SLASH) + 1);
+      if (own !== name) throw new Error('a listed path out of place');
+      store.add(own, m[1]!, Number(m[2]), Number(m[3]));
       return;
     }
     const at = this.result.entries;
@@ -163,6 +172,12 @@ export class FilesStreamParser {
     siblings.push(entry);
   }
 
+  /** `host`'s lines are over: its listings are sealed here, where a fault stops the stream. */
+  private hostDone(host: string): void {
+    for (const store of this.storesOf.get(host) ?? []) store.seal();
+    this.doneHosts.add(host);
+  }
+
   private line(piece: Buffer): void {
     this.sawLine = true;
     const text = piece.toString('latin1');
@@ -173,7 +188,7 @@ export class FilesStreamParser {
       if (host !== this.host) {
         // A host's lines after another's: what was counted of it already could be short.
         if (this.doneHosts.has(host)) throw new Error('a host sent in two parts');
-        if (this.host !== null) this.doneHosts.add(this.host);
+        if (this.host !== null) this.hostDone(this.host);
         this.host = host;
       }
       if ((m[1] === 'L') !== path.includes('/lastlog2/'))
@@ -194,6 +209,7 @@ export class FilesStreamParser {
       return;
     }
     if (text === 'PAU-END') {
+      for (const store of this.result.stores.values()) store.seal();
       this.state = 'end';
       return;
     }

@@ -8,8 +8,15 @@ import type { FileDigest, StorageEntry } from '../sources/storage-fs.js';
  * holding a few more (issue 14: a first read at a million files held about 0.9 GB).
  */
 export class StoreListing {
-  private readonly names: string[] = [];
-  private readonly index = new Map<string, number>();
+  private count = 0;
+  /**
+   * Until seal(): the names, joined a thousand at a time (a listing of every host comes before
+   * any host is read, so most wait a while); then each name, and an index of them.
+   */
+  private joined: string[] = [];
+  private pending: string[] = [];
+  private names: string[] = [];
+  private index: Map<string, number> | null = null;
   /** find's %y as a char code. */
   private types = new Uint8Array(64);
   /**
@@ -23,21 +30,45 @@ export class StoreListing {
   private skips = new Uint16Array(64 * 3);
 
   get size(): number {
-    return this.names.length;
+    return this.count;
   }
 
-  /** Adds a listed entry; false when the name is listed already. */
-  add(name: string, type: string, size: number, mtime: number): boolean {
-    if (this.index.has(name)) return false;
-    const i = this.names.length;
+  /** Adds a listed entry (before seal()); a name listed twice makes seal() throw. */
+  add(name: string, type: string, size: number, mtime: number): void {
+    if (this.index !== null) throw new Error('a file listed after its folder was read');
+    const i = this.count++;
     if (i === this.types.length) this.grow();
-    this.names.push(name);
-    this.index.set(name, i);
+    this.pending.push(name);
+    if (this.pending.length === JOIN_EVERY) {
+      this.joined.push(this.pending.join('/'));
+      this.pending = [];
+    }
     this.types[i] = type.charCodeAt(0);
     this.nums[i * NUMS] = size;
     this.nums[i * NUMS + 1] = mtime;
     this.nums[i * NUMS + 2] = NaN;
-    return true;
+  }
+
+  /**
+   * The listing is whole: names are split out and indexed, once. Throws when a name was listed
+   * twice. Everything below seals first.
+   */
+  seal(): void {
+    if (this.index !== null) return;
+    const names = this.joined.flatMap((chunk) => chunk.split('/'));
+    names.push(...this.pending);
+    const index = new Map<string, number>();
+    for (let i = 0; i < names.length; i++) index.set(names[i]!, i);
+    if (index.size !== names.length) throw new Error('a path listed twice');
+    this.joined = [];
+    this.pending = [];
+    this.names = names;
+    this.index = index;
+  }
+
+  private at(name: string): number | undefined {
+    this.seal();
+    return this.index!.get(name);
   }
 
   /**
@@ -45,7 +76,7 @@ export class StoreListing {
    * many bytes (one changed since the listing is not). Throws when it was sent already.
    */
   accepts(name: string, bytes: number): boolean {
-    const i = this.index.get(name);
+    const i = this.at(name);
     if (i === undefined || this.types[i] !== F || this.nums[i * NUMS] !== bytes) return false;
     if (!Number.isNaN(this.nums[i * NUMS + 2]!)) throw new Error('a file sent twice');
     return true;
@@ -53,7 +84,7 @@ export class StoreListing {
 
   /** Keeps an accounts file's flag; call only after accepts(). */
   sentAccount(name: string, bytes: number, disabled: boolean): void {
-    const i = this.index.get(name)!;
+    const i = this.at(name)!;
     this.nums[i * NUMS + 2] = bytes;
     this.sent[i] = disabled ? SENT_DISABLED : SENT_ENABLED;
   }
@@ -63,7 +94,7 @@ export class StoreListing {
    * a few numbers a file; call only after accepts().
    */
   sentEvents(name: string, bytes: number, events: string): void {
-    const i = this.index.get(name)!;
+    const i = this.at(name)!;
     const s = lastlog2DigestSummary(parseEvents(events));
     this.nums[i * NUMS + 2] = bytes;
     this.nums[i * NUMS + 3] = s[0] ?? NaN;
@@ -74,6 +105,7 @@ export class StoreListing {
 
   /** The listing, as the reader takes it. */
   entries(): StorageEntry[] {
+    this.seal();
     return this.names.map((name, i) => {
       const t = this.types[i]!;
       const type = t === F ? 'file' : t === L ? 'link' : t === D ? undefined : 'special';
@@ -92,7 +124,7 @@ export class StoreListing {
    * null otherwise. Taken once: it is let go.
    */
   take(name: string, maxBytes: number, listedSize: number): FileDigest | null {
-    const i = this.index.get(name);
+    const i = this.at(name);
     if (i === undefined) return null;
     const bytes = this.nums[i * NUMS + 2]!;
     if (Number.isNaN(bytes) || bytes !== listedSize || bytes > maxBytes) return null;
@@ -113,7 +145,7 @@ export class StoreListing {
 
   /** The bytes sent of `name` (NaN: none), for a read that takes the text. */
   sentBytes(name: string): number {
-    const i = this.index.get(name);
+    const i = this.at(name);
     return i === undefined ? NaN : this.nums[i * NUMS + 2]!;
   }
 
@@ -135,6 +167,7 @@ export class StoreListing {
 }
 
 const NUMS = 5;
+const JOIN_EVERY = 1024;
 const SENT_ENABLED = 1;
 const SENT_DISABLED = 2;
 const SENT_SUMMARY = 3;

@@ -138,6 +138,9 @@ export class SqliteAccountCache implements AccountCache {
       folder: db.prepare<[string, string], { body: string }>(
         'SELECT body FROM folder WHERE key = ? AND path = ?',
       ),
+      folderDates: db.prepare<[string, string], { listedAt: unknown; fullAt: unknown }>(
+        "SELECT json_extract(body, '$.listedAt') AS listedAt, json_extract(body, '$.fullAt') AS fullAt FROM folder WHERE key = ? AND path = ? AND json_valid(body)",
+      ),
       putFolder: db.prepare('INSERT OR REPLACE INTO folder VALUES (?, ?, ?)'),
       folderPaths: db.prepare<[string], { path: string }>('SELECT path FROM folder WHERE key = ?'),
       dropFolder: db.prepare('DELETE FROM folder WHERE key = ? AND path = ?'),
@@ -222,6 +225,12 @@ export class SqliteAccountCache implements AccountCache {
     } catch {
       return null;
     }
+  }
+
+  folderDates(key: string, path: string): Pick<CachedFolder, 'listedAt' | 'fullAt'> | null {
+    const row = this.statements.folderDates.get(key, path);
+    if (!row || typeof row.listedAt !== 'number' || typeof row.fullAt !== 'number') return null;
+    return { listedAt: row.listedAt, fullAt: row.fullAt };
   }
 
   saveFolder(key: string, path: string, folder: CachedFolder): void {

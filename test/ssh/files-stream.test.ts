@@ -79,6 +79,11 @@ const hostile: Array<[string, string | Buffer, RegExp]> = [
   ['a record out of shape', 'PAU-FILES 1 1\nf -1 1 x\0', /out of shape/],
   ['a path climbing out', 'PAU-FILES 1 1\nf 1 1 ../etc/shadow\0', /out of place/],
   ['a path listed twice', 'PAU-FILES 1 1\nd 1 1 a\0d 1 1 a\0', /twice/],
+  [
+    'a file listed twice',
+    `PAU-FILES 1 1\n${LISTING.slice(0, -1)}f 12 1 a%2etest/lastlog2/u.dat\0\0PAU-END\n`,
+    /listed twice/,
+  ],
   ['a stray line', `PAU-FILES 1 1\n${LISTING} stray\n`, /out of place/],
   [
     'an event out of shape',

@@ -29,10 +29,11 @@ test('every listed entry comes back with its kind, size and mtime', () => {
   ]);
 });
 
-test('a name listed twice is refused', () => {
+test('a name listed twice is found out before anything is read', () => {
   const s = listing();
-  assert.equal(s.add('u.dat', 'f', 1, 1), false);
-  assert.equal(s.size, 5);
+  s.add('u.dat', 'f', 1, 1);
+  assert.throws(() => s.seal(), /listed twice/);
+  assert.throws(() => s.entries(), /listed twice/);
 });
 
 const NOT_ACCEPTED: Array<[what: string, name: string, bytes: number]> = [

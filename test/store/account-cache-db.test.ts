@@ -76,8 +76,10 @@ test('folders are kept as given and pruned to what still exists', () => {
   cache.saveFolder('k', '/d/a', folder);
   cache.saveFolder('k', '/d/b', folder);
   assert.deepEqual(plain(cache.folder('k', '/d/a')), plain(folder));
+  assert.deepEqual(cache.folderDates('k', '/d/a'), { listedAt: 70, fullAt: 70 });
   cache.pruneFolders('k', new Set(['/d/b']));
   assert.equal(cache.folder('k', '/d/a'), null);
+  assert.equal(cache.folderDates('k', '/d/a'), null);
   assert.deepEqual(plain(cache.folder('k', '/d/b')), plain(folder));
   cache.close();
 });
