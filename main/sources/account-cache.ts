@@ -1,5 +1,6 @@
 import type { ActivityQueryOutput, ActivityQueryTuple, HostTotals } from './activity-query.js';
 import type { ChangedAccount, DigestedTuple } from './row-digest.js';
+import type { FileTable } from './file-table.js';
 
 /**
  * What a source remembers between refreshes (in the state folder), so that a refresh when little
@@ -42,14 +43,9 @@ export interface CachedFolder {
   listedAt: number;
   /** When every file in it was last read, whatever the mtimes said. */
   fullAt: number;
-  files: Record<string, CachedFile>;
+  /** Each file's size and mtime when read, when it was read and what it gave, packed. */
+  files: FileTable;
 }
-
-/**
- * One file: its size and mtime when read, this machine's clock when it was read, and what it gave,
- * in the reader's own compact form. A list, not an object: a million of them are kept.
- */
-export type CachedFile = [size: number, mtime: number, readAt: number, value: unknown];
 
 /** A host's totals as a server sent them, with the digest of its accounts when it computes one. */
 export interface CheckedHostTotals extends HostTotals {
@@ -93,6 +89,11 @@ export interface AccountCache {
   ): boolean;
   accounts(key: string): Iterable<ActivityQueryTuple>;
   folder(key: string, path: string): CachedFolder | null;
+  /**
+   * Only when a folder was listed and last read whole, without its files (a million rows need
+   * not be decoded to be dated); null when none is kept.
+   */
+  folderDates?(key: string, path: string): Pick<CachedFolder, 'listedAt' | 'fullAt'> | null;
   saveFolder(key: string, path: string, folder: CachedFolder): void;
   /** Drops what no longer exists: folders of `key` not in `keep`. */
   pruneFolders(key: string, keep: ReadonlySet<string>): void;

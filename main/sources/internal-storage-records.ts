@@ -3,6 +3,7 @@ import {
   type SourceRecord,
   isUsableTimestamp,
 } from '../core/activity-record.js';
+import { type FileSummary, summarizeActivity } from './file-table.js';
 import { parseLuaData } from './lua-data-parser.js';
 
 /** Activity files are a few hundred bytes; anything far larger is not Prosody's activity data. */
@@ -70,6 +71,13 @@ export function lastlog2DigestRecords(
     }
   }
   return out;
+}
+
+/** What the records of a lastlog2 file that a server read for us come to (file-table.ts). */
+export function lastlog2DigestSummary(
+  events: ReadonlyArray<readonly [key: string, numeral: string | null]>,
+): FileSummary {
+  return summarizeActivity(lastlog2DigestRecords('', '', events));
 }
 
 /** An accounts file is a few hundred bytes (salt, keys, times); more is not Prosody's. */

@@ -1,5 +1,5 @@
 import { ruleNeedsAccounts } from '../core/account-rule.js';
-import { SKIP_REASONS, type SkipReason, type SourceRecord } from '../core/activity-record.js';
+import { SKIP_REASONS, type SourceRecord } from '../core/activity-record.js';
 import type { ActivitySource } from '../core/activity-source.js';
 import { AccountFolder, type ActivityTally } from '../core/count-active.js';
 import { type Result, FailureError, fail, ok } from '../core/failure.js';
@@ -8,13 +8,19 @@ import {
   MAX_ACCOUNT_FILE_BYTES,
   accountDigestStatus,
   accountFileStatus,
-  lastlog2DigestRecords,
   lastlog2Records,
 } from './internal-storage-records.js';
 import { localStorageFs } from './local-storage-fs.js';
 import { decodeProsodyName } from './prosody-name-encoding.js';
 import type { ReadCapped, StorageEntry, StorageFs } from './storage-fs.js';
 import { type AccountCache, type CachedFolder, FULL_RECHECK_SECONDS } from './account-cache.js';
+import {
+  type AccountSummary,
+  type FileSummary,
+  FileTable,
+  SKIP_SLOTS,
+  summarizeActivity,
+} from './file-table.js';
 
 /**
  * The stores read: lastlog2's records, and, where the host's rule needs it (Prosody 13 with
@@ -26,6 +32,7 @@ type Store = 'lastlog2' | 'accounts';
 
 /** How many files are read at once: enough to hide latency, few enough to spare the server's disk. */
 const READ_CONCURRENCY = 64;
+const YIELD_EVERY = 2048;
 
 export interface InternalStorageOptions {
   fs?: StorageFs;
@@ -95,9 +102,13 @@ export class InternalStorageSource implements ActivitySource {
     if (held && (now < held.fullAt || now - held.fullAt >= FULL_RECHECK_SECONDS)) held = null;
     const mtime = cache && this.fs.folderMtime ? await this.fs.folderMtime(path) : null;
     if (held && mtime !== null && held.mtime === mtime && settled(held.listedAt, mtime)) {
-      const files = new Map(
-        Object.entries(held.files).map(([name, f]) => [name, { size: f[0], mtime: f[1] }]),
-      );
+      // The cached listing stands: its rows are looked up one by one, never copied out.
+      const table = held.files;
+      const files: FileLookup = {
+        get: (name) => table.listed(name),
+        has: (name) => table.has(name),
+        keys: () => table.keys(),
+      };
       return { path, files, held, next: null };
     }
     // No folder, nothing to list (a host without accounts).
@@ -107,7 +118,7 @@ export class InternalStorageSource implements ActivitySource {
     for (const e of entries) if (!e.isDir && e.name.endsWith('.dat')) files.set(e.name, e);
     const next =
       cache && mtime !== null
-        ? { mtime, listedAt: now, fullAt: held?.fullAt ?? now, files: {} }
+        ? { mtime, listedAt: now, fullAt: held?.fullAt ?? now, files: FileTable.empty(files.size) }
         : null;
     return { path, files, held, next };
   }
@@ -122,25 +133,28 @@ export class InternalStorageSource implements ActivitySource {
   ): Promise<SourceRecord[]> {
     const entry = folder.files.get(fileName);
     if (entry === undefined) return [];
-    const before = folder.held?.files[fileName];
+    const before = folder.held?.files.get(fileName);
+    const summary = before?.summary ?? null;
     const unchanged =
       before !== undefined &&
-      before[0] === entry.size &&
-      before[1] === entry.mtime &&
-      (folder.next === null || settled(before[2], before[1])) &&
-      (store === 'accounts' ? isAccountSummary(before[3]) : isFileSummary(before[3]));
+      summary !== null &&
+      before.size === entry.size &&
+      before.mtime === entry.mtime &&
+      (folder.next === null || settled(before.readAt, before.mtime)) &&
+      (store === 'accounts') === (typeof summary === 'number');
     let records: SourceRecord[];
-    let readAt = before?.[2] ?? 0;
+    let readAt = before?.readAt ?? 0;
     if (unchanged) {
       this.lastCount.fromCache++;
-      records = expandSummary(host, user, store, before[3] as FileSummary | AccountSummary);
+      records = expandSummary(host, user, store, summary);
     } else {
       this.lastCount.read++;
       readAt = this.cache?.clock() ?? 0;
       const path = this.fs.join(folder.path, fileName);
       const maxBytes = store === 'accounts' ? MAX_ACCOUNT_FILE_BYTES : MAX_ACTIVITY_FILE_BYTES;
+      // A cached listing says no type: the file system's own listing says whether it is plain.
       const digest =
-        entry.type === 'file' && entry.size !== undefined && this.fs.readDigest
+        entry.type !== 'special' && entry.size !== undefined && this.fs.readDigest
           ? this.fs.readDigest(path, maxBytes, entry.size)
           : null;
       // A FIFO, socket or device is never opened: the listing said what it is.
@@ -161,8 +175,8 @@ export class InternalStorageSource implements ActivitySource {
                   status: 'disabled' in digest ? accountDigestStatus(digest) : 'missing',
                 },
               ]
-            : 'events' in digest
-              ? lastlog2DigestRecords(host, user, digest.events)
+            : 'summary' in digest
+              ? expandSummary(host, user, store, digest.summary)
               : [{ host, user, skipped: 'malformed', where: store }];
       } else if (file !== null && 'unreadable' in file) {
         // One bad file is one skipped record, like a malformed row; for an accounts file the
@@ -187,7 +201,12 @@ export class InternalStorageSource implements ActivitySource {
       }
     }
     if (folder.next && entry.size !== undefined && entry.mtime !== undefined) {
-      folder.next.files[fileName] = [entry.size, entry.mtime, readAt, summarize(records)];
+      folder.next.files.add(fileName, {
+        size: entry.size,
+        mtime: entry.mtime,
+        readAt,
+        summary: summarize(records),
+      });
     }
     return records;
   }
@@ -204,7 +223,12 @@ export class InternalStorageSource implements ActivitySource {
       // still hold the name, or the skip would vanish from later counts.
       const entry = folders.lastlog2.files.get(file);
       if (folders.lastlog2.next && entry?.size !== undefined && entry.mtime !== undefined) {
-        folders.lastlog2.next.files[file] = [entry.size, entry.mtime, 0, [null, null, 0, 1, 0]];
+        folders.lastlog2.next.files.add(file, {
+          size: entry.size,
+          mtime: entry.mtime,
+          readAt: 0,
+          summary: [null, null, 0, 1, 0],
+        });
       }
       return [{ host, user: encodedUser, skipped: 'malformed', where: 'file name' }];
     }
@@ -264,7 +288,9 @@ export class InternalStorageSource implements ActivitySource {
       const host = decodeProsodyName(encodedHost);
       if (host === null || !this.includeHost(host)) continue;
       const path = this.fs.join(this.dataDir, encodedHost, 'lastlog2');
-      const held = cache.store.folder(cache.key, path);
+      const held = cache.store.folderDates
+        ? cache.store.folderDates(cache.key, path)
+        : cache.store.folder(cache.key, path);
       if (!held || now < held.fullAt || now - held.fullAt >= FULL_RECHECK_SECONDS) return null;
       oldest = Math.min(oldest, held.listedAt);
     }
@@ -273,7 +299,8 @@ export class InternalStorageSource implements ActivitySource {
 
   private async feedHosts(tally: ActivityTally, hostDirs: readonly string[]): Promise<void> {
     const folder = new AccountFolder(tally);
-    const seen: StoreFolder[] = [];
+    // Only what is kept: a host's listings and cached rows go once it is counted.
+    const seen: Array<Pick<StoreFolder, 'path' | 'next'>> = [];
     // Every host first: account_roles on any host makes the whole server Prosody 13, and a host
     // without accounts of its own must know that before it is read.
     for (const encodedHost of hostDirs) {
@@ -293,8 +320,8 @@ export class InternalStorageSource implements ActivitySource {
       const readAccounts = ruleNeedsAccounts(tally.ruleFor(host).rule);
       const accounts = readAccounts ? await this.listStore(hostDir, 'accounts') : null;
       const folders = { lastlog2, accounts };
-      seen.push(lastlog2);
-      if (accounts) seen.push(accounts);
+      seen.push({ path: lastlog2.path, next: lastlog2.next });
+      if (accounts) seen.push({ path: accounts.path, next: accounts.next });
       // mod_measure_active_users walks lastlog2's users: only they can count.
       const users = [...lastlog2.files.keys()].map((n) => n.slice(0, -'.dat'.length)).sort();
       // A sliding window of reads. Each account's records reach the folder together, so they
@@ -303,12 +330,18 @@ export class InternalStorageSource implements ActivitySource {
       const reader = async () => {
         while (next < users.length) {
           const user = users[next++] as string;
+          // Files that are at hand already resolve without I/O: let the stream that brings the
+          // next host's in (and timers) run now and then.
+          if (next % YIELD_EVERY === 0) await new Promise(setImmediate);
           const records = await this.accountRecords(host, user, folders);
           for (const r of records) folder.add(r);
         }
       };
       await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, users.length) }, reader));
+      this.fs.hostDone?.(hostDir);
     }
+    // What the server still sent after the last host counted must have ended whole.
+    await this.fs.finish?.();
     // One file we may not read is a bad file; every file is a reader without the right group,
     // which deserves its sentence rather than a count of nothing.
     if (this.denied !== null && this.opened === 0 && this.lastCount.fromCache === 0) {
@@ -323,7 +356,10 @@ export class InternalStorageSource implements ActivitySource {
   }
 
   /** Keeps what this count listed and read, for the next one; a cache failure costs only that. */
-  private remember(tally: ActivityTally, seen: readonly StoreFolder[]): void {
+  private remember(
+    tally: ActivityTally,
+    seen: ReadonlyArray<Pick<StoreFolder, 'path' | 'next'>>,
+  ): void {
     const cache = this.cache;
     if (!cache) return;
     try {
@@ -337,45 +373,12 @@ export class InternalStorageSource implements ActivitySource {
   }
 }
 
-/**
- * What one file's records come to, all that counting needs: the newest activity, the newest
- * registration, and how many records were skipped for each reason.
- */
-type FileSummary = [
-  lastActive: number | null,
-  registered: number | null,
-  notAnEvent: number,
-  malformed: number,
-  noTimestamp: number,
-];
-
-const SKIP_SLOTS: Record<SkipReason, 2 | 3 | 4> = {
-  'not-an-event': 2,
-  malformed: 3,
-  'no-timestamp': 4,
-};
-
-/** An accounts file's summary is only its flag: 1 enabled, 2 disabled, 0 unreadable. */
-type AccountSummary = 0 | 1 | 2;
-
 function summarize(records: readonly SourceRecord[]): FileSummary | AccountSummary {
   const status = records.find((r) => 'status' in r);
   if (status !== undefined && 'status' in status) {
     return status.status === 'enabled' ? 1 : status.status === 'disabled' ? 2 : 0;
   }
   return summarizeActivity(records);
-}
-
-function summarizeActivity(records: readonly SourceRecord[]): FileSummary {
-  const s: FileSummary = [null, null, 0, 0, 0];
-  for (const r of records) {
-    if ('skipped' in r) s[SKIP_SLOTS[r.skipped]]++;
-    else if ('status' in r) continue;
-    else if (r.event === 'registered')
-      s[1] = s[1] === null ? r.timestamp : Math.max(s[1], r.timestamp);
-    else s[0] = s[0] === null ? r.timestamp : Math.max(s[0], r.timestamp);
-  }
-  return s;
 }
 
 /** Records that fold into the same account as the ones summarized. */
@@ -398,25 +401,19 @@ function expandSummary(
   return out;
 }
 
-function isAccountSummary(v: unknown): v is AccountSummary {
-  return v === 0 || v === 1 || v === 2;
-}
-
-function isFileSummary(v: unknown): v is FileSummary {
-  return (
-    Array.isArray(v) &&
-    v.length === 5 &&
-    v.slice(0, 2).every((t) => t === null || typeof t === 'number') &&
-    v.slice(2).every((n) => Number.isInteger(n) && (n as number) >= 0 && (n as number) < 1000)
-  );
-}
-
 type ListedFile = Pick<StorageEntry, 'size' | 'mtime' | 'type'>;
+
+/** A folder's files by name: this count's listing, or the cache's when the folder is unchanged. */
+interface FileLookup {
+  get(name: string): ListedFile | undefined;
+  has(name: string): boolean;
+  keys(): Iterable<string>;
+}
 
 /** A store folder as this count sees it: its files, what the cache held, what it will hold. */
 interface StoreFolder {
   path: string;
-  files: Map<string, ListedFile>;
+  files: FileLookup;
   held: CachedFolder | null;
   /** What to keep for next time; null when the listing came from the cache (nothing new). */
   next: CachedFolder | null;

@@ -2,6 +2,8 @@
  * The little of a file system that reading internal storage needs, so that the same reader serves
  * the local disk and SFTP. Expected failures (permission denied, …) are thrown as FailureError.
  */
+import type { FileSummary } from './file-table.js';
+
 export interface StorageEntry {
   name: string;
   isDir: boolean;
@@ -34,6 +36,14 @@ export interface StorageFs {
    * the contents of files changed since `since` (the server's seconds; null for every file).
    */
   prepare?(since: number | null): Promise<void>;
+  /**
+   * Called once the count has read every host, before it keeps or reports anything: where what
+   * prepare started still runs (the files' lines come host by host), resolves when it ended whole
+   * and throws (FailureError) when it did not.
+   */
+  finish?(): Promise<void>;
+  /** The count has read all it needs under `hostDir`: what prepare fetched for it may go. */
+  hostDone?(hostDir: string): void;
   /** The count is over: what prepare fetched may go. */
   release?(): void;
   /**
@@ -58,11 +68,10 @@ export interface StorageFs {
 }
 
 /**
- * A lastlog2 file's keys with their timestamp numerals as written (null: none), or an accounts
- * file's flag.
+ * What a lastlog2 file's records come to (file-table.ts: the records of its keys and timestamps as
+ * written, summarized), or an accounts file's flag.
  */
-export type FileDigest =
-  { events: ReadonlyArray<readonly [key: string, numeral: string | null]> } | { disabled: boolean };
+export type FileDigest = { summary: FileSummary } | { disabled: boolean };
 
 /** Why a file was not read, for the count's skip (a few words, no path). */
 export type UnreadableReason =

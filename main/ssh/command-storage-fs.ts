@@ -6,7 +6,6 @@ import { FILES_SCRIPT, filesCommand } from './files-by-command.js';
 import {
   type FilesStreamResult,
   type ListedEntry,
-  type SentFile,
   FilesStreamParser,
   NotOurScript,
 } from './files-stream.js';
@@ -25,15 +24,11 @@ export interface CommandStorageFs extends StorageFs {
 }
 
 /**
- * The file as Prosody would have written what the server said of it, for the same parser as every
- * other file: the keys are letters, digits and _, the numerals as the file had them.
+ * An accounts file as Prosody would have written what the server said of it, for the same parser
+ * as every other file.
  */
-function asLuaData(sent: SentFile): string {
-  if ('disabled' in sent) return sent.disabled ? 'return { disabled = true };' : 'return {};';
-  const fields = sent.events.map(
-    ([key, numeral]) => `["${key}"] = {${numeral === null ? '' : ` timestamp = ${numeral}`} };`,
-  );
-  return `return { ${fields.join(' ')} };`;
+function asLuaData(sent: { disabled: boolean }): string {
+  return sent.disabled ? 'return { disabled = true };' : 'return {};';
 }
 
 function storageEntry(e: ListedEntry): StorageEntry {
@@ -57,6 +52,33 @@ export function commandStorageFs(
   const root = posix.normalize(dataDir).replace(/(.)\/+$/, '$1');
   let stream: FilesStreamResult | null = null;
   let method = 'SFTP files';
+  /** While the files' lines still come: when they end, and whether a host's are all here. */
+  let rest: {
+    finished: Promise<void>;
+    ended: () => boolean;
+    hostComplete: (host: string) => boolean;
+  } | null = null;
+  let stop = false;
+
+  /** Woken after every chunk and at the end of the stream, to look again. */
+  let waiting: Array<() => void> = [];
+  const wake = () => {
+    const woken = waiting;
+    waiting = [];
+    for (const w of woken) w();
+  };
+  const until = async (ready: () => boolean) => {
+    while (!ready()) await new Promise<void>((resolve) => waiting.push(resolve));
+  };
+
+  /** Waits until what the server sends of `host`'s files is all here; throws when it never is. */
+  const hostSent = async (host: string) => {
+    const r = rest;
+    if (r === null) return;
+    await until(() => r.ended() || r.hostComplete(host));
+    // Ended: whole (every host complete) or not (the count fails here).
+    if (r.ended()) await r.finished;
+  };
 
   /** `path` relative to the data folder, split; null when it is outside it. */
   const prefix = root.endsWith('/') ? root : `${root}/`;
@@ -90,52 +112,99 @@ export function commandStorageFs(
     async prepare(since) {
       stream = null;
       method = 'SFTP files';
+      rest = null;
+      stop = false;
       const command = filesCommand(root, since === null ? 0 : Math.max(0, Math.floor(since)));
       if (command === null || !conn.isOpen) return;
       const parser = new FilesStreamParser();
       let received = 0;
       let notOurs = false;
-      const ran = await conn.execStream(
-        command,
-        FILES_SCRIPT,
-        'listing the Prosody data folder',
-        stepSeconds,
-        (chunk) => {
-          if (notOurs) return null;
-          received += chunk.length;
-          if (received > MAX_STREAM_BYTES) return `more than ${MAX_STREAM_BYTES} bytes of listing`;
-          try {
-            parser.push(chunk);
-            return null;
-          } catch (e) {
-            if (e instanceof NotOurScript) {
-              notOurs = true;
+      let ended = false;
+      const ran = conn
+        .execStream(
+          command,
+          FILES_SCRIPT,
+          'listing the Prosody data folder',
+          stepSeconds,
+          (chunk) => {
+            if (notOurs) return null;
+            // The count failed or ended without the rest: stop the server's work.
+            if (stop) return 'the count ended before the listing';
+            received += chunk.length;
+            if (received > MAX_STREAM_BYTES)
+              return `more than ${MAX_STREAM_BYTES} bytes of listing`;
+            try {
+              parser.push(chunk);
               return null;
+            } catch (e) {
+              if (e instanceof NotOurScript) {
+                notOurs = true;
+                return null;
+              }
+              return `the listing of the Prosody data folder is not usable (${(e as Error).message})`;
+            } finally {
+              wake();
             }
-            return `the listing of the Prosody data folder is not usable (${(e as Error).message})`;
-          }
-        },
-      );
-      if (!ran.ok) throw new FailureError(ran.failure);
-      if (notOurs || ran.value.refused) return;
-      let result: FilesStreamResult;
-      try {
-        result = parser.end();
-      } catch (e) {
-        if (e instanceof NotOurScript) return;
-        throw new FailureError({
-          kind: 'remote-protocol',
-          host: conn.host,
-          detail: `the listing of the Prosody data folder is not usable (${(e as Error).message})`,
+          },
+        )
+        .finally(() => {
+          ended = true;
+          wake();
         });
+      /** The stream ended: its result when it was whole, null when SFTP is to read everything. */
+      const whole = async (): Promise<FilesStreamResult | null> => {
+        const r = await ran;
+        if (!r.ok) throw new FailureError(r.failure);
+        if (notOurs || r.value.refused) return null;
+        try {
+          const result = parser.end();
+          return result.fallback ? null : result;
+        } catch (e) {
+          if (e instanceof NotOurScript) return null;
+          throw new FailureError({
+            kind: 'remote-protocol',
+            host: conn.host,
+            detail: `the listing of the Prosody data folder is not usable (${(e as Error).message})`,
+          });
+        }
+      };
+      await until(() => ended || (parser.listed && !notOurs));
+      if (ended) {
+        stream = await whole();
+        if (stream !== null) method = 'files by command';
+        return;
       }
-      if (result.fallback) return;
+      // The listing is whole and what the server sends of the files comes host by host: the
+      // count starts on the first host while the server reads the next (issue 14).
+      const result = parser.sofar();
+      if (result.fallback) {
+        await whole();
+        return;
+      }
       stream = result;
       method = 'files by command';
+      const finished = whole().then(() => undefined);
+      // Awaited by a host's listing or finish(); never an unhandled rejection.
+      finished.catch(() => undefined);
+      rest = { finished, ended: () => ended, hostComplete: (host) => parser.hostComplete(host) };
+    },
+
+    hostDone(hostDir) {
+      const parts = relative(hostDir);
+      if (stream === null || parts === null || parts.length !== 1) return;
+      for (const key of [...stream.stores.keys()]) {
+        if (key.startsWith(`${parts[0]}/`)) stream.stores.delete(key);
+      }
+    },
+
+    async finish() {
+      if (rest !== null) await rest.finished;
     },
 
     release() {
       stream = null;
+      if (rest !== null) stop = true;
+      rest = null;
     },
 
     async list(path) {
@@ -146,10 +215,8 @@ export function commandStorageFs(
       const known = storeFolder(parts);
       if (known === 'absent') return null;
       if (known === 'listed') {
-        const key = parts!.join('/');
-        const listed = (stream!.folders.get(key) ?? []).map(storageEntry);
-        stream!.folders.delete(key); // listed once per count: the reader keeps its own
-        return listed;
+        await hostSent(parts![0]!);
+        return stream?.stores.get(parts!.join('/'))?.entries() ?? [];
       }
       return sftp.list(path);
     },
@@ -168,24 +235,27 @@ export function commandStorageFs(
       // Only host/store/name paths, never with . or .. parts, are sent: no need to normalize.
       if (stream === null || !path.startsWith(prefix)) return null;
       const key = path.slice(prefix.length);
-      const sent = stream.files.get(key);
-      if (sent === undefined || sent.bytes !== listedSize || sent.bytes > maxBytes) return null;
-      stream.files.delete(key); // read once per count: let it go
-      return sent;
+      const slash = key.lastIndexOf('/');
+      if (rest !== null && !rest.hostComplete(key.slice(0, key.indexOf('/')))) return null;
+      const store = stream.stores.get(key.slice(0, slash));
+      return store?.take(key.slice(slash + 1), maxBytes, listedSize) ?? null;
     },
 
     async readCapped(path, maxBytes, listedSize, listedPlain): Promise<ReadCapped> {
       const parts = relative(path);
       if (stream !== null && parts !== null && parts.length === 3) {
-        const key = parts.join('/');
-        const sent = stream.files.get(key);
+        const complete = rest === null || rest.hostComplete(parts[0]!);
+        const store = complete ? stream.stores.get(`${parts[0]}/${parts[1]}`) : undefined;
         // Larger than any file the script sends, and a plain file: as SFTP would find it.
         if (listedPlain && listedSize !== undefined && listedSize > maxBytes) {
           return { tooLarge: true };
         }
-        if (sent && sent.bytes === listedSize) {
-          stream.files.delete(key); // read once per count: let it go
-          return sent.bytes > maxBytes ? { tooLarge: true } : { text: asLuaData(sent) };
+        const sent =
+          store && listedSize !== undefined ? store.take(parts[2]!, Infinity, listedSize) : null;
+        // A lastlog2 file's summary is no text: SFTP reads that one (the reader asks readDigest
+        // first, so only a file it would not ask about comes here).
+        if (sent !== null && 'disabled' in sent) {
+          return listedSize! > maxBytes ? { tooLarge: true } : { text: asLuaData(sent) };
         }
       }
       return sftp.readCapped(path, maxBytes, listedSize, listedPlain);

@@ -15,7 +15,8 @@ import { isSafeRemotePath } from './remote-query-command.js';
  *    record. A path is anything but NUL (newlines included). When the folder cannot be entered or
  *    listed whole, `PAU-FALLBACK\n` follows the empty record instead, and the reader uses SFTP
  *    (whose messages say what is wrong).
- * 3. One line a file changed since `since` (server time; every file when 0) whose name Prosody
+ * 3. One line a file changed since `since` (server time; every file when 0), a host's files before
+ *    the next host's (both stores), whose name Prosody
  *    could have written (letters, digits, %) and that is written exactly as Prosody writes it,
  *    line by line: `L <path> <bytes> <key>=<timestamp>…` for lastlog2 (the timestamp's numeral
  *    as written, or nothing), `A <path> <bytes> <0|1>` for accounts (1: `disabled` set to
@@ -45,20 +46,35 @@ find . -mindepth 1 -maxdepth 3 \( -path './*/*/*' -printf '%y %s %T@ %P\0' \) -o
   \( -path './*/*' -prune \) -o -printf '%y %s %T@ %P\0' 2>/dev/null ||
   { printf '\0PAU-FALLBACK\n'; exit 0; }
 printf '\0'
-find . -mindepth 1 -maxdepth 3 \( -path './*/*/*' -path './*/lastlog2/*.dat' -type f $newer \
-  ! -path '*[!A-Za-z0-9%./]*' -size -65537c -readable -print0 \) -o \
-  \( -path './*/*' ! -name lastlog2 -prune \) -o \( -path './*/*' $old -prune \) 2>/dev/null | xargs -0 -r "$awk" '
+# One find and one awk for both stores: find walks a host's folders before the next host's, so the
+# lines come host by host and the reader can count a host while the next one is read.
+find . -mindepth 1 -maxdepth 3 \( -path './*/*/*' -type f $newer ! -path '*[!A-Za-z0-9%./]*' \
+  \( -path './*/lastlog2/*.dat' -size -65537c -o -path './*/accounts/*.dat' -size -16385c \) \
+  -readable -print0 \) -o \( -path './*/*' ! -name lastlog2 ! -name accounts -prune \) -o \
+  \( -path './*/*' $old -prune \) 2>/dev/null | xargs -0 -r "$awk" '
   function whole(matched) { return matched && RLENGTH == length($0) }
   function done() {
-    if (name != "" && ok && state == 3) print "L " name " " bytes out
+    if (name != "" && ok && acct && state == 2) print "A " name " " bytes " " disabled
+    else if (name != "" && ok && !acct && state == 3) print "L " name " " bytes out
     name = ""
   }
-  FNR == 1 { done(); name = FILENAME; bytes = 0; ok = 1; state = 0; out = ""; split("", seen) }
+  FNR == 1 {
+    done(); name = FILENAME; split(FILENAME, part, "/"); acct = part[3] == "accounts"
+    bytes = 0; ok = 1; state = 0; out = ""; disabled = 0; split("", seen)
+  }
   {
     bytes += length($0) + 1
     if (!ok) next
     if (state == 0) { if ($0 == "return {") state = 1; else ok = 0 }
-    else if (state == 1) {
+    else if (acct) {
+      if (state == 1 && $0 == "};") state = 2
+      else if (state == 1 && whole(match($0, /^\t\["[A-Za-z0-9_]+"\] = (true|false|-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|"[^"\\]*");$/))) {
+        key = substr($0, 4, index($0, "\"]") - 4)
+        if (key in seen) ok = 0
+        seen[key] = 1
+        if (key == "disabled" && $0 !~ /= false;$/) disabled = 1
+      } else ok = 0
+    } else if (state == 1) {
       if ($0 == "};") state = 3
       else if (whole(match($0, /^\t\["[A-Za-z0-9_]+"\] = \{$/))) {
         key = substr($0, 4, index($0, "\"]") - 4)
@@ -71,30 +87,6 @@ find . -mindepth 1 -maxdepth 3 \( -path './*/*/*' -path './*/lastlog2/*.dat' -ty
         ts = substr($0, 19, length($0) - 19)
       else if (whole(match($0, /^\t\t\["ip"\] = "[^"\\]*";$/)) && ips == 0) ips = 1
       else ok = 0
-    } else ok = 0
-  }
-  END { done() }' 2>/dev/null
-find . -mindepth 1 -maxdepth 3 \( -path './*/*/*' -path './*/accounts/*.dat' -type f $newer \
-  ! -path '*[!A-Za-z0-9%./]*' -size -16385c -readable -print0 \) -o \
-  \( -path './*/*' ! -name accounts -prune \) -o \( -path './*/*' $old -prune \) 2>/dev/null | xargs -0 -r "$awk" '
-  function whole(matched) { return matched && RLENGTH == length($0) }
-  function done() {
-    if (name != "" && ok && state == 2) print "A " name " " bytes " " disabled
-    name = ""
-  }
-  FNR == 1 { done(); name = FILENAME; bytes = 0; ok = 1; state = 0; disabled = 0; split("", seen) }
-  {
-    bytes += length($0) + 1
-    if (!ok) next
-    if (state == 0) { if ($0 == "return {") state = 1; else ok = 0 }
-    else if (state == 1) {
-      if ($0 == "};") state = 2
-      else if (whole(match($0, /^\t\["[A-Za-z0-9_]+"\] = (true|false|-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|"[^"\\]*");$/))) {
-        key = substr($0, 4, index($0, "\"]") - 4)
-        if (key in seen) ok = 0
-        seen[key] = 1
-        if (key == "disabled" && $0 !~ /= false;$/) disabled = 1
-      } else ok = 0
     } else ok = 0
   }
   END { done() }' 2>/dev/null

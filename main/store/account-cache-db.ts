@@ -15,6 +15,7 @@ import type {
   StoredSnapshot,
   UnchangedProof,
 } from '../sources/account-cache.js';
+import { FileTable } from '../sources/file-table.js';
 import { isFileState } from '../sources/file-state.js';
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
 import { accountDigestKey, digestTerm, hostDigest } from '../sources/account-digest.js';
@@ -170,6 +171,9 @@ export class SqliteAccountCache implements AccountCache {
       ),
       folder: db.prepare<[string, string], { body: string }>(
         'SELECT body FROM folder WHERE key = ? AND path = ?',
+      ),
+      folderDates: db.prepare<[string, string], { listedAt: unknown; fullAt: unknown }>(
+        "SELECT json_extract(body, '$.listedAt') AS listedAt, json_extract(body, '$.fullAt') AS fullAt FROM folder WHERE key = ? AND path = ? AND json_valid(body)",
       ),
       putFolder: db.prepare('INSERT OR REPLACE INTO folder VALUES (?, ?, ?)'),
       folderPaths: db.prepare<[string], { path: string }>('SELECT path FROM folder WHERE key = ?'),
@@ -331,14 +335,22 @@ export class SqliteAccountCache implements AccountCache {
     const row = this.statements.folder.get(key, path);
     if (!row) return null;
     try {
-      return JSON.parse(row.body) as CachedFolder;
+      return readFolder(JSON.parse(row.body));
     } catch {
       return null;
     }
   }
 
+  folderDates(key: string, path: string): Pick<CachedFolder, 'listedAt' | 'fullAt'> | null {
+    const row = this.statements.folderDates.get(key, path);
+    if (!row || typeof row.listedAt !== 'number' || typeof row.fullAt !== 'number') return null;
+    return { listedAt: row.listedAt, fullAt: row.fullAt };
+  }
+
   saveFolder(key: string, path: string, folder: CachedFolder): void {
-    this.statements.putFolder.run(key, path, JSON.stringify(folder));
+    const { mtime, listedAt, fullAt } = folder;
+    const body = JSON.stringify({ mtime, listedAt, fullAt, table: folder.files.encode() });
+    this.statements.putFolder.run(key, path, body);
   }
 
   pruneFolders(key: string, keep: ReadonlySet<string>): void {
@@ -348,6 +360,16 @@ export class SqliteAccountCache implements AccountCache {
       }
     })();
   }
+}
+
+/** A folder as saveFolder wrote it; anything else (an older cache's body too) is none. */
+function readFolder(v: unknown): CachedFolder | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const { mtime, listedAt, fullAt, table } = v as Record<string, unknown>;
+  if (![mtime, listedAt, fullAt].every((n) => typeof n === 'number')) return null;
+  const files = FileTable.decode(table);
+  if (files === null) return null;
+  return { mtime: mtime as number, listedAt: listedAt as number, fullAt: fullAt as number, files };
 }
 
 /** The proof as kept; anything else (it is only a shortcut) is no proof. */

@@ -291,3 +291,70 @@ test('a stream that starts right and turns to garbage is one line, not a figure'
     await s.close();
   }
 });
+
+/**
+ * Streams whose listing is whole and whose files' lines start right, so that the count has
+ * started on the first host when the rest goes wrong: still one line, not a figure.
+ */
+const BROKEN_AFTER_THE_FIRST_HOST: Array<[what: string, tail: string]> = [
+  ['garbage after the second host’s first line', '\u001b[2J fake TOTAL row\n'],
+  ['a stream cut short after the second host’s first line', ''],
+];
+
+for (const [what, tail] of BROKEN_AFTER_THE_FIRST_HOST) {
+  test(`a count started on the first host fails whole on ${what}`, async () => {
+    const files = new Map<string, Buffer>();
+    const local = mkdtempSync(join(work, 'fault-two-'));
+    writeProsodyInternal(local, [
+      { host: 'a.test', user: 'u', event: 'login', timestamp: NOW - 60 },
+      { host: 'b.test', user: 'v', event: 'login', timestamp: NOW - 60 },
+    ]);
+    for (const e of readdirSync(local, { recursive: true, withFileTypes: true })) {
+      if (e.isFile()) {
+        const p = join(e.parentPath, e.name);
+        files.set(`/var/lib/prosody/${relative(local, p)}`, readFileSync(p));
+      }
+    }
+    const size = (host: string, user: string) =>
+      files.get(`/var/lib/prosody/${host}/lastlog2/${user}.dat`)!.length;
+    const listing = ['a%2etest', 'b%2etest']
+      .map((h, i) => {
+        const user = i === 0 ? 'u' : 'v';
+        return `d 4096 1 ${h}\0d 4096 1 ${h}/lastlog2\0f ${size(h, user)} 1 ${h}/lastlog2/${user}.dat\0`;
+      })
+      .join('');
+    const stream = Buffer.from(
+      `PAU-FILES 1 1795536000\n${listing}\0` +
+        `L ./a%2etest/lastlog2/u.dat ${size('a%2etest', 'u')} login=${NOW - 60}\n` +
+        `L ./b%2etest/lastlog2/v.dat ${size('b%2etest', 'v')} login=${NOW - 60}\n` +
+        tail,
+    );
+    const s = await startFaultServer({
+      sftp: { files },
+      exec: ({ channel }) => {
+        channel.write(stream);
+        channel.exit(0);
+        channel.end();
+      },
+    });
+    try {
+      const run = await runBuiltCliAsync([
+        ...sshCliOptions(s.user, s.port, s.identityPath, s.knownHostsPath),
+        '--remote-data-dir',
+        '/var/lib/prosody',
+        '--no-live',
+        '--at',
+        String(NOW),
+      ]);
+      assert.equal(run.stdout, '');
+      assert.equal(run.status, 1, run.stderr);
+      assert.match(
+        run.stderr,
+        /^prosody-active-users: [^\n]*listing of the Prosody data folder is not usable \([^\n]*\n$/,
+      );
+      assert.equal(run.stderr.includes('\u001b'), false, 'no escape code reaches the terminal');
+    } finally {
+      await s.close();
+    }
+  });
+}

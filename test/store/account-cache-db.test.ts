@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import type { CachedFolder } from '../../main/sources/account-cache.js';
 import type { ActivityQueryTuple } from '../../main/sources/activity-query.js';
 import type { DigestedTuple } from '../../main/sources/row-digest.js';
+import { FileTable } from '../../main/sources/file-table.js';
 import { openAccountCache } from '../../main/store/account-cache-db.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pau-cache-'));
@@ -120,14 +121,37 @@ test('folders are kept as given and pruned to what still exists', () => {
     mtime: 5,
     listedAt: 70,
     fullAt: 70,
-    files: { 'x.dat': [1, 2, 3, [1]] },
+    files: FileTable.of([
+      ['x.dat', { size: 1, mtime: 2, readAt: 3, summary: 1 }],
+      ['y.dat', { size: 4, mtime: 5, readAt: 6, summary: [7.5, null, 0, 2, 1] }],
+    ]),
   };
+  const plain = (f: CachedFolder | null) => f && { ...f, files: f.files.entries() };
   cache.saveFolder('k', '/d/a', folder);
   cache.saveFolder('k', '/d/b', folder);
-  assert.deepEqual(cache.folder('k', '/d/a'), folder);
+  assert.deepEqual(plain(cache.folder('k', '/d/a')), plain(folder));
+  assert.deepEqual(cache.folderDates('k', '/d/a'), { listedAt: 70, fullAt: 70 });
   cache.pruneFolders('k', new Set(['/d/b']));
   assert.equal(cache.folder('k', '/d/a'), null);
-  assert.deepEqual(cache.folder('k', '/d/b'), folder);
+  assert.equal(cache.folderDates('k', '/d/a'), null);
+  assert.deepEqual(plain(cache.folder('k', '/d/b')), plain(folder));
+  cache.close();
+});
+
+test('a folder kept by an older version (an object a file) is no folder: its files are read again', () => {
+  const path = join(dir, 'older', 'cache.sqlite');
+  openAccountCache(path).close();
+  const db = new Database(path);
+  const body = JSON.stringify({
+    mtime: 5,
+    listedAt: 70,
+    fullAt: 70,
+    files: { 'x.dat': [1, 2, 3, 1] },
+  });
+  db.prepare('INSERT INTO folder VALUES (?, ?, ?)').run('k', '/d/a', body);
+  db.close();
+  const cache = openAccountCache(path);
+  assert.equal(cache.folder('k', '/d/a'), null);
   cache.close();
 });
 

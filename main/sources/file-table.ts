@@ -1,0 +1,300 @@
+import type { SkipReason, SourceRecord } from '../core/activity-record.js';
+
+/**
+ * The per-file part of the internal-storage cache, packed: a million files are a few typed arrays
+ * and one string of names, not a million objects (issue 14: 0.9 GB held at a million files).
+ */
+
+/**
+ * What one lastlog2 file's records come to, all that counting needs: the newest activity, the
+ * newest registration, and how many records were skipped for each reason.
+ */
+export type FileSummary = [
+  lastActive: number | null,
+  registered: number | null,
+  notAnEvent: number,
+  malformed: number,
+  noTimestamp: number,
+];
+
+/** An accounts file's summary is only its flag: 1 enabled, 2 disabled, 0 unreadable. */
+export type AccountSummary = 0 | 1 | 2;
+
+export const SKIP_SLOTS: Record<SkipReason, 2 | 3 | 4> = {
+  'not-an-event': 2,
+  malformed: 3,
+  'no-timestamp': 4,
+};
+
+/** What a lastlog2 file's records come to. */
+export function summarizeActivity(records: readonly SourceRecord[]): FileSummary {
+  const s: FileSummary = [null, null, 0, 0, 0];
+  for (const r of records) {
+    if ('skipped' in r) s[SKIP_SLOTS[r.skipped]]++;
+    else if ('status' in r) continue;
+    else if (r.event === 'registered')
+      s[1] = s[1] === null ? r.timestamp : Math.max(s[1], r.timestamp);
+    else s[0] = s[0] === null ? r.timestamp : Math.max(s[0], r.timestamp);
+  }
+  return s;
+}
+
+/** One file as kept: its size and mtime when read, this machine's clock then, and what it gave. */
+export interface FileRow {
+  size: number;
+  mtime: number;
+  readAt: number;
+  /** null: nothing usable (a file with more skips than a summary holds): it is read every time. */
+  summary: FileSummary | AccountSummary | null;
+}
+
+/** More skips than this in one file of a few hundred bytes is not a summary we wrote. */
+const MAX_SKIPS = 1000;
+/** size, mtime, readAt, then lastActive and registered (NaN: none) or the account's flag. */
+const NUMS = 5;
+const SKIPS = 3;
+const ACTIVITY = 0;
+const ACCOUNT = 1;
+const NONE = 2;
+
+/** A file name never holds a slash: the names are kept as one string joined by it. */
+const SEPARATOR = '/';
+const JOIN_EVERY = 1024;
+
+export class FileTable {
+  private index: Map<string, number> | null = null;
+  /**
+   * Names add() took, joined a thousand at a time (then `names` holds none of them): a table
+   * being built for the cache holds a million names as a few strings, not a million.
+   */
+  private joined: string[] = [];
+  private pending: string[] = [];
+
+  private constructor(
+    private names: string[],
+    private nums: Float64Array,
+    private skips: Uint16Array,
+    private kinds: Uint8Array,
+    private count: number,
+  ) {}
+
+  /** An empty table with room for `capacity` rows; it grows past that when needed. */
+  static empty(capacity = 16): FileTable {
+    const n = Math.max(1, capacity);
+    return new FileTable(
+      [],
+      new Float64Array(n * NUMS),
+      new Uint16Array(n * SKIPS),
+      new Uint8Array(n),
+      0,
+    );
+  }
+
+  static of(rows: Iterable<readonly [name: string, row: FileRow]>): FileTable {
+    const t = FileTable.empty();
+    for (const [name, row] of rows) t.set(name, row);
+    return t;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The names, in the order they were set. */
+  keys(): IterableIterator<string> {
+    return this.allNames().values();
+  }
+
+  has(name: string): boolean {
+    return this.lookup().has(name);
+  }
+
+  /** The row of `name`, or undefined. A new object each call: only the table is kept. */
+  get(name: string): FileRow | undefined {
+    const i = this.lookup().get(name);
+    return i === undefined ? undefined : this.row(i);
+  }
+
+  /** Only the size and mtime, without the summary: what a listing gives. */
+  listed(name: string): { size: number; mtime: number } | undefined {
+    const i = this.lookup().get(name);
+    return i === undefined
+      ? undefined
+      : { size: this.nums[i * NUMS]!, mtime: this.nums[i * NUMS + 1]! };
+  }
+
+  entries(): Array<[string, FileRow]> {
+    return this.allNames().map((name, i) => [name, this.row(i)]);
+  }
+
+  /**
+   * Adds a row for a name not in the table yet, without keeping an index of the names (the
+   * reader's next table is only written). A name twice makes a table decode() refuses.
+   */
+  add(name: string, row: FileRow): void {
+    if (this.index !== null || this.names.length > 0) return this.set(name, row);
+    if (name === '' || name.includes(SEPARATOR)) throw new RangeError('not a file name');
+    const i = this.count++;
+    this.grow();
+    this.pending.push(name);
+    if (this.pending.length === JOIN_EVERY) {
+      this.joined.push(this.pending.join(SEPARATOR));
+      this.pending = [];
+    }
+    this.write(i, row);
+  }
+
+  /** Sets the row of `name`; a summary out of range is kept as none. */
+  set(name: string, row: FileRow): void {
+    if (name === '' || name.includes(SEPARATOR)) throw new RangeError('not a file name');
+    this.names = this.allNames();
+    const index = this.lookup();
+    let i = index.get(name);
+    if (i === undefined) {
+      i = this.count++;
+      this.grow();
+      this.names.push(name);
+      index.set(name, i);
+    }
+    this.write(i, row);
+  }
+
+  /** The table as plain JSON values: the names in one string, the numbers in base64. */
+  encode(): { names: string; nums: string; skips: string; kinds: string } {
+    const n = this.count;
+    const bytes = (a: Float64Array | Uint16Array | Uint8Array, length: number) =>
+      Buffer.from(a.buffer, a.byteOffset, length * a.BYTES_PER_ELEMENT).toString('base64');
+    return {
+      // Not split to be joined again: the table being saved stays as compact as it was.
+      names: [this.names.join(SEPARATOR), ...this.joined, this.pending.join(SEPARATOR)]
+        .filter((part) => part !== '')
+        .join(SEPARATOR),
+      nums: bytes(this.nums, n * NUMS),
+      skips: bytes(this.skips, n * SKIPS),
+      kinds: bytes(this.kinds, n),
+    };
+  }
+
+  /** A table from what encode() gave; null when it is anything else (a cache is only a shortcut). */
+  static decode(value: unknown): FileTable | null {
+    if (typeof value !== 'object' || value === null) return null;
+    const v = value as Record<string, unknown>;
+    if (![v.names, v.nums, v.skips, v.kinds].every((x) => typeof x === 'string')) return null;
+    const names = v.names === '' ? [] : (v.names as string).split(SEPARATOR);
+    const n = names.length;
+    const nums = new Float64Array(Math.max(1, n) * NUMS);
+    const skips = new Uint16Array(Math.max(1, n) * SKIPS);
+    const kinds = new Uint8Array(Math.max(1, n));
+    const fill = (a: Float64Array | Uint16Array | Uint8Array, text: string, length: number) => {
+      const b = Buffer.from(text, 'base64');
+      if (b.length !== length * a.BYTES_PER_ELEMENT) return false;
+      new Uint8Array(a.buffer, a.byteOffset, b.length).set(b);
+      return true;
+    };
+    if (
+      !fill(nums, v.nums as string, n * NUMS) ||
+      !fill(skips, v.skips as string, n * SKIPS) ||
+      !fill(kinds, v.kinds as string, n)
+    ) {
+      return null;
+    }
+    const t = new FileTable(names, nums, skips, kinds, n);
+    if (names.some((name) => name === '') || t.lookup().size !== n) return null;
+    for (let i = 0; i < n; i++) {
+      if (t.kinds[i] !== NONE && !isSummary(t.summary(i))) return null;
+    }
+    return t;
+  }
+
+  private write(i: number, row: FileRow): void {
+    const at = i * NUMS;
+    this.nums[at] = row.size;
+    this.nums[at + 1] = row.mtime;
+    this.nums[at + 2] = row.readAt;
+    const s = isSummary(row.summary) ? row.summary : null;
+    if (s === null) {
+      this.kinds[i] = NONE;
+      this.nums[at + 3] = NaN;
+      this.nums[at + 4] = NaN;
+      this.skips.fill(0, i * SKIPS, i * SKIPS + SKIPS);
+    } else if (typeof s === 'number') {
+      this.kinds[i] = ACCOUNT;
+      this.nums[at + 3] = s;
+      this.nums[at + 4] = NaN;
+      this.skips.fill(0, i * SKIPS, i * SKIPS + SKIPS);
+    } else {
+      this.kinds[i] = ACTIVITY;
+      this.nums[at + 3] = s[0] ?? NaN;
+      this.nums[at + 4] = s[1] ?? NaN;
+      this.skips[i * SKIPS] = s[2];
+      this.skips[i * SKIPS + 1] = s[3];
+      this.skips[i * SKIPS + 2] = s[4];
+    }
+  }
+
+  private lookup(): Map<string, number> {
+    this.names = this.allNames();
+    if (this.index === null) this.index = new Map(this.names.map((name, i) => [name, i]));
+    return this.index;
+  }
+
+  /** Every name in order: the ones add() joined are split again (and kept so) first. */
+  private allNames(): string[] {
+    if (this.joined.length + this.pending.length === 0) return this.names;
+    const names = this.joined.flatMap((chunk) => chunk.split(SEPARATOR));
+    names.push(...this.pending);
+    this.names = names;
+    this.joined = [];
+    this.pending = [];
+    return names;
+  }
+
+  private grow(): void {
+    if (this.count <= this.kinds.length) return;
+    const n = this.kinds.length * 2;
+    const nums = new Float64Array(n * NUMS);
+    nums.set(this.nums);
+    const skips = new Uint16Array(n * SKIPS);
+    skips.set(this.skips);
+    const kinds = new Uint8Array(n);
+    kinds.set(this.kinds);
+    this.nums = nums;
+    this.skips = skips;
+    this.kinds = kinds;
+  }
+
+  private row(i: number): FileRow {
+    const at = i * NUMS;
+    return {
+      size: this.nums[at]!,
+      mtime: this.nums[at + 1]!,
+      readAt: this.nums[at + 2]!,
+      summary: this.summary(i),
+    };
+  }
+
+  private summary(i: number): FileSummary | AccountSummary | null {
+    const at = i * NUMS;
+    if (this.kinds[i] === ACCOUNT) return this.nums[at + 3]! as AccountSummary;
+    if (this.kinds[i] !== ACTIVITY) return null; // NONE, or a byte no table wrote
+    const time = (t: number) => (Number.isNaN(t) ? null : t);
+    return [
+      time(this.nums[at + 3]!),
+      time(this.nums[at + 4]!),
+      this.skips[i * SKIPS]!,
+      this.skips[i * SKIPS + 1]!,
+      this.skips[i * SKIPS + 2]!,
+    ];
+  }
+}
+
+/** A summary the reader could have made: times finite or none, skips counted, a flag in range. */
+export function isSummary(v: unknown): v is FileSummary | AccountSummary {
+  if (typeof v === 'number') return v === 0 || v === 1 || v === 2;
+  return (
+    Array.isArray(v) &&
+    v.length === 5 &&
+    v.slice(0, 2).every((t) => t === null || Number.isFinite(t)) &&
+    v.slice(2).every((n) => Number.isInteger(n) && (n as number) >= 0 && (n as number) < MAX_SKIPS)
+  );
+}

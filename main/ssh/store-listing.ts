@@ -1,0 +1,190 @@
+import type { FileSummary } from '../sources/file-table.js';
+import { lastlog2DigestSummary } from '../sources/internal-storage-records.js';
+import type { FileDigest, StorageEntry } from '../sources/storage-fs.js';
+
+/**
+ * One store folder's files as the server listed them (files-by-command.ts), with what it sent of
+ * each, packed: a million files are typed arrays and their names, not a million objects each
+ * holding a few more (issue 14: a first read at a million files held about 0.9 GB).
+ */
+export class StoreListing {
+  private count = 0;
+  /**
+   * Until seal(): the names, joined a thousand at a time (a listing of every host comes before
+   * any host is read, so most wait a while); then each name, and an index of them.
+   */
+  private joined: string[] = [];
+  private pending: string[] = [];
+  private names: string[] = [];
+  private index: Map<string, number> | null = null;
+  /** find's %y as a char code. */
+  private types = new Uint8Array(64);
+  /**
+   * size, mtime, the bytes the server read of the file (NaN: it sent nothing), then a lastlog2
+   * file's newest activity and registration (NaN: none).
+   */
+  private nums = new Float64Array(64 * NUMS);
+  /** What was sent: SENT_ENABLED or SENT_DISABLED (an accounts file), SENT_SUMMARY (lastlog2). */
+  private sent = new Uint8Array(64);
+  /** A lastlog2 file's skipped records by reason, as FileSummary orders them. */
+  private skips = new Uint16Array(64 * 3);
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Adds a listed entry (before seal()); a name listed twice makes seal() throw. */
+  add(name: string, type: string, size: number, mtime: number): void {
+    if (this.index !== null) throw new Error('a file listed after its folder was read');
+    const i = this.count++;
+    if (i === this.types.length) this.grow();
+    this.pending.push(name);
+    if (this.pending.length === JOIN_EVERY) {
+      this.joined.push(this.pending.join('/'));
+      this.pending = [];
+    }
+    this.types[i] = type.charCodeAt(0);
+    this.nums[i * NUMS] = size;
+    this.nums[i * NUMS + 1] = mtime;
+    this.nums[i * NUMS + 2] = NaN;
+  }
+
+  /**
+   * The listing is whole: names are split out and indexed, once. Throws when a name was listed
+   * twice. Everything below seals first.
+   */
+  seal(): void {
+    if (this.index !== null) return;
+    const names = this.joined.flatMap((chunk) => chunk.split('/'));
+    names.push(...this.pending);
+    const index = new Map<string, number>();
+    for (let i = 0; i < names.length; i++) index.set(names[i]!, i);
+    if (index.size !== names.length) throw new Error('a path listed twice');
+    this.joined = [];
+    this.pending = [];
+    this.names = names;
+    this.index = index;
+  }
+
+  private at(name: string): number | undefined {
+    this.seal();
+    return this.index!.get(name);
+  }
+
+  /**
+   * Whether what the server sent of `name` can stand for it: listed as a plain file of just that
+   * many bytes (one changed since the listing is not). Throws when it was sent already.
+   */
+  accepts(name: string, bytes: number): boolean {
+    const i = this.at(name);
+    if (i === undefined || this.types[i] !== F || this.nums[i * NUMS] !== bytes) return false;
+    if (!Number.isNaN(this.nums[i * NUMS + 2]!)) throw new Error('a file sent twice');
+    return true;
+  }
+
+  /** Keeps an accounts file's flag; call only after accepts(). */
+  sentAccount(name: string, bytes: number, disabled: boolean): void {
+    const i = this.at(name)!;
+    this.nums[i * NUMS + 2] = bytes;
+    this.sent[i] = disabled ? SENT_DISABLED : SENT_ENABLED;
+  }
+
+  /**
+   * Keeps what a lastlog2 file's events (checked already: EVENTS_TEXT) come to, not the events:
+   * a few numbers a file; call only after accepts().
+   */
+  sentEvents(name: string, bytes: number, events: string): void {
+    const i = this.at(name)!;
+    const s = lastlog2DigestSummary(parseEvents(events));
+    this.nums[i * NUMS + 2] = bytes;
+    this.nums[i * NUMS + 3] = s[0] ?? NaN;
+    this.nums[i * NUMS + 4] = s[1] ?? NaN;
+    this.skips.set([s[2], s[3], s[4]], i * 3);
+    this.sent[i] = SENT_SUMMARY;
+  }
+
+  /** The listing, as the reader takes it. */
+  entries(): StorageEntry[] {
+    this.seal();
+    return this.names.map((name, i) => {
+      const t = this.types[i]!;
+      const type = t === F ? 'file' : t === L ? 'link' : t === D ? undefined : 'special';
+      return {
+        name,
+        isDir: t === D,
+        size: this.nums[i * NUMS]!,
+        mtime: this.nums[i * NUMS + 1]!,
+        type,
+      };
+    });
+  }
+
+  /**
+   * What the server sent of `name` when it is still `listedSize` bytes, at most `maxBytes`;
+   * null otherwise. Taken once: it is let go.
+   */
+  take(name: string, maxBytes: number, listedSize: number): FileDigest | null {
+    const i = this.at(name);
+    if (i === undefined) return null;
+    const bytes = this.nums[i * NUMS + 2]!;
+    if (Number.isNaN(bytes) || bytes !== listedSize || bytes > maxBytes) return null;
+    this.nums[i * NUMS + 2] = NaN;
+    const sent = this.sent[i];
+    this.sent[i] = 0;
+    if (sent !== SENT_SUMMARY) return { disabled: sent === SENT_DISABLED };
+    const time = (t: number) => (Number.isNaN(t) ? null : t);
+    const summary: FileSummary = [
+      time(this.nums[i * NUMS + 3]!),
+      time(this.nums[i * NUMS + 4]!),
+      this.skips[i * 3]!,
+      this.skips[i * 3 + 1]!,
+      this.skips[i * 3 + 2]!,
+    ];
+    return { summary };
+  }
+
+  /** The bytes sent of `name` (NaN: none), for a read that takes the text. */
+  sentBytes(name: string): number {
+    const i = this.at(name);
+    return i === undefined ? NaN : this.nums[i * NUMS + 2]!;
+  }
+
+  private grow(): void {
+    const n = this.types.length * 2;
+    const types = new Uint8Array(n);
+    types.set(this.types);
+    const nums = new Float64Array(n * NUMS);
+    nums.set(this.nums);
+    const sent = new Uint8Array(n);
+    sent.set(this.sent);
+    const skips = new Uint16Array(n * 3);
+    skips.set(this.skips);
+    this.types = types;
+    this.nums = nums;
+    this.sent = sent;
+    this.skips = skips;
+  }
+}
+
+const NUMS = 5;
+const JOIN_EVERY = 1024;
+const SENT_ENABLED = 1;
+const SENT_DISABLED = 2;
+const SENT_SUMMARY = 3;
+const F = 'f'.charCodeAt(0);
+const L = 'l'.charCodeAt(0);
+const D = 'd'.charCodeAt(0);
+
+/** A verdict's events: ` key=numeral` each, the numeral as written or empty (no timestamp). */
+export const EVENTS_TEXT =
+  /^(?: [A-Za-z0-9_]{1,64}=(?:-?\d{1,40}(?:\.\d{1,40})?(?:[eE][-+]?\d{1,5})?)?)*$/;
+
+/** The events of a text EVENTS_TEXT matched. */
+function parseEvents(text: string): Array<[key: string, numeral: string | null]> {
+  const out: Array<[string, string | null]> = [];
+  for (const word of text === '' ? [] : text.slice(1).split(' ')) {
+    const at = word.indexOf('=');
+    out.push([word.slice(0, at), at === word.length - 1 ? null : word.slice(at + 1)]);
+  }
+  return out;
+}

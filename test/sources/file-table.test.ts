@@ -1,0 +1,135 @@
+/**
+ * The packed per-file cache of internal storage (main/sources/file-table.ts): every row comes back
+ * exactly as set, through its encoding too, and an encoding it did not write is no table.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type FileRow, FileTable } from '../../main/sources/file-table.js';
+
+const ROWS: Array<[name: string, row: FileRow]> = [
+  ['plain.dat', { size: 187, mtime: 1_795_534_215, readAt: 1_795_540_000, summary: 1 }],
+  ['off.dat', { size: 272, mtime: 1_700_000_000, readAt: 1_795_540_000, summary: 2 }],
+  ['bad%2eacct.dat', { size: 9, mtime: 1, readAt: 2, summary: 0 }],
+  ['frac.dat', { size: 159, mtime: 3, readAt: 4, summary: [1_795_535_999.5, null, 0, 0, 0] }],
+  ['reg.dat', { size: 100, mtime: 5, readAt: 6, summary: [null, 1_795_000_000, 2, 1, 3] }],
+  ['old.dat', { size: 2 ** 40, mtime: -86_400, readAt: 0, summary: [-1e9, -2e9, 0, 999, 0] }],
+  ['none.dat', { size: 0, mtime: 0, readAt: 0, summary: null }],
+];
+
+for (const [name, row] of ROWS) {
+  test(`a row comes back as set, and through the encoding: ${name}`, () => {
+    const table = FileTable.of([[name, row]]);
+    assert.deepEqual(table.get(name), row);
+    const decoded = FileTable.decode(JSON.parse(JSON.stringify(table.encode())));
+    assert.deepEqual(decoded?.entries(), [[name, row]]);
+  });
+}
+
+test('many rows keep their names in order past the first capacity', () => {
+  const rows = Array.from({ length: 1000 }, (_, i): [string, FileRow] => [
+    `u${i}.dat`,
+    { size: i, mtime: i * 2, readAt: i * 3, summary: i % 2 ? 1 : [i, null, 0, 0, i % 5] },
+  ]);
+  const table = FileTable.empty(3);
+  for (const [name, row] of rows) table.set(name, row);
+  assert.equal(table.size, 1000);
+  assert.deepEqual(
+    [...table.keys()],
+    rows.map(([n]) => n),
+  );
+  assert.deepEqual(FileTable.decode(table.encode())?.entries(), rows);
+});
+
+test('setting a name again replaces its row', () => {
+  const table = FileTable.of(ROWS);
+  table.set('plain.dat', { size: 1, mtime: 2, readAt: 3, summary: [4, 5, 0, 0, 0] });
+  assert.equal(table.size, ROWS.length);
+  assert.deepEqual(table.get('plain.dat'), {
+    size: 1,
+    mtime: 2,
+    readAt: 3,
+    summary: [4, 5, 0, 0, 0],
+  });
+});
+
+const OUT_OF_RANGE: Array<[what: string, summary: unknown]> = [
+  ['a thousand skips', [null, null, 1000, 0, 0]],
+  ['an endless time', [Infinity, null, 0, 0, 0]],
+  ['a fractional count', [null, null, 0.5, 0, 0]],
+  ['a flag of 3', 3],
+  ['four fields', [null, null, 0, 0]],
+];
+
+for (const [what, summary] of OUT_OF_RANGE) {
+  test(`a summary out of range is kept as none, so the file is read again: ${what}`, () => {
+    const table = FileTable.empty();
+    table.set('x.dat', { size: 1, mtime: 2, readAt: 3, summary } as FileRow);
+    assert.equal(table.get('x.dat')?.summary, null);
+    assert.equal(table.listed('x.dat')?.size, 1);
+  });
+}
+
+/** The encoding of ROWS with one part changed. */
+function tampered(change: (e: ReturnType<FileTable['encode']>) => void): unknown {
+  const e = FileTable.of(ROWS).encode();
+  change(e);
+  return e;
+}
+
+function withBytes(text: string, at: number, bytes: number[]): string {
+  const b = Buffer.from(text, 'base64');
+  b.set(bytes, at);
+  return b.toString('base64');
+}
+
+const NOT_A_TABLE: Array<[what: string, value: unknown]> = [
+  ['null', null],
+  ['an older object a file', { 'x.dat': [1, 2, 3, 1] }],
+  ['numbers missing', tampered((e) => delete (e as Partial<typeof e>).nums)],
+  ['a name more than numbers', tampered((e) => (e.names += '/extra.dat'))],
+  ['a name twice', tampered((e) => (e.names = e.names.replace('off.dat', 'plain.dat')))],
+  ['an empty name', tampered((e) => (e.names = e.names.replace('off.dat', '')))],
+  ['a kind no table writes', tampered((e) => (e.kinds = withBytes(e.kinds, 0, [7])))],
+  [
+    'a flag out of range',
+    tampered((e) => (e.nums = withBytes(e.nums, 3 * 8, [0, 0, 0, 0, 0, 0, 8, 64]))),
+  ],
+  [
+    'a skip count out of range',
+    tampered((e) => (e.skips = withBytes(e.skips, 3 * 3 * 2, [0xe8, 3]))),
+  ],
+  [
+    'an endless time',
+    tampered((e) => (e.nums = withBytes(e.nums, (3 * 5 + 3) * 8, [0, 0, 0, 0, 0, 0, 0xf0, 0x7f]))),
+  ],
+];
+
+for (const [what, value] of NOT_A_TABLE) {
+  test(`an encoding it did not write is no table: ${what}`, () => {
+    assert.equal(FileTable.decode(value), null);
+  });
+}
+
+test('the untampered encoding used by those cases is a table', () => {
+  assert.deepEqual(FileTable.decode(tampered(() => undefined))?.entries(), ROWS);
+});
+
+test('rows added without an index come back in order, and a name added twice is no table', () => {
+  const table = FileTable.empty(2);
+  for (const [name, row] of ROWS) table.add(name, row);
+  assert.deepEqual(FileTable.decode(table.encode())?.entries(), ROWS);
+  table.add(ROWS[0]![0], ROWS[0]![1]);
+  assert.equal(FileTable.decode(table.encode()), null);
+});
+
+test('thousands of rows added come back in order, through the encoding too', () => {
+  const rows = Array.from({ length: 2500 }, (_, i): [string, FileRow] => [
+    `u${i}.dat`,
+    { size: i, mtime: i + 1, readAt: i + 2, summary: i % 3 ? 2 : [null, i, 0, 1, 0] },
+  ]);
+  const table = FileTable.empty(10);
+  for (const [name, row] of rows) table.add(name, row);
+  assert.deepEqual(FileTable.decode(table.encode())?.entries(), rows);
+  assert.deepEqual(table.entries(), rows);
+  assert.deepEqual(table.get('u2499.dat'), rows[2499]![1]);
+});
