@@ -61,6 +61,14 @@ const NONE = 2;
 const SEPARATOR = '/';
 const JOIN_EVERY = 1024;
 
+/** A table as the cache keeps it (see encode). */
+export interface EncodedTable {
+  names: string;
+  nums: Uint8Array;
+  skips: Uint8Array;
+  kinds: Uint8Array;
+}
+
 export class FileTable {
   private index: Map<string, number> | null = null;
   /**
@@ -159,11 +167,15 @@ export class FileTable {
     this.write(i, row);
   }
 
-  /** The table as plain JSON values: the names in one string, the numbers in base64. */
-  encode(): { names: string; nums: string; skips: string; kinds: string } {
+  /**
+   * The table as the cache keeps it: the names in one string, each number array as its bytes.
+   * The byte arrays are views of the table's own memory, not copies (issue 14: a million files
+   * as JSON and base64 were a few hundred MB of strings a save), so they are for writing at once.
+   */
+  encode(): EncodedTable {
     const n = this.count;
     const bytes = (a: Float64Array | Uint16Array | Uint8Array, length: number) =>
-      Buffer.from(a.buffer, a.byteOffset, length * a.BYTES_PER_ELEMENT).toString('base64');
+      Buffer.from(a.buffer, a.byteOffset, length * a.BYTES_PER_ELEMENT);
     return {
       // Not split to be joined again: the table being saved stays as compact as it was.
       names: [this.names.join(SEPARATOR), ...this.joined, this.pending.join(SEPARATOR)]
@@ -179,22 +191,23 @@ export class FileTable {
   static decode(value: unknown): FileTable | null {
     if (typeof value !== 'object' || value === null) return null;
     const v = value as Record<string, unknown>;
-    if (![v.names, v.nums, v.skips, v.kinds].every((x) => typeof x === 'string')) return null;
-    const names = v.names === '' ? [] : (v.names as string).split(SEPARATOR);
+    if (typeof v.names !== 'string') return null;
+    if (![v.nums, v.skips, v.kinds].every((x) => x instanceof Uint8Array)) return null;
+    const names = v.names === '' ? [] : v.names.split(SEPARATOR);
     const n = names.length;
     const nums = new Float64Array(Math.max(1, n) * NUMS);
     const skips = new Uint16Array(Math.max(1, n) * SKIPS);
     const kinds = new Uint8Array(Math.max(1, n));
-    const fill = (a: Float64Array | Uint16Array | Uint8Array, text: string, length: number) => {
-      const b = Buffer.from(text, 'base64');
+    // Copied, not viewed: the bytes a database gives need not be aligned for a Float64Array.
+    const fill = (a: Float64Array | Uint16Array | Uint8Array, b: Uint8Array, length: number) => {
       if (b.length !== length * a.BYTES_PER_ELEMENT) return false;
       new Uint8Array(a.buffer, a.byteOffset, b.length).set(b);
       return true;
     };
     if (
-      !fill(nums, v.nums as string, n * NUMS) ||
-      !fill(skips, v.skips as string, n * SKIPS) ||
-      !fill(kinds, v.kinds as string, n)
+      !fill(nums, v.nums as Uint8Array, n * NUMS) ||
+      !fill(skips, v.skips as Uint8Array, n * SKIPS) ||
+      !fill(kinds, v.kinds as Uint8Array, n)
     ) {
       return null;
     }

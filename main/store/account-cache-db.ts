@@ -25,7 +25,7 @@ import { makeDbFilesPrivate } from './private-files.js';
 import { sqliteBindingOptions } from './sqlite-binding.js';
 
 /** Bumped whenever the tables change: an older cache is simply started again. */
-const CACHE_VERSION = 6;
+const CACHE_VERSION = 7;
 const APPLICATION_ID = 0x50415543; // "PAUC"
 
 const SCHEMA = `
@@ -66,10 +66,18 @@ CREATE TABLE rest_account (
   rest INTEGER NOT NULL,
   PRIMARY KEY (key, host, user)
 ) STRICT, WITHOUT ROWID;
+-- A folder of internal storage and its files' table (sources/file-table.ts encode()): the names
+-- joined in one string, the numbers as the bytes of their typed arrays.
 CREATE TABLE folder (
   key TEXT NOT NULL,
   path TEXT NOT NULL,
-  body TEXT NOT NULL,
+  mtime REAL NOT NULL,
+  listed_at REAL NOT NULL,
+  full_at REAL NOT NULL,
+  names TEXT NOT NULL,
+  nums BLOB NOT NULL,
+  skips BLOB NOT NULL,
+  kinds BLOB NOT NULL,
   PRIMARY KEY (key, path)
 ) STRICT, WITHOUT ROWID;
 `;
@@ -169,13 +177,15 @@ export class SqliteAccountCache implements AccountCache {
         'SELECT host, count(*) AS accounts, sum(not_an_event) AS a, sum(malformed) AS b, sum(no_timestamp) AS c, sum(account = 1) AS enabled, sum(account = 2) AS disabled, sum(account = 0) AS missing, ' +
           `${hostDigest('digest')} AS digest FROM account WHERE key = ? GROUP BY host`,
       ),
-      folder: db.prepare<[string, string], { body: string }>(
-        'SELECT body FROM folder WHERE key = ? AND path = ?',
+      folder: db.prepare<[string, string], FolderRow>(
+        'SELECT mtime, listed_at AS listedAt, full_at AS fullAt, names, nums, skips, kinds FROM folder WHERE key = ? AND path = ?',
       ),
       folderDates: db.prepare<[string, string], { listedAt: unknown; fullAt: unknown }>(
-        "SELECT json_extract(body, '$.listedAt') AS listedAt, json_extract(body, '$.fullAt') AS fullAt FROM folder WHERE key = ? AND path = ? AND json_valid(body)",
+        'SELECT listed_at AS listedAt, full_at AS fullAt FROM folder WHERE key = ? AND path = ?',
       ),
-      putFolder: db.prepare('INSERT OR REPLACE INTO folder VALUES (?, ?, ?)'),
+      putFolder: db.prepare(
+        'INSERT OR REPLACE INTO folder (key, path, mtime, listed_at, full_at, names, nums, skips, kinds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
       folderPaths: db.prepare<[string], { path: string }>('SELECT path FROM folder WHERE key = ?'),
       dropFolder: db.prepare('DELETE FROM folder WHERE key = ? AND path = ?'),
     };
@@ -333,12 +343,7 @@ export class SqliteAccountCache implements AccountCache {
 
   folder(key: string, path: string): CachedFolder | null {
     const row = this.statements.folder.get(key, path);
-    if (!row) return null;
-    try {
-      return readFolder(JSON.parse(row.body));
-    } catch {
-      return null;
-    }
+    return row ? readFolder(row) : null;
   }
 
   folderDates(key: string, path: string): Pick<CachedFolder, 'listedAt' | 'fullAt'> | null {
@@ -349,8 +354,8 @@ export class SqliteAccountCache implements AccountCache {
 
   saveFolder(key: string, path: string, folder: CachedFolder): void {
     const { mtime, listedAt, fullAt } = folder;
-    const body = JSON.stringify({ mtime, listedAt, fullAt, table: folder.files.encode() });
-    this.statements.putFolder.run(key, path, body);
+    const { names, nums, skips, kinds } = folder.files.encode();
+    this.statements.putFolder.run(key, path, mtime, listedAt, fullAt, names, nums, skips, kinds);
   }
 
   pruneFolders(key: string, keep: ReadonlySet<string>): void {
@@ -362,10 +367,19 @@ export class SqliteAccountCache implements AccountCache {
   }
 }
 
-/** A folder as saveFolder wrote it; anything else (an older cache's body too) is none. */
-function readFolder(v: unknown): CachedFolder | null {
-  if (typeof v !== 'object' || v === null) return null;
-  const { mtime, listedAt, fullAt, table } = v as Record<string, unknown>;
+interface FolderRow {
+  mtime: unknown;
+  listedAt: unknown;
+  fullAt: unknown;
+  names: unknown;
+  nums: unknown;
+  skips: unknown;
+  kinds: unknown;
+}
+
+/** A folder as saveFolder wrote it; anything else is none. */
+function readFolder(row: FolderRow): CachedFolder | null {
+  const { mtime, listedAt, fullAt, ...table } = row;
   if (![mtime, listedAt, fullAt].every((n) => typeof n === 'number')) return null;
   const files = FileTable.decode(table);
   if (files === null) return null;

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type FileRow, FileTable } from '../../main/sources/file-table.js';
+import { type EncodedTable, type FileRow, FileTable } from '../../main/sources/file-table.js';
 
 const ROWS: Array<[name: string, row: FileRow]> = [
   ['plain.dat', { size: 187, mtime: 1_795_534_215, readAt: 1_795_540_000, summary: 1 }],
@@ -16,11 +16,21 @@ const ROWS: Array<[name: string, row: FileRow]> = [
   ['none.dat', { size: 0, mtime: 0, readAt: 0, summary: null }],
 ];
 
+/** The encoding as a database gives it back: its own bytes, at an offset no Float64Array takes. */
+function copied(e: EncodedTable): EncodedTable {
+  const odd = (b: Uint8Array) => {
+    const c = new Uint8Array(b.length + 1).subarray(1);
+    c.set(b);
+    return c;
+  };
+  return { names: e.names, nums: odd(e.nums), skips: odd(e.skips), kinds: odd(e.kinds) };
+}
+
 for (const [name, row] of ROWS) {
   test(`a row comes back as set, and through the encoding: ${name}`, () => {
     const table = FileTable.of([[name, row]]);
     assert.deepEqual(table.get(name), row);
-    const decoded = FileTable.decode(JSON.parse(JSON.stringify(table.encode())));
+    const decoded = FileTable.decode(copied(table.encode()));
     assert.deepEqual(decoded?.entries(), [[name, row]]);
   });
 }
@@ -70,22 +80,30 @@ for (const [what, summary] of OUT_OF_RANGE) {
 }
 
 /** The encoding of ROWS with one part changed. */
-function tampered(change: (e: ReturnType<FileTable['encode']>) => void): unknown {
-  const e = FileTable.of(ROWS).encode();
+function tampered(change: (e: EncodedTable) => void): unknown {
+  const e = copied(FileTable.of(ROWS).encode());
   change(e);
   return e;
 }
 
-function withBytes(text: string, at: number, bytes: number[]): string {
-  const b = Buffer.from(text, 'base64');
-  b.set(bytes, at);
-  return b.toString('base64');
+function withBytes(b: Uint8Array, at: number, bytes: number[]): Uint8Array {
+  const c = Uint8Array.from(b);
+  c.set(bytes, at);
+  return c;
 }
 
 const NOT_A_TABLE: Array<[what: string, value: unknown]> = [
   ['null', null],
   ['an older object a file', { 'x.dat': [1, 2, 3, 1] }],
   ['numbers missing', tampered((e) => delete (e as Partial<typeof e>).nums)],
+  [
+    'numbers as base64 text',
+    tampered((e) => Object.assign(e, { nums: Buffer.from(e.nums).toString('base64') })),
+  ],
+  ['names as bytes', tampered((e) => Object.assign(e, { names: Buffer.from(e.names) }))],
+  ['numbers one byte short', tampered((e) => (e.nums = e.nums.subarray(1)))],
+  ['skips one byte long', tampered((e) => (e.skips = Uint8Array.from([...e.skips, 0])))],
+  ['kinds empty', tampered((e) => (e.kinds = new Uint8Array(0)))],
   ['a name more than numbers', tampered((e) => (e.names += '/extra.dat'))],
   ['a name twice', tampered((e) => (e.names = e.names.replace('off.dat', 'plain.dat')))],
   ['an empty name', tampered((e) => (e.names = e.names.replace('off.dat', '')))],
@@ -112,6 +130,10 @@ for (const [what, value] of NOT_A_TABLE) {
 
 test('the untampered encoding used by those cases is a table', () => {
   assert.deepEqual(FileTable.decode(tampered(() => undefined))?.entries(), ROWS);
+});
+
+test('an empty table comes back empty through the encoding', () => {
+  assert.deepEqual(FileTable.decode(copied(FileTable.empty().encode()))?.entries(), []);
 });
 
 test('rows added without an index come back in order, and a name added twice is no table', () => {

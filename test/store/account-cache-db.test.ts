@@ -3,7 +3,7 @@
  * nothing, and a file this version cannot use is set aside, never reused or destroyed.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -138,22 +138,77 @@ test('folders are kept as given and pruned to what still exists', () => {
   cache.close();
 });
 
-test('a folder kept by an older version (an object a file) is no folder: its files are read again', () => {
-  const path = join(dir, 'older', 'cache.sqlite');
-  openAccountCache(path).close();
-  const db = new Database(path);
-  const body = JSON.stringify({
-    mtime: 5,
-    listedAt: 70,
-    fullAt: 70,
-    files: { 'x.dat': [1, 2, 3, 1] },
-  });
-  db.prepare('INSERT INTO folder VALUES (?, ?, ?)').run('k', '/d/a', body);
+const FOLDER: CachedFolder = {
+  mtime: 5,
+  listedAt: 70.5,
+  fullAt: 60,
+  files: FileTable.of([
+    ['x.dat', { size: 1, mtime: 2, readAt: 3, summary: 1 }],
+    ['y.dat', { size: 4, mtime: 5, readAt: 6, summary: [7.5, null, 0, 2, 1] }],
+  ]),
+};
+
+test("a folder's numbers are kept as their bytes, not as text: 40 + 6 + 1 bytes a file", () => {
+  const path = join(dir, 'bytes', 'cache.sqlite');
+  const cache = openAccountCache(path);
+  cache.saveFolder('k', '/d/a', FOLDER);
+  cache.close();
+  const db = new Database(path, { readonly: true });
+  const row = db
+    .prepare(
+      "SELECT typeof(nums) || ' ' || length(nums) || ' ' || length(skips) || ' ' || length(kinds) AS kept FROM folder",
+    )
+    .get() as { kept: string };
   db.close();
+  assert.equal(row.kept, 'blob 80 12 2');
+});
+
+test('a cache of the version that kept folders as JSON is set aside: its folders are read again', () => {
+  const sub = join(dir, 'json');
+  const path = join(sub, 'cache.sqlite');
+  mkdirSync(sub);
+  const old = new Database(path);
+  old.exec(
+    'CREATE TABLE folder (key TEXT NOT NULL, path TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (key, path)) STRICT, WITHOUT ROWID',
+  );
+  old.pragma(`application_id = ${0x50415543}`);
+  old.pragma('user_version = 6');
+  old.prepare('INSERT INTO folder VALUES (?, ?, ?)').run('k', '/d/a', '{"mtime":5}');
+  old.close();
   const cache = openAccountCache(path);
   assert.equal(cache.folder('k', '/d/a'), null);
+  assert.equal(cache.folderDates('k', '/d/a'), null);
   cache.close();
+  assert.equal(
+    readdirSync(sub).some((f) => f.startsWith('cache.sqlite.unusable-')),
+    true,
+  );
 });
+
+/** What a tampered or damaged row holds instead of what saveFolder wrote (STRICT keeps the types). */
+const ODD_FOLDERS: Array<[what: string, set: string]> = [
+  ['numbers cut short', 'nums = substr(nums, 2)'],
+  ['skips one byte longer', "skips = CAST(skips || x'00' AS BLOB)"],
+  ['kinds empty', "kinds = x''"],
+  ['a kind no table writes', "kinds = x'0700'"],
+  ['a name twice', "names = 'x.dat/x.dat'"],
+  ['an extra name', "names = names || '/z.dat'"],
+];
+
+for (const [what, set] of ODD_FOLDERS) {
+  test(`a folder whose row was changed is no folder, so its files are read again: ${what}`, () => {
+    const path = join(dir, 'odd', `${ODD_FOLDERS.findIndex(([w]) => w === what)}.sqlite`);
+    const cache = openAccountCache(path);
+    cache.saveFolder('k', '/d/a', FOLDER);
+    cache.close();
+    const db = new Database(path);
+    assert.equal(db.prepare(`UPDATE folder SET ${set}`).run().changes, 1);
+    db.close();
+    const again = openAccountCache(path);
+    assert.equal(again.folder('k', '/d/a'), null);
+    again.close();
+  });
+}
 
 test('a file that is not this cache is set aside untouched and a new cache started', () => {
   const sub = join(dir, 'four');
