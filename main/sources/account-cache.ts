@@ -23,11 +23,12 @@ export interface SnapshotInfo {
   rest?: number | null;
 }
 
-/** The file's state at the last consistent fetch (file-state.ts), and what the rows then said. */
+/**
+ * The file's state at the last consistent fetch (file-state.ts). Each cached account carries its
+ * own has_role, so counting the cache notes the hosts with roles.
+ */
 export interface UnchangedProof {
   state: string;
-  /** The hosts with an account_roles entry: told by the totals, which an unchanged answer lacks. */
-  roleHosts: string[];
 }
 
 export interface StoredSnapshot extends SnapshotInfo {

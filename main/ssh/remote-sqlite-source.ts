@@ -289,7 +289,7 @@ export class RemoteSqliteSource implements ActivitySource {
     let got = await this.queryRetrying(since, held?.state);
     if (got === 'no-sqlite3' || !got.ok) return got;
     if (got.value.unchanged && held !== undefined) {
-      const counted = this.countUnchanged(tally, held.roleHosts);
+      const counted = this.countUnchanged(tally);
       if (counted) return this.finish(tally, got.value);
     }
     if (got.value.unchanged) {
@@ -355,7 +355,7 @@ export class RemoteSqliteSource implements ActivitySource {
   }
 
   /** Counts every cached account: the server said its rows are the ones they were made from. */
-  private countUnchanged(tally: ActivityTally, roleHosts: readonly string[]): boolean {
+  private countUnchanged(tally: ActivityTally): boolean {
     const fromCache = tally.fork();
     const counted = this.cache.use(tally, (cache) => {
       for (const a of cache.store.accounts(cache.key)) {
@@ -365,7 +365,6 @@ export class RemoteSqliteSource implements ActivitySource {
     });
     if (counted !== true) return false;
     tally.absorb(fromCache);
-    for (const host of roleHosts) if (this.options.includeHost(host)) tally.noteHasRoles(host);
     this.usedCache = true;
     this.unchanged = true;
     return true;
@@ -634,8 +633,7 @@ const COPY_STAMP = 'copy:';
  */
 function proofOf(answer: QueryAnswer): UnchangedProof | undefined {
   if (answer.state === null || !answer.consistent) return undefined;
-  // Each cached account carries its own has_role now: counting them notes the hosts.
-  return { state: answer.state, roleHosts: [] };
+  return { state: answer.state };
 }
 
 /** What says the file is as it was: size and mtime of the database and of its -wal, if any. */

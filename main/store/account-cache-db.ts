@@ -391,9 +391,8 @@ function readProof(text: string | null): UnchangedProof | null {
   if (text === null) return null;
   try {
     const v = JSON.parse(text) as Partial<UnchangedProof>;
-    if (!isFileState(v.state) || !Array.isArray(v.roleHosts)) return null;
-    if (!v.roleHosts.every((h) => typeof h === 'string')) return null;
-    return { state: v.state, roleHosts: v.roleHosts };
+    if (!isFileState(v.state)) return null;
+    return { state: v.state };
   } catch {
     return null;
   }
