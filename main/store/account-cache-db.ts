@@ -230,28 +230,39 @@ export class SqliteAccountCache implements AccountCache {
     );
   }
 
-  private putAccounts(key: string, accounts: Iterable<AccountRow | ActivityQueryOutput>): void {
+  /**
+   * Exactly the tuple's nine fields, and the remote query's digest of the account's rows when the
+   * rows are DigestedTuples: any other row may carry more (ActivityQueryOutput's tenth field is
+   * account_updated), which is never kept.
+   */
+  private putAccounts(
+    key: string,
+    accounts: Iterable<AccountRow | ActivityQueryOutput | DigestedTuple>,
+    digested: boolean,
+  ): void {
     const put = this.statements.putAccount;
-    // Exactly the tuple's nine fields: a query row may carry more, which is never kept.
     for (const a of accounts) {
-      put.run(key, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], null);
+      put.run(key, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], digested ? a[9] : null);
     }
   }
 
-  private putDigested(key: string, accounts: Iterable<DigestedTuple>): void {
-    const put = this.statements.putAccount;
-    for (const a of accounts) {
-      put.run(key, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
-    }
-  }
-
-  replaceDigested(key: string, info: SnapshotInfo, accounts: Iterable<DigestedTuple>): void {
+  /** Every account of `key` replaced by `accounts`, the rest's digests dropped, in one write. */
+  private replaceAccounts(
+    key: string,
+    info: SnapshotInfo,
+    accounts: Iterable<AccountRow | ActivityQueryOutput | DigestedTuple>,
+    digested: boolean,
+  ): void {
     this.db.transaction(() => {
       this.statements.clearAccounts.run(key);
       this.statements.clearRest.run(key);
-      this.putDigested(key, accounts);
+      this.putAccounts(key, accounts, digested);
       this.putSnapshot(key, info);
     })();
+  }
+
+  replaceDigested(key: string, info: SnapshotInfo, accounts: Iterable<DigestedTuple>): void {
+    this.replaceAccounts(key, info, accounts, true);
   }
 
   mergeDigested(
@@ -290,7 +301,7 @@ export class SqliteAccountCache implements AccountCache {
         }
         // Every account line must be of an account named changed.
         if (sent.size > 0) throw new Mismatch();
-        this.putDigested(key, accounts);
+        this.putAccounts(key, accounts, true);
         const held = this.statements.rowDigestSum.get(key)?.held;
         if (held === null || held === undefined || (held + newRest) % P !== digest) {
           throw new Mismatch();
@@ -309,12 +320,7 @@ export class SqliteAccountCache implements AccountCache {
     info: SnapshotInfo,
     accounts: Iterable<AccountRow | ActivityQueryOutput>,
   ): void {
-    this.db.transaction(() => {
-      this.statements.clearAccounts.run(key);
-      this.statements.clearRest.run(key);
-      this.putAccounts(key, accounts);
-      this.putSnapshot(key, info);
-    })();
+    this.replaceAccounts(key, info, accounts, false);
   }
 
   merge(
@@ -326,7 +332,7 @@ export class SqliteAccountCache implements AccountCache {
     const Mismatch = class extends Error {};
     try {
       this.db.transaction(() => {
-        this.putAccounts(key, changed);
+        this.putAccounts(key, changed, false);
         if (!sameTotals(this.statements.totals.all(key), expected)) throw new Mismatch();
         this.putSnapshot(key, info);
       })();
