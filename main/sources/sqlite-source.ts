@@ -26,10 +26,12 @@ import { feedHostTotalsRow, onlinePairs } from './feed-host-totals.js';
 import { type AccountRange, accountRanges, sampleQuery } from './account-ranges.js';
 
 /**
- * Helper threads SQLite may use to sort ACTIVITY_QUERY's rows (PRAGMA threads): the other cores,
- * at most three. A million accounts sort in about two thirds of the time on two cores.
+ * Helper threads each of `processes` SQLite processes may use to sort (PRAGMA threads): the cores
+ * left beside them, at most three. A million accounts sort in about two thirds of the time on two
+ * cores.
  */
-const SORTER_THREADS = Math.max(0, Math.min(3, availableParallelism() - 1));
+const sorterThreads = (processes: number) =>
+  Math.max(0, Math.min(3, Math.floor(availableParallelism() / processes) - 1));
 
 /** sqlite3 processes a lock-free count is split over: one a core, at most four (account-ranges.ts). */
 const CLI_PARTS = Math.max(1, Math.min(4, availableParallelism()));
@@ -155,10 +157,7 @@ export class SqliteSource implements ActivitySource {
       const command = this.options.sqlite3 ?? 'sqlite3';
       const ranges = perAccount ? [{}] : await this.ranges(command);
       // Sorter threads as in-process, shared among the parts; sqlite3 prints the value set.
-      const threads = Math.max(
-        0,
-        Math.min(3, Math.floor(availableParallelism() / ranges.length) - 1),
-      );
+      const threads = sorterThreads(ranges.length);
       const parts = ranges.map(() => tally.fork());
       let ran: Awaited<ReturnType<typeof runSqliteCli>>[];
       try {
@@ -249,7 +248,7 @@ export class SqliteSource implements ActivitySource {
       if (!hasTable) {
         return fail({ kind: 'no-activity-records', source: this.label });
       }
-      db.pragma(`threads = ${SORTER_THREADS}`);
+      db.pragma(`threads = ${sorterThreads(1)}`);
       // As of a past moment, a row per account: the totals query does not know that rule.
       if (this.onRow === undefined && tally.options.pastMoment !== true) {
         const online = onlinePairs(tally.online);
