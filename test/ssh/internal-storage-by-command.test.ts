@@ -24,6 +24,7 @@ import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FILES_SCRIPT } from '../../main/ssh/files-by-command.js';
 import { writeDatFile, writeProsodyInternal } from '../fixtures/prosody-internal.js';
+import type { ActivitySeed } from '../fixtures/prosody-sqlite.js';
 import { runBuiltCliAsync } from '../fixtures/run-built-cli.js';
 import { startFaultServer } from '../support/fault-server.js';
 import { sshCliOptions, startSshTestHost } from '../helpers/ssh-test-host.js';
@@ -249,30 +250,32 @@ test('folders unchanged since the given time are named, not listed, and no file 
   assert.ok(out.endsWith('PAU-END\n'));
 });
 
-test('a stream that starts right and turns to garbage is one line, not a figure', async () => {
+/** Prosody's files for these events, as the fault server's SFTP holds them under /var/lib/prosody. */
+function faultServerFiles(dir: string, seeds: readonly ActivitySeed[]): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
-  const local = join(work, 'fault-data');
-  writeProsodyInternal(local, [{ host: 'a.test', user: 'u', event: 'login', timestamp: NOW - 60 }]);
+  const local = mkdtempSync(join(work, dir));
+  writeProsodyInternal(local, seeds);
   for (const e of readdirSync(local, { recursive: true, withFileTypes: true })) {
     if (e.isFile()) {
       const p = join(e.parentPath, e.name);
       files.set(`/var/lib/prosody/${relative(local, p)}`, readFileSync(p));
     }
   }
-  const garbage = Buffer.concat([
-    Buffer.from('PAU-FILES 1 1795536000\nd 4096 1 a%2etest\0'),
-    Buffer.from('\u001b[2J\u0007 fake TOTAL row\n'.repeat(3)),
-  ]);
+  return files;
+}
+
+/** The CLI against a fault server whose command answers with `stream`, then exits 0. */
+async function countAgainstStream(files: Map<string, Buffer>, stream: Buffer) {
   const s = await startFaultServer({
     sftp: { files },
     exec: ({ channel }) => {
-      channel.write(garbage);
+      channel.write(stream);
       channel.exit(0);
       channel.end();
     },
   });
   try {
-    const run = await runBuiltCliAsync([
+    return await runBuiltCliAsync([
       ...sshCliOptions(s.user, s.port, s.identityPath, s.knownHostsPath),
       '--remote-data-dir',
       '/var/lib/prosody',
@@ -280,16 +283,27 @@ test('a stream that starts right and turns to garbage is one line, not a figure'
       '--at',
       String(NOW),
     ]);
-    assert.equal(run.status, 1);
-    assert.equal(run.stdout, '');
-    assert.match(
-      run.stderr,
-      /^prosody-active-users: [^\n]*listing of the Prosody data folder is not usable \([^\n]*\n$/,
-    );
-    assert.equal(run.stderr.includes('\u001b'), false, 'no escape code reaches the terminal');
   } finally {
     await s.close();
   }
+}
+
+test('a stream that starts right and turns to garbage is one line, not a figure', async () => {
+  const files = faultServerFiles('fault-data-', [
+    { host: 'a.test', user: 'u', event: 'login', timestamp: NOW - 60 },
+  ]);
+  const garbage = Buffer.concat([
+    Buffer.from('PAU-FILES 1 1795536000\nd 4096 1 a%2etest\0'),
+    Buffer.from('\u001b[2J\u0007 fake TOTAL row\n'.repeat(3)),
+  ]);
+  const run = await countAgainstStream(files, garbage);
+  assert.equal(run.status, 1);
+  assert.equal(run.stdout, '');
+  assert.match(
+    run.stderr,
+    /^prosody-active-users: [^\n]*listing of the Prosody data folder is not usable \([^\n]*\n$/,
+  );
+  assert.equal(run.stderr.includes('\u001b'), false, 'no escape code reaches the terminal');
 });
 
 /**
@@ -303,18 +317,10 @@ const BROKEN_AFTER_THE_FIRST_HOST: Array<[what: string, tail: string]> = [
 
 for (const [what, tail] of BROKEN_AFTER_THE_FIRST_HOST) {
   test(`a count started on the first host fails whole on ${what}`, async () => {
-    const files = new Map<string, Buffer>();
-    const local = mkdtempSync(join(work, 'fault-two-'));
-    writeProsodyInternal(local, [
+    const files = faultServerFiles('fault-two-', [
       { host: 'a.test', user: 'u', event: 'login', timestamp: NOW - 60 },
       { host: 'b.test', user: 'v', event: 'login', timestamp: NOW - 60 },
     ]);
-    for (const e of readdirSync(local, { recursive: true, withFileTypes: true })) {
-      if (e.isFile()) {
-        const p = join(e.parentPath, e.name);
-        files.set(`/var/lib/prosody/${relative(local, p)}`, readFileSync(p));
-      }
-    }
     const size = (host: string, user: string) =>
       files.get(`/var/lib/prosody/${host}/lastlog2/${user}.dat`)!.length;
     const listing = ['a%2etest', 'b%2etest']
@@ -329,32 +335,13 @@ for (const [what, tail] of BROKEN_AFTER_THE_FIRST_HOST) {
         `L ./b%2etest/lastlog2/v.dat ${size('b%2etest', 'v')} login=${NOW - 60}\n` +
         tail,
     );
-    const s = await startFaultServer({
-      sftp: { files },
-      exec: ({ channel }) => {
-        channel.write(stream);
-        channel.exit(0);
-        channel.end();
-      },
-    });
-    try {
-      const run = await runBuiltCliAsync([
-        ...sshCliOptions(s.user, s.port, s.identityPath, s.knownHostsPath),
-        '--remote-data-dir',
-        '/var/lib/prosody',
-        '--no-live',
-        '--at',
-        String(NOW),
-      ]);
-      assert.equal(run.stdout, '');
-      assert.equal(run.status, 1, run.stderr);
-      assert.match(
-        run.stderr,
-        /^prosody-active-users: [^\n]*listing of the Prosody data folder is not usable \([^\n]*\n$/,
-      );
-      assert.equal(run.stderr.includes('\u001b'), false, 'no escape code reaches the terminal');
-    } finally {
-      await s.close();
-    }
+    const run = await countAgainstStream(files, stream);
+    assert.equal(run.stdout, '');
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(
+      run.stderr,
+      /^prosody-active-users: [^\n]*listing of the Prosody data folder is not usable \([^\n]*\n$/,
+    );
+    assert.equal(run.stderr.includes('\u001b'), false, 'no escape code reaches the terminal');
   });
 }
