@@ -216,7 +216,10 @@ export function commandStorageFs(
       if (known === 'absent') return null;
       if (known === 'listed') {
         await hostSent(parts![0]!);
-        return stream?.stores.get(parts!.join('/'))?.entries() ?? [];
+        // Not walked (it changed between the listing and the walk, or the script skipped it):
+        // SFTP lists it.
+        const walked = stream?.stores.get(parts!.join('/'));
+        if (walked !== undefined) return walked.entries();
       }
       return sftp.list(path);
     },

@@ -3,94 +3,122 @@ import { isSafeRemotePath } from './remote-query-command.js';
 /**
  * Internal storage in one stream from the server, instead of an SFTP round trip per file: a POSIX
  * sh script (fed on stdin, so no login shell ever parses it) using only what a Debian server has
- * by default (GNU find and xargs, awk: mawk or gawk, date). It prints:
+ * by default (GNU find, awk: mawk or gawk, date, cat). After the banner every record ends in a NUL
+ * byte, so a name may hold anything but NUL (newlines included).
  *
- * 1. `PAU-FILES 1 <server time>\n`: the banner. Anything else first means the account did not run
+ * 1. `PAU-FILES 2 <server time>\n`: the banner. Anything else first means the account did not run
  *    our script (an sftp-only key runs sftp-server, which sees our script as garbage on stdin and
  *    says nothing): the caller falls back to SFTP.
- * 2. One NUL-terminated record per entry, `<type> <size> <mtime> <path>`: the host folders, their
- *    lastlog2 / accounts / account_roles folders and the files in the first two (a lastlog2 or
- *    accounts folder unchanged since `since` is type U and its files are not listed: the reader
- *    has them from its cache, or asks SFTP); then an empty
- *    record. A path is anything but NUL (newlines included). When the folder cannot be entered or
- *    listed whole, `PAU-FALLBACK\n` follows the empty record instead, and the reader uses SFTP
- *    (whose messages say what is wrong).
- * 3. One line a file changed since `since` (server time; every file when 0), a host's files before
- *    the next host's (both stores), whose name Prosody
- *    could have written (letters, digits, %) and that is written exactly as Prosody writes it,
- *    line by line: `L <path> <bytes> <key>=<timestamp>…` for lastlog2 (the timestamp's numeral
- *    as written, or nothing), `A <path> <bytes> <0|1>` for accounts (1: `disabled` set to
- *    anything but false). Nothing else of a file leaves the server: no IP address, salt or key.
- *    A file in any other shape (or a size that does not add up) gets no line, and the reader
- *    reads it by SFTP, so odd files are classified by the same parser either way.
- * 4. `PAU-END\n`: the stream is whole.
+ * 2. The data folder's entries and each host folder's, `<type> <size> <mtime> <path>` (find's %y,
+ *    whole seconds), a lastlog2 or accounts folder unchanged since `since` as type U; then an empty
+ *    record. When the data folder cannot be entered or listed whole, the record `PAU-FALLBACK`
+ *    follows instead and the reader uses SFTP (whose messages say what is wrong).
+ * 3. Host by host, each changed lastlog2 and accounts folder: `S <host>/<store>`, then a record a
+ *    file. A file changed since `since` (server time; every file when 0) whose name Prosody could
+ *    have written (letters, digits, %) and that is written exactly as Prosody writes it comes as
+ *    `L <size> <mtime> <name> <key>=<timestamp>…` (lastlog2: the timestamp's numeral as written,
+ *    or nothing) or `A <size> <mtime> <name> <0|1>` (accounts; 1: `disabled` set to anything but
+ *    false). Nothing else of a file leaves the server: no IP address, salt or key. Any other
+ *    entry comes as `l|a <type> <size> <mtime> <name>` (lastlog2 or accounts) and the reader reads
+ *    it by SFTP when it needs it, so odd files are classified by the same parser either way. Each
+ *    folder's walk ends with `Z <find's exit status>`, and the host with `E <host>`.
+ * 4. `PAU-END`: the stream is whole.
+ *
+ * A host's two folders are read at once, by two awk processes: on a cold disk the reads overlap
+ * (issue 14: a million accounts are two million small files). Their records interleave on one
+ * pipe, so each says its folder (L/l or A/a) and each awk writes whole records, under PIPE_BUF
+ * bytes a write (fflush before the buffer would split one): a pipe never splits such a write.
  */
 const SCRIPT = String.raw`
 export LC_ALL=C
-# Each find walks only the folders it needs: other stores (roster, …) and folders unchanged since
-# $2 are pruned, not walked.
-# mawk's regular expressions stop at a NUL byte where its strings do not: every pattern must match
-# the whole line (whole()), or a line with a NUL in it could pass for one Prosody writes.
 # mawk where there is one (Debian's default awk): it reads these files in half gawk's time. $3
 # names another, for tests.
 awk="$3"
 if [ -z "$awk" ]; then if command -v mawk >/dev/null 2>&1; then awk=mawk; else awk=awk; fi; fi
-printf 'PAU-FILES 1 %s\n' "$(date +%s)"
-cd "$1" 2>/dev/null || { printf '\0PAU-FALLBACK\n'; exit 0; }
-if [ "$2" -gt 0 ]; then newer="-newermt @$2"; old="! $newer"; else newer=""; old="-false"; fi
-find . -mindepth 1 -maxdepth 3 \( -path './*/*/*' -printf '%y %s %T@ %P\0' \) -o \
-  \( -path './*/*' \( -name lastlog2 -o -name accounts \) -type d $old \
-     -printf 'U %s %T@ %P\0' -prune \) -o \
-  \( -path './*/*' \( -name lastlog2 -o -name accounts \) -printf '%y %s %T@ %P\0' \) -o \
-  \( -path './*/*' -name account_roles -printf '%y %s %T@ %P\0' -prune \) -o \
-  \( -path './*/*' -prune \) -o -printf '%y %s %T@ %P\0' 2>/dev/null ||
-  { printf '\0PAU-FALLBACK\n'; exit 0; }
+printf 'PAU-FILES 2 %s\n' "$(date +%s)"
+cd "$1" 2>/dev/null || { printf '\0PAU-FALLBACK\0'; exit 0; }
+since=$2
+if [ "$since" -gt 0 ]; then newer="-newermt @$since"; old="! $newer"; else newer=""; old="-false"; fi
+find . -ignore_readdir_race -mindepth 1 -maxdepth 2 \( -path './*/*' \
+  \( -name lastlog2 -o -name accounts \) -type d $old -printf 'U %s %Ts %P\0' \) -o \
+  -printf '%y %s %Ts %P\0' 2>/dev/null || { printf '\0PAU-FALLBACK\0'; exit 0; }
 printf '\0'
-# One find and one awk for both stores: find walks a host's folders before the next host's, so the
-# lines come host by host and the reader can count a host while the next one is read.
-find . -mindepth 1 -maxdepth 3 \( -path './*/*/*' -type f $newer ! -path '*[!A-Za-z0-9%./]*' \
-  \( -path './*/lastlog2/*.dat' -size -65537c -o -path './*/accounts/*.dat' -size -16385c \) \
-  -readable -print0 \) -o \( -path './*/*' ! -name lastlog2 ! -name accounts -prune \) -o \
-  \( -path './*/*' $old -prune \) 2>/dev/null | xargs -0 -r "$awk" '
-  function whole(matched) { return matched && RLENGTH == length($0) }
-  function done() {
-    if (name != "" && ok && acct && state == 2) print "A " name " " bytes " " disabled
-    else if (name != "" && ok && !acct && state == 3) print "L " name " " bytes out
-    name = ""
+# mawk's regular expressions stop at a NUL byte where its strings do not: a file is one record
+# up to a NUL (a second record means it holds one), and every pattern must match the whole line.
+prog='
+  function whole(m, s) { return m && RLENGTH == length(s) }
+  function judge(text,   n, i, s, state, key, ts, ips, out, disabled, seen, line) {
+    n = split(text, line, "\n")
+    if (n < 3 || line[n] != "" || line[1] != "return {") return "!"
+    state = 1; out = ""; disabled = 0
+    for (i = 2; i < n; i++) {
+      s = line[i]
+      if (acct) {
+        if (state == 1 && s == "};") state = 2
+        else if (state == 1 && whole(match(s, /^\t\["[A-Za-z0-9_]+"\] = (true|false|-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|"[^"\\]*");$/), s)) {
+          key = substr(s, 4, index(s, "\"]") - 4)
+          if (key in seen) return "!"
+          seen[key] = 1
+          if (key == "disabled" && s !~ /= false;$/) disabled = 1
+        } else return "!"
+      } else if (state == 1) {
+        if (s == "};") state = 3
+        else if (whole(match(s, /^\t\["[A-Za-z0-9_]+"\] = \{$/), s)) {
+          key = substr(s, 4, index(s, "\"]") - 4)
+          if (key in seen) return "!"
+          seen[key] = 1; ts = ""; ips = 0; state = 2
+        } else return "!"
+      } else if (state == 2) {
+        if (s == "\t};") { out = out " " key "=" ts; state = 1 }
+        else if (ts == "" && whole(match(s, /^\t\t\["timestamp"\] = -?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?;$/), s))
+          ts = substr(s, 19, length(s) - 19)
+        else if (ips == 0 && whole(match(s, /^\t\t\["ip"\] = "[^"\\]*";$/), s)) ips = 1
+        else return "!"
+      } else return "!"
+    }
+    if (acct) return state == 2 ? " " disabled : "!"
+    return state == 3 ? out : "!"
   }
-  FNR == 1 {
-    done(); name = FILENAME; split(FILENAME, part, "/"); acct = part[3] == "accounts"
-    bytes = 0; ok = 1; state = 0; out = ""; disabled = 0; split("", seen)
+  function put(rec) {
+    if (pending + length(rec) + 1 > 3072) { fflush(); pending = 0 }
+    print rec; pending += length(rec) + 1
   }
+  BEGIN { RS = "\0"; ORS = "\0"; acct = store == "accounts"; cap = acct ? 16384 : 65536 }
+  NR == 1 { put("S " $0); folder = "./" $0 "/"; next }
+  substr($0, 1, 2) == "= " { put("Z " substr($0, 3)); next }
   {
-    bytes += length($0) + 1
-    if (!ok) next
-    if (state == 0) { if ($0 == "return {") state = 1; else ok = 0 }
-    else if (acct) {
-      if (state == 1 && $0 == "};") state = 2
-      else if (state == 1 && whole(match($0, /^\t\["[A-Za-z0-9_]+"\] = (true|false|-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|"[^"\\]*");$/))) {
-        key = substr($0, 4, index($0, "\"]") - 4)
-        if (key in seen) ok = 0
-        seen[key] = 1
-        if (key == "disabled" && $0 !~ /= false;$/) disabled = 1
-      } else ok = 0
-    } else if (state == 1) {
-      if ($0 == "};") state = 3
-      else if (whole(match($0, /^\t\["[A-Za-z0-9_]+"\] = \{$/))) {
-        key = substr($0, 4, index($0, "\"]") - 4)
-        if (key in seen) ok = 0
-        seen[key] = 1; ts = ""; ips = 0; state = 2
-      } else ok = 0
-    } else if (state == 2) {
-      if ($0 == "\t};") { out = out " " key "=" ts; state = 1 }
-      else if (whole(match($0, /^\t\t\["timestamp"\] = -?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?;$/)) && ts == "")
-        ts = substr($0, 19, length($0) - 19)
-      else if (whole(match($0, /^\t\t\["ip"\] = "[^"\\]*";$/)) && ips == 0) ips = 1
-      else ok = 0
-    } else ok = 0
-  }
-  END { done() }' 2>/dev/null
-printf 'PAU-END\n'
+    y = substr($0, 1, 1); rest = substr($0, 3); i = index(rest, " "); size = substr(rest, 1, i - 1)
+    rest = substr(rest, i + 1); i = index(rest, " "); mtime = substr(rest, 1, i - 1)
+    name = substr(rest, i + 1)
+    v = "!"
+    if (y == "f" && size + 0 <= cap && mtime + 0 >= since + 0 && name ~ /^[A-Za-z0-9%.]+\.dat$/) {
+      path = folder name; text = ""; r = (getline text < path)
+      if (r > 0 && (getline more < path) <= 0 && length(text) == size + 0) v = judge(text)
+      close(path)
+    }
+    rec = (acct ? "A " : "L ") size " " mtime " " name v
+    if (v == "!" || length(rec) > 2048) rec = (acct ? "a " : "l ") y " " size " " mtime " " name
+    put(rec)
+  }'
+# One folder: its name, then its entries, then find's status.
+walk() {
+  { if [ -n "$(find "./$1/$2" -prune -type d $newer -readable -executable -print 2>/dev/null)" ]
+    then
+      printf '%s\0' "$1/$2"
+      find "./$1/$2/" -ignore_readdir_race -mindepth 1 -maxdepth 1 -printf '%y %s %Ts %f\0' 2>/dev/null
+      printf '= %s\0' "$?"
+    fi
+  } | "$awk" -v since="$since" -v store="$2" "$prog" 2>/dev/null
+}
+# Host by host, so the reader counts a host while the next one is read; the cat makes the awks'
+# output one pipe.
+for h in *; do
+  if [ -d "$h" ] && [ ! -L "$h" ]; then
+    walk "$h" lastlog2 & walk "$h" accounts & wait
+    printf 'E %s\0' "$h"
+  fi
+done | cat
+printf 'PAU-END\0'
 `;
 
 /** The script, fed to `sh -s` on stdin. */

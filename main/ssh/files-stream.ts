@@ -34,25 +34,37 @@ export interface FilesStreamResult {
 /** What came first was not our banner: the account did not run our script. */
 export class NotOurScript extends Error {}
 
-const SLASH = 0x2f;
-const BANNER = /^PAU-FILES 1 (\d{1,12})$/;
-const RECORD = /^([a-zA-Z]) (\d{1,15}) (\d{1,15})(?:\.\d{0,12})? ([^\0]+)$/s;
+const BANNER = /^PAU-FILES 2 (\d{1,12})$/;
+/** find's %y, size, whole seconds (a fraction allowed), the path. */
+const RECORD = /^([a-zA-Z]) (\d{1,15}) (-?\d{1,15})(?:\.\d{0,12})? ([^\0]+)$/s;
 const MAX_BANNER = 64;
 const MAX_RECORD = 16 * 1024;
-/** A verdict line: a path and a few events. */
-const MAX_LINE = 4096;
+/** The script sends whole records under PIPE_BUF bytes. */
+const MAX_WALK_RECORD = 4096;
 
-type State = 'banner' | 'listing' | 'lines' | 'fallback' | 'end';
+/** The script's names are letters, digits, % and dots: nothing else comes in a verdict. */
+const EVENTS_RECORD = /^L (\d{1,9}) (-?\d{1,15}) ([A-Za-z0-9%.]{1,255})((?: [^ ]+)*)$/;
+const ACCOUNT_RECORD = /^A (\d{1,9}) (-?\d{1,15}) ([A-Za-z0-9%.]{1,255}) ([01])$/;
+const ENTRY_RECORD = /^([la]) ([a-zA-Z]) (\d{1,15}) (-?\d{1,15}) ([^/\0]{1,1024})$/s;
+const FOLDER_RECORD = /^S ([^/\0]{1,1024})\/(lastlog2|accounts)$/s;
+const STATUS_RECORD = /^Z (\d{1,3})$/;
+const HOST_END_RECORD = /^E ([^/\0]{1,1024})$/s;
+
+type State = 'banner' | 'listing' | 'walk' | 'fallback' | 'end';
+
+/** The folders of the host being walked, by store; null for one whose records are not used. */
+interface Walking {
+  host: string;
+  lastlog2: StoreListing | null | undefined;
+  accounts: StoreListing | null | undefined;
+}
 
 export class FilesStreamParser {
   private state: State = 'banner';
-  /** A line came after the listing: the listing is whole and no fallback can follow. */
-  private sawLine = false;
-  /** The host of the last file line, and the hosts whose lines are over (a later host's came). */
-  private host: string | null = null;
+  /** A record came after the listing: the listing is whole and no fallback can follow. */
+  private sawWalk = false;
+  private walking: Walking | null = null;
   private readonly doneHosts = new Set<string>();
-  /** Each host's store listings, sealed when the host's lines are over. */
-  private readonly storesOf = new Map<string, StoreListing[]>();
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private readonly result: FilesStreamResult = {
@@ -67,13 +79,13 @@ export class FilesStreamParser {
   push(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.length) {
-      const separator = this.state === 'listing' ? 0 : 10;
+      const separator = this.state === 'banner' ? 10 : 0;
       const end = chunk.indexOf(separator, at);
       const piece = chunk.subarray(at, end < 0 ? chunk.length : end);
       this.pendingBytes += piece.length;
       if (this.pendingBytes > this.limit()) {
         if (this.state === 'banner') throw new NotOurScript('no banner');
-        throw new Error(`a ${this.state === 'listing' ? 'name' : 'line'} too long`);
+        throw new Error(`a ${this.state === 'listing' ? 'name' : 'record'} too long`);
       }
       this.pending.push(piece);
       if (end < 0) return;
@@ -86,14 +98,14 @@ export class FilesStreamParser {
   }
 
   /**
-   * The listing is whole (a line came after it): sofar() has every folder and file listed, and
-   * what was sent of each file comes host by host.
+   * The listing is whole (a record came after it): sofar() has every host and store folder, and
+   * the store folders' files come host by host.
    */
   get listed(): boolean {
-    return this.state === 'end' || this.state === 'fallback' || this.sawLine;
+    return this.state === 'end' || this.state === 'fallback' || this.sawWalk;
   }
 
-  /** What was sent of `host`'s files is all here: a later host's came, or the end. */
+  /** What was sent of `host`'s files is all here: its end record came, or the stream's end. */
   hostComplete(host: string): boolean {
     return this.state === 'end' || this.doneHosts.has(host);
   }
@@ -113,7 +125,11 @@ export class FilesStreamParser {
   }
 
   private limit(): number {
-    return this.state === 'banner' ? MAX_BANNER : this.state === 'listing' ? MAX_RECORD : MAX_LINE;
+    return this.state === 'banner'
+      ? MAX_BANNER
+      : this.state === 'listing'
+        ? MAX_RECORD
+        : MAX_WALK_RECORD;
   }
 
   private take(piece: Buffer): void {
@@ -126,102 +142,130 @@ export class FilesStreamParser {
         return;
       }
       case 'listing':
-        if (piece.length === 0) this.state = 'lines';
+        if (piece.length === 0) this.state = 'walk';
         else this.record(piece);
         return;
-      case 'lines':
-        this.line(piece);
+      case 'walk':
+        this.walk(piece);
         return;
       default:
         throw new Error('more after the end');
     }
   }
 
+  /** A data folder or host folder entry. */
   private record(piece: Buffer): void {
     const text = piece.toString('utf8');
     const m = RECORD.exec(text);
     if (!m) throw new Error('a listing record out of shape');
     const path = m[4]!;
     const parts = path.split('/');
-    if (parts.length > 3 || parts.some((p) => p === '' || p === '.' || p === '..')) {
+    if (parts.length > 2 || parts.some((p) => p === '' || p === '.' || p === '..')) {
       throw new Error('a listed path out of place');
-    }
-    const name = parts[parts.length - 1]!;
-    if (parts.length === 3) {
-      // A store's file: packed, a million of them. Its name is decoded on its own: a piece of
-      // the record's text would keep the whole record alive with it.
-      const parent = path.slice(0, path.length - name.length - 1);
-      let store = this.result.stores.get(parent);
-      if (store === undefined) {
-        this.result.stores.set(parent, (store = new StoreListing()));
-        const host = parts[0]!;
-        this.storesOf.set(host, [...(this.storesOf.get(host) ?? []), store]);
-      }
-      const own = piece.toString('utf8', piece.lastIndexOf(SLASH) + 1);
-      if (own !== name) throw new Error('a listed path out of place');
-      store.add(own, m[1]!, Number(m[2]), Number(m[3]));
-      return;
     }
     const at = this.result.entries;
     if (at.has(path)) throw new Error('a path listed twice');
+    const name = parts[parts.length - 1]!;
     const entry: ListedEntry = { name, type: m[1]!, size: Number(m[2]), mtime: Number(m[3]) };
     at.set(path, entry);
-    const parent = parts.slice(0, -1).join('/');
+    const parent = parts.length === 1 ? '' : parts[0]!;
     let siblings = this.result.folders.get(parent);
     if (siblings === undefined) this.result.folders.set(parent, (siblings = []));
     siblings.push(entry);
   }
 
-  /** `host`'s lines are over: its listings are sealed here, where a fault stops the stream. */
-  private hostDone(host: string): void {
-    for (const store of this.storesOf.get(host) ?? []) store.seal();
-    this.doneHosts.add(host);
-  }
-
-  private line(piece: Buffer): void {
-    this.sawLine = true;
-    const text = piece.toString('latin1');
-    const m = VERDICT.exec(text);
-    if (m) {
-      const path = m[2]!;
-      const host = path.slice(0, path.indexOf('/'));
-      if (host !== this.host) {
-        // A host's lines after another's: what was counted of it already could be short.
-        if (this.doneHosts.has(host)) throw new Error('a host sent in two parts');
-        if (this.host !== null) this.hostDone(this.host);
-        this.host = host;
-      }
-      if ((m[1] === 'L') !== path.includes('/lastlog2/'))
-        throw new Error('a verdict in the wrong store');
-      const bytes = Number(m[3]);
-      const slash = path.lastIndexOf('/');
-      const name = path.slice(slash + 1);
-      const store = this.result.stores.get(path.slice(0, slash));
-      // One created or changed since the listing, or in a folder not listed, is not used: SFTP
-      // reads it.
-      if (store === undefined || !store.accepts(name, bytes)) return;
-      const rest = m[4]!;
-      if (m[1] === 'A' ? rest !== ' 0' && rest !== ' 1' : !EVENTS_TEXT.test(rest)) {
-        throw new Error(m[1] === 'A' ? 'an account line out of shape' : 'an event out of shape');
-      }
-      if (m[1] === 'A') store.sentAccount(name, bytes, rest === ' 1');
-      else store.sentEvents(name, bytes, rest);
-      return;
-    }
-    if (text === 'PAU-END') {
-      for (const store of this.result.stores.values()) store.seal();
-      this.state = 'end';
-      return;
-    }
-    if (text === 'PAU-FALLBACK' && this.result.entries.size + this.result.stores.size === 0) {
+  private walk(piece: Buffer): void {
+    const first = piece[0];
+    if (!this.sawWalk && piece.toString('latin1') === 'PAU-FALLBACK') {
+      // The listing could not be made whole: what there is of it is not used.
+      this.result.folders.clear();
+      this.result.entries.clear();
       this.result.fallback = true;
       this.state = 'fallback';
       return;
     }
-    throw new Error('a line out of place');
+    this.sawWalk = true;
+    if (first === L || first === A) {
+      const text = piece.toString('latin1');
+      const m = (first === L ? EVENTS_RECORD : ACCOUNT_RECORD).exec(text);
+      if (!m)
+        throw new Error(first === L ? 'an event out of shape' : 'an account record out of shape');
+      const store = this.folder(first === L ? 'lastlog2' : 'accounts');
+      if (store === null) return;
+      const i = store.add(m[3]!, 'f', Number(m[1]), Number(m[2]));
+      if (first === A) store.sentAccountAt(i, Number(m[1]), m[4] === '1');
+      else if (EVENTS_TEXT.test(m[4]!)) store.sentEventsAt(i, Number(m[1]), m[4]!);
+      else throw new Error('an event out of shape');
+      return;
+    }
+    const text = piece.toString('utf8');
+    if (first === SMALL_L || first === SMALL_A) {
+      const m = ENTRY_RECORD.exec(text);
+      if (!m || m[5] === '.' || m[5] === '..') throw new Error('a listing record out of shape');
+      const store = this.folder(first === SMALL_L ? 'lastlog2' : 'accounts');
+      if (store !== null) store.add(m[5]!, m[2]!, Number(m[3]), Number(m[4]));
+      return;
+    }
+    let m = FOLDER_RECORD.exec(text);
+    if (m) return this.folderStart(m[1]!, m[2] as 'lastlog2' | 'accounts');
+    m = STATUS_RECORD.exec(text);
+    if (m) {
+      if (m[1] !== '0') throw new Error('the server could not list a store folder whole');
+      return;
+    }
+    m = HOST_END_RECORD.exec(text);
+    if (m) {
+      // A host with no changed folder ends with nothing walked.
+      const host = m[1]!;
+      if ((this.walking !== null && this.walking.host !== host) || this.doneHosts.has(host)) {
+        throw new Error('a host ended out of place');
+      }
+      this.hostDone(host);
+      return;
+    }
+    if (text === 'PAU-END') {
+      if (this.walking !== null) throw new Error('a host without its end');
+      for (const store of this.result.stores.values()) store.seal();
+      this.state = 'end';
+      return;
+    }
+    throw new Error('a record out of place');
+  }
+
+  /** A store folder's walk starts: its files follow, interleaved with the host's other folder. */
+  private folderStart(host: string, store: 'lastlog2' | 'accounts'): void {
+    if (this.doneHosts.has(host)) throw new Error('a host sent in two parts');
+    if (this.walking === null) this.walking = { host, lastlog2: undefined, accounts: undefined };
+    else if (this.walking.host !== host) throw new Error('a host sent in two parts');
+    if (this.walking[store] !== undefined) throw new Error('a folder sent twice');
+    const path = `${host}/${store}`;
+    // A folder the listing did not have as changed (it changed since): the cache's stands.
+    const listed = this.result.entries.get(path)?.type === 'd' && this.hostListed(host);
+    const listing = listed ? new StoreListing() : null;
+    if (listing !== null) this.result.stores.set(path, listing);
+    this.walking[store] = listing;
+  }
+
+  private hostListed(host: string): boolean {
+    return this.result.entries.get(host)?.type === 'd';
+  }
+
+  /** The listing records of `store` go to, or null when they are not used. */
+  private folder(store: 'lastlog2' | 'accounts'): StoreListing | null {
+    const listing = this.walking?.[store];
+    if (listing === undefined) throw new Error('a file before its folder');
+    return listing;
+  }
+
+  /** `host`'s files are all here: its listings are sealed here, where a fault stops the stream. */
+  private hostDone(host: string): void {
+    for (const store of [this.walking?.lastlog2, this.walking?.accounts]) store?.seal();
+    this.walking = null;
+    this.doneHosts.add(host);
   }
 }
 
-/** The script's names are letters, digits and %: nothing else can come in a verdict. */
-const VERDICT =
-  /^([LA]) \.\/([A-Za-z0-9%]+\/(?:lastlog2|accounts)\/[A-Za-z0-9%.]+) (\d{1,9})((?: [^ ]+)*)$/;
+const L = 0x4c;
+const A = 0x41;
+const SMALL_L = 0x6c;
+const SMALL_A = 0x61;

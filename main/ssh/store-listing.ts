@@ -33,8 +33,11 @@ export class StoreListing {
     return this.count;
   }
 
-  /** Adds a listed entry (before seal()); a name listed twice makes seal() throw. */
-  add(name: string, type: string, size: number, mtime: number): void {
+  /**
+   * Adds a listed entry (before seal()) and gives its place, for sentAccountAt / sentEventsAt; a
+   * name listed twice makes seal() throw.
+   */
+  add(name: string, type: string, size: number, mtime: number): number {
     if (this.index !== null) throw new Error('a file listed after its folder was read');
     const i = this.count++;
     if (i === this.types.length) this.grow();
@@ -47,6 +50,7 @@ export class StoreListing {
     this.nums[i * NUMS] = size;
     this.nums[i * NUMS + 1] = mtime;
     this.nums[i * NUMS + 2] = NaN;
+    return i;
   }
 
   /**
@@ -71,30 +75,14 @@ export class StoreListing {
     return this.index!.get(name);
   }
 
-  /**
-   * Whether what the server sent of `name` can stand for it: listed as a plain file of just that
-   * many bytes (one changed since the listing is not). Throws when it was sent already.
-   */
-  accepts(name: string, bytes: number): boolean {
-    const i = this.at(name);
-    if (i === undefined || this.types[i] !== F || this.nums[i * NUMS] !== bytes) return false;
-    if (!Number.isNaN(this.nums[i * NUMS + 2]!)) throw new Error('a file sent twice');
-    return true;
-  }
-
-  /** Keeps an accounts file's flag; call only after accepts(). */
-  sentAccount(name: string, bytes: number, disabled: boolean): void {
-    const i = this.at(name)!;
+  /** Keeps the flag of the accounts file added at `i`. */
+  sentAccountAt(i: number, bytes: number, disabled: boolean): void {
     this.nums[i * NUMS + 2] = bytes;
     this.sent[i] = disabled ? SENT_DISABLED : SENT_ENABLED;
   }
 
-  /**
-   * Keeps what a lastlog2 file's events (checked already: EVENTS_TEXT) come to, not the events:
-   * a few numbers a file; call only after accepts().
-   */
-  sentEvents(name: string, bytes: number, events: string): void {
-    const i = this.at(name)!;
+  /** Keeps what the events of the lastlog2 file added at `i` come to. */
+  sentEventsAt(i: number, bytes: number, events: string): void {
     const s = lastlog2DigestSummary(parseEvents(events));
     this.nums[i * NUMS + 2] = bytes;
     this.nums[i * NUMS + 3] = s[0] ?? NaN;
@@ -141,12 +129,6 @@ export class StoreListing {
       this.skips[i * 3 + 2]!,
     ];
     return { summary };
-  }
-
-  /** The bytes sent of `name` (NaN: none), for a read that takes the text. */
-  sentBytes(name: string): number {
-    const i = this.at(name);
-    return i === undefined ? NaN : this.nums[i * NUMS + 2]!;
   }
 
   private grow(): void {

@@ -2,10 +2,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FilesStreamParser, NotOurScript } from '../../main/ssh/files-stream.js';
 
+const BANNER = 'PAU-FILES 2 1795536100\n';
 const LISTING =
-  'd 4096 1795536000.5 a%2etest\0d 4096 1795536000 a%2etest/lastlog2\0' +
-  'f 12 1795536001.25 a%2etest/lastlog2/u.dat\0\0';
-const FILE = 'L ./a%2etest/lastlog2/u.dat 12 login=1795536000.5 logout=\n';
+  'd 4096 1795536000 a%2etest\0d 4096 1795536000 a%2etest/lastlog2\0' +
+  'd 4096 1795536000 a%2etest/accounts\0d 4096 1795536000 b%2etest\0' +
+  'd 4096 1795536000 b%2etest/lastlog2\0\0';
+const A_FILES =
+  'S a%2etest/lastlog2\0S a%2etest/accounts\0L 12 1795536001 u.dat login=1795536000.5 logout=\0' +
+  'A 30 1795536002 u.dat 1\0l f 9 1795536003 v.dat\0Z 0\0Z 0\0E a%2etest\0';
+const B_FILES = 'S b%2etest/lastlog2\0L 12 1795536001 w.dat login=1\0Z 0\0E b%2etest\0';
+const WHOLE = `${BANNER}${LISTING}${A_FILES}${B_FILES}PAU-END\0`;
 
 /** Feeds `stream` in chunks of `size` bytes and ends it. */
 function parse(stream: string | Buffer, size = 7) {
@@ -15,30 +21,39 @@ function parse(stream: string | Buffer, size = 7) {
   return p.end();
 }
 
-test('a whole stream gives the listing, whole-second mtimes and each file’s events, in any chunking', () => {
+test('a whole stream gives the listing, each folder’s files and what was sent of them, in any chunking', () => {
   for (const size of [1, 3, 64, 4096]) {
-    const r = parse(`PAU-FILES 1 1795536100\n${LISTING}${FILE}PAU-END\n`, size);
+    const r = parse(WHOLE, size);
     assert.equal(r.serverNow, 1795536100);
-    const store = r.stores.get('a%2etest/lastlog2');
-    assert.deepEqual(store?.entries(), [
+    assert.deepEqual(
+      r.folders.get('a%2etest')?.map((e) => e.name),
+      ['lastlog2', 'accounts'],
+    );
+    const lastlog2 = r.stores.get('a%2etest/lastlog2');
+    assert.deepEqual(lastlog2?.entries(), [
       { name: 'u.dat', isDir: false, type: 'file', size: 12, mtime: 1795536001 },
+      { name: 'v.dat', isDir: false, type: 'file', size: 9, mtime: 1795536003 },
     ]);
     // login=1795536000.5 logout= : one activity, one record without a timestamp.
-    assert.deepEqual(store.take('u.dat', 64 * 1024, 12), {
+    assert.deepEqual(lastlog2.take('u.dat', 64 * 1024, 12), {
       summary: [1795536000.5, null, 0, 0, 1],
+    });
+    assert.equal(lastlog2.take('v.dat', 64 * 1024, 9), null, 'nothing was sent of v.dat');
+    assert.deepEqual(r.stores.get('a%2etest/accounts')?.take('u.dat', 16384, 30), {
+      disabled: true,
     });
   }
 });
 
-test('the listing is whole at the first line after it, and a host once the next host’s lines come', () => {
+test('the listing is whole at the first record after it, and a host at its end record', () => {
   const p = new FilesStreamParser();
   const steps: Array<[chunk: string, listed: boolean, a: boolean, b: boolean]> = [
-    ['PAU-FILES 1 1\n', false, false, false],
+    [BANNER, false, false, false],
     [LISTING, false, false, false],
-    [FILE, true, false, false],
-    ['A ./a%2etest/accounts/u.dat 5 0\n', true, false, false],
-    ['L ./b%2etest/lastlog2/u.dat 12 login=1\n', true, true, false],
-    ['PAU-END\n', true, true, true],
+    ['S a%2etest/lastlog2\0', true, false, false],
+    [A_FILES.slice('S a%2etest/lastlog2\0'.length), true, true, false],
+    [B_FILES, true, true, true],
+    ['PAU-END\0', true, true, true],
   ];
   for (const [chunk, listed, a, b] of steps) {
     p.push(Buffer.from(chunk));
@@ -52,7 +67,9 @@ test('the listing is whole at the first line after it, and a host once the next 
 });
 
 test('a name with a newline in it is listed as it is', () => {
-  const r = parse(`PAU-FILES 1 1\nf 3 1 a%2etest/lastlog2/new\nline.dat\0\0PAU-END\n`);
+  const r = parse(
+    `${BANNER}${LISTING}S a%2etest/lastlog2\0l f 3 1 new\nline.dat\0Z 0\0E a%2etest\0PAU-END\0`,
+  );
   assert.deepEqual(
     r.stores
       .get('a%2etest/lastlog2')
@@ -62,47 +79,91 @@ test('a name with a newline in it is listed as it is', () => {
   );
 });
 
-test('a file that was not listed is not used', () => {
-  const r = parse(`PAU-FILES 1 1\n${LISTING}L ./a%2etest/lastlog2/new.dat 3 login=1\nPAU-END\n`);
-  assert.equal(r.stores.get('a%2etest/lastlog2')?.take('new.dat', 64 * 1024, 3), null);
+test('a folder the listing had as unchanged is not taken from the walk, nor one it lacks', () => {
+  const listing = LISTING.replace(
+    'd 4096 1795536000 a%2etest/lastlog2',
+    'U 4096 1 a%2etest/lastlog2',
+  );
+  const r = parse(
+    `${BANNER}${listing}${A_FILES}${B_FILES.replace(/b%2etest/g, 'c%2etest')}PAU-END\0`,
+  );
+  assert.equal(r.stores.has('a%2etest/lastlog2'), false);
+  assert.equal(r.stores.has('a%2etest/accounts'), true);
+  assert.equal(r.stores.has('c%2etest/lastlog2'), false);
+});
+
+test('a listing that could not be made whole falls back to SFTP, whatever came of it', () => {
+  const r = parse(`${BANNER}d 4096 1 a%2etest\0\0PAU-FALLBACK\0`);
+  assert.equal(r.fallback, true);
+  assert.equal(r.entries.size, 0);
 });
 
 test('anything but the banner first is not our script', () => {
-  for (const stream of ['', 'Welcome!\n', '\0\0\0\x05\x02', 'x'.repeat(100)]) {
+  for (const stream of ['', 'Welcome!\n', '\0\0\0\x05\x02', 'x'.repeat(100), 'PAU-FILES 1 1\n']) {
     assert.throws(() => parse(stream), NotOurScript, JSON.stringify(stream));
   }
 });
 
 const hostile: Array<[string, string | Buffer, RegExp]> = [
-  ['an endless name', `PAU-FILES 1 1\n${'a'.repeat(20_000)}`, /name too long/],
-  ['an endless line', `PAU-FILES 1 1\n\0L ${'a'.repeat(70_000)}`, /line too long/],
-  ['a record out of shape', 'PAU-FILES 1 1\nf -1 1 x\0', /out of shape/],
-  ['a path climbing out', 'PAU-FILES 1 1\nf 1 1 ../etc/shadow\0', /out of place/],
-  ['a path listed twice', 'PAU-FILES 1 1\nd 1 1 a\0d 1 1 a\0', /twice/],
+  ['an endless name', `${BANNER}${'a'.repeat(20_000)}`, /name too long/],
+  ['an endless record', `${BANNER}\0L ${'a'.repeat(70_000)}`, /record too long/],
+  ['a listing record out of shape', `${BANNER}f -1 1 x\0`, /out of shape/],
+  ['a path climbing out', `${BANNER}d 1 1 ../etc\0`, /out of place/],
+  ['a path too deep', `${BANNER}f 1 1 a/b/c\0`, /out of place/],
+  ['a path listed twice', `${BANNER}d 1 1 a\0d 1 1 a\0`, /twice/],
   [
     'a file listed twice',
-    `PAU-FILES 1 1\n${LISTING.slice(0, -1)}f 12 1 a%2etest/lastlog2/u.dat\0\0PAU-END\n`,
+    `${BANNER}${LISTING}S a%2etest/lastlog2\0l f 1 1 u.dat\0L 12 1 u.dat login=1\0E a%2etest\0`,
     /listed twice/,
   ],
-  ['a stray line', `PAU-FILES 1 1\n${LISTING} stray\n`, /out of place/],
+  ['a stray record', `${BANNER}${LISTING}stray\0`, /out of place/],
+  ['a file before its folder', `${BANNER}${LISTING}L 12 1 u.dat login=1\0`, /before its folder/],
+  [
+    'a file of the other store before its folder',
+    `${BANNER}${LISTING}S a%2etest/lastlog2\0A 12 1 u.dat 1\0`,
+    /before its folder/,
+  ],
   [
     'an event out of shape',
-    `PAU-FILES 1 1\n${LISTING}L ./a%2etest/lastlog2/u.dat 12 login=os.exit()\n`,
+    `${BANNER}${LISTING}S a%2etest/lastlog2\0L 12 1 u.dat login=os.exit()\0`,
     /event out of shape/,
   ],
   [
-    'a verdict in the wrong store',
-    `PAU-FILES 1 1\n${LISTING}A ./a%2etest/lastlog2/u.dat 12 1\n`,
-    /wrong store/,
+    'an account record out of shape',
+    `${BANNER}${LISTING}S a%2etest/accounts\0A 12 1 u.dat yes\0`,
+    /account record out of shape/,
   ],
-  ['escape codes as a line', `PAU-FILES 1 1\n${LISTING}\u001b[2J\n`, /out of place/],
-  ['a stream cut short', `PAU-FILES 1 1\n${LISTING}${FILE}`, /before its end/],
-  ['more after the end', `PAU-FILES 1 1\n${LISTING}PAU-END\nmore\n`, /after the end/],
-  ['a file sent twice', `PAU-FILES 1 1\n${LISTING}${FILE}${FILE}PAU-END\n`, /twice/],
+  ['a name with a slash', `${BANNER}${LISTING}S a%2etest/lastlog2\0l f 1 1 ../x\0`, /out of shape/],
+  ['escape codes as a record', `${BANNER}${LISTING}\u001b[2J\0`, /out of place/],
+  ['a stream cut short', `${BANNER}${LISTING}${A_FILES}`, /before its end/],
   [
-    'a host sent in two parts',
-    `PAU-FILES 1 1\n${LISTING}${FILE}L ./b%2etest/lastlog2/u.dat 12 login=1\n${FILE.replace('u.dat', 'v.dat')}`,
+    'a host without its end',
+    `${BANNER}${LISTING}S a%2etest/lastlog2\0PAU-END\0`,
+    /without its end/,
+  ],
+  ['more after the end', `${WHOLE}more\0`, /after the end/],
+  [
+    'a folder that the server could not walk whole',
+    `${BANNER}${LISTING}S a%2etest/lastlog2\0Z 1\0`,
+    /could not list/,
+  ],
+  ['a host ended twice', `${BANNER}${LISTING}${A_FILES}E a%2etest\0`, /out of place/],
+  [
+    'a host ended inside another',
+    `${BANNER}${LISTING}S a%2etest/lastlog2\0E b%2etest\0`,
+    /out of place/,
+  ],
+  ['a host sent in two parts', `${BANNER}${LISTING}${A_FILES}S a%2etest/lastlog2\0`, /two parts/],
+  [
+    'a host inside another',
+    `${BANNER}${LISTING}S a%2etest/lastlog2\0S b%2etest/lastlog2\0`,
     /two parts/,
+  ],
+  ['a folder sent twice', `${BANNER}${LISTING}S a%2etest/lastlog2\0S a%2etest/lastlog2\0`, /twice/],
+  [
+    'a fallback after the walk began',
+    `${BANNER}${LISTING}S a%2etest/lastlog2\0PAU-FALLBACK\0`,
+    /out of place/,
   ],
 ];
 

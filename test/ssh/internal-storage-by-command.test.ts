@@ -199,11 +199,61 @@ test('with the cache, later counts by command equal a count without it', async (
   assert.match(second.method, /^files by command: 0 read, [1-9]\d+ unchanged from the cache$/);
 });
 
+test('thousands of accounts whose two folders the server walks at once count as by SFTP', async () => {
+  // Enough records that each folder's awk writes many times while the other does: the records
+  // interleave on one pipe, and must arrive whole.
+  const remote = mkdtempSync(join(sshd.dir, 'many-'));
+  chmodSync(remote, 0o755);
+  const dir = join(remote, 'data');
+  const seeds: ActivitySeed[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const host = i % 3 ? 'a.test' : 'b.test';
+    seeds.push({ host, user: `user${i}`, event: 'login', timestamp: NOW - (i % 40) * DAY - 60 });
+  }
+  writeProsodyInternal(dir, seeds);
+  for (const host of ['a%2etest', 'b%2etest']) {
+    // Prosody 13's: account_roles is there, so a disabled account does not count.
+    mkdirSync(join(dir, host, 'account_roles'));
+    mkdirSync(join(dir, host, 'accounts'));
+    for (let i = 0; i < 3000; i += 2) {
+      writeFileSync(
+        join(dir, host, 'accounts', `user${i}.dat`),
+        account(i % 4 === 0 ? '\t["disabled"] = true;\n' : ''),
+      );
+    }
+  }
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    chmodSync(join(e.parentPath, e.name), e.isDirectory() ? 0o755 : 0o644);
+  }
+  const byCommand = await count(full, '--remote-data-dir', dir);
+  const bySftp = await count(sftpOnly, '--remote-data-dir', dir);
+  assert.equal(byCommand.method, 'files by command');
+  assert.deepEqual(byCommand.hosts, bySftp.hosts);
+  const b = byCommand.hosts['b.test'] as { mau: number; excludedDisabled: number };
+  assert.ok(b.mau > 0 && b.excludedDisabled > 0, JSON.stringify(b));
+});
+
 /** What the script prints for `dir`, run by the sh, find and awk of this machine (`awk` names it). */
 function scriptOutput(dir: string, awk?: string, since = 0): Buffer {
   return execFileSync('sh', ['-s', dir, String(since), ...(awk ? [awk] : [])], {
     input: FILES_SCRIPT,
   });
+}
+
+/**
+ * The script's output with what may differ between two runs made the same: the banner's clock,
+ * and the order of a host's records (its two folders are walked at once).
+ */
+function comparable(out: Buffer): string {
+  const records = out.toString('latin1').split('\0');
+  records[0] = records[0]!.replace(/^PAU-FILES (\d+) \d+\n/, 'PAU-FILES $1 <now>\n');
+  const listingEnd = records.indexOf('');
+  const sections: string[][] = [[]];
+  for (const r of records.slice(listingEnd + 1)) {
+    sections[sections.length - 1]!.push(r);
+    if (r.startsWith('E ')) sections.push([]);
+  }
+  return [...records.slice(0, listingEnd + 1), ...sections.flatMap((s) => s.sort())].join('\n');
 }
 
 test('the script uses mawk where there is one', () => {
@@ -222,10 +272,7 @@ test('the script uses mawk where there is one', () => {
 
 test('no salt, key or IP address of any file leaves the server, with gawk or mawk', () => {
   const outputs = [scriptOutput(data, 'gawk'), scriptOutput(data, 'mawk')];
-  // The first line carries the server's clock: two runs may fall in different seconds.
-  const [gawk, mawkOut] = outputs.map((o) =>
-    o.toString('latin1').replace(/^PAU-FILES (\d+) \d+\n/, 'PAU-FILES $1 <now>\n'),
-  );
+  const [gawk, mawkOut] = outputs.map(comparable);
   let at = 0;
   while (at < gawk!.length && gawk![at] === mawkOut![at]) at++;
   assert.equal(
@@ -245,9 +292,12 @@ test('folders unchanged since the given time are named, not listed, and no file 
     records.some((r) => /^U \d+ [\d.]+ a%2etest\/lastlog2$/.test(r)),
     out,
   );
-  assert.equal(records.filter((r) => r.includes('/lastlog2/')).length, 0);
-  assert.equal(/\n[LA] /.test(out), false);
-  assert.ok(out.endsWith('PAU-END\n'));
+  assert.deepEqual(
+    records.filter((r) => /^[SLAla] /.test(r)),
+    [],
+    'no folder is walked and no file is listed or sent',
+  );
+  assert.ok(out.endsWith('PAU-END\0'));
 });
 
 /** Prosody's files for these events, as the fault server's SFTP holds them under /var/lib/prosody. */
@@ -265,7 +315,7 @@ function faultServerFiles(dir: string, seeds: readonly ActivitySeed[]): Map<stri
 }
 
 /** The CLI against a fault server whose command answers with `stream`, then exits 0. */
-async function countAgainstStream(files: Map<string, Buffer>, stream: Buffer) {
+async function countAgainstStream(files: Map<string, Buffer>, stream: Buffer, ...rest: string[]) {
   const s = await startFaultServer({
     sftp: { files },
     exec: ({ channel }) => {
@@ -282,6 +332,7 @@ async function countAgainstStream(files: Map<string, Buffer>, stream: Buffer) {
       '--no-live',
       '--at',
       String(NOW),
+      ...rest,
     ]);
   } finally {
     await s.close();
@@ -293,7 +344,7 @@ test('a stream that starts right and turns to garbage is one line, not a figure'
     { host: 'a.test', user: 'u', event: 'login', timestamp: NOW - 60 },
   ]);
   const garbage = Buffer.concat([
-    Buffer.from('PAU-FILES 1 1795536000\nd 4096 1 a%2etest\0'),
+    Buffer.from('PAU-FILES 2 1795536000\nd 4096 1 a%2etest\0'),
     Buffer.from('\u001b[2J\u0007 fake TOTAL row\n'.repeat(3)),
   ]);
   const run = await countAgainstStream(files, garbage);
@@ -324,15 +375,12 @@ for (const [what, tail] of BROKEN_AFTER_THE_FIRST_HOST) {
     const size = (host: string, user: string) =>
       files.get(`/var/lib/prosody/${host}/lastlog2/${user}.dat`)!.length;
     const listing = ['a%2etest', 'b%2etest']
-      .map((h, i) => {
-        const user = i === 0 ? 'u' : 'v';
-        return `d 4096 1 ${h}\0d 4096 1 ${h}/lastlog2\0f ${size(h, user)} 1 ${h}/lastlog2/${user}.dat\0`;
-      })
+      .map((h) => `d 4096 1 ${h}\0d 4096 1 ${h}/lastlog2\0`)
       .join('');
     const stream = Buffer.from(
-      `PAU-FILES 1 1795536000\n${listing}\0` +
-        `L ./a%2etest/lastlog2/u.dat ${size('a%2etest', 'u')} login=${NOW - 60}\n` +
-        `L ./b%2etest/lastlog2/v.dat ${size('b%2etest', 'v')} login=${NOW - 60}\n` +
+      `PAU-FILES 2 1795536000\n${listing}\0` +
+        `S a%2etest/lastlog2\0L ${size('a%2etest', 'u')} 1 u.dat login=${NOW - 60}\0Z 0\0E a%2etest\0` +
+        `S b%2etest/lastlog2\0L ${size('b%2etest', 'v')} 1 v.dat login=${NOW - 60}\0` +
         tail,
     );
     const run = await countAgainstStream(files, stream);
@@ -345,3 +393,17 @@ for (const [what, tail] of BROKEN_AFTER_THE_FIRST_HOST) {
     assert.equal(run.stderr.includes('\u001b'), false, 'no escape code reaches the terminal');
   });
 }
+
+test('a folder listed as changed that the walk does not bring is read by SFTP, not taken as empty', async () => {
+  const files = faultServerFiles('fault-unwalked-', [
+    { host: 'a.test', user: 'u', event: 'login', timestamp: NOW - 60 },
+    { host: 'a.test', user: 'v', event: 'login', timestamp: NOW - 3 * DAY },
+  ]);
+  const stream = Buffer.from(
+    'PAU-FILES 2 1795536000\nd 4096 1 a%2etest\0d 4096 1 a%2etest/lastlog2\0\0E a%2etest\0PAU-END\0',
+  );
+  const run = await countAgainstStream(files, stream, '--json');
+  assert.equal(run.status, 0, run.stderr);
+  const out = JSON.parse(run.stdout) as { hosts: Record<string, { dau: number; wau: number }> };
+  assert.deepEqual([out.hosts['a.test']?.dau, out.hosts['a.test']?.wau], [1, 2]);
+});
