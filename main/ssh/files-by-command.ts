@@ -13,8 +13,8 @@ import { isSafeRemotePath } from './remote-query-command.js';
  *    whole seconds), a lastlog2 or accounts folder unchanged since `since` as type U; then an empty
  *    record. When the data folder cannot be entered or listed whole, the record `PAU-FALLBACK`
  *    follows instead and the reader uses SFTP (whose messages say what is wrong).
- * 3. Host by host, each changed lastlog2 and accounts folder: `S <host>/<store>`, then a record a
- *    file. A file changed since `since` (server time; every file when 0) whose name Prosody could
+ * 3. Host by host, each changed lastlog2 and accounts folder: `S <host>/<store>` (once a half),
+ *    then a record a file. A file changed since `since` (server time; every file when 0) whose name Prosody could
  *    have written (letters, digits, %) and that is written exactly as Prosody writes it comes as
  *    `L <size> <mtime> <name> <key>=<timestamp>…` (lastlog2: the timestamp's numeral as written,
  *    or nothing) or `A <size> <mtime> <name> <0|1>` (accounts; 1: `disabled` set to anything but
@@ -24,10 +24,12 @@ import { isSafeRemotePath } from './remote-query-command.js';
  *    folder's walk ends with `Z <find's exit status>`, and the host with `E <host>`.
  * 4. `PAU-END`: the stream is whole.
  *
- * A host's two folders are read at once, by two awk processes: on a cold disk the reads overlap
- * (issue 14: a million accounts are two million small files). Their records interleave on one
- * pipe, so each says its folder (L/l or A/a) and each awk writes whole records, under PIPE_BUF
- * bytes a write (fflush before the buffer would split one): a pipe never splits such a write.
+ * A host's two folders are read at once, each in two halves by name, by four awk processes: on a
+ * cold disk the reads overlap (issue 14: a million accounts are two million small files, and four
+ * readers took a cold first read at 1 M from about 112 s to 98 s, a warm one from 28 s to 22 s).
+ * Their records interleave on one pipe, so each says its folder (L/l or A/a; each half starts
+ * with its folder's S) and each awk writes whole records, under PIPE_BUF bytes a write (fflush
+ * before the buffer would split one): a pipe never splits such a write.
  */
 const SCRIPT = String.raw`
 export LC_ALL=C
@@ -100,12 +102,15 @@ prog='
     if (v == "!" || length(rec) > 2048) rec = (acct ? "a " : "l ") y " " size " " mtime " " name
     put(rec)
   }'
-# One folder: its name, then its entries, then find's status.
+# Half of one folder ($3: the names whose last character before .dat is in the first set, or all
+# others): the folder's name, then those entries, then find's status.
 walk() {
+  if [ "$3" = 1 ]; then half=""; else half="!"; fi
   { if [ -n "$(find "./$1/$2" -prune -type d $newer -readable -executable -print 2>/dev/null)" ]
     then
       printf '%s\0' "$1/$2"
-      find "./$1/$2/" -ignore_readdir_race -mindepth 1 -maxdepth 1 -printf '%y %s %Ts %f\0' 2>/dev/null
+      find "./$1/$2/" -ignore_readdir_race -mindepth 1 -maxdepth 1 $half -name '*[0-4a-mA-M].dat' \
+        -printf '%y %s %Ts %f\0' 2>/dev/null
       printf '= %s\0' "$?"
     fi
   } | "$awk" -v since="$since" -v store="$2" "$prog" 2>/dev/null
@@ -114,7 +119,8 @@ walk() {
 # output one pipe.
 for h in *; do
   if [ -d "$h" ] && [ ! -L "$h" ]; then
-    walk "$h" lastlog2 & walk "$h" accounts & wait
+    walk "$h" lastlog2 1 & walk "$h" lastlog2 2 & walk "$h" accounts 1 & walk "$h" accounts 2 &
+    wait
     printf 'E %s\0' "$h"
   fi
 done | cat

@@ -232,12 +232,16 @@ export class FilesStreamParser {
     throw new Error('a record out of place');
   }
 
-  /** A store folder's walk starts: its files follow, interleaved with the host's other folder. */
+  /**
+   * A store folder's walk starts, or one half of it: its files follow, interleaved with the host's
+   * other walks.
+   */
   private folderStart(host: string, store: 'lastlog2' | 'accounts'): void {
     if (this.doneHosts.has(host)) throw new Error('a host sent in two parts');
     if (this.walking === null) this.walking = { host, lastlog2: undefined, accounts: undefined };
     else if (this.walking.host !== host) throw new Error('a host sent in two parts');
-    if (this.walking[store] !== undefined) throw new Error('a folder sent twice');
+    // The other half of a folder being walked.
+    if (this.walking[store] !== undefined) return;
     const path = `${host}/${store}`;
     // A folder the listing did not have as changed (it changed since): the cache's stands.
     const listed = this.result.entries.get(path)?.type === 'd' && this.hostListed(host);
