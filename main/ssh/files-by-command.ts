@@ -10,7 +10,7 @@ import { isSafeRemotePath } from './remote-query-command.js';
  *    our script (an sftp-only key runs sftp-server, which sees our script as garbage on stdin and
  *    says nothing): the caller falls back to SFTP.
  * 2. The data folder's entries and each host folder's, `<type> <size> <mtime> <path>` (find's %y,
- *    whole seconds), a lastlog2 or accounts folder unchanged since `since` as type U; then an empty
+ *    seconds, with a fraction here only), a lastlog2 or accounts folder unchanged since `since` as type U; then an empty
  *    record. When the data folder cannot be entered or listed whole, the record `PAU-FALLBACK`
  *    follows instead and the reader uses SFTP (whose messages say what is wrong).
  * 3. Host by host, each changed lastlog2 and accounts folder: `S <host>/<store>` (once a half),
@@ -42,13 +42,12 @@ cd "$1" 2>/dev/null || { printf '\0PAU-FALLBACK\0'; exit 0; }
 since=$2
 if [ "$since" -gt 0 ]; then newer="-newermt @$since"; old="! $newer"; else newer=""; old="-false"; fi
 find . -ignore_readdir_race -mindepth 1 -maxdepth 2 \( -path './*/*' \
-  \( -name lastlog2 -o -name accounts \) -type d $old -printf 'U %s %Ts %P\0' \) -o \
-  -printf '%y %s %Ts %P\0' 2>/dev/null || { printf '\0PAU-FALLBACK\0'; exit 0; }
+  \( -name lastlog2 -o -name accounts \) -type d $old -printf 'U %s %T@ %P\0' \) -o \
+  -printf '%y %s %T@ %P\0' 2>/dev/null || { printf '\0PAU-FALLBACK\0'; exit 0; }
 printf '\0'
-# mawk's regular expressions stop at a NUL byte where its strings do not: a file is one record
-# up to a NUL (a second record means it holds one), and every pattern must match the whole line.
+# A file is one record up to a NUL byte: a second record means it holds one, and it is not sent
+# (mawk's regular expressions would stop at the NUL where its strings do not).
 prog='
-  function whole(m, s) { return m && RLENGTH == length(s) }
   function judge(text,   n, i, s, state, key, ts, ips, out, disabled, seen, line) {
     n = split(text, line, "\n")
     if (n < 3 || line[n] != "" || line[1] != "return {") return "!"
@@ -57,7 +56,7 @@ prog='
       s = line[i]
       if (acct) {
         if (state == 1 && s == "};") state = 2
-        else if (state == 1 && whole(match(s, /^\t\["[A-Za-z0-9_]+"\] = (true|false|-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|"[^"\\]*");$/), s)) {
+        else if (state == 1 && s ~ /^\t\["[A-Za-z0-9_]+"\] = (true|false|-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|"[^"\\]*");$/) {
           key = substr(s, 4, index(s, "\"]") - 4)
           if (key in seen) return "!"
           seen[key] = 1
@@ -65,16 +64,16 @@ prog='
         } else return "!"
       } else if (state == 1) {
         if (s == "};") state = 3
-        else if (whole(match(s, /^\t\["[A-Za-z0-9_]+"\] = \{$/), s)) {
+        else if (s ~ /^\t\["[A-Za-z0-9_]+"\] = \{$/) {
           key = substr(s, 4, index(s, "\"]") - 4)
           if (key in seen) return "!"
           seen[key] = 1; ts = ""; ips = 0; state = 2
         } else return "!"
       } else if (state == 2) {
         if (s == "\t};") { out = out " " key "=" ts; state = 1 }
-        else if (ts == "" && whole(match(s, /^\t\t\["timestamp"\] = -?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?;$/), s))
+        else if (ts == "" && s ~ /^\t\t\["timestamp"\] = -?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?;$/)
           ts = substr(s, 19, length(s) - 19)
-        else if (ips == 0 && whole(match(s, /^\t\t\["ip"\] = "[^"\\]*";$/), s)) ips = 1
+        else if (ips == 0 && s ~ /^\t\t\["ip"\] = "[^"\\]*";$/) ips = 1
         else return "!"
       } else return "!"
     }
@@ -91,7 +90,7 @@ prog='
   {
     y = substr($0, 1, 1); rest = substr($0, 3); i = index(rest, " "); size = substr(rest, 1, i - 1)
     rest = substr(rest, i + 1); i = index(rest, " "); mtime = substr(rest, 1, i - 1)
-    name = substr(rest, i + 1)
+    name = substr(rest, i + 1); i = index(mtime, "."); if (i) mtime = substr(mtime, 1, i - 1)
     v = "!"
     if (y == "f" && size + 0 <= cap && mtime + 0 >= since + 0 && name ~ /^[A-Za-z0-9%.]+\.dat$/) {
       path = folder name; text = ""; r = (getline text < path)
@@ -110,7 +109,7 @@ walk() {
     then
       printf '%s\0' "$1/$2"
       find "./$1/$2/" -ignore_readdir_race -mindepth 1 -maxdepth 1 $half -name '*[0-4a-mA-M].dat' \
-        -printf '%y %s %Ts %f\0' 2>/dev/null
+        -printf '%y %s %T@ %f\0' 2>/dev/null
       printf '= %s\0' "$?"
     fi
   } | "$awk" -v since="$since" -v store="$2" "$prog" 2>/dev/null
