@@ -12,7 +12,8 @@ import {
 } from './internal-storage-records.js';
 import { localStorageFs } from './local-storage-fs.js';
 import { decodeProsodyName } from './prosody-name-encoding.js';
-import type { ReadCapped, StorageEntry, StorageFs } from './storage-fs.js';
+import type { ReadCapped, StorageFs } from './storage-fs.js';
+import { type ListedFile, ListedFiles, ListedFilesBuilder } from './listed-files.js';
 import { type AccountCache, type CachedFolder, FULL_RECHECK_SECONDS } from './account-cache.js';
 import {
   type AccountSummary,
@@ -105,22 +106,31 @@ export class InternalStorageSource implements ActivitySource {
       // The cached listing stands: its rows are looked up one by one, never copied out.
       const table = held.files;
       const files: FileLookup = {
+        size: table.size,
         get: (name) => table.listed(name),
         has: (name) => table.has(name),
-        keys: () => table.keys(),
+        *users() {
+          for (const i of table.sortedBy(DAT.length)) yield table.nameAt(i, DAT.length);
+        },
       };
       return { path, files, held, next: null };
     }
     // No folder, nothing to list (a host without accounts).
     const gone = cache !== undefined && this.fs.folderMtime !== undefined && mtime === null;
-    const entries = gone ? [] : ((await this.fs.list(path)) ?? []);
-    const files = new Map<string, ListedFile>();
-    for (const e of entries) if (!e.isDir && e.name.endsWith('.dat')) files.set(e.name, e);
+    const files = gone ? ListedFiles.gather([]) : await this.listFiles(path);
     const next =
       cache && mtime !== null
         ? { mtime, listedAt: now, fullAt: held?.fullAt ?? now, files: FileTable.empty(files.size) }
         : null;
     return { path, files, held, next };
+  }
+
+  /** A folder's `.dat` files, packed as they are listed. */
+  private async listFiles(path: string): Promise<ListedFiles> {
+    if (this.fs.listEach === undefined) return ListedFiles.gather((await this.fs.list(path)) ?? []);
+    const files = new ListedFilesBuilder();
+    await this.fs.listEach(path, (e) => files.add(e));
+    return files.done();
   }
 
   /** One account's records in one store: from the cache when the file is as it was. */
@@ -322,22 +332,23 @@ export class InternalStorageSource implements ActivitySource {
       const folders = { lastlog2, accounts };
       seen.push({ path: lastlog2.path, next: lastlog2.next });
       if (accounts) seen.push({ path: accounts.path, next: accounts.next });
-      // mod_measure_active_users walks lastlog2's users: only they can count.
-      const users = [...lastlog2.files.keys()].map((n) => n.slice(0, -'.dat'.length)).sort();
+      // mod_measure_active_users walks lastlog2's users: only they can count. Taken one at a
+      // time, in order: never a list of them all.
+      const users = lastlog2.files.users();
+      let next = 0;
       // A sliding window of reads. Each account's records reach the folder together, so they
       // stay adjacent whatever order the reads finish in.
-      let next = 0;
       const reader = async () => {
-        while (next < users.length) {
-          const user = users[next++] as string;
+        for (let u = users.next(); u.done !== true; u = users.next()) {
           // Files that are at hand already resolve without I/O: let the stream that brings the
           // next host's in (and timers) run now and then.
-          if (next % YIELD_EVERY === 0) await new Promise(setImmediate);
-          const records = await this.accountRecords(host, user, folders);
+          if (++next % YIELD_EVERY === 0) await new Promise(setImmediate);
+          const records = await this.accountRecords(host, u.value, folders);
           for (const r of records) folder.add(r);
         }
       };
-      await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, users.length) }, reader));
+      const readers = Math.min(READ_CONCURRENCY, lastlog2.files.size);
+      await Promise.all(Array.from({ length: readers }, reader));
       this.fs.hostDone?.(hostDir);
     }
     // What the server still sent after the last host counted must have ended whole.
@@ -401,13 +412,15 @@ function expandSummary(
   return out;
 }
 
-type ListedFile = Pick<StorageEntry, 'size' | 'mtime' | 'type'>;
+const DAT = '.dat';
 
 /** A folder's files by name: this count's listing, or the cache's when the folder is unchanged. */
 interface FileLookup {
+  readonly size: number;
   get(name: string): ListedFile | undefined;
   has(name: string): boolean;
-  keys(): Iterable<string>;
+  /** The files' names less `.dat`, in the order sorting those strings gives. */
+  users(): IterableIterator<string>;
 }
 
 /** A store folder as this count sees it: its files, what the cache held, what it will hold. */
