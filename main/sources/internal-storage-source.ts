@@ -154,6 +154,8 @@ export class InternalStorageSource implements ActivitySource {
       (store === 'accounts') === (typeof summary === 'number');
     let records: SourceRecord[];
     let readAt = before?.readAt ?? 0;
+    /** Whether what the file gave may stand for it next time, while it stays as it is. */
+    let lasting = true;
     if (unchanged) {
       this.lastCount.fromCache++;
       records = expandSummary(host, user, store, summary);
@@ -194,6 +196,9 @@ export class InternalStorageSource implements ActivitySource {
         records = [{ host, user, skipped: 'malformed', where: `${store}/${fileName}` }];
         if (file.unreadable === 'permission denied') {
           this.denied ??= this.fs.join(folder.path, fileName);
+          // Read again next time: a count with no file it may open fails every time (with a
+          // sentence), and a group given since then (no mtime moves) is seen at once.
+          lasting = false;
         }
       } else if (store === 'accounts') {
         this.opened++;
@@ -215,7 +220,7 @@ export class InternalStorageSource implements ActivitySource {
         size: entry.size,
         mtime: entry.mtime,
         readAt,
-        summary: summarize(records),
+        summary: lasting ? summarize(records) : null,
       });
     }
     return records;
@@ -309,8 +314,9 @@ export class InternalStorageSource implements ActivitySource {
 
   private async feedHosts(tally: ActivityTally, hostDirs: readonly string[]): Promise<void> {
     const folder = new AccountFolder(tally);
-    // Only what is kept: a host's listings and cached rows go once it is counted.
-    const seen: Array<Pick<StoreFolder, 'path' | 'next'>> = [];
+    // Only the paths are kept: a host's listings, cached rows and next rows go once it is counted.
+    const seen: string[] = [];
+    this.cacheFailed = false;
     // Every host first: account_roles on any host makes the whole server Prosody 13, and a host
     // without accounts of its own must know that before it is read.
     for (const encodedHost of hostDirs) {
@@ -330,8 +336,8 @@ export class InternalStorageSource implements ActivitySource {
       const readAccounts = ruleNeedsAccounts(tally.ruleFor(host).rule);
       const accounts = readAccounts ? await this.listStore(hostDir, 'accounts') : null;
       const folders = { lastlog2, accounts };
-      seen.push({ path: lastlog2.path, next: lastlog2.next });
-      if (accounts) seen.push({ path: accounts.path, next: accounts.next });
+      seen.push(lastlog2.path);
+      if (accounts) seen.push(accounts.path);
       // mod_measure_active_users walks lastlog2's users: only they can count. Taken one at a
       // time, in order: never a list of them all.
       const users = lastlog2.files.users();
@@ -350,6 +356,10 @@ export class InternalStorageSource implements ActivitySource {
       const readers = Math.min(READ_CONCURRENCY, lastlog2.files.size);
       await Promise.all(Array.from({ length: readers }, reader));
       this.fs.hostDone?.(hostDir);
+      // Kept now, not when every host is counted: a million files' rows are never all held. A
+      // count that fails later leaves these rows, each as true as when it was read (a file
+      // that could not be opened has none: see storeRecords).
+      this.remember(tally, accounts ? [lastlog2, accounts] : [lastlog2]);
     }
     // What the server still sent after the last host counted must have ended whole.
     await this.fs.finish?.();
@@ -363,20 +373,29 @@ export class InternalStorageSource implements ActivitySource {
       });
     }
     folder.flush();
-    this.remember(tally, seen);
+    this.remember(tally, [], new Set(seen));
   }
 
-  /** Keeps what this count listed and read, for the next one; a cache failure costs only that. */
-  private remember(
-    tally: ActivityTally,
-    seen: ReadonlyArray<Pick<StoreFolder, 'path' | 'next'>>,
-  ): void {
+  /** The cache failed this count: it is not asked again, and said once. */
+  private cacheFailed = false;
+
+  /**
+   * Keeps what this count listed and read of `folders`, for the next one, and with `keep` drops
+   * the folders no longer there; a cache failure costs only that.
+   */
+  private remember(tally: ActivityTally, folders: StoreFolder[], keep?: ReadonlySet<string>): void {
     const cache = this.cache;
-    if (!cache) return;
+    if (!cache || this.cacheFailed) return;
     try {
-      for (const f of seen) if (f.next) cache.store.saveFolder(cache.key, f.path, f.next);
-      cache.store.pruneFolders(cache.key, new Set(seen.map((f) => f.path)));
+      for (const f of folders) {
+        if (f.next) cache.store.saveFolder(cache.key, f.path, f.next);
+        // Its rows are written: they need not wait for the end of the count in memory.
+        f.next = null;
+        f.held = null;
+      }
+      if (keep) cache.store.pruneFolders(cache.key, keep);
     } catch (e) {
+      this.cacheFailed = true;
       tally.notices.push(
         `the local cache could not be kept (${e instanceof Error ? e.message : String(e)}); the next count reads every file again`,
       );
