@@ -1,4 +1,5 @@
 import type { SkipReason, SourceRecord } from '../core/activity-record.js';
+import { NAME_SEPARATOR, NameJoiner, PackedNames } from './packed-names.js';
 
 /**
  * The per-file part of the internal-storage cache, packed: a million files are a few typed arrays
@@ -57,10 +58,6 @@ const ACTIVITY = 0;
 const ACCOUNT = 1;
 const NONE = 2;
 
-/** A file name never holds a slash: the names are kept as one string joined by it. */
-const SEPARATOR = '/';
-const JOIN_EVERY = 1024;
-
 /** A table as the cache keeps it (see encode). */
 export interface EncodedTable {
   names: string;
@@ -70,16 +67,14 @@ export interface EncodedTable {
 }
 
 export class FileTable {
-  private index: Map<string, number> | null = null;
   /**
-   * Names add() took, joined a thousand at a time (then `names` holds none of them): a table
-   * being built for the cache holds a million names as a few strings, not a million.
+   * The names found so far, packed (rows 0 … index.size - 1), or null before the first look-up;
+   * names set after it wait in `more` until the next.
    */
-  private joined: string[] = [];
-  private pending: string[] = [];
+  private index: PackedNames | null = null;
+  private more = new NameJoiner();
 
   private constructor(
-    private names: string[],
     private nums: Float64Array,
     private skips: Uint16Array,
     private kinds: Uint8Array,
@@ -90,7 +85,6 @@ export class FileTable {
   static empty(capacity = 16): FileTable {
     const n = Math.max(1, capacity);
     return new FileTable(
-      [],
       new Float64Array(n * NUMS),
       new Uint16Array(n * SKIPS),
       new Uint8Array(n),
@@ -98,9 +92,12 @@ export class FileTable {
     );
   }
 
+  /** The rows, the last of a name standing for it, in the order each name first came. */
   static of(rows: Iterable<readonly [name: string, row: FileRow]>): FileTable {
-    const t = FileTable.empty();
-    for (const [name, row] of rows) t.set(name, row);
+    const last = new Map<string, FileRow>();
+    for (const [name, row] of rows) last.set(name, row);
+    const t = FileTable.empty(last.size);
+    for (const [name, row] of last) t.add(name, row);
     return t;
   }
 
@@ -108,62 +105,66 @@ export class FileTable {
     return this.count;
   }
 
-  /** The names, in the order they were set. */
-  keys(): IterableIterator<string> {
-    return this.allNames().values();
+  /** The names, in the order they were first set. */
+  *keys(): IterableIterator<string> {
+    const index = this.lookup();
+    for (let i = 0; i < this.count; i++) yield index.nameAt(i);
+  }
+
+  /**
+   * The rows' indexes in the order of their names less the last `dropEnd` characters (a user's
+   * name without `.dat`), as sorting those strings would order them.
+   */
+  sortedBy(dropEnd: number): Uint32Array {
+    return this.lookup().sortedBy(dropEnd);
+  }
+
+  /** The name of row `i` (an index from sortedBy), less its last `dropEnd` characters. */
+  nameAt(i: number, dropEnd = 0): string {
+    return this.lookup().nameAt(i, dropEnd);
   }
 
   has(name: string): boolean {
-    return this.lookup().has(name);
+    return this.lookup().indexOf(name) >= 0;
   }
 
   /** The row of `name`, or undefined. A new object each call: only the table is kept. */
   get(name: string): FileRow | undefined {
-    const i = this.lookup().get(name);
-    return i === undefined ? undefined : this.row(i);
+    const i = this.lookup().indexOf(name);
+    return i < 0 ? undefined : this.row(i);
   }
 
   /** Only the size and mtime, without the summary: what a listing gives. */
   listed(name: string): { size: number; mtime: number } | undefined {
-    const i = this.lookup().get(name);
-    return i === undefined
-      ? undefined
-      : { size: this.nums[i * NUMS]!, mtime: this.nums[i * NUMS + 1]! };
+    const i = this.lookup().indexOf(name);
+    return i < 0 ? undefined : { size: this.nums[i * NUMS]!, mtime: this.nums[i * NUMS + 1]! };
   }
 
   entries(): Array<[string, FileRow]> {
-    return this.allNames().map((name, i) => [name, this.row(i)]);
+    return [...this.keys()].map((name, i) => [name, this.row(i)]);
   }
 
   /**
-   * Adds a row for a name not in the table yet, without keeping an index of the names (the
-   * reader's next table is only written). A name twice makes a table decode() refuses.
+   * Adds a row for a name not in the table yet, without looking it up (the reader's next table
+   * is only written). A name twice makes a table decode() refuses.
    */
   add(name: string, row: FileRow): void {
-    if (this.index !== null || this.names.length > 0) return this.set(name, row);
-    if (name === '' || name.includes(SEPARATOR)) throw new RangeError('not a file name');
-    const i = this.count++;
-    this.grow();
-    this.pending.push(name);
-    if (this.pending.length === JOIN_EVERY) {
-      this.joined.push(this.pending.join(SEPARATOR));
-      this.pending = [];
-    }
-    this.write(i, row);
+    if (this.index !== null) return this.set(name, row);
+    this.append(name, row);
   }
 
   /** Sets the row of `name`; a summary out of range is kept as none. */
   set(name: string, row: FileRow): void {
-    if (name === '' || name.includes(SEPARATOR)) throw new RangeError('not a file name');
-    this.names = this.allNames();
-    const index = this.lookup();
-    let i = index.get(name);
-    if (i === undefined) {
-      i = this.count++;
-      this.grow();
-      this.names.push(name);
-      index.set(name, i);
-    }
+    const i = this.lookup().indexOf(name);
+    if (i < 0) this.append(name, row);
+    else this.write(i, row);
+  }
+
+  private append(name: string, row: FileRow): void {
+    if (name === '' || name.includes(NAME_SEPARATOR)) throw new RangeError('not a file name');
+    const i = this.count++;
+    this.grow();
+    this.more.push(name);
     this.write(i, row);
   }
 
@@ -178,45 +179,51 @@ export class FileTable {
       Buffer.from(a.buffer, a.byteOffset, length * a.BYTES_PER_ELEMENT);
     return {
       // Not split to be joined again: the table being saved stays as compact as it was.
-      names: [this.names.join(SEPARATOR), ...this.joined, this.pending.join(SEPARATOR)]
-        .filter((part) => part !== '')
-        .join(SEPARATOR),
+      names: this.allNames(),
       nums: bytes(this.nums, n * NUMS),
       skips: bytes(this.skips, n * SKIPS),
       kinds: bytes(this.kinds, n),
     };
   }
 
-  /** A table from what encode() gave; null when it is anything else (a cache is only a shortcut). */
+  /**
+   * A table from what encode() gave; null when it is anything else (a cache is only a shortcut).
+   * The bytes become the table's where they are aligned: give it bytes nothing else writes (what
+   * a database read returned).
+   */
   static decode(value: unknown): FileTable | null {
     if (typeof value !== 'object' || value === null) return null;
     const v = value as Record<string, unknown>;
     if (typeof v.names !== 'string') return null;
     if (![v.nums, v.skips, v.kinds].every((x) => x instanceof Uint8Array)) return null;
-    const names = v.names === '' ? [] : v.names.split(SEPARATOR);
-    const n = names.length;
-    const nums = new Float64Array(Math.max(1, n) * NUMS);
-    const skips = new Uint16Array(Math.max(1, n) * SKIPS);
-    const kinds = new Uint8Array(Math.max(1, n));
-    // Copied, not viewed: the bytes a database gives need not be aligned for a Float64Array.
-    const fill = (a: Float64Array | Uint16Array | Uint8Array, b: Uint8Array, length: number) => {
-      if (b.length !== length * a.BYTES_PER_ELEMENT) return false;
-      new Uint8Array(a.buffer, a.byteOffset, b.length).set(b);
-      return true;
-    };
-    if (
-      !fill(nums, v.nums as Uint8Array, n * NUMS) ||
-      !fill(skips, v.skips as Uint8Array, n * SKIPS) ||
-      !fill(kinds, v.kinds as Uint8Array, n)
-    ) {
-      return null;
-    }
-    const t = new FileTable(names, nums, skips, kinds, n);
-    if (names.some((name) => name === '') || t.lookup().size !== n) return null;
-    for (let i = 0; i < n; i++) {
-      if (t.kinds[i] !== NONE && !isSummary(t.summary(i))) return null;
-    }
+    // Null when a name is empty or comes twice.
+    const index = PackedNames.fromJoined(v.names);
+    if (index === null) return null;
+    const n = index.size;
+    const nums = take(Float64Array, v.nums as Uint8Array, n * NUMS);
+    const skips = take(Uint16Array, v.skips as Uint8Array, n * SKIPS);
+    const kinds = take(Uint8Array, v.kinds as Uint8Array, n);
+    if (nums === null || skips === null || kinds === null) return null;
+    const t = new FileTable(nums, skips, kinds, n);
+    t.index = index;
+    for (let i = 0; i < n; i++) if (!t.validAt(i)) return null;
     return t;
+  }
+
+  /** Whether row i holds a summary the reader could have made (isSummary, without the array). */
+  private validAt(i: number): boolean {
+    const kind = this.kinds[i];
+    const at = i * NUMS;
+    if (kind === NONE) return true;
+    if (kind === ACCOUNT) {
+      const flag = this.nums[at + 3];
+      return flag === 0 || flag === 1 || flag === 2;
+    }
+    if (kind !== ACTIVITY) return false;
+    // NaN is none; an endless time is no time.
+    const time = (t: number) => Number.isNaN(t) || Number.isFinite(t);
+    const skips = (k: number) => this.skips[i * SKIPS + k]! < MAX_SKIPS;
+    return time(this.nums[at + 3]!) && time(this.nums[at + 4]!) && skips(0) && skips(1) && skips(2);
   }
 
   private write(i: number, row: FileRow): void {
@@ -245,21 +252,22 @@ export class FileTable {
     }
   }
 
-  private lookup(): Map<string, number> {
-    this.names = this.allNames();
-    if (this.index === null) this.index = new Map(this.names.map((name, i) => [name, i]));
-    return this.index;
+  /** The index of every name, the ones added since the last look-up packed in first. */
+  private lookup(): PackedNames {
+    if (this.index !== null && this.more.empty) return this.index;
+    const index = PackedNames.fromJoined(this.allNames());
+    // add() promised only distinct names; a table with one twice is one no cache keeps.
+    if (index === null) throw new RangeError('a file name twice in a table');
+    this.index = index;
+    this.more = new NameJoiner();
+    return index;
   }
 
-  /** Every name in order: the ones add() joined are split again (and kept so) first. */
-  private allNames(): string[] {
-    if (this.joined.length + this.pending.length === 0) return this.names;
-    const names = this.joined.flatMap((chunk) => chunk.split(SEPARATOR));
-    names.push(...this.pending);
-    this.names = names;
-    this.joined = [];
-    this.pending = [];
-    return names;
+  /** Every name joined, those looked up already first. */
+  private allNames(): string {
+    const looked = this.index?.text ?? '';
+    if (this.more.empty) return looked;
+    return looked === '' ? this.more.text() : `${looked}${NAME_SEPARATOR}${this.more.text()}`;
   }
 
   private grow(): void {
@@ -302,6 +310,32 @@ export class FileTable {
 }
 
 /** A summary the reader could have made: times finite or none, skips counted, a flag in range. */
+type Packed = Float64Array | Uint16Array | Uint8Array;
+
+/**
+ * An array of `length` elements over bytes the database gave, or null when there are not just so
+ * many. Viewed where they are aligned for it (a large Buffer has its own memory), copied where
+ * not: a decoded folder of half a million files is not held twice.
+ */
+function take<T extends Packed>(
+  kind: {
+    new (length: number): T;
+    new (buffer: ArrayBufferLike, offset: number, length: number): T;
+    BYTES_PER_ELEMENT: number;
+  },
+  bytes: Uint8Array,
+  length: number,
+): T | null {
+  if (bytes.length !== length * kind.BYTES_PER_ELEMENT) return null;
+  if (length > 0 && bytes.byteOffset % kind.BYTES_PER_ELEMENT === 0) {
+    return new kind(bytes.buffer, bytes.byteOffset, length);
+  }
+  // At least one element: grow() doubles what there is.
+  const out = new kind(Math.max(1, length));
+  new Uint8Array(out.buffer, out.byteOffset, bytes.length).set(bytes);
+  return out;
+}
+
 export function isSummary(v: unknown): v is FileSummary | AccountSummary {
   if (typeof v === 'number') return v === 0 || v === 1 || v === 2;
   return (

@@ -12,7 +12,8 @@ import {
 } from './internal-storage-records.js';
 import { localStorageFs } from './local-storage-fs.js';
 import { decodeProsodyName } from './prosody-name-encoding.js';
-import type { ReadCapped, StorageEntry, StorageFs } from './storage-fs.js';
+import type { ReadCapped, StorageFs } from './storage-fs.js';
+import { type ListedFile, ListedFiles, ListedFilesBuilder } from './listed-files.js';
 import { type AccountCache, type CachedFolder, FULL_RECHECK_SECONDS } from './account-cache.js';
 import {
   type AccountSummary,
@@ -105,22 +106,31 @@ export class InternalStorageSource implements ActivitySource {
       // The cached listing stands: its rows are looked up one by one, never copied out.
       const table = held.files;
       const files: FileLookup = {
+        size: table.size,
         get: (name) => table.listed(name),
         has: (name) => table.has(name),
-        keys: () => table.keys(),
+        *users() {
+          for (const i of table.sortedBy(DAT.length)) yield table.nameAt(i, DAT.length);
+        },
       };
       return { path, files, held, next: null };
     }
     // No folder, nothing to list (a host without accounts).
     const gone = cache !== undefined && this.fs.folderMtime !== undefined && mtime === null;
-    const entries = gone ? [] : ((await this.fs.list(path)) ?? []);
-    const files = new Map<string, ListedFile>();
-    for (const e of entries) if (!e.isDir && e.name.endsWith('.dat')) files.set(e.name, e);
+    const files = gone ? ListedFiles.gather([]) : await this.listFiles(path);
     const next =
       cache && mtime !== null
         ? { mtime, listedAt: now, fullAt: held?.fullAt ?? now, files: FileTable.empty(files.size) }
         : null;
     return { path, files, held, next };
+  }
+
+  /** A folder's `.dat` files, packed as they are listed. */
+  private async listFiles(path: string): Promise<ListedFiles> {
+    if (this.fs.listEach === undefined) return ListedFiles.gather((await this.fs.list(path)) ?? []);
+    const files = new ListedFilesBuilder();
+    await this.fs.listEach(path, (e) => files.add(e));
+    return files.done();
   }
 
   /** One account's records in one store: from the cache when the file is as it was. */
@@ -144,6 +154,8 @@ export class InternalStorageSource implements ActivitySource {
       (store === 'accounts') === (typeof summary === 'number');
     let records: SourceRecord[];
     let readAt = before?.readAt ?? 0;
+    /** Whether what the file gave may stand for it next time, while it stays as it is. */
+    let lasting = true;
     if (unchanged) {
       this.lastCount.fromCache++;
       records = expandSummary(host, user, store, summary);
@@ -184,6 +196,9 @@ export class InternalStorageSource implements ActivitySource {
         records = [{ host, user, skipped: 'malformed', where: `${store}/${fileName}` }];
         if (file.unreadable === 'permission denied') {
           this.denied ??= this.fs.join(folder.path, fileName);
+          // Read again next time: a count with no file it may open fails every time (with a
+          // sentence), and a group given since then (no mtime moves) is seen at once.
+          lasting = false;
         }
       } else if (store === 'accounts') {
         this.opened++;
@@ -205,7 +220,7 @@ export class InternalStorageSource implements ActivitySource {
         size: entry.size,
         mtime: entry.mtime,
         readAt,
-        summary: summarize(records),
+        summary: lasting ? summarize(records) : null,
       });
     }
     return records;
@@ -299,8 +314,9 @@ export class InternalStorageSource implements ActivitySource {
 
   private async feedHosts(tally: ActivityTally, hostDirs: readonly string[]): Promise<void> {
     const folder = new AccountFolder(tally);
-    // Only what is kept: a host's listings and cached rows go once it is counted.
-    const seen: Array<Pick<StoreFolder, 'path' | 'next'>> = [];
+    // Only the paths are kept: a host's listings, cached rows and next rows go once it is counted.
+    const seen: string[] = [];
+    this.cacheFailed = false;
     // Every host first: account_roles on any host makes the whole server Prosody 13, and a host
     // without accounts of its own must know that before it is read.
     for (const encodedHost of hostDirs) {
@@ -320,25 +336,30 @@ export class InternalStorageSource implements ActivitySource {
       const readAccounts = ruleNeedsAccounts(tally.ruleFor(host).rule);
       const accounts = readAccounts ? await this.listStore(hostDir, 'accounts') : null;
       const folders = { lastlog2, accounts };
-      seen.push({ path: lastlog2.path, next: lastlog2.next });
-      if (accounts) seen.push({ path: accounts.path, next: accounts.next });
-      // mod_measure_active_users walks lastlog2's users: only they can count.
-      const users = [...lastlog2.files.keys()].map((n) => n.slice(0, -'.dat'.length)).sort();
+      seen.push(lastlog2.path);
+      if (accounts) seen.push(accounts.path);
+      // mod_measure_active_users walks lastlog2's users: only they can count. Taken one at a
+      // time, in order: never a list of them all.
+      const users = lastlog2.files.users();
+      let next = 0;
       // A sliding window of reads. Each account's records reach the folder together, so they
       // stay adjacent whatever order the reads finish in.
-      let next = 0;
       const reader = async () => {
-        while (next < users.length) {
-          const user = users[next++] as string;
+        for (let u = users.next(); u.done !== true; u = users.next()) {
           // Files that are at hand already resolve without I/O: let the stream that brings the
           // next host's in (and timers) run now and then.
-          if (next % YIELD_EVERY === 0) await new Promise(setImmediate);
-          const records = await this.accountRecords(host, user, folders);
+          if (++next % YIELD_EVERY === 0) await new Promise(setImmediate);
+          const records = await this.accountRecords(host, u.value, folders);
           for (const r of records) folder.add(r);
         }
       };
-      await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, users.length) }, reader));
+      const readers = Math.min(READ_CONCURRENCY, lastlog2.files.size);
+      await Promise.all(Array.from({ length: readers }, reader));
       this.fs.hostDone?.(hostDir);
+      // Kept now, not when every host is counted: a million files' rows are never all held. A
+      // count that fails later leaves these rows, each as true as when it was read (a file
+      // that could not be opened has none: see storeRecords).
+      this.remember(tally, accounts ? [lastlog2, accounts] : [lastlog2]);
     }
     // What the server still sent after the last host counted must have ended whole.
     await this.fs.finish?.();
@@ -352,20 +373,29 @@ export class InternalStorageSource implements ActivitySource {
       });
     }
     folder.flush();
-    this.remember(tally, seen);
+    this.remember(tally, [], new Set(seen));
   }
 
-  /** Keeps what this count listed and read, for the next one; a cache failure costs only that. */
-  private remember(
-    tally: ActivityTally,
-    seen: ReadonlyArray<Pick<StoreFolder, 'path' | 'next'>>,
-  ): void {
+  /** The cache failed this count: it is not asked again, and said once. */
+  private cacheFailed = false;
+
+  /**
+   * Keeps what this count listed and read of `folders`, for the next one, and with `keep` drops
+   * the folders no longer there; a cache failure costs only that.
+   */
+  private remember(tally: ActivityTally, folders: StoreFolder[], keep?: ReadonlySet<string>): void {
     const cache = this.cache;
-    if (!cache) return;
+    if (!cache || this.cacheFailed) return;
     try {
-      for (const f of seen) if (f.next) cache.store.saveFolder(cache.key, f.path, f.next);
-      cache.store.pruneFolders(cache.key, new Set(seen.map((f) => f.path)));
+      for (const f of folders) {
+        if (f.next) cache.store.saveFolder(cache.key, f.path, f.next);
+        // Its rows are written: they need not wait for the end of the count in memory.
+        f.next = null;
+        f.held = null;
+      }
+      if (keep) cache.store.pruneFolders(cache.key, keep);
     } catch (e) {
+      this.cacheFailed = true;
       tally.notices.push(
         `the local cache could not be kept (${e instanceof Error ? e.message : String(e)}); the next count reads every file again`,
       );
@@ -401,13 +431,15 @@ function expandSummary(
   return out;
 }
 
-type ListedFile = Pick<StorageEntry, 'size' | 'mtime' | 'type'>;
+const DAT = '.dat';
 
 /** A folder's files by name: this count's listing, or the cache's when the folder is unchanged. */
 interface FileLookup {
+  readonly size: number;
   get(name: string): ListedFile | undefined;
   has(name: string): boolean;
-  keys(): Iterable<string>;
+  /** The files' names less `.dat`, in the order sorting those strings gives. */
+  users(): IterableIterator<string>;
 }
 
 /** A store folder as this count sees it: its files, what the cache held, what it will hold. */

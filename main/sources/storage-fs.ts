@@ -25,6 +25,12 @@ export interface StorageFs {
    */
   list(path: string): Promise<StorageEntry[] | null>;
   /**
+   * As list(), entry by entry, for a file system that holds a listing packed already: a folder
+   * of a million files need then never be a million objects at once (issue 14, row 6). False when
+   * the folder does not exist. Optional: the reader calls list() where it is absent.
+   */
+  listEach?(path: string, visit: (entry: StorageEntry) => void): Promise<boolean>;
+  /**
    * A folder's mtime in whole seconds, or null when it is gone; only where asking is cheaper than
    * listing (SFTP). Prosody replaces a file by renaming a new one over it, so any change to an
    * account's file changes its folder's mtime.
