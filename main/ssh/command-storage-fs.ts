@@ -102,6 +102,34 @@ export function commandStorageFs(
     return store.type === 'd' ? 'listed' : store.type === 'U' ? 'unlisted' : null;
   };
 
+  /**
+   * A folder's entries; a walked store folder's go to `visit` one by one instead when it is
+   * given ([] is returned then), so that they are never all objects at once.
+   */
+  const listVia = async (
+    path: string,
+    visit: ((entry: StorageEntry) => void) | null,
+  ): Promise<StorageEntry[] | null> => {
+    const parts = relative(path);
+    if (stream !== null && parts !== null && parts.length === 0) {
+      return (stream.folders.get('') ?? []).map(storageEntry);
+    }
+    const known = storeFolder(parts);
+    if (known === 'absent') return null;
+    if (known === 'listed') {
+      await hostSent(parts![0]!);
+      // Not walked (it changed between the listing and the walk, or the script skipped it):
+      // SFTP lists it.
+      const walked = stream?.stores.get(parts!.join('/'));
+      if (walked !== undefined && visit !== null) {
+        walked.each(visit);
+        return [];
+      }
+      if (walked !== undefined) return walked.entries();
+    }
+    return sftp.list(path);
+  };
+
   return {
     join: (...parts) => posix.join(...parts),
 
@@ -207,21 +235,13 @@ export function commandStorageFs(
       rest = null;
     },
 
-    async list(path) {
-      const parts = relative(path);
-      if (stream !== null && parts !== null && parts.length === 0) {
-        return (stream.folders.get('') ?? []).map(storageEntry);
-      }
-      const known = storeFolder(parts);
-      if (known === 'absent') return null;
-      if (known === 'listed') {
-        await hostSent(parts![0]!);
-        // Not walked (it changed between the listing and the walk, or the script skipped it):
-        // SFTP lists it.
-        const walked = stream?.stores.get(parts!.join('/'));
-        if (walked !== undefined) return walked.entries();
-      }
-      return sftp.list(path);
+    list: (path) => listVia(path, null),
+
+    async listEach(path, visit) {
+      const entries = await listVia(path, visit);
+      if (entries === null) return false;
+      for (const e of entries) visit(e);
+      return true;
     },
 
     async folderMtime(path) {

@@ -1,5 +1,6 @@
 import type { FileSummary } from '../sources/file-table.js';
 import { lastlog2DigestSummary } from '../sources/internal-storage-records.js';
+import { NameJoiner, PackedNames } from '../sources/packed-names.js';
 import type { FileDigest, StorageEntry } from '../sources/storage-fs.js';
 
 /**
@@ -9,14 +10,9 @@ import type { FileDigest, StorageEntry } from '../sources/storage-fs.js';
  */
 export class StoreListing {
   private count = 0;
-  /**
-   * Until seal(): the names, joined a thousand at a time (a listing of every host comes before
-   * any host is read, so most wait a while); then each name, and an index of them.
-   */
-  private joined: string[] = [];
-  private pending: string[] = [];
-  private names: string[] = [];
-  private index: Map<string, number> | null = null;
+  /** Until seal(): the names as they come; then packed and indexed (no string or Map entry each). */
+  private joiner: NameJoiner | null = new NameJoiner();
+  private names: PackedNames | null = null;
   /** find's %y as a char code. */
   private types = new Uint8Array(64);
   /**
@@ -38,14 +34,10 @@ export class StoreListing {
    * name listed twice makes seal() throw.
    */
   add(name: string, type: string, size: number, mtime: number): number {
-    if (this.index !== null) throw new Error('a file listed after its folder was read');
+    if (this.joiner === null) throw new Error('a file listed after its folder was read');
     const i = this.count++;
     if (i === this.types.length) this.grow();
-    this.pending.push(name);
-    if (this.pending.length === JOIN_EVERY) {
-      this.joined.push(this.pending.join('/'));
-      this.pending = [];
-    }
+    this.joiner.push(name);
     this.types[i] = type.charCodeAt(0);
     this.nums[i * NUMS] = size;
     this.nums[i * NUMS + 1] = mtime;
@@ -58,21 +50,18 @@ export class StoreListing {
    * twice. Everything below seals first.
    */
   seal(): void {
-    if (this.index !== null) return;
-    const names = this.joined.flatMap((chunk) => chunk.split('/'));
-    names.push(...this.pending);
-    const index = new Map<string, number>();
-    for (let i = 0; i < names.length; i++) index.set(names[i]!, i);
-    if (index.size !== names.length) throw new Error('a path listed twice');
-    this.joined = [];
-    this.pending = [];
+    if (this.joiner === null) return;
+    // Empty names and names with a slash never come from the parser.
+    const names = PackedNames.fromJoined(this.joiner.text());
+    if (names === null) throw new Error('a path listed twice');
+    this.joiner = null;
     this.names = names;
-    this.index = index;
   }
 
   private at(name: string): number | undefined {
     this.seal();
-    return this.index!.get(name);
+    const i = this.names!.indexOf(name);
+    return i < 0 ? undefined : i;
   }
 
   /** Keeps the flag of the accounts file added at `i`. */
@@ -93,18 +82,26 @@ export class StoreListing {
 
   /** The listing, as the reader takes it. */
   entries(): StorageEntry[] {
+    const out: StorageEntry[] = [];
+    this.each((e) => out.push(e));
+    return out;
+  }
+
+  /** Each entry of the listing in turn: a million of them are never all objects at once. */
+  each(visit: (entry: StorageEntry) => void): void {
     this.seal();
-    return this.names.map((name, i) => {
+    const names = this.names!;
+    for (let i = 0; i < this.count; i++) {
       const t = this.types[i]!;
       const type = t === F ? 'file' : t === L ? 'link' : t === D ? undefined : 'special';
-      return {
-        name,
+      visit({
+        name: names.nameAt(i),
         isDir: t === D,
         size: this.nums[i * NUMS]!,
         mtime: this.nums[i * NUMS + 1]!,
         type,
-      };
-    });
+      });
+    }
   }
 
   /**
@@ -149,7 +146,6 @@ export class StoreListing {
 }
 
 const NUMS = 5;
-const JOIN_EVERY = 1024;
 const SENT_ENABLED = 1;
 const SENT_DISABLED = 2;
 const SENT_SUMMARY = 3;
