@@ -10,6 +10,7 @@ import {
   NotOurScript,
 } from './files-stream.js';
 import type { SshConnection } from './ssh-connection.js';
+import type { StoreListing } from './store-listing.js';
 
 /**
  * The largest stream taken: a listing line and a few hundred bytes of text per account leave room
@@ -59,6 +60,11 @@ export function commandStorageFs(
     hostComplete: (host: string) => boolean;
   } | null = null;
   let stop = false;
+  /**
+   * The folder readDigest found last, once its host was complete: a million files are asked
+   * about folder by folder, and finding the folder again each time cost more than the lookup.
+   */
+  let last: { dir: string; store: StoreListing } | null = null;
 
   /** Woken after every chunk and at the end of the stream, to look again. */
   let waiting: Array<() => void> = [];
@@ -139,6 +145,7 @@ export function commandStorageFs(
 
     async prepare(since) {
       stream = null;
+      last = null;
       method = 'SFTP files';
       rest = null;
       stop = false;
@@ -220,6 +227,7 @@ export function commandStorageFs(
     hostDone(hostDir) {
       const parts = relative(hostDir);
       if (stream === null || parts === null || parts.length !== 1) return;
+      last = null;
       for (const key of [...stream.stores.keys()]) {
         if (key.startsWith(`${parts[0]}/`)) stream.stores.delete(key);
       }
@@ -231,6 +239,7 @@ export function commandStorageFs(
 
     release() {
       stream = null;
+      last = null;
       if (rest !== null) stop = true;
       rest = null;
     },
@@ -255,13 +264,20 @@ export function commandStorageFs(
     },
 
     readDigest(path, maxBytes, listedSize) {
+      if (stream === null) return null;
       // Only host/store/name paths, never with . or .. parts, are sent: no need to normalize.
-      if (stream === null || !path.startsWith(prefix)) return null;
-      const key = path.slice(prefix.length);
-      const slash = key.lastIndexOf('/');
-      if (rest !== null && !rest.hostComplete(key.slice(0, key.indexOf('/')))) return null;
-      const store = stream.stores.get(key.slice(0, slash));
-      return store?.take(key.slice(slash + 1), maxBytes, listedSize) ?? null;
+      const slash = path.lastIndexOf('/');
+      let store: StoreListing | undefined;
+      if (last !== null && slash === last.dir.length && path.startsWith(last.dir)) {
+        store = last.store;
+      } else {
+        if (!path.startsWith(prefix) || slash < prefix.length) return null;
+        const key = path.slice(prefix.length, slash);
+        if (rest !== null && !rest.hostComplete(key.slice(0, key.indexOf('/')))) return null;
+        store = stream.stores.get(key);
+        if (store !== undefined) last = { dir: path.slice(0, slash), store };
+      }
+      return store?.take(path.slice(slash + 1), maxBytes, listedSize) ?? null;
     },
 
     async readCapped(path, maxBytes, listedSize, listedPlain): Promise<ReadCapped> {
