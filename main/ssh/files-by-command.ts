@@ -114,11 +114,17 @@ walk() {
     fi
   } | "$awk" -v since="$since" -v store="$2" "$prog" 2>/dev/null
 }
-# Host by host, so the reader counts a host while the next one is read; the cat makes the awks'
-# output one pipe.
-for h in *; do
-  if [ -d "$h" ] && [ ! -L "$h" ]; then
-    walk "$h" lastlog2 1 & walk "$h" lastlog2 2 & walk "$h" accounts 1 & walk "$h" accounts 2 &
+# Host by host, so the reader counts a host while the next one is read, and only the hosts with a
+# changed folder (a server of a thousand hosts starts no process for the others). find prints a
+# host's two folders one after the other; a name with a newline is not walked whole, and the
+# reader then lists its folders by SFTP. The cat makes the awks' output one pipe.
+find . -ignore_readdir_race -mindepth 2 -maxdepth 2 \( -name lastlog2 -o -name accounts \) \
+  -type d $newer -print 2>/dev/null |
+while IFS=/ read -r dot h rest; do
+  if [ "$h" != "$prev" ] && [ -d "$h" ] && [ ! -L "$h" ]; then
+    prev=$h
+    walk "$h" lastlog2 1 </dev/null & walk "$h" lastlog2 2 </dev/null &
+    walk "$h" accounts 1 </dev/null & walk "$h" accounts 2 </dev/null &
     wait
     printf 'E %s\0' "$h"
   fi

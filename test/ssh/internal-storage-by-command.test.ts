@@ -302,6 +302,28 @@ test('folders unchanged since the given time are named, not listed, and no file 
   assert.ok(out.endsWith('PAU-END\0'));
 });
 
+test('only a host with a changed folder is walked', () => {
+  const dir = mkdtempSync(join(work, 'changed-host-'));
+  writeProsodyInternal(dir, [
+    { host: 'a.test', user: 'u', event: 'login', timestamp: NOW },
+    { host: 'b.test', user: 'v', event: 'login', timestamp: NOW },
+  ]);
+  const then = Date.now() / 1000 - 3600;
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    lutimesSync(join(e.parentPath, e.name), then, then);
+  }
+  const now = Date.now() / 1000;
+  lutimesSync(join(dir, 'b%2etest', 'lastlog2'), now, now);
+  const records = scriptOutput(dir, undefined, Math.floor(now) - 600)
+    .toString('latin1')
+    .split('\0');
+  assert.deepEqual(records.filter((r) => /^[SE] /.test(r)).sort(), [
+    'E b%2etest',
+    'S b%2etest/lastlog2',
+    'S b%2etest/lastlog2',
+  ]);
+});
+
 /** Prosody's files for these events, as the fault server's SFTP holds them under /var/lib/prosody. */
 function faultServerFiles(dir: string, seeds: readonly ActivitySeed[]): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
