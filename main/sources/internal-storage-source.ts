@@ -309,8 +309,9 @@ export class InternalStorageSource implements ActivitySource {
 
   private async feedHosts(tally: ActivityTally, hostDirs: readonly string[]): Promise<void> {
     const folder = new AccountFolder(tally);
-    // Only what is kept: a host's listings and cached rows go once it is counted.
-    const seen: Array<Pick<StoreFolder, 'path' | 'next'>> = [];
+    // Only the paths are kept: a host's listings, cached rows and next rows go once it is counted.
+    const seen: string[] = [];
+    this.cacheFailed = false;
     // Every host first: account_roles on any host makes the whole server Prosody 13, and a host
     // without accounts of its own must know that before it is read.
     for (const encodedHost of hostDirs) {
@@ -330,8 +331,8 @@ export class InternalStorageSource implements ActivitySource {
       const readAccounts = ruleNeedsAccounts(tally.ruleFor(host).rule);
       const accounts = readAccounts ? await this.listStore(hostDir, 'accounts') : null;
       const folders = { lastlog2, accounts };
-      seen.push({ path: lastlog2.path, next: lastlog2.next });
-      if (accounts) seen.push({ path: accounts.path, next: accounts.next });
+      seen.push(lastlog2.path);
+      if (accounts) seen.push(accounts.path);
       // mod_measure_active_users walks lastlog2's users: only they can count. Taken one at a
       // time, in order: never a list of them all.
       const users = lastlog2.files.users();
@@ -350,12 +351,19 @@ export class InternalStorageSource implements ActivitySource {
       const readers = Math.min(READ_CONCURRENCY, lastlog2.files.size);
       await Promise.all(Array.from({ length: readers }, reader));
       this.fs.hostDone?.(hostDir);
+      // Kept now, not when every host is counted: a million files' rows are never all held. A
+      // count that fails later leaves these rows, each as true as when it was read (but see
+      // forget()).
+      this.remember(tally, accounts ? [lastlog2, accounts] : [lastlog2]);
     }
     // What the server still sent after the last host counted must have ended whole.
     await this.fs.finish?.();
     // One file we may not read is a bad file; every file is a reader without the right group,
     // which deserves its sentence rather than a count of nothing.
     if (this.denied !== null && this.opened === 0 && this.lastCount.fromCache === 0) {
+      // The rows kept host by host hold nothing but files it could not open: as skips from the
+      // cache they would hide this from the next count.
+      this.forget();
       throw new FailureError({
         kind: 'permission-denied',
         path: this.denied,
@@ -363,20 +371,40 @@ export class InternalStorageSource implements ActivitySource {
       });
     }
     folder.flush();
-    this.remember(tally, seen);
+    this.remember(tally, [], new Set(seen));
   }
 
-  /** Keeps what this count listed and read, for the next one; a cache failure costs only that. */
-  private remember(
-    tally: ActivityTally,
-    seen: ReadonlyArray<Pick<StoreFolder, 'path' | 'next'>>,
-  ): void {
+  /** Drops every folder kept under this source's key: the next count reads every file. */
+  private forget(): void {
     const cache = this.cache;
-    if (!cache) return;
+    if (!cache || this.cacheFailed) return;
     try {
-      for (const f of seen) if (f.next) cache.store.saveFolder(cache.key, f.path, f.next);
-      cache.store.pruneFolders(cache.key, new Set(seen.map((f) => f.path)));
+      cache.store.pruneFolders(cache.key, new Set());
+    } catch {
+      // The count fails with its own sentence; a cache that cannot be written either is moot.
+    }
+  }
+
+  /** The cache failed this count: it is not asked again, and said once. */
+  private cacheFailed = false;
+
+  /**
+   * Keeps what this count listed and read of `folders`, for the next one, and with `keep` drops
+   * the folders no longer there; a cache failure costs only that.
+   */
+  private remember(tally: ActivityTally, folders: StoreFolder[], keep?: ReadonlySet<string>): void {
+    const cache = this.cache;
+    if (!cache || this.cacheFailed) return;
+    try {
+      for (const f of folders) {
+        if (f.next) cache.store.saveFolder(cache.key, f.path, f.next);
+        // Its rows are written: they need not wait for the end of the count in memory.
+        f.next = null;
+        f.held = null;
+      }
+      if (keep) cache.store.pruneFolders(cache.key, keep);
     } catch (e) {
+      this.cacheFailed = true;
       tally.notices.push(
         `the local cache could not be kept (${e instanceof Error ? e.message : String(e)}); the next count reads every file again`,
       );

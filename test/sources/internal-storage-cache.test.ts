@@ -172,3 +172,61 @@ test('the cache notices an account disabled, one enabled and one deleted while i
   assert.deepEqual(await count(), [2, 1, 1, 5], 'u1 and u2 read again, u3 seen gone');
   store.close();
 });
+
+/** Two hosts of three users each, all changed long ago, and a cache of their own. */
+function twoHosts(name: string) {
+  const data = join(root, name);
+  writeProsodyInternal(
+    data,
+    ['a.test', 'b.test'].flatMap((host) =>
+      ['u0', 'u1', 'u2'].map((user) => ({
+        host,
+        user,
+        event: 'login' as const,
+        timestamp: NOW - 60,
+      })),
+    ),
+  );
+  const changed = NOW - 1000;
+  setAll(data, changed);
+  return { data, store: openAccountCache(join(root, `${name}.sqlite`)), clock: changed + 300 };
+}
+
+test('a count that fails at a later host keeps the rows of the hosts it counted', async () => {
+  const { data, store, clock } = twoHosts('later-fails');
+  const fs = sftpLike();
+  const failing: StorageFs = {
+    ...fs,
+    async list(path) {
+      // The second host's lastlog2 folder cannot be listed this time.
+      if (path.includes('b%2etest')) throw new Error('the link went down');
+      return fs.list(path);
+    },
+  };
+  const cache = { store, key: 'k', clock: () => clock };
+  await assert.rejects(
+    countSources([new InternalStorageSource(data, { fs: failing, cache })], NOW),
+    /the link went down/,
+  );
+  const source = new InternalStorageSource(data, { fs, cache });
+  const r = await countSources([source], NOW);
+  assert.ok(r.ok);
+  assert.equal(r.value.total.accounts, 6);
+  assert.deepEqual(source.lastCount, { read: 3, fromCache: 3 }, "a.test's from the cache");
+  store.close();
+});
+
+test('a count that may open no file fails, and the count after it fails the same', async () => {
+  const { data, store, clock } = twoHosts('no-file-opens');
+  const fs: StorageFs = {
+    ...sftpLike(),
+    // What SFTP answers a reader outside the prosody group, here for a reader that is root.
+    readCapped: async () => ({ unreadable: 'permission denied' }),
+  };
+  const cache = { store, key: 'k', clock: () => clock };
+  for (const attempt of ['first', 'second']) {
+    const r = await countSources([new InternalStorageSource(data, { fs, cache })], NOW);
+    assert.equal(r.ok ? 'counted' : r.failure.kind, 'permission-denied', attempt);
+  }
+  store.close();
+});
