@@ -186,7 +186,11 @@ export class FileTable {
     };
   }
 
-  /** A table from what encode() gave; null when it is anything else (a cache is only a shortcut). */
+  /**
+   * A table from what encode() gave; null when it is anything else (a cache is only a shortcut).
+   * The bytes become the table's where they are aligned: give it bytes nothing else writes (what
+   * a database read returned).
+   */
   static decode(value: unknown): FileTable | null {
     if (typeof value !== 'object' || value === null) return null;
     const v = value as Record<string, unknown>;
@@ -196,28 +200,30 @@ export class FileTable {
     const index = PackedNames.fromJoined(v.names);
     if (index === null) return null;
     const n = index.size;
-    const nums = new Float64Array(Math.max(1, n) * NUMS);
-    const skips = new Uint16Array(Math.max(1, n) * SKIPS);
-    const kinds = new Uint8Array(Math.max(1, n));
-    // Copied, not viewed: the bytes a database gives need not be aligned for a Float64Array.
-    const fill = (a: Float64Array | Uint16Array | Uint8Array, b: Uint8Array, length: number) => {
-      if (b.length !== length * a.BYTES_PER_ELEMENT) return false;
-      new Uint8Array(a.buffer, a.byteOffset, b.length).set(b);
-      return true;
-    };
-    if (
-      !fill(nums, v.nums as Uint8Array, n * NUMS) ||
-      !fill(skips, v.skips as Uint8Array, n * SKIPS) ||
-      !fill(kinds, v.kinds as Uint8Array, n)
-    ) {
-      return null;
-    }
+    const nums = take(Float64Array, v.nums as Uint8Array, n * NUMS);
+    const skips = take(Uint16Array, v.skips as Uint8Array, n * SKIPS);
+    const kinds = take(Uint8Array, v.kinds as Uint8Array, n);
+    if (nums === null || skips === null || kinds === null) return null;
     const t = new FileTable(nums, skips, kinds, n);
     t.index = index;
-    for (let i = 0; i < n; i++) {
-      if (t.kinds[i] !== NONE && !isSummary(t.summary(i))) return null;
-    }
+    for (let i = 0; i < n; i++) if (!t.validAt(i)) return null;
     return t;
+  }
+
+  /** Whether row i holds a summary the reader could have made (isSummary, without the array). */
+  private validAt(i: number): boolean {
+    const kind = this.kinds[i];
+    const at = i * NUMS;
+    if (kind === NONE) return true;
+    if (kind === ACCOUNT) {
+      const flag = this.nums[at + 3];
+      return flag === 0 || flag === 1 || flag === 2;
+    }
+    if (kind !== ACTIVITY) return false;
+    // NaN is none; an endless time is no time.
+    const time = (t: number) => Number.isNaN(t) || Number.isFinite(t);
+    const skips = (k: number) => this.skips[i * SKIPS + k]! < MAX_SKIPS;
+    return time(this.nums[at + 3]!) && time(this.nums[at + 4]!) && skips(0) && skips(1) && skips(2);
   }
 
   private write(i: number, row: FileRow): void {
@@ -304,6 +310,32 @@ export class FileTable {
 }
 
 /** A summary the reader could have made: times finite or none, skips counted, a flag in range. */
+type Packed = Float64Array | Uint16Array | Uint8Array;
+
+/**
+ * An array of `length` elements over bytes the database gave, or null when there are not just so
+ * many. Viewed where they are aligned for it (a large Buffer has its own memory), copied where
+ * not: a decoded folder of half a million files is not held twice.
+ */
+function take<T extends Packed>(
+  kind: {
+    new (length: number): T;
+    new (buffer: ArrayBufferLike, offset: number, length: number): T;
+    BYTES_PER_ELEMENT: number;
+  },
+  bytes: Uint8Array,
+  length: number,
+): T | null {
+  if (bytes.length !== length * kind.BYTES_PER_ELEMENT) return null;
+  if (length > 0 && bytes.byteOffset % kind.BYTES_PER_ELEMENT === 0) {
+    return new kind(bytes.buffer, bytes.byteOffset, length);
+  }
+  // At least one element: grow() doubles what there is.
+  const out = new kind(Math.max(1, length));
+  new Uint8Array(out.buffer, out.byteOffset, bytes.length).set(bytes);
+  return out;
+}
+
 export function isSummary(v: unknown): v is FileSummary | AccountSummary {
   if (typeof v === 'number') return v === 0 || v === 1 || v === 2;
   return (
