@@ -154,8 +154,6 @@ export class InternalStorageSource implements ActivitySource {
       (store === 'accounts') === (typeof summary === 'number');
     let records: SourceRecord[];
     let readAt = before?.readAt ?? 0;
-    /** Whether what the file gave may stand for it next time, while it stays as it is. */
-    let lasting = true;
     if (unchanged) {
       this.lastCount.fromCache++;
       records = expandSummary(host, user, store, summary);
@@ -196,9 +194,6 @@ export class InternalStorageSource implements ActivitySource {
         records = [{ host, user, skipped: 'malformed', where: `${store}/${fileName}` }];
         if (file.unreadable === 'permission denied') {
           this.denied ??= this.fs.join(folder.path, fileName);
-          // Read again next time: a count with no file it may open fails every time (with a
-          // sentence), and a group given since then (no mtime moves) is seen at once.
-          lasting = false;
         }
       } else if (store === 'accounts') {
         this.opened++;
@@ -220,7 +215,7 @@ export class InternalStorageSource implements ActivitySource {
         size: entry.size,
         mtime: entry.mtime,
         readAt,
-        summary: lasting ? summarize(records) : null,
+        summary: summarize(records),
       });
     }
     return records;
@@ -357,8 +352,8 @@ export class InternalStorageSource implements ActivitySource {
       await Promise.all(Array.from({ length: readers }, reader));
       this.fs.hostDone?.(hostDir);
       // Kept now, not when every host is counted: a million files' rows are never all held. A
-      // count that fails later leaves these rows, each as true as when it was read (a file
-      // that could not be opened has none: see storeRecords).
+      // count that fails later leaves these rows, each as true as when it was read (but see
+      // forget()).
       this.remember(tally, accounts ? [lastlog2, accounts] : [lastlog2]);
     }
     // What the server still sent after the last host counted must have ended whole.
@@ -366,6 +361,9 @@ export class InternalStorageSource implements ActivitySource {
     // One file we may not read is a bad file; every file is a reader without the right group,
     // which deserves its sentence rather than a count of nothing.
     if (this.denied !== null && this.opened === 0 && this.lastCount.fromCache === 0) {
+      // The rows kept host by host hold nothing but files it could not open: as skips from the
+      // cache they would hide this from the next count.
+      this.forget();
       throw new FailureError({
         kind: 'permission-denied',
         path: this.denied,
@@ -374,6 +372,17 @@ export class InternalStorageSource implements ActivitySource {
     }
     folder.flush();
     this.remember(tally, [], new Set(seen));
+  }
+
+  /** Drops every folder kept under this source's key: the next count reads every file. */
+  private forget(): void {
+    const cache = this.cache;
+    if (!cache || this.cacheFailed) return;
+    try {
+      cache.store.pruneFolders(cache.key, new Set());
+    } catch {
+      // The count fails with its own sentence; a cache that cannot be written either is moot.
+    }
   }
 
   /** The cache failed this count: it is not asked again, and said once. */

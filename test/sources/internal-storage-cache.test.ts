@@ -230,3 +230,30 @@ test('a count that may open no file fails, and the count after it fails the same
   }
   store.close();
 });
+
+test('a file system that lists entry by entry is asked that way, and counts the same', async () => {
+  const { data, store } = twoHosts('entry-by-entry');
+  const fs = sftpLike();
+  let each = 0;
+  const byEntry: StorageFs = {
+    ...fs,
+    async listEach(path, visit) {
+      each++;
+      const entries = await fs.list(path);
+      for (const e of entries ?? []) visit(e);
+      return entries !== null;
+    },
+  };
+  const counted = async (over: StorageFs) => {
+    const r = await countSources([new InternalStorageSource(data, { fs: over })], NOW);
+    assert.ok(r.ok);
+    return r.value.hosts;
+  };
+  fs.lists = 0;
+  const plain = await counted(fs);
+  assert.equal(fs.lists, 3, 'the data folder and two lastlog2 folders');
+  fs.lists = 0;
+  assert.deepEqual(await counted(byEntry), plain);
+  assert.deepEqual([each, fs.lists], [2, 3], 'the folders of files by listEach, which lists');
+  store.close();
+});
