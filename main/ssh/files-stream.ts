@@ -193,8 +193,8 @@ export class FilesStreamParser {
       const store = this.folder(first === L ? 'lastlog2' : 'accounts');
       if (store === null) return;
       const i = store.add(m[3]!, 'f', Number(m[1]), Number(m[2]));
-      if (first === A) store.sentAccountAt(i, Number(m[1]), m[4] === '1');
-      else if (EVENTS_TEXT.test(m[4]!)) store.sentEventsAt(i, Number(m[1]), m[4]!);
+      if (first === A) store.sentAccountAt(i, m[4] === '1');
+      else if (EVENTS_TEXT.test(m[4]!)) store.sentEventsAt(i, m[4]!);
       else throw new Error('an event out of shape');
       return;
     }

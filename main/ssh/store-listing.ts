@@ -15,12 +15,12 @@ export class StoreListing {
   private names: PackedNames | null = null;
   /** find's %y as a char code. */
   private types = new Uint8Array(64);
-  /**
-   * size, mtime, the bytes the server read of the file (NaN: it sent nothing), then a lastlog2
-   * file's newest activity and registration (NaN: none).
-   */
+  /** size, mtime, then a lastlog2 file's newest activity and registration (NaN: none). */
   private nums = new Float64Array(64 * NUMS);
-  /** What was sent: SENT_ENABLED or SENT_DISABLED (an accounts file), SENT_SUMMARY (lastlog2). */
+  /**
+   * What was sent of the file, at its listed size: nothing (0, or taken already), SENT_ENABLED or
+   * SENT_DISABLED (an accounts file), SENT_SUMMARY (lastlog2).
+   */
   private sent = new Uint8Array(64);
   /** A lastlog2 file's skipped records by reason, as FileSummary orders them. */
   private skips = new Uint16Array(64 * 3);
@@ -41,7 +41,6 @@ export class StoreListing {
     this.types[i] = type.charCodeAt(0);
     this.nums[i * NUMS] = size;
     this.nums[i * NUMS + 1] = mtime;
-    this.nums[i * NUMS + 2] = NaN;
     return i;
   }
 
@@ -56,6 +55,11 @@ export class StoreListing {
     if (names === null) throw new Error('a path listed twice');
     this.joiner = null;
     this.names = names;
+    // The room left to grow goes: up to half of what a folder of half a million files holds.
+    this.types = this.types.slice(0, this.count);
+    this.nums = this.nums.slice(0, this.count * NUMS);
+    this.sent = this.sent.slice(0, this.count);
+    this.skips = this.skips.slice(0, this.count * 3);
   }
 
   private at(name: string): number | undefined {
@@ -65,17 +69,15 @@ export class StoreListing {
   }
 
   /** Keeps the flag of the accounts file added at `i`. */
-  sentAccountAt(i: number, bytes: number, disabled: boolean): void {
-    this.nums[i * NUMS + 2] = bytes;
+  sentAccountAt(i: number, disabled: boolean): void {
     this.sent[i] = disabled ? SENT_DISABLED : SENT_ENABLED;
   }
 
   /** Keeps what the events of the lastlog2 file added at `i` come to. */
-  sentEventsAt(i: number, bytes: number, events: string): void {
+  sentEventsAt(i: number, events: string): void {
     const s = lastlog2DigestSummary(parseEvents(events));
-    this.nums[i * NUMS + 2] = bytes;
-    this.nums[i * NUMS + 3] = s[0] ?? NaN;
-    this.nums[i * NUMS + 4] = s[1] ?? NaN;
+    this.nums[i * NUMS + 2] = s[0] ?? NaN;
+    this.nums[i * NUMS + 3] = s[1] ?? NaN;
     this.skips.set([s[2], s[3], s[4]], i * 3);
     this.sent[i] = SENT_SUMMARY;
   }
@@ -111,16 +113,15 @@ export class StoreListing {
   take(name: string, maxBytes: number, listedSize: number): FileDigest | null {
     const i = this.at(name);
     if (i === undefined) return null;
-    const bytes = this.nums[i * NUMS + 2]!;
-    if (Number.isNaN(bytes) || bytes !== listedSize || bytes > maxBytes) return null;
-    this.nums[i * NUMS + 2] = NaN;
     const sent = this.sent[i];
+    const size = this.nums[i * NUMS]!;
+    if (sent === 0 || size !== listedSize || size > maxBytes) return null;
     this.sent[i] = 0;
     if (sent !== SENT_SUMMARY) return { disabled: sent === SENT_DISABLED };
     const time = (t: number) => (Number.isNaN(t) ? null : t);
     const summary: FileSummary = [
+      time(this.nums[i * NUMS + 2]!),
       time(this.nums[i * NUMS + 3]!),
-      time(this.nums[i * NUMS + 4]!),
       this.skips[i * 3]!,
       this.skips[i * 3 + 1]!,
       this.skips[i * 3 + 2]!,
@@ -145,7 +146,7 @@ export class StoreListing {
   }
 }
 
-const NUMS = 5;
+const NUMS = 4;
 const SENT_ENABLED = 1;
 const SENT_DISABLED = 2;
 const SENT_SUMMARY = 3;
