@@ -127,6 +127,8 @@ export class InternalStorageSource implements ActivitySource {
 
   /** A folder's `.dat` files, packed as they are listed. */
   private async listFiles(path: string): Promise<ListedFiles> {
+    const packed = this.fs.listPacked ? await this.fs.listPacked(path) : undefined;
+    if (packed !== undefined) return packed;
     if (this.fs.listEach === undefined) return ListedFiles.gather((await this.fs.list(path)) ?? []);
     const files = new ListedFilesBuilder();
     await this.fs.listEach(path, (e) => files.add(e));

@@ -4,7 +4,8 @@ import { NAME_SEPARATOR, NameJoiner, PackedNames } from './packed-names.js';
 /** What the reader asks of a listed file. */
 export type ListedFile = Pick<StorageEntry, 'size' | 'mtime' | 'type'>;
 
-const TYPES = [undefined, 'file', 'link', 'special'] as const;
+/** A listed file's type by its index in ListedFiles. */
+export const TYPES = [undefined, 'file', 'link', 'special'] as const;
 
 /**
  * A store folder's files as this count listed them, packed: names in one string, sizes, mtimes

@@ -98,6 +98,19 @@ export class PackedNames {
     });
   }
 
+  /** Whether every name ends with `suffix` and is longer than it. */
+  allEndWith(suffix: string): boolean {
+    for (let i = 0; i < this.size; i++) {
+      const end = this.starts[i + 1]! - 1;
+      if (
+        end - this.starts[i]! <= suffix.length ||
+        !this.text.startsWith(suffix, end - suffix.length)
+      )
+        return false;
+    }
+    return true;
+  }
+
   /** Whether the name at index i is `s` from `from` to `to`. */
   private sameAt(i: number, s: string, from: number, to: number): boolean {
     const start = this.starts[i]!;

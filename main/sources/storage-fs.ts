@@ -3,6 +3,7 @@
  * the local disk and SFTP. Expected failures (permission denied, …) are thrown as FailureError.
  */
 import type { FileSummary } from './file-table.js';
+import type { ListedFiles } from './listed-files.js';
 
 export interface StorageEntry {
   name: string;
@@ -30,6 +31,12 @@ export interface StorageFs {
    * the folder does not exist. Optional: the reader calls list() where it is absent.
    */
   listEach?(path: string, visit: (entry: StorageEntry) => void): Promise<boolean>;
+  /**
+   * A folder's `.dat` files as the reader keeps them, where the file system holds them so
+   * already (the command stream): no entry is visited and no name copied. Undefined when it
+   * cannot (the reader then calls listEach or list).
+   */
+  listPacked?(path: string): Promise<ListedFiles | undefined>;
   /**
    * A folder's mtime in whole seconds, or null when it is gone; only where asking is cheaper than
    * listing (SFTP). Prosody replaces a file by renaming a new one over it, so any change to an

@@ -246,6 +246,13 @@ export function commandStorageFs(
 
     list: (path) => listVia(path, null),
 
+    async listPacked(path) {
+      const parts = relative(path);
+      if (storeFolder(parts) !== 'listed') return undefined;
+      await hostSent(parts![0]!);
+      return stream?.stores.get(parts!.join('/'))?.listedFiles();
+    },
+
     async listEach(path, visit) {
       const entries = await listVia(path, visit);
       if (entries === null) return false;

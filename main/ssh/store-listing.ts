@@ -1,5 +1,6 @@
 import type { FileSummary } from '../sources/file-table.js';
 import { lastlog2DigestSummary } from '../sources/internal-storage-records.js';
+import { ListedFiles, TYPES } from '../sources/listed-files.js';
 import { NameJoiner, PackedNames } from '../sources/packed-names.js';
 import type { FileDigest, StorageEntry } from '../sources/storage-fs.js';
 
@@ -104,6 +105,25 @@ export class StoreListing {
         type,
       });
     }
+  }
+
+  /**
+   * The listing as the reader keeps it, sharing these names, when every entry is a `.dat` file
+   * (as in every folder Prosody writes); undefined otherwise.
+   */
+  listedFiles(): ListedFiles | undefined {
+    this.seal();
+    const names = this.names!;
+    if (!names.allEndWith('.dat') || this.types.includes(D)) return undefined;
+    const nums = new Float64Array(this.count * 2);
+    const types = new Uint8Array(this.count);
+    for (let i = 0; i < this.count; i++) {
+      nums[i * 2] = this.nums[i * NUMS]!;
+      nums[i * 2 + 1] = this.nums[i * NUMS + 1]!;
+      const t = this.types[i]!;
+      types[i] = TYPES.indexOf(t === F ? 'file' : t === L ? 'link' : 'special');
+    }
+    return new ListedFiles(names, nums, types);
   }
 
   /**

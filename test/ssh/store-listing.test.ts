@@ -99,3 +99,34 @@ test('thousands of files keep each its own size, mtime and events', () => {
     assert.deepEqual(s.take(`u${i}.dat`, MAX, 100 + (i % 50)), want);
   }
 });
+
+test('a folder of .dat files only is handed to the reader as it is, sizes, mtimes and kinds kept', () => {
+  const s = new StoreListing();
+  s.add('u.dat', 'f', 120, 1_795_536_001);
+  s.add('link.dat', 'l', 7, 2);
+  s.add('fifo.dat', 'p', 0, 3);
+  const files = s.listedFiles();
+  assert.deepEqual(
+    ['u.dat', 'link.dat', 'fifo.dat', 'none.dat'].map((n) => files?.get(n)),
+    [
+      { size: 120, mtime: 1_795_536_001, type: 'file' },
+      { size: 7, mtime: 2, type: 'link' },
+      { size: 0, mtime: 3, type: 'special' },
+      undefined,
+    ],
+  );
+  assert.deepEqual([...files!.users()], ['fifo', 'link', 'u']);
+});
+
+test('a folder holding anything but .dat files is not handed over as it is', () => {
+  for (const [name, type] of [
+    ['notes.txt', 'f'],
+    ['sub.dat', 'd'],
+    ['.dat', 'f'],
+  ] as const) {
+    const s = new StoreListing();
+    s.add('u.dat', 'f', 1, 1);
+    s.add(name, type, 1, 1);
+    assert.equal(s.listedFiles(), undefined, name);
+  }
+});
