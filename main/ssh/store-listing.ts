@@ -16,8 +16,10 @@ export class StoreListing {
   private names: PackedNames | null = null;
   /** find's %y as a char code. */
   private types = new Uint8Array(64);
-  /** size, mtime, then a lastlog2 file's newest activity and registration (NaN: none). */
-  private nums = new Float64Array(64 * NUMS);
+  /** size and mtime: the reader's ListedFiles shares them. */
+  private listed = new Float64Array(64 * 2);
+  /** A lastlog2 file's newest activity and registration (NaN: none). */
+  private times = new Float64Array(64 * 2);
   /**
    * What was sent of the file, at its listed size: nothing (0, or taken already), SENT_ENABLED or
    * SENT_DISABLED (an accounts file), SENT_SUMMARY (lastlog2).
@@ -40,8 +42,8 @@ export class StoreListing {
     if (i === this.types.length) this.grow();
     this.joiner.push(name);
     this.types[i] = type.charCodeAt(0);
-    this.nums[i * NUMS] = size;
-    this.nums[i * NUMS + 1] = mtime;
+    this.listed[i * 2] = size;
+    this.listed[i * 2 + 1] = mtime;
     return i;
   }
 
@@ -58,7 +60,8 @@ export class StoreListing {
     this.names = names;
     // The room left to grow goes: up to half of what a folder of half a million files holds.
     this.types = this.types.slice(0, this.count);
-    this.nums = this.nums.slice(0, this.count * NUMS);
+    this.listed = this.listed.slice(0, this.count * 2);
+    this.times = this.times.slice(0, this.count * 2);
     this.sent = this.sent.slice(0, this.count);
     this.skips = this.skips.slice(0, this.count * 3);
   }
@@ -77,8 +80,8 @@ export class StoreListing {
   /** Keeps what the events of the lastlog2 file added at `i` come to. */
   sentEventsAt(i: number, events: string): void {
     const s = lastlog2DigestSummary(parseEvents(events));
-    this.nums[i * NUMS + 2] = s[0] ?? NaN;
-    this.nums[i * NUMS + 3] = s[1] ?? NaN;
+    this.times[i * 2] = s[0] ?? NaN;
+    this.times[i * 2 + 1] = s[1] ?? NaN;
     this.skips.set([s[2], s[3], s[4]], i * 3);
     this.sent[i] = SENT_SUMMARY;
   }
@@ -100,8 +103,8 @@ export class StoreListing {
       visit({
         name: names.nameAt(i),
         isDir: t === D,
-        size: this.nums[i * NUMS]!,
-        mtime: this.nums[i * NUMS + 1]!,
+        size: this.listed[i * 2]!,
+        mtime: this.listed[i * 2 + 1]!,
         type,
       });
     }
@@ -115,15 +118,12 @@ export class StoreListing {
     this.seal();
     const names = this.names!;
     if (!names.allEndWith('.dat') || this.types.includes(D)) return undefined;
-    const nums = new Float64Array(this.count * 2);
     const types = new Uint8Array(this.count);
     for (let i = 0; i < this.count; i++) {
-      nums[i * 2] = this.nums[i * NUMS]!;
-      nums[i * 2 + 1] = this.nums[i * NUMS + 1]!;
       const t = this.types[i]!;
       types[i] = TYPES.indexOf(t === F ? 'file' : t === L ? 'link' : 'special');
     }
-    return new ListedFiles(names, nums, types);
+    return new ListedFiles(names, this.listed, types);
   }
 
   /**
@@ -134,14 +134,14 @@ export class StoreListing {
     const i = this.at(name);
     if (i === undefined) return null;
     const sent = this.sent[i];
-    const size = this.nums[i * NUMS]!;
+    const size = this.listed[i * 2]!;
     if (sent === 0 || size !== listedSize || size > maxBytes) return null;
     this.sent[i] = 0;
     if (sent !== SENT_SUMMARY) return { disabled: sent === SENT_DISABLED };
     const time = (t: number) => (Number.isNaN(t) ? null : t);
     const summary: FileSummary = [
-      time(this.nums[i * NUMS + 2]!),
-      time(this.nums[i * NUMS + 3]!),
+      time(this.times[i * 2]!),
+      time(this.times[i * 2 + 1]!),
       this.skips[i * 3]!,
       this.skips[i * 3 + 1]!,
       this.skips[i * 3 + 2]!,
@@ -153,20 +153,22 @@ export class StoreListing {
     const n = this.types.length * 2;
     const types = new Uint8Array(n);
     types.set(this.types);
-    const nums = new Float64Array(n * NUMS);
-    nums.set(this.nums);
+    const listed = new Float64Array(n * 2);
+    listed.set(this.listed);
+    const times = new Float64Array(n * 2);
+    times.set(this.times);
     const sent = new Uint8Array(n);
     sent.set(this.sent);
     const skips = new Uint16Array(n * 3);
     skips.set(this.skips);
     this.types = types;
-    this.nums = nums;
+    this.listed = listed;
+    this.times = times;
     this.sent = sent;
     this.skips = skips;
   }
 }
 
-const NUMS = 4;
 const SENT_ENABLED = 1;
 const SENT_DISABLED = 2;
 const SENT_SUMMARY = 3;
