@@ -84,6 +84,11 @@ function writeTrickyData(dir: string): void {
     'big',
     `return { ["login"] = { ["timestamp"] = ${NOW}; ["pad"] = "${'x'.repeat(70_000)}"; }; };\n`,
   );
+  // Written as Prosody writes, but more events than one record of the stream holds.
+  ll(
+    'manykeys',
+    `return {\n${Array.from({ length: 300 }, (_, k) => `\t["k${k}"] = {\n\t\t["timestamp"] = ${NOW - k};\n\t};\n`).join('')}};\n`,
+  );
   ll('zo\u00eb', `return {\n\t["login"] = {\n\t\t["timestamp"] = ${NOW - 9};\n\t};\n};\n`);
   const lastlog2 = join(dir, 'a%2etest', 'lastlog2');
   writeFileSync(join(lastlog2, 'new\nline.dat'), 'return {};\n');
