@@ -114,15 +114,16 @@ walk() {
     fi
   } | "$awk" -v since="$since" -v store="$2" "$prog" 2>/dev/null
 }
-# Host by host, so the reader counts a host while the next one is read, and only the hosts with a
-# changed folder (a server of a thousand hosts starts no process for the others). find prints a
-# host's two folders one after the other; a name with a newline is not walked whole, and the
-# reader then lists its folders by SFTP. The cat makes the awks' output one pipe.
+# Host by host, so the reader counts a host while the next one is read; only the hosts with a
+# changed folder (a server of a thousand hosts starts no process for the others), the largest
+# first by their folders' sizes (so the reader holds less of what is ahead, and the last host,
+# counted after the stream, is a small one). A name with a newline is not walked whole: the
+# reader then lists that host's folders by SFTP. The cat makes the awks' output one pipe.
 find . -ignore_readdir_race -mindepth 2 -maxdepth 2 \( -name lastlog2 -o -name accounts \) \
-  -type d $newer -print 2>/dev/null |
-while IFS=/ read -r dot h rest; do
-  if [ "$h" != "$prev" ] && [ -d "$h" ] && [ ! -L "$h" ]; then
-    prev=$h
+  -type d $newer -printf '%s %h\n' 2>/dev/null | sort -rn |
+  "$awk" '{ sub(/^[0-9]+ [.][/]/, ""); if (!seen[$0]++) print }' |
+while IFS= read -r h; do
+  if [ -n "$h" ] && [ -d "$h" ] && [ ! -L "$h" ]; then
     walk "$h" lastlog2 1 </dev/null & walk "$h" lastlog2 2 </dev/null &
     walk "$h" accounts 1 </dev/null & walk "$h" accounts 2 </dev/null &
     wait
