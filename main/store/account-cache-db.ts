@@ -19,7 +19,12 @@ import { FileTable } from '../sources/file-table.js';
 import { isFileState } from '../sources/file-state.js';
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
 import { accountDigestKey, digestTerm, hostDigest } from '../sources/account-digest.js';
-import { type ChangedAccount, type DigestedTuple, ROW_DIGEST_P } from '../sources/row-digest.js';
+import {
+  type ChangedAccount,
+  type DigestedTuple,
+  ROW_DIGEST_P,
+  isRowid,
+} from '../sources/row-digest.js';
 import { BUSY_TIMEOUT_MS } from './history-db.js';
 import { makeDbFilesPrivate } from './private-files.js';
 import { sqliteBindingOptions } from './sqlite-binding.js';
@@ -398,7 +403,7 @@ function readProof(text: string | null): UnchangedProof | null {
   try {
     const v = JSON.parse(text) as Partial<UnchangedProof>;
     if (!isFileState(v.state)) return null;
-    return { state: v.state };
+    return isRowid(v.rowid) ? { state: v.state, rowid: v.rowid } : { state: v.state };
   } catch {
     return null;
   }

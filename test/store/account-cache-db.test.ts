@@ -238,3 +238,18 @@ test('a file that is not this cache is set aside untouched and a new cache start
     true,
   );
 });
+
+test('the highest rowid of the last read is kept with the file state, and a bad one is dropped', () => {
+  const path = join(dir, 'rowid', 'cache.sqlite');
+  const cache = openAccountCache(path);
+  const state = '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001';
+  cache.replace('k', { ...info, proof: { state, rowid: 8969995 } }, [a1]);
+  assert.deepEqual(cache.snapshot('k')?.proof, { state, rowid: 8969995 });
+  cache.close();
+  const db = new Database(path);
+  db.prepare('UPDATE snapshot SET proof = ?').run(JSON.stringify({ state, rowid: -3 }));
+  db.close();
+  const again = openAccountCache(path);
+  assert.deepEqual(again.snapshot('k')?.proof, { state });
+  again.close();
+});
