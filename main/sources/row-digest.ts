@@ -83,8 +83,9 @@ export function mayBeSince(since: string): string {
  * Prosody 13's upsert keeps the rowid, but writes the time it runs: `since` finds those. Anything
  * else (a rowid freed and used again, an old time written in place) the digest catches.
  * The list is an aggregate FILTERed, so that no function runs for a row that is not in it.
+ * `within`: a condition on the rows, for a scan of part of the table.
  */
-export function changesScan(since: string, afterRowid: string): string {
+export function changesScan(since: string, afterRowid: string, within?: string): string {
   return `SELECT coalesce(sum(k), 0) % ${P} AS d,
   group_concat(json_array(host, user)) FILTER (WHERE c) AS c
 FROM (SELECT host, user, ${rowDigestTerm(TIMESTAMP_TEXT)} AS k,
@@ -92,7 +93,7 @@ FROM (SELECT host, user, ${rowDigestTerm(TIMESTAMP_TEXT)} AS k,
       WHEN store = 'accounts' AND key = 'updated' AND type = 'number'
         THEN CAST(value AS INTEGER) >= ${since}
       ELSE 0 END AS c
-  FROM main.prosody WHERE ${ACTIVITY_ROWS})`;
+  FROM main.prosody WHERE (${ACTIVITY_ROWS})${within === undefined ? '' : ` AND ${within}`})`;
 }
 
 /** ACTIVITY_QUERY with each account's digest of its rows (`row_digest`), and of its rows but

@@ -70,7 +70,7 @@ SELECT ${ACCOUNT_LINE} FROM a WHERE counted
 UNION ALL
 SELECT json_array(1, coalesce(sum(row_digest), 0) % ${ROW_DIGEST_P}, ${HIGHEST_ROWID}) FROM a WHERE NOT counted`;
 
-export const CHANGES = `WITH g AS MATERIALIZED (${changesScan('SINCE', 'AFTER_ROWID')}),
+const changesFrom = (scan: string) => `WITH g AS MATERIALIZED (${scan}),
 c AS MATERIALIZED (SELECT DISTINCT json_extract(j.value, '$[0]') AS host,
   json_extract(j.value, '$[1]') AS user FROM g, json_each('[' || coalesce(g.c, '') || ']') j),
 prosody AS (SELECT p.rowid AS rowid, p.host AS host, p.user AS user, p.store AS store,
@@ -85,6 +85,28 @@ SELECT json_array(2, host, user, rest_digest,
 UNION ALL
 SELECT json_array(1, d, ${HIGHEST_ROWID}) FROM g`;
 
+export const CHANGES = changesFrom(changesScan('SINCE', 'AFTER_ROWID'));
+
+/**
+ * The scan in two halves by rowid, each its own sqlite3 process, so that a server with two cores
+ * scans in half the time; only for a rollback-journal file, which the script reads `immutable=1`
+ * and whose change counter, read before the first and after the last, proves that the three
+ * processes read the same file (a WAL commit leaves that counter alone: there one statement, one
+ * snapshot, does it all). Each half prints `[d, c]`, its changesScan answer, into a file of a
+ * private folder; CHANGES_FROM_HALVES, given on sqlite3's input with each answer in place of
+ * LOW_HALF and HIGH_HALF as a string (every quote doubled by sed), sums them (a half missing
+ * leaves the digest NULL, which the client refuses) and goes on as CHANGES. Through the input,
+ * not the command line: the answers have no length limit there, and no sqlite3 extension is
+ * needed to read a file.
+ */
+const MIDDLE_ROWID = '(SELECT max(rowid) FROM main.prosody) / 2';
+export const CHANGES_LOW = `SELECT json_array(d, c) FROM (${changesScan('SINCE', 'AFTER_ROWID', `rowid <= ${MIDDLE_ROWID}`)})`;
+export const CHANGES_HIGH = `SELECT json_array(d, c) FROM (${changesScan('SINCE', 'AFTER_ROWID', `rowid > ${MIDDLE_ROWID}`)})`;
+export const CHANGES_FROM_HALVES = changesFrom(`SELECT
+  CASE WHEN count(x ->> 0) = 2 THEN coalesce(sum(x ->> 0), 0) % ${ROW_DIGEST_P} END AS d,
+  group_concat(x ->> 1) AS c
+FROM (SELECT 'LOW_HALF' AS x UNION ALL SELECT 'HIGH_HALF')`);
+
 const sqlText = (sql: string) => sql.replace(/\s+/g, ' ').trim();
 
 /** Header bytes 18..27: the write version (2 = WAL) and, at 24..27, the file change counter. */
@@ -96,10 +118,14 @@ const FORMAT = `PAU:v${FORMAT_VERSION}`;
  * One shell word: `text` quoted, with each SINCE replaced by the value of the shell's $s and each
  * AFTER_ROWID by $r's.
  */
-const CHANGES_WORD = sqlText(CHANGES)
-  .split(/(SINCE|AFTER_ROWID)/)
-  .map((part, i) => (i % 2 === 0 ? shellQuote(part) : part === 'SINCE' ? '"$s"' : '"$r"'))
-  .join('');
+const SHELL_VALUES: Record<string, string> = { SINCE: '"$s"', AFTER_ROWID: '"$r"' };
+const word = (sql: string) =>
+  sql
+    .split(/(SINCE|AFTER_ROWID)/)
+    .map((part, i) => (i % 2 === 0 ? shellQuote(part) : SHELL_VALUES[part]!))
+    .join('');
+const CHANGES_WORD = word(sqlText(CHANGES));
+const SQLITE = 'sqlite3 -readonly -batch -bail -list "$u"';
 const EVERYTHING_WORD = shellQuote(sqlText(EVERYTHING));
 
 function script(path: string): string {
@@ -141,9 +167,29 @@ function script(path: string): string {
     // Unchanged: a rollback-journal file (versions 1 1; a WAL commit leaves the main file's counter
     // alone) with no live journal (a hot one would be rolled back by the next reader), whose state
     // is byte for byte the one the client sent. Then sqlite3 does not run at all.
-    `if [ -n "$p" ] && [ "$s" != NULL ] && [ -n "$k" ] && [ "$k" = "$p" ] && [ "$1" = 1 ] && [ "$2" = 1 ] && [ ! -e "$f-journal" ]; then echo PAU:unchanged; elif [ "$s" = NULL ]; then sqlite3 -readonly -batch -bail -list "$u" ${EVERYTHING_WORD} || exit $?; else sqlite3 -readonly -batch -bail -list "$u" ${CHANGES_WORD} || exit $?; fi`,
+    `if [ -n "$p" ] && [ "$s" != NULL ] && [ -n "$k" ] && [ "$k" = "$p" ] && [ "$1" = 1 ] && [ "$2" = 1 ] && [ ! -e "$f-journal" ]; then echo PAU:unchanged; elif [ "$s" = NULL ]; then sqlite3 -readonly -batch -bail -list "$u" ${EVERYTHING_WORD} || exit $?; else ${changesInHalves()}; fi`,
     `echo "PAU:after:$(${HEADER})"`,
     // One line: it must also fit in an authorized_keys command="…" option.
+  ].join('; ');
+}
+
+/**
+ * The changes-only read: in halves (CHANGES_LOW) for a rollback-journal file when a private
+ * folder can be made for their answers; else one statement. Either way a failing sqlite3 ends the script with its status, before `PAU:after:`.
+ */
+function changesInHalves(): string {
+  const [before, between, after] = sqlText(CHANGES_FROM_HALVES).split(/LOW_HALF|HIGH_HALF/);
+  const half = (file: string) => `sed "s/'/''/g" "$q/${file}"`;
+  return [
+    `q=$(mktemp -d 2>/dev/null) || q=`,
+    `case $q in /?*) ;; *) q=;; esac`,
+    `if [ -n "$q" ] && [ "$1" = 1 ]; then ${SQLITE} ${word(sqlText(CHANGES_LOW))} > "$q/l" & j=$!`,
+    `${SQLITE} ${word(sqlText(CHANGES_HIGH))} > "$q/h"; e=$?`,
+    `wait $j || e=$?`,
+    `[ $e = 0 ] && { { printf %s ${word(before!)}; ${half('l')}; printf %s ${word(between!)}; ${half('h')}; printf %s ${word(after!)}; } | ${SQLITE}; e=$?; }`,
+    `rm -rf "$q"`,
+    `[ $e = 0 ] || exit $e`,
+    `else [ -n "$q" ] && rm -rf "$q"; ${SQLITE} ${CHANGES_WORD} || exit $?; fi`,
   ].join('; ');
 }
 

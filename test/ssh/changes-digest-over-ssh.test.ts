@@ -6,7 +6,7 @@
  * count with no cache, by a full read when the cache cannot be trusted.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -351,6 +351,45 @@ describe('changes-only refreshes checked by the digest of every row', () => {
 });
 
 describe('the server side of a changes-only refresh', () => {
+  test('scans a rollback-journal file in two halves, each its own sqlite3 process, with the figures of one', async () => {
+    const bin = mkdtempSync(join(sshd.dir, 'bin-'));
+    const log = join(bin, 'runs.log');
+    writeFileSync(log, '');
+    chmodSync(log, 0o666);
+    writeFileSync(
+      join(bin, 'sqlite3'),
+      `#!/bin/sh\necho run >> '${log}'\nexec /usr/bin/sqlite3 "$@"\n`,
+    );
+    chmodSync(bin, 0o755);
+    chmodSync(join(bin, 'sqlite3'), 0o755);
+    const counted = await sshd.addUser('digesthalves', {
+      authorizedKeys: [key.authorizedKey],
+      path: `${bin}:/usr/local/bin:/usr/bin:/bin`,
+    });
+    chownSync(remoteDb, counted.uid, counted.gid);
+    const dir = mkdtempSync(join(work, 'state-'));
+    assert.equal((await count(dir, counted)).method, FULL);
+    change((db) => {
+      for (let i = 0; i < 100; i++) put(db, login(i * 7, NOW - 60 - i));
+      // A name that quoting must carry whole from a half's answer into the last statement.
+      put(
+        db,
+        activityRow({
+          host: 'a.test',
+          user: `o'neil "q" \\ '';`,
+          event: 'login',
+          timestamp: NOW - 9,
+        }),
+      );
+    });
+    writeFileSync(log, '');
+    const refreshed = await count(dir, counted);
+    assert.equal(refreshed.method, CHANGES);
+    // Two halves, then the accounts they found read again.
+    assert.equal(readFileSync(log, 'utf8'), 'run\nrun\nrun\n');
+    assert.deepEqual(refreshed.hosts, (await count(null, counted)).hosts);
+  });
+
   test('holds in memory only the changed accounts, never a sort of the whole table', async () => {
     // 60 000 accounts; once the flag file is there, this user's sqlite3 may use 2 MB of heap
     // (page cache 5 pages, temporary tables in memory): grouping every account's rows needs many
