@@ -12,7 +12,7 @@ import type { CachedFolder } from '../../main/sources/account-cache.js';
 import type { ActivityQueryTuple } from '../../main/sources/activity-query.js';
 import type { DigestedTuple } from '../../main/sources/row-digest.js';
 import { FileTable } from '../../main/sources/file-table.js';
-import { openAccountCache } from '../../main/store/account-cache-db.js';
+import { ACCOUNT_PAGE, openAccountCache } from '../../main/store/account-cache-db.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pau-cache-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -252,4 +252,21 @@ test('the highest rowid of the last read is kept with the file state, and a bad 
   const again = openAccountCache(path);
   assert.deepEqual(again.snapshot('k')?.proof, { state });
   again.close();
+});
+
+test('every account comes back once, in order, across pages of the read, empty names included', () => {
+  const cache = openAccountCache(join(dir, 'pages', 'cache.sqlite'));
+  const n = 2 * ACCOUNT_PAGE + 7;
+  const tuples: DigestedTuple[] = [['', '', 5, null, 0, 0, 0, 1, 0, 1]];
+  for (let i = 0; i < n; i++) {
+    tuples.push([`h${i % 3}.test`, `u${String(i).padStart(6, '0')}`, i, null, 0, 0, 0, 1, 0, i]);
+  }
+  tuples.push(['h1.test', '', 9, null, 0, 0, 0, 2, 1, 3]);
+  cache.replaceDigested('k', { ...info, rest: 0 }, tuples);
+  cache.replaceDigested('other', { ...info, rest: 0 }, tuples.slice(0, 10));
+  const byName = (a: DigestedTuple, b: DigestedTuple) =>
+    a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1;
+  const expected = [...tuples].sort(byName).map((t) => t.slice(0, 9));
+  assert.deepEqual([...cache.accounts('k')], expected);
+  cache.close();
 });
