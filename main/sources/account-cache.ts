@@ -29,6 +29,11 @@ export interface SnapshotInfo {
  */
 export interface UnchangedProof {
   state: string;
+  /**
+   * The remote query's table's highest rowid at that read: a changes-only read then sends again
+   * every account with a row written since (row-digest.ts changesScan).
+   */
+  rowid?: number;
 }
 
 export interface StoredSnapshot extends SnapshotInfo {

@@ -20,7 +20,7 @@ export interface KeyedAccountCache {
  * How far before the newest time held an incremental query starts: commits that land a little out
  * of order, and a server clock stepped back a little, are still caught. Costs a few rows.
  */
-const SINCE_MARGIN_SECONDS = 600;
+export const SINCE_MARGIN_SECONDS = 600;
 
 /**
  * The time to ask changes from, when the cached accounts (written under `stamp`) may be brought up

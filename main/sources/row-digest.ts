@@ -75,18 +75,25 @@ export function mayBeSince(since: string): string {
 
 /**
  * The changes-only answer's first step: one scan of ACTIVITY_ROWS giving the digest of every row
- * (`d`) and, JSON-listed, the accounts with an event or an account `updated` at or after SINCE
- * (`c`: the ones that are sent again, whole).
+ * (`d`) and, JSON-listed, the accounts sent again, whole (`c`): those with a row whose rowid is
+ * above `afterRowid` (the table's highest at the last read, or NULL when unknown), or an event or an
+ * account `updated` at or after `since`. Prosody 0.12 writes a row again by DELETE and INSERT,
+ * which gives it a rowid above every one before: its accounts are found by rowid alone, whatever
+ * the time they carry, and the accounts active just before the last read are not sent again.
+ * Prosody 13's upsert keeps the rowid, but writes the time it runs: `since` finds those. Anything
+ * else (a rowid freed and used again, an old time written in place) the digest catches.
+ * The list is an aggregate FILTERed, so that no function runs for a row that is not in it.
+ * `within`: a condition on the rows, for a scan of part of the table.
  */
-export function changesScan(since: string): string {
+export function changesScan(since: string, afterRowid: string, within?: string): string {
   return `SELECT coalesce(sum(k), 0) % ${P} AS d,
-  group_concat(CASE WHEN c THEN json_array(host, user) END) AS c
+  group_concat(json_array(host, user)) FILTER (WHERE c) AS c
 FROM (SELECT host, user, ${rowDigestTerm(TIMESTAMP_TEXT)} AS k,
-    CASE WHEN store = 'lastlog2' THEN ${mayBeSince(since)}
+    rowid > ${afterRowid} OR CASE WHEN store = 'lastlog2' THEN ${mayBeSince(since)}
       WHEN store = 'accounts' AND key = 'updated' AND type = 'number'
         THEN CAST(value AS INTEGER) >= ${since}
       ELSE 0 END AS c
-  FROM main.prosody WHERE ${ACTIVITY_ROWS})`;
+  FROM main.prosody WHERE (${ACTIVITY_ROWS})${within === undefined ? '' : ` AND ${within}`})`;
 }
 
 /** ACTIVITY_QUERY with each account's digest of its rows (`row_digest`), and of its rows but
@@ -114,3 +121,7 @@ export interface ChangedAccount {
 /** A digest as it may come from a server: a whole number below P. */
 export const isRowDigest = (x: unknown): x is number =>
   typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < P;
+
+/** A rowid as the server prints it and the client sends back: a whole number a JSON number holds. */
+export const isRowid = (x: unknown): x is number =>
+  typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;

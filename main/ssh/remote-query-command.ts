@@ -1,5 +1,11 @@
 import { PROSODY_VERSION_FILES } from '../sources/discover-sources.js';
-import { DIGESTED_ACTIVITY_QUERY, ROW_DIGEST_P, changesScan } from '../sources/row-digest.js';
+import { ACTIVITY_ROWS } from '../sources/activity-query.js';
+import {
+  DIGESTED_ACTIVITY_QUERY,
+  ROW_DIGEST_P,
+  changesScan,
+  isRowid,
+} from '../sources/row-digest.js';
 import { FILE_STATE_FIELDS, isFileState } from '../sources/file-state.js';
 import { FORMAT_VERSION } from './remote-query-reader.js';
 
@@ -33,27 +39,38 @@ export function shellQuote(s: string): string {
  * store; digest: the account's digest of its rows, row-digest.ts), with the three skip counts
  * appended only when one is not zero. About 15 bytes an account once ssh's zlib has it.
  *
- * Everything (SINCE is NULL): every account, then `[1, rest]`, the digest of the rows of
- * accounts without lastlog2 rows (which no count reads, but whose rows the sum covers).
+ * Everything (SINCE is NULL): every account, then `[1, rest, rowid]`: the digest of the rows of
+ * accounts without lastlog2 rows (which no count reads, but whose rows the sum covers), and the
+ * table's highest rowid (0 when empty), read in the same statement, so from the same snapshot.
  *
- * Changes only (SINCE is the digits of a time): one scan of the table gives the digest of all its
- * rows and the accounts with an event, or whose account was updated (created, disabled, enabled),
- * at or after SINCE; only those are read again whole, through Prosody's index: their account
- * lines, a `[2, host, user, rest_digest, fresh]` line each (fresh: registered or updated since),
- * and `[1, digest]`, the whole table's. The client then checks that sum against its cache's.
- * `LIMIT -1` keeps each account's number computed once.
+ * Changes only (SINCE is the digits of a time, AFTER_ROWID the highest rowid of the last read or
+ * NULL): one scan of the table gives the digest of all its rows and the accounts with a row above
+ * AFTER_ROWID, an event, or whose account was updated (created, disabled, enabled), at or after
+ * SINCE (row-digest.ts changesScan); only those are read again whole, through Prosody's index:
+ * their account lines, a `[2, host, user, rest_digest, fresh]` line each (fresh: registered or
+ * updated since, or none of its rows read last time), and `[1, digest, rowid]`, the whole table's.
+ * The client then checks that sum against its cache's. `LIMIT -1` keeps each account's number
+ * computed once.
  */
 const ACCOUNT_LINE = `CASE WHEN not_an_event + malformed + no_timestamp = 0
   THEN json_array(host, user, last_active, registered, account, has_role, row_digest)
   ELSE json_array(host, user, last_active, registered, account, has_role, row_digest,
     not_an_event, malformed, no_timestamp) END`;
 
+/** The table's highest rowid: a walk down the b-tree's right edge, not a scan. */
+const HIGHEST_ROWID = '(SELECT coalesce(max(rowid), 0) FROM main.prosody)';
+
+/** Whether none of an account's rows that a count reads was there at the last read. */
+const NONE_READ_BEFORE = `CASE WHEN AFTER_ROWID IS NULL THEN 0 ELSE NOT EXISTS (SELECT 1
+  FROM main.prosody o WHERE o.host = a.host AND o.user = a.user AND o.rowid <= AFTER_ROWID
+  AND (${ACTIVITY_ROWS})) END`;
+
 export const EVERYTHING = `WITH a AS MATERIALIZED (${DIGESTED_ACTIVITY_QUERY})
 SELECT ${ACCOUNT_LINE} FROM a WHERE counted
 UNION ALL
-SELECT json_array(1, coalesce(sum(row_digest), 0) % ${ROW_DIGEST_P}) FROM a WHERE NOT counted`;
+SELECT json_array(1, coalesce(sum(row_digest), 0) % ${ROW_DIGEST_P}, ${HIGHEST_ROWID}) FROM a WHERE NOT counted`;
 
-export const CHANGES = `WITH g AS MATERIALIZED (${changesScan('SINCE')}),
+const changesFrom = (scan: string) => `WITH g AS MATERIALIZED (${scan}),
 c AS MATERIALIZED (SELECT DISTINCT json_extract(j.value, '$[0]') AS host,
   json_extract(j.value, '$[1]') AS user FROM g, json_each('[' || coalesce(g.c, '') || ']') j),
 prosody AS (SELECT p.rowid AS rowid, p.host AS host, p.user AS user, p.store AS store,
@@ -63,9 +80,32 @@ a AS MATERIALIZED (${DIGESTED_ACTIVITY_QUERY})
 SELECT ${ACCOUNT_LINE} FROM a WHERE counted
 UNION ALL
 SELECT json_array(2, host, user, rest_digest,
-  coalesce(max(coalesce(registered, -1), coalesce(account_updated, -1)) >= SINCE, 0)) FROM a
+  coalesce(max(coalesce(registered, -1), coalesce(account_updated, -1)) >= SINCE, 0)
+    OR ${NONE_READ_BEFORE}) FROM a
 UNION ALL
-SELECT json_array(1, d) FROM g`;
+SELECT json_array(1, d, ${HIGHEST_ROWID}) FROM g`;
+
+export const CHANGES = changesFrom(changesScan('SINCE', 'AFTER_ROWID'));
+
+/**
+ * The scan in two halves by rowid, each its own sqlite3 process, so that a server with two cores
+ * scans in half the time; only for a rollback-journal file, which the script reads `immutable=1`
+ * and whose change counter, read before the first and after the last, proves that the three
+ * processes read the same file (a WAL commit leaves that counter alone: there one statement, one
+ * snapshot, does it all). Each half prints `[d, c]`, its changesScan answer, into a file of a
+ * private folder; CHANGES_FROM_HALVES, given on sqlite3's input with each answer in place of
+ * LOW_HALF and HIGH_HALF as a string (every quote doubled by sed), sums them (a half missing
+ * leaves the digest NULL, which the client refuses) and goes on as CHANGES. Through the input,
+ * not the command line: the answers have no length limit there, and no sqlite3 extension is
+ * needed to read a file.
+ */
+const MIDDLE_ROWID = '(SELECT max(rowid) FROM main.prosody) / 2';
+export const CHANGES_LOW = `SELECT json_array(d, c) FROM (${changesScan('SINCE', 'AFTER_ROWID', `rowid <= ${MIDDLE_ROWID}`)})`;
+export const CHANGES_HIGH = `SELECT json_array(d, c) FROM (${changesScan('SINCE', 'AFTER_ROWID', `rowid > ${MIDDLE_ROWID}`)})`;
+export const CHANGES_FROM_HALVES = changesFrom(`SELECT
+  CASE WHEN count(x ->> 0) = 2 THEN coalesce(sum(x ->> 0), 0) % ${ROW_DIGEST_P} END AS d,
+  group_concat(x ->> 1) AS c
+FROM (SELECT 'LOW_HALF' AS x UNION ALL SELECT 'HIGH_HALF')`);
 
 const sqlText = (sql: string) => sql.replace(/\s+/g, ' ').trim();
 
@@ -74,22 +114,37 @@ const HEADER = `od -An -tu1 -j18 -N10 "$f" | tr -s ' \\n' ' '`;
 
 const FORMAT = `PAU:v${FORMAT_VERSION}`;
 
-/** One shell word: `text` quoted, with each SINCE replaced by the value of the shell's $s. */
-const CHANGES_WORD = sqlText(CHANGES).split('SINCE').map(shellQuote).join('"$s"');
+/**
+ * One shell word: `text` quoted, with each SINCE replaced by the value of the shell's $s and each
+ * AFTER_ROWID by $r's.
+ */
+const SHELL_VALUES: Record<string, string> = { SINCE: '"$s"', AFTER_ROWID: '"$r"' };
+const word = (sql: string) =>
+  sql
+    .split(/(SINCE|AFTER_ROWID)/)
+    .map((part, i) => (i % 2 === 0 ? shellQuote(part) : SHELL_VALUES[part]!))
+    .join('');
+const CHANGES_WORD = word(sqlText(CHANGES));
+const SQLITE = 'sqlite3 -readonly -batch -bail -list "$u"';
 const EVERYTHING_WORD = shellQuote(sqlText(EVERYTHING));
 
 function script(path: string): string {
   return [
-    // The time to start from, and the file state last seen (`since` or `since_state`, see
-    // file-state.ts): the last word of the command. A forced command finds it in the command the
-    // client asked for; anything else means "everything".
+    // The time to start from, the file state last seen and the highest rowid then (`since`,
+    // `since_state` or `since_state_rowid`, see file-state.ts): the last word of the command. A
+    // forced command finds it in the command the client asked for; anything else means
+    // "everything".
     `w=\${1:-}`,
     `[ -n "\${SSH_ORIGINAL_COMMAND:-}" ] && w=\${SSH_ORIGINAL_COMMAND##* }`,
     `case $w in *[!0-9_.]*) w=;; esac`,
     `s=\${w%%_*}`,
     `p=\${w#*_}`,
     `[ "$p" = "$w" ] && p=`,
+    `r=\${p#*_}`,
+    `[ "$r" = "$p" ] && r=`,
+    `p=\${p%%_*}`,
     `case $s in ''|*[!0-9]*) s=NULL;; esac`,
+    `case $r in ''|*[!0-9]*|????????????????????*) r=NULL;; esac`,
     `f=${shellQuote(path)}`,
     `command -v sqlite3 >/dev/null 2>&1 || { echo PAU:no-sqlite3; exit 0; }`,
     `[ -e "$f" ] || { echo PAU:not-found; exit 0; }`,
@@ -112,9 +167,29 @@ function script(path: string): string {
     // Unchanged: a rollback-journal file (versions 1 1; a WAL commit leaves the main file's counter
     // alone) with no live journal (a hot one would be rolled back by the next reader), whose state
     // is byte for byte the one the client sent. Then sqlite3 does not run at all.
-    `if [ -n "$p" ] && [ "$s" != NULL ] && [ -n "$k" ] && [ "$k" = "$p" ] && [ "$1" = 1 ] && [ "$2" = 1 ] && [ ! -e "$f-journal" ]; then echo PAU:unchanged; elif [ "$s" = NULL ]; then sqlite3 -readonly -batch -bail -list "$u" ${EVERYTHING_WORD} || exit $?; else sqlite3 -readonly -batch -bail -list "$u" ${CHANGES_WORD} || exit $?; fi`,
+    `if [ -n "$p" ] && [ "$s" != NULL ] && [ -n "$k" ] && [ "$k" = "$p" ] && [ "$1" = 1 ] && [ "$2" = 1 ] && [ ! -e "$f-journal" ]; then echo PAU:unchanged; elif [ "$s" = NULL ]; then sqlite3 -readonly -batch -bail -list "$u" ${EVERYTHING_WORD} || exit $?; else ${changesInHalves()}; fi`,
     `echo "PAU:after:$(${HEADER})"`,
     // One line: it must also fit in an authorized_keys command="…" option.
+  ].join('; ');
+}
+
+/**
+ * The changes-only read: in halves (CHANGES_LOW) for a rollback-journal file when a private
+ * folder can be made for their answers; else one statement. Either way a failing sqlite3 ends the script with its status, before `PAU:after:`.
+ */
+function changesInHalves(): string {
+  const [before, between, after] = sqlText(CHANGES_FROM_HALVES).split(/LOW_HALF|HIGH_HALF/);
+  const half = (file: string) => `sed "s/'/''/g" "$q/${file}"`;
+  return [
+    `q=$(mktemp -d 2>/dev/null) || q=`,
+    `case $q in /?*) ;; *) q=;; esac`,
+    `if [ -n "$q" ] && [ "$1" = 1 ]; then ${SQLITE} ${word(sqlText(CHANGES_LOW))} > "$q/l" & j=$!`,
+    `${SQLITE} ${word(sqlText(CHANGES_HIGH))} > "$q/h"; e=$?`,
+    `wait $j || e=$?`,
+    `[ $e = 0 ] && { { printf %s ${word(before!)}; ${half('l')}; printf %s ${word(between!)}; ${half('h')}; printf %s ${word(after!)}; } | ${SQLITE}; e=$?; }`,
+    `rm -rf "$q"`,
+    `[ $e = 0 ] || exit $e`,
+    `else [ -n "$q" ] && rm -rf "$q"; ${SQLITE} ${CHANGES_WORD} || exit $?; fi`,
   ].join('; ');
 }
 
@@ -122,15 +197,27 @@ function script(path: string): string {
  * The command line for one database, or null when the path is not on the allowlist. With `since`,
  * only accounts active or registered at or after it come back (and every host's totals); with
  * `state` too (file-state.ts, as the server printed it last time), nothing but `PAU:unchanged` when
- * the file is still in that state.
+ * the file is still in that state; with `afterRowid` too (the highest rowid it printed), also the
+ * accounts with a row written since, whatever their times.
  */
-export function remoteQueryCommand(dbPath: string, since?: number, state?: string): string | null {
+export function remoteQueryCommand(
+  dbPath: string,
+  since?: number,
+  state?: string,
+  afterRowid?: number,
+): string | null {
   if (!isSafeRemotePath(dbPath)) return null;
   const base = `sh -c ${shellQuote(script(dbPath))}`;
   if (since === undefined) return base;
   if (!Number.isSafeInteger(since) || since < 0) throw new RangeError(`bad since: ${since}`);
   if (state !== undefined && !isFileState(state)) throw new RangeError(`bad file state: ${state}`);
-  return state === undefined ? `${base} pau ${since}` : `${base} pau ${since}_${state}`;
+  if (afterRowid !== undefined && (!isRowid(afterRowid) || state === undefined)) {
+    throw new RangeError(`bad rowid: ${afterRowid}`);
+  }
+  if (state === undefined) return `${base} pau ${since}`;
+  return afterRowid === undefined
+    ? `${base} pau ${since}_${state}`
+    : `${base} pau ${since}_${state}_${afterRowid}`;
 }
 
 /**

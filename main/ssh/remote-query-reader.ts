@@ -1,4 +1,5 @@
 import { isFileState } from '../sources/file-state.js';
+import { isRowid } from '../sources/row-digest.js';
 import { type ChangedAccount, type DigestedTuple, isRowDigest } from '../sources/row-digest.js';
 import { isAccountCode, isCount, isTime } from '../sources/server-row-checks.js';
 
@@ -19,8 +20,10 @@ import { isAccountCode, isCount, isTime } from '../sources/server-row-checks.js'
  * v6: no totals; each account carries has_role and its digest of its rows, and the answer one
  *     `[1, digest]` line, and for changes, a `[2, host, user, rest, fresh]` line an account sent
  *     again (row-digest.ts).
+ * v7: the `[1, digest, rowid]` line carries the table's highest rowid, and the last word of the
+ *     command may carry the one of the last read, after the state (`since_state_rowid`).
  */
-export const FORMAT_VERSION = 6;
+export const FORMAT_VERSION = 7;
 
 interface RowsMeta {
   /**
@@ -28,6 +31,11 @@ interface RowsMeta {
    * the whole table's (row-digest.ts). Null only with `unchanged`.
    */
   digest: number | null;
+  /**
+   * The table's highest rowid when the rows were read (from the `[1, digest, rowid]` line), null
+   * when it is not known (or is beyond what a JSON number holds exactly).
+   */
+  maxRowid: number | null;
   /** Changes only: every account sent again (those without lastlog2 rows have no account line). */
   changed: ChangedAccount[];
   /** The server's clock when it ran the query, Unix seconds. */
@@ -162,6 +170,7 @@ export class RemoteQueryReader {
   private alone: (typeof ALONE)[number] | undefined;
   private failed: OtherOutput | undefined;
   private digest: number | null = null;
+  private maxRowid: number | null = null;
   private readonly changed: ChangedAccount[] = [];
   private readonly accounts = new AccountLines();
 
@@ -239,10 +248,17 @@ export class RemoteQueryReader {
     const v = parseLine(bytes.toString('utf8'));
     if (typeof v === 'string') return this.fail(v);
     if (v[0] === 1) {
-      if (v.length !== 2 || !isRowDigest(v[1]) || this.digest !== null) {
+      const rowid = v[2];
+      if (
+        (v.length !== 2 && v.length !== 3) ||
+        !isRowDigest(v[1]) ||
+        this.digest !== null ||
+        (v.length === 3 && (typeof rowid !== 'number' || !Number.isInteger(rowid) || rowid < 0))
+      ) {
         return this.fail('a digest does not have the expected fields');
       }
       this.digest = v[1];
+      this.maxRowid = isRowid(rowid) ? rowid : null;
     } else if (v[0] === 2) {
       const changed = toChanged(v);
       if (changed === null) return this.fail('a changed account does not have the expected fields');
@@ -282,6 +298,7 @@ export class RemoteQueryReader {
       kind: 'rows',
       accounts: this.accounts,
       digest: this.digest,
+      maxRowid: this.maxRowid,
       changed: this.changed,
       serverNow: Number(serverNow),
       ...(prosodyVersion ? { version: prosodyVersion } : {}),

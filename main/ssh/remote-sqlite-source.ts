@@ -23,7 +23,7 @@ import {
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
 import { feedQueryTuple } from '../sources/feed-query-rows.js';
 import { GuardedCache } from '../sources/guarded-cache.js';
-import { cachedSince } from '../sources/incremental-cache.js';
+import { SINCE_MARGIN_SECONDS, cachedSince } from '../sources/incremental-cache.js';
 import type { DigestedTuple } from '../sources/row-digest.js';
 import { SqliteSource } from '../sources/sqlite-source.js';
 import { remoteQueryCommand } from './remote-query-command.js';
@@ -281,12 +281,24 @@ export class RemoteSqliteSource implements ActivitySource {
   }
 
   private async query(tally: ActivityTally): Promise<Result<void> | 'no-sqlite3'> {
-    const since = this.sinceFor(tally);
-    const held =
+    let since = this.sinceFor(tally);
+    const snapshot =
       since === undefined
         ? undefined
-        : (this.cache.use(tally, (cache) => cache.store.snapshot(cache.key)?.proof) ?? undefined);
-    let got = await this.queryRetrying(since, held?.state);
+        : (this.cache.use(tally, (cache) => cache.store.snapshot(cache.key)) ?? undefined);
+    const held = snapshot?.proof ?? undefined;
+    // With the last read's highest rowid, the rows Prosody 0.12 wrote since (DELETE and INSERT: a
+    // rowid above it) are found whatever time they carry, and Prosody 13's in-place writes carry
+    // the server's clock: asking from that clock at the last read, less the margin, no longer
+    // sends again every account active in the minutes before it (26.7 k of the bench's 1 M).
+    if (
+      since !== undefined &&
+      held?.rowid !== undefined &&
+      typeof snapshot?.serverNow === 'number'
+    ) {
+      since = Math.max(since, Math.floor(snapshot.serverNow) - SINCE_MARGIN_SECONDS);
+    }
+    let got = await this.queryRetrying(since, held?.state, held?.rowid);
     if (got === 'no-sqlite3' || !got.ok) return got;
     if (got.value.unchanged && held !== undefined) {
       const counted = this.countUnchanged(tally);
@@ -386,8 +398,9 @@ export class RemoteSqliteSource implements ActivitySource {
   private async queryRetrying(
     since: number | undefined,
     state?: string,
+    afterRowid?: number,
   ): Promise<Result<QueryAnswer> | 'no-sqlite3'> {
-    const command = remoteQueryCommand(this.path, since, state);
+    const command = remoteQueryCommand(this.path, since, state, afterRowid);
     if (command === null) {
       return fail({
         kind: 'usage',
@@ -633,7 +646,9 @@ const COPY_STAMP = 'copy:';
  */
 function proofOf(answer: QueryAnswer): UnchangedProof | undefined {
   if (answer.state === null || !answer.consistent) return undefined;
-  return { state: answer.state };
+  return answer.maxRowid === null
+    ? { state: answer.state }
+    : { state: answer.state, rowid: answer.maxRowid };
 }
 
 /** What says the file is as it was: size and mtime of the database and of its -wal, if any. */

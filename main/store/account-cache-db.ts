@@ -19,7 +19,12 @@ import { FileTable } from '../sources/file-table.js';
 import { isFileState } from '../sources/file-state.js';
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
 import { accountDigestKey, digestTerm, hostDigest } from '../sources/account-digest.js';
-import { type ChangedAccount, type DigestedTuple, ROW_DIGEST_P } from '../sources/row-digest.js';
+import {
+  type ChangedAccount,
+  type DigestedTuple,
+  ROW_DIGEST_P,
+  isRowid,
+} from '../sources/row-digest.js';
 import { BUSY_TIMEOUT_MS } from './history-db.js';
 import { makeDbFilesPrivate } from './private-files.js';
 import { sqliteBindingOptions } from './sqlite-binding.js';
@@ -127,6 +132,13 @@ export function openAccountCache(path: string): SqliteAccountCache {
 
 type AccountRow = ActivityQueryTuple;
 
+/** The columns of an ActivityQueryTuple, in its order. */
+const TUPLE_COLUMNS =
+  'host, user, last_active, registered, not_an_event, malformed, no_timestamp, account, has_role';
+
+/** Accounts read at once when all are read: a few megabytes. */
+export const ACCOUNT_PAGE = 20_000;
+
 const ACCOUNT_COLUMNS =
   'key, host, user, last_active, registered, not_an_event, malformed, no_timestamp, account, has_role';
 
@@ -170,8 +182,11 @@ export class SqliteAccountCache implements AccountCache {
       rowDigestSum: db.prepare<[string], { held: number | null }>(
         `SELECT CASE WHEN count(row_digest) = count(*) THEN coalesce(sum(row_digest), 0) % ${ROW_DIGEST_P} END AS held FROM account WHERE key = ?`,
       ),
-      accounts: db.prepare<[string], AccountRow>(
-        'SELECT host, user, last_active, registered, not_an_event, malformed, no_timestamp, account, has_role FROM account WHERE key = ? ORDER BY host, user',
+      accounts: db.prepare<[string, number], AccountRow>(
+        `SELECT ${TUPLE_COLUMNS} FROM account WHERE key = ? ORDER BY host, user LIMIT ?`,
+      ),
+      accountsAfter: db.prepare<[string, string, string, number], AccountRow>(
+        `SELECT ${TUPLE_COLUMNS} FROM account WHERE key = ? AND (host, user) > (?, ?) ORDER BY host, user LIMIT ?`,
       ),
       totals: db.prepare<[string], HeldTotals>(
         'SELECT host, count(*) AS accounts, sum(not_an_event) AS a, sum(malformed) AS b, sum(no_timestamp) AS c, sum(account = 1) AS enabled, sum(account = 2) AS disabled, sum(account = 0) AS missing, ' +
@@ -343,8 +358,19 @@ export class SqliteAccountCache implements AccountCache {
     }
   }
 
-  accounts(key: string): Iterable<AccountRow> {
-    return this.statements.accounts.raw(true).iterate(key) as Iterable<AccountRow>;
+  /**
+   * A page of rows at a time: better-sqlite3 makes a page in one call, where stepping a million
+   * rows one by one took a third longer (1.7 s against 2.5 s at 1 M, on a busy machine).
+   */
+  *accounts(key: string): Iterable<AccountRow> {
+    const { accounts, accountsAfter } = this.statements;
+    let page = accounts.raw(true).all(key, ACCOUNT_PAGE) as unknown as AccountRow[];
+    while (page.length > 0) {
+      yield* page;
+      if (page.length < ACCOUNT_PAGE) return;
+      const [host, user] = page[page.length - 1]!;
+      page = accountsAfter.raw(true).all(key, host, user, ACCOUNT_PAGE) as unknown as AccountRow[];
+    }
   }
 
   folder(key: string, path: string): CachedFolder | null {
@@ -398,7 +424,7 @@ function readProof(text: string | null): UnchangedProof | null {
   try {
     const v = JSON.parse(text) as Partial<UnchangedProof>;
     if (!isFileState(v.state)) return null;
-    return { state: v.state };
+    return isRowid(v.rowid) ? { state: v.state, rowid: v.rowid } : { state: v.state };
   } catch {
     return null;
   }

@@ -18,14 +18,19 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const SINCE = 1795536000;
 
 /** The scan's answer on a database of these rows: the digest, and the accounts it lists. */
-function scan(name: string, rows: ProsodyRow[], since = SINCE): { d: number; c: string[] } {
+function scan(
+  name: string,
+  rows: ProsodyRow[],
+  since = SINCE,
+  afterRowid = 'NULL',
+): { d: number; c: string[] } {
   const path = join(dir, `${name}.sqlite`);
   writeProsodySqlite(path, rows);
   const out = execFileSync('sqlite3', [
     '-readonly',
     '-json',
     path,
-    `SELECT d, c FROM (${changesScan(String(since))})`,
+    `SELECT d, c FROM (${changesScan(String(since), afterRowid)})`,
   ]).toString();
   const [row] = JSON.parse(out) as [{ d: number; c: string | null }];
   const listed = JSON.parse(`[${row.c ?? ''}]`) as [string, string][];
@@ -103,4 +108,23 @@ test('the digest moves with a timestamp, a malformed value, a disable and a row 
     [...base, { ...base[1]!, store: 'account_roles', key: '_default', value: 'prosody:member' }],
   ];
   moved.forEach((rows, i) => assert.notEqual(digest(`moved${i}`, rows), d0, `change ${i}`));
+});
+
+test('a row written after the highest rowid of the last read lists its account, whatever its time; the rows before it do not', () => {
+  const old = (user: string, t: number) => lastlog2(user, 'login', `{"timestamp":${t}}`);
+  const rows = [
+    old('before1', SINCE - 9 * 86400),
+    old('before2', SINCE - 30),
+    old('after1', SINCE - 9 * 86400),
+    {
+      ...old('after2', SINCE - 30),
+      store: 'accounts',
+      key: 'disabled',
+      type: 'boolean',
+      value: 'true',
+    },
+  ];
+  // writeProsodySqlite numbers the rows from 1 in order: rows 3 and 4 come after rowid 2.
+  assert.deepEqual(scan('after-rowid', rows, SINCE, '2').c, ['after1', 'after2']);
+  assert.deepEqual(scan('no-rowid', rows, SINCE, 'NULL').c, []);
 });

@@ -6,7 +6,7 @@
  * count with no cache, by a full read when the cache cannot be trusted.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -161,6 +161,20 @@ function put(db: Database.Database, r: ProsodyRow): void {
   );
 }
 
+/**
+ * `r` written under the rowid of a row no count reads (user `from`'s salt), deleted first: a row
+ * whose rowid is not above the last read's highest, so that only the digest can tell it.
+ */
+function putAtFreedRowid(db: Database.Database, r: ProsodyRow, from: number): void {
+  const { rowid } = db
+    .prepare("SELECT rowid FROM prosody WHERE user = ? AND store = 'accounts' AND key = 'salt'")
+    .get(`user${from}`) as { rowid: number };
+  db.prepare('DELETE FROM prosody WHERE rowid = ?').run(rowid);
+  db.prepare(
+    'INSERT INTO prosody (rowid, host, user, store, key, type, value) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  ).run(rowid, r.host, r.user, r.store, r.key, r.type, r.value);
+}
+
 const login = (i: number, timestamp: number) =>
   activityRow({ host: HOSTS[i % 3]!, user: `user${i}`, event: 'login', timestamp });
 
@@ -241,17 +255,20 @@ describe('changes-only refreshes checked by the digest of every row', () => {
       });
     }, CHANGES));
 
-  test('an account disabled without `updated` moving is caught', () =>
-    afterChange((db) => {
-      put(db, {
-        host: 'b.test',
-        user: 'user1',
-        store: 'accounts',
-        key: 'disabled',
-        type: 'boolean',
-        value: 'true',
-      });
-    }, FULL));
+  const disabled: ProsodyRow = {
+    host: 'b.test',
+    user: 'user1',
+    store: 'accounts',
+    key: 'disabled',
+    type: 'boolean',
+    value: 'true',
+  };
+
+  test('an account disabled without `updated` moving, its row written after the last read, is read as a change', () =>
+    afterChange((db) => put(db, disabled), CHANGES));
+
+  test('an account disabled without `updated` moving, under a rowid freed before the last read, is caught', () =>
+    afterChange((db) => putAtFreedRowid(db, disabled, 1), FULL));
 
   test('an account enabled again without `updated` moving is caught', () =>
     afterChange((db) => {
@@ -277,21 +294,39 @@ describe('changes-only refreshes checked by the digest of every row', () => {
       ).run(JSON.stringify({ timestamp: NOW - 20 * DAY }));
     }, FULL));
 
-  test('an old login given to an account that never logged in is caught', () =>
-    afterChange((db) => put(db, login(22, NOW - 9 * DAY)), FULL));
+  test('an old login given to an account that never logged in, written after the last read, is read as a change', () =>
+    afterChange((db) => put(db, login(22, NOW - 9 * DAY)), CHANGES));
+
+  test('an old login given to an account that never logged in, under a rowid freed before the last read, is caught', () =>
+    afterChange((db) => putAtFreedRowid(db, login(22, NOW - 9 * DAY), 22), FULL));
+
+  test('a login written after the last read is read as a change, whatever time it carries', () =>
+    afterChange((db) => put(db, login(3, NOW - 5 * DAY)), CHANGES));
+
+  test("a login rewritten in place at the server's clock, as Prosody 13 writes it, is read as a change", () =>
+    afterChange((db) => {
+      db.prepare(
+        "UPDATE prosody SET value = ? WHERE user = 'user8' AND store = 'lastlog2' AND key = 'login'",
+      ).run(JSON.stringify({ timestamp: Math.floor(Date.now() / 1000) }));
+    }, CHANGES));
 
   test('a role removed is caught', () =>
     afterChange((db) => {
       db.prepare("DELETE FROM prosody WHERE user = 'user11' AND store = 'account_roles'").run();
     }, FULL));
 
-  test('a host added with old logins is caught', () =>
-    afterChange((db) => {
-      put(
-        db,
-        activityRow({ host: 'e.test', user: 'user1', event: 'login', timestamp: NOW - 3 * DAY }),
-      );
-    }, FULL));
+  const otherHost = activityRow({
+    host: 'e.test',
+    user: 'user1',
+    event: 'login',
+    timestamp: NOW - 3 * DAY,
+  });
+
+  test('a host added with old logins, written after the last read, is read as a change', () =>
+    afterChange((db) => put(db, otherHost), CHANGES));
+
+  test('a host added with old logins, under a rowid freed before the last read, is caught', () =>
+    afterChange((db) => putAtFreedRowid(db, otherHost, 1), FULL));
 
   test('a host removed is caught', () =>
     afterChange((db) => {
@@ -316,6 +351,45 @@ describe('changes-only refreshes checked by the digest of every row', () => {
 });
 
 describe('the server side of a changes-only refresh', () => {
+  test('scans a rollback-journal file in two halves, each its own sqlite3 process, with the figures of one', async () => {
+    const bin = mkdtempSync(join(sshd.dir, 'bin-'));
+    const log = join(bin, 'runs.log');
+    writeFileSync(log, '');
+    chmodSync(log, 0o666);
+    writeFileSync(
+      join(bin, 'sqlite3'),
+      `#!/bin/sh\necho run >> '${log}'\nexec /usr/bin/sqlite3 "$@"\n`,
+    );
+    chmodSync(bin, 0o755);
+    chmodSync(join(bin, 'sqlite3'), 0o755);
+    const counted = await sshd.addUser('digesthalves', {
+      authorizedKeys: [key.authorizedKey],
+      path: `${bin}:/usr/local/bin:/usr/bin:/bin`,
+    });
+    chownSync(remoteDb, counted.uid, counted.gid);
+    const dir = mkdtempSync(join(work, 'state-'));
+    assert.equal((await count(dir, counted)).method, FULL);
+    change((db) => {
+      for (let i = 0; i < 100; i++) put(db, login(i * 7, NOW - 60 - i));
+      // A name that quoting must carry whole from a half's answer into the last statement.
+      put(
+        db,
+        activityRow({
+          host: 'a.test',
+          user: `o'neil "q" \\ '';`,
+          event: 'login',
+          timestamp: NOW - 9,
+        }),
+      );
+    });
+    writeFileSync(log, '');
+    const refreshed = await count(dir, counted);
+    assert.equal(refreshed.method, CHANGES);
+    // Two halves, then the accounts they found read again.
+    assert.equal(readFileSync(log, 'utf8'), 'run\nrun\nrun\n');
+    assert.deepEqual(refreshed.hosts, (await count(null, counted)).hosts);
+  });
+
   test('holds in memory only the changed accounts, never a sort of the whole table', async () => {
     // 60 000 accounts; once the flag file is there, this user's sqlite3 may use 2 MB of heap
     // (page cache 5 pages, temporary tables in memory): grouping every account's rows needs many

@@ -5,7 +5,7 @@ import { remoteQueryCommand } from '../../main/ssh/remote-query-command.js';
 import { parseRemoteQueryOutput } from '../../main/ssh/remote-query-reader.js';
 
 const out = (body: string, before = '1 1 0 64 7', after = before) =>
-  `PAU:before: ${before} \nPAU:v6:1795536000\nPAU:state:1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001\n${body}${body === '' ? '' : '\n'}PAU:after: ${after} \n`;
+  `PAU:before: ${before} \nPAU:v7:1795536000\nPAU:state:1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001\n${body}${body === '' ? '' : '\n'}PAU:after: ${after} \n`;
 
 test('accounts, accounts with skip counts, changed accounts and the digest', () => {
   const parsed = parseRemoteQueryOutput(
@@ -15,7 +15,7 @@ test('accounts, accounts with skip counts, changed accounts and the digest', () 
         '["a.test","x\\ny",null,1795000000,2,0,2147483646,1,0,2]',
         '[2,"a.test","zoë",5,1]',
         '[2,"b.test","gone",0,0]',
-        '[1,123456789]',
+        '[1,123456789,8969995]',
       ].join('\n'),
     ),
   );
@@ -26,6 +26,7 @@ test('accounts, accounts with skip counts, changed accounts and the digest', () 
       ['a.test', 'x\ny', null, 1795000000, 1, 0, 2, 2, 0, 2147483646],
     ],
     digest: 123456789,
+    maxRowid: 8969995,
     changed: [
       { host: 'a.test', user: 'zoë', rest: 5, fresh: true },
       { host: 'b.test', user: 'gone', rest: 0, fresh: false },
@@ -43,6 +44,7 @@ test('no accounts at all, WAL mode, and a change counter that moved', () => {
     kind: 'rows',
     accounts: [],
     digest: 0,
+    maxRowid: null,
     changed: [],
     serverNow: 1795536000,
     wal: true,
@@ -123,13 +125,35 @@ test('what does not fit is garbage or an older format, never half-used', () => {
       'PAU:before: 1 \nPAU:v5:1795536000\nPAU:state:\n[0,"a.test",1,0,0,0,1,0,0,0,5]\nPAU:after: 1 \n',
       'old-format',
     ],
-    ['PAU:before: 1 \nPAU:v6:1795536000\nPAU:after: 1 \n', 'garbage'],
-    ['PAU:before: 1 \nPAU:v6:1795536000\nPAU:state:1.x\nPAU:after: 1 \n', 'garbage'],
+    ['PAU:before: 1 \nPAU:v6:1795536000\nPAU:state:\n[1,0]\nPAU:after: 1 \n', 'old-format'],
+    [out('[1,0,-1]'), 'garbage'],
+    [out('[1,0,1.5]'), 'garbage'],
+    [out('[1,0,"7"]'), 'garbage'],
+    [out('[1,0,7,8]'), 'garbage'],
+    ['PAU:before: 1 \nPAU:v7:1795536000\nPAU:after: 1 \n', 'garbage'],
+    ['PAU:before: 1 \nPAU:v7:1795536000\nPAU:state:1.x\nPAU:after: 1 \n', 'garbage'],
     [out('PAU:unchanged\n["a.test","u",1,null,1,0,5]'), 'garbage'],
     ['PAU:not-found\n', 'not-found'],
     ['', 'garbage'],
   ];
   for (const [text, kind] of cases) assert.equal(parseRemoteQueryOutput(text).kind, kind, text);
+});
+
+test('a highest rowid beyond what a JSON number holds exactly is not known, not garbage', () => {
+  const parsed = parseRemoteQueryOutput(out('[1,0,9223372036854775807]'));
+  assert.equal(parsed.kind === 'rows' && parsed.maxRowid, null);
+});
+
+test('the highest rowid the client holds goes after the file state, in the same last word', () => {
+  const state = '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001';
+  assert.equal(
+    remoteQueryCommand('/p.sqlite', 123, state, 8969995)?.endsWith(` pau 123_${state}_8969995`),
+    true,
+  );
+  for (const bad of [-1, 1.5, 2 ** 53]) {
+    assert.throws(() => remoteQueryCommand('/p.sqlite', 123, state, bad), RangeError);
+  }
+  assert.throws(() => remoteQueryCommand('/p.sqlite', 123, undefined, 5), RangeError);
 });
 
 test('the time to start from is a number at the end of the command, or nothing', () => {
@@ -144,7 +168,7 @@ test('the time to start from is a number at the end of the command, or nothing',
 test('the installed Prosody version comes along on the format line, and nothing odd does', () => {
   const withVersion = (v: string) =>
     parseRemoteQueryOutput(
-      `PAU:before: 1 \nPAU:v6:1795536000:${v}\nPAU:state:\n[1,0]\nPAU:after: 1 \n`,
+      `PAU:before: 1 \nPAU:v7:1795536000:${v}\nPAU:state:\n[1,0]\nPAU:after: 1 \n`,
     );
   const good = withVersion('13.0.1');
   assert.equal(good.kind === 'rows' && good.version, '13.0.1');

@@ -54,7 +54,7 @@ const rows: ActivityQueryRow[] = Array.from({ length: ACCOUNTS }, (_, i) => ({
 
 /** What the remote query's script prints: header bytes before and after, the rows between. */
 function queryOutput(body: string, header = '1 1 0 64 32 32 0 0 0 7'): string {
-  return `PAU:before: ${header} \nPAU:v6:${NOW}\nPAU:state:\n${body}\nPAU:after: ${header} \n`;
+  return `PAU:before: ${header} \nPAU:v7:${NOW}\nPAU:state:\n${body}\nPAU:after: ${header} \n`;
 }
 
 /** One line an account, then the digest line, as SQLite's json_array writes them. */
@@ -435,7 +435,7 @@ describe('a query racing a writer', () => {
     // The change counter (the header's last four bytes) moved while sqlite3 read.
     const s = await serve({
       exec: answer(
-        `PAU:before: 1 1 0 64 32 32 0 0 0 1 \nPAU:v6:${NOW}\nPAU:state:\n[1,0]\nPAU:after: 1 1 0 64 32 32 0 0 0 2 \n`,
+        `PAU:before: 1 1 0 64 32 32 0 0 0 1 \nPAU:v7:${NOW}\nPAU:state:\n[1,0]\nPAU:after: 1 1 0 64 32 32 0 0 0 2 \n`,
       ),
     });
     const failure = await failureOf(await readOver(s, { method: 'query' }), 'kept-changing');

@@ -12,7 +12,7 @@ import type { CachedFolder } from '../../main/sources/account-cache.js';
 import type { ActivityQueryTuple } from '../../main/sources/activity-query.js';
 import type { DigestedTuple } from '../../main/sources/row-digest.js';
 import { FileTable } from '../../main/sources/file-table.js';
-import { openAccountCache } from '../../main/store/account-cache-db.js';
+import { ACCOUNT_PAGE, openAccountCache } from '../../main/store/account-cache-db.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pau-cache-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -237,4 +237,36 @@ test('a file that is not this cache is set aside untouched and a new cache start
     readdirSync(join(dir, 'five')).filter((f) => f.includes('unusable')).length >= 1,
     true,
   );
+});
+
+test('the highest rowid of the last read is kept with the file state, and a bad one is dropped', () => {
+  const path = join(dir, 'rowid', 'cache.sqlite');
+  const cache = openAccountCache(path);
+  const state = '1.1.0.64.32.32.0.0.0.7.1234.8192.1795536000.1795536001';
+  cache.replace('k', { ...info, proof: { state, rowid: 8969995 } }, [a1]);
+  assert.deepEqual(cache.snapshot('k')?.proof, { state, rowid: 8969995 });
+  cache.close();
+  const db = new Database(path);
+  db.prepare('UPDATE snapshot SET proof = ?').run(JSON.stringify({ state, rowid: -3 }));
+  db.close();
+  const again = openAccountCache(path);
+  assert.deepEqual(again.snapshot('k')?.proof, { state });
+  again.close();
+});
+
+test('every account comes back once, in order, across pages of the read, empty names included', () => {
+  const cache = openAccountCache(join(dir, 'pages', 'cache.sqlite'));
+  const n = 2 * ACCOUNT_PAGE + 7;
+  const tuples: DigestedTuple[] = [['', '', 5, null, 0, 0, 0, 1, 0, 1]];
+  for (let i = 0; i < n; i++) {
+    tuples.push([`h${i % 3}.test`, `u${String(i).padStart(6, '0')}`, i, null, 0, 0, 0, 1, 0, i]);
+  }
+  tuples.push(['h1.test', '', 9, null, 0, 0, 0, 2, 1, 3]);
+  cache.replaceDigested('k', { ...info, rest: 0 }, tuples);
+  cache.replaceDigested('other', { ...info, rest: 0 }, tuples.slice(0, 10));
+  const byName = (a: DigestedTuple, b: DigestedTuple) =>
+    a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1;
+  const expected = [...tuples].sort(byName).map((t) => t.slice(0, 9));
+  assert.deepEqual([...cache.accounts('k')], expected);
+  cache.close();
 });
