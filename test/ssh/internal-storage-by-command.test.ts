@@ -327,6 +327,21 @@ test('only a host with a changed folder is walked', () => {
   ]);
 });
 
+test('the host with the largest folders is walked first', () => {
+  const dir = mkdtempSync(join(work, 'host-order-'));
+  const seeds: ActivitySeed[] = [{ host: 'a.test', user: 'u', event: 'login', timestamp: NOW }];
+  // A folder of 400 files takes more than one block of the folder itself.
+  for (let i = 0; i < 400; i++) {
+    seeds.push({ host: 'b.test', user: `user${i}`, event: 'login', timestamp: NOW });
+  }
+  writeProsodyInternal(dir, seeds);
+  const ends = scriptOutput(dir)
+    .toString('latin1')
+    .split('\0')
+    .filter((r) => r.startsWith('E '));
+  assert.deepEqual(ends, ['E b%2etest', 'E a%2etest']);
+});
+
 /** Prosody's files for these events, as the fault server's SFTP holds them under /var/lib/prosody. */
 function faultServerFiles(dir: string, seeds: readonly ActivitySeed[]): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
