@@ -114,15 +114,14 @@ walk() {
     fi
   } | "$awk" -v since="$since" -v store="$2" "$prog" 2>/dev/null
 }
-# Host by host, so the reader counts a host while the next one is read; only the hosts with a
-# changed folder (a server of a thousand hosts starts no process for the others), the largest
-# first by their folders' sizes (so the reader holds less of what is ahead, and the last host,
-# counted after the stream, is a small one). A name with a newline is not walked whole: the
-# reader then lists that host's folders by SFTP. The cat makes the awks' output one pipe.
+# Host by host, so the reader counts a host while the next one is read: in the order of their
+# names, which is the reader's (it counts them sorted), and only the hosts with a changed folder
+# (a server of a thousand hosts starts no process for the others). A name with a newline is not
+# walked whole: the reader then lists that host's folders by SFTP. The cat makes the awks' output
+# one pipe.
 find . -ignore_readdir_race -mindepth 2 -maxdepth 2 \( -name lastlog2 -o -name accounts \) \
-  -type d $newer -printf '%s %h\n' 2>/dev/null | sort -rn |
-  "$awk" '{ sub(/^[0-9]+ [.][/]/, ""); if (!seen[$0]++) print }' |
-while IFS= read -r h; do
+  -type d $newer -printf '%h\n' 2>/dev/null | sort -u |
+while IFS=/ read -r dot h rest; do
   if [ -n "$h" ] && [ -d "$h" ] && [ ! -L "$h" ]; then
     walk "$h" lastlog2 1 </dev/null & walk "$h" lastlog2 2 </dev/null &
     walk "$h" accounts 1 </dev/null & walk "$h" accounts 2 </dev/null &

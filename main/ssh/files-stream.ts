@@ -245,7 +245,7 @@ export class FilesStreamParser {
     const path = `${host}/${store}`;
     // A folder the listing did not have as changed (it changed since): the cache's stands.
     const listed = this.result.entries.get(path)?.type === 'd' && this.hostListed(host);
-    const listing = listed ? new StoreListing() : null;
+    const listing = listed ? new StoreListing(store === 'lastlog2') : null;
     if (listing !== null) this.result.stores.set(path, listing);
     this.walking[store] = listing;
   }

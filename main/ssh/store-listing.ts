@@ -19,14 +19,20 @@ export class StoreListing {
   /** size and mtime: the reader's ListedFiles shares them. */
   private listed = new Float64Array(64 * 2);
   /** A lastlog2 file's newest activity and registration (NaN: none). */
-  private times = new Float64Array(64 * 2);
+  private times: Float64Array;
   /**
    * What was sent of the file, at its listed size: nothing (0, or taken already), SENT_ENABLED or
    * SENT_DISABLED (an accounts file), SENT_SUMMARY (lastlog2).
    */
   private sent = new Uint8Array(64);
   /** A lastlog2 file's skipped records by reason, as FileSummary orders them. */
-  private skips = new Uint16Array(64 * 3);
+  private skips: Uint16Array;
+
+  /** `events`: a lastlog2 folder, whose files' events are kept; an accounts folder's are not. */
+  constructor(private readonly events = true) {
+    this.times = new Float64Array(events ? 64 * 2 : 0);
+    this.skips = new Uint16Array(events ? 64 * 3 : 0);
+  }
 
   get size(): number {
     return this.count;
@@ -61,9 +67,9 @@ export class StoreListing {
     // The room left to grow goes: up to half of what a folder of half a million files holds.
     this.types = this.types.slice(0, this.count);
     this.listed = this.listed.slice(0, this.count * 2);
-    this.times = this.times.slice(0, this.count * 2);
+    this.times = this.times.slice(0, this.events ? this.count * 2 : 0);
     this.sent = this.sent.slice(0, this.count);
-    this.skips = this.skips.slice(0, this.count * 3);
+    this.skips = this.skips.slice(0, this.events ? this.count * 3 : 0);
   }
 
   private at(name: string): number | undefined {
@@ -79,6 +85,7 @@ export class StoreListing {
 
   /** Keeps what the events of the lastlog2 file added at `i` come to. */
   sentEventsAt(i: number, events: string): void {
+    if (!this.events) throw new Error('events sent for an accounts file');
     const s = lastlog2DigestSummary(parseEvents(events));
     this.times[i * 2] = s[0] ?? NaN;
     this.times[i * 2 + 1] = s[1] ?? NaN;
@@ -155,11 +162,11 @@ export class StoreListing {
     types.set(this.types);
     const listed = new Float64Array(n * 2);
     listed.set(this.listed);
-    const times = new Float64Array(n * 2);
+    const times = new Float64Array(this.events ? n * 2 : 0);
     times.set(this.times);
     const sent = new Uint8Array(n);
     sent.set(this.sent);
-    const skips = new Uint16Array(n * 3);
+    const skips = new Uint16Array(this.events ? n * 3 : 0);
     skips.set(this.skips);
     this.types = types;
     this.listed = listed;

@@ -327,19 +327,26 @@ test('only a host with a changed folder is walked', () => {
   ]);
 });
 
-test('the host with the largest folders is walked first', () => {
+test('hosts are walked in the order of their names, the order the reader counts them in', () => {
   const dir = mkdtempSync(join(work, 'host-order-'));
-  const seeds: ActivitySeed[] = [{ host: 'a.test', user: 'u', event: 'login', timestamp: NOW }];
-  // A folder of 400 files takes more than one block of the folder itself.
-  for (let i = 0; i < 400; i++) {
-    seeds.push({ host: 'b.test', user: `user${i}`, event: 'login', timestamp: NOW });
+  const seeds: ActivitySeed[] = [];
+  // Created in another order than their names', and of other sizes: neither decides.
+  for (const [host, users] of [
+    ['m.test', 1],
+    ['b.test', 400],
+    ['z.test', 3],
+    ['a.test', 20],
+  ] as const) {
+    for (let i = 0; i < users; i++) {
+      seeds.push({ host, user: `user${i}`, event: 'login', timestamp: NOW });
+    }
   }
   writeProsodyInternal(dir, seeds);
   const ends = scriptOutput(dir)
     .toString('latin1')
     .split('\0')
     .filter((r) => r.startsWith('E '));
-  assert.deepEqual(ends, ['E b%2etest', 'E a%2etest']);
+  assert.deepEqual(ends, ['E a%2etest', 'E b%2etest', 'E m%2etest', 'E z%2etest']);
 });
 
 /** Prosody's files for these events, as the fault server's SFTP holds them under /var/lib/prosody. */

@@ -130,3 +130,11 @@ test('a folder holding anything but .dat files is not handed over as it is', () 
     assert.equal(s.listedFiles(), undefined, name);
   }
 });
+
+test("an accounts folder's listing keeps flags and no events", () => {
+  const s = new StoreListing(false);
+  s.add('u.dat', 'f', 1, 1);
+  assert.throws(() => s.sentEventsAt(0, ' login=1'), /accounts file/);
+  s.sentAccountAt(0, true);
+  assert.deepEqual(s.take('u.dat', MAX, 1), { disabled: true });
+});
