@@ -11,6 +11,7 @@ import {
 } from './files-stream.js';
 import type { SshConnection } from './ssh-connection.js';
 import type { StoreListing } from './store-listing.js';
+import { StreamHold } from './stream-hold.js';
 
 /**
  * The largest stream taken: a listing line and a few hundred bytes of text per account leave room
@@ -77,11 +78,20 @@ export function commandStorageFs(
     while (!ready()) await new Promise<void>((resolve) => waiting.push(resolve));
   };
 
+  /** Holds the stream back while the count is two hosts behind it (stream-hold.ts). */
+  let hold = new StreamHold(new Set());
+
   /** Waits until what the server sends of `host`'s files is all here; throws when it never is. */
   const hostSent = async (host: string) => {
     const r = rest;
     if (r === null) return;
-    await until(() => r.ended() || r.hostComplete(host));
+    const h = hold;
+    h.waitStarts(r.ended() || r.hostComplete(host));
+    try {
+      await until(() => r.ended() || r.hostComplete(host));
+    } finally {
+      h.waitEnds();
+    }
     // Ended: whole (every host complete) or not (the count fails here).
     if (r.ended()) await r.finished;
   };
@@ -149,9 +159,11 @@ export function commandStorageFs(
       method = 'SFTP files';
       rest = null;
       stop = false;
+      hold.drain();
       const command = filesCommand(root, since === null ? 0 : Math.max(0, Math.floor(since)));
       if (command === null || !conn.isOpen) return;
       const parser = new FilesStreamParser();
+      hold = new StreamHold(parser.walkedHosts);
       let received = 0;
       let notOurs = false;
       let ended = false;
@@ -170,7 +182,7 @@ export function commandStorageFs(
               return `more than ${MAX_STREAM_BYTES} bytes of listing`;
             try {
               parser.push(chunk);
-              return null;
+              return hold.afterChunk();
             } catch (e) {
               if (e instanceof NotOurScript) {
                 notOurs = true;
@@ -228,18 +240,21 @@ export function commandStorageFs(
       const parts = relative(hostDir);
       if (stream === null || parts === null || parts.length !== 1) return;
       last = null;
+      hold.hostCounted(parts[0]!);
       for (const key of [...stream.stores.keys()]) {
         if (key.startsWith(`${parts[0]}/`)) stream.stores.delete(key);
       }
     },
 
     async finish() {
+      hold.drain();
       if (rest !== null) await rest.finished;
     },
 
     release() {
       stream = null;
       last = null;
+      hold.drain();
       if (rest !== null) stop = true;
       rest = null;
     },

@@ -105,6 +105,11 @@ export class FilesStreamParser {
     return this.state === 'end' || this.state === 'fallback' || this.sawWalk;
   }
 
+  /** The hosts whose walk ended (their end record came), as the stream goes on. */
+  get walkedHosts(): ReadonlySet<string> {
+    return this.doneHosts;
+  }
+
   /** What was sent of `host`'s files is all here: its end record came, or the stream's end. */
   hostComplete(host: string): boolean {
     return this.state === 'end' || this.doneHosts.has(host);

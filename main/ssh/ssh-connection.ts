@@ -274,15 +274,17 @@ export class SshConnection {
   /**
    * Runs one command with `input` on its stdin and hands its output over chunk by chunk, as it
    * comes (nothing is held here). `onData` returns an error message to stop at once: the channel
-   * is closed and that becomes a remote-protocol failure. The deadline is for silence: it restarts
-   * with every chunk, so a long stream that keeps coming is not cut.
+   * is closed and that becomes a remote-protocol failure; or a promise, to take nothing more until
+   * it settles (ssh's window then holds the server back). The deadline is for silence: it restarts
+   * with every chunk, so a long stream that keeps coming is not cut, and it does not run while the
+   * caller holds the stream back.
    */
   execStream(
     command: string,
     input: string,
     step: string,
     idleSeconds: number,
-    onData: (chunk: Buffer) => string | null,
+    onData: (chunk: Buffer) => string | null | Promise<void>,
   ): Promise<Result<{ code: number | null; refused: boolean }>> {
     const lost = () => fail({ kind: 'connection-lost', host: this.host, step });
     let timer: NodeJS.Timeout | undefined;
@@ -305,11 +307,19 @@ export class SshConnection {
         channel.on('data', (chunk: Buffer) => {
           if (stopped) return;
           arm();
-          const refusal = onData(chunk);
-          if (refusal !== null) {
+          const said = onData(chunk);
+          if (typeof said === 'string') {
             stopped = true;
             if (this.isOpen) channel.close();
-            resolve(fail({ kind: 'remote-protocol', host: this.host, detail: refusal }));
+            resolve(fail({ kind: 'remote-protocol', host: this.host, detail: said }));
+          } else if (said !== null) {
+            channel.pause();
+            clearTimeout(timer);
+            void said.then(() => {
+              if (stopped) return;
+              arm();
+              channel.resume();
+            });
           }
         });
         channel.stderr.on('data', () => arm());

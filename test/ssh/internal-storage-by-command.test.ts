@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
@@ -236,6 +237,38 @@ test('thousands of accounts whose two folders the server walks at once count as 
   assert.deepEqual(byCommand.hosts, bySftp.hosts);
   const b = byCommand.hosts['b.test'] as { mau: number; excludedDisabled: number };
   assert.ok(b.mau > 0 && b.excludedDisabled > 0, JSON.stringify(b));
+});
+
+test('hosts the reader skips, walked between those it counts, do not hold the stream back for good', async () => {
+  // The stream is held back while two walked hosts wait to be counted; a host whose folder name
+  // Prosody could not have written is walked but never counted.
+  const remote = mkdtempSync(join(sshd.dir, 'skipped-hosts-'));
+  chmodSync(remote, 0o755);
+  const dir = join(remote, 'data');
+  // The first host keeps the reader busy while the skipped ones arrive.
+  const seeds: ActivitySeed[] = [
+    { host: 'z.test', user: 'v', event: 'login', timestamp: NOW - 60 },
+  ];
+  for (let i = 0; i < 3000; i++) {
+    seeds.push({ host: 'a.test', user: `u${i}`, event: 'login', timestamp: NOW - 60 });
+  }
+  writeProsodyInternal(dir, seeds);
+  const file = readFileSync(join(dir, 'a%2etest', 'lastlog2', 'u0.dat'));
+  for (const bad of ['b 1', 'b 2', 'b 3']) {
+    mkdirSync(join(dir, bad, 'lastlog2'), { recursive: true });
+    // Names that do not compress away: the stream comes in many chunks.
+    for (let i = 0; i < 4000; i++) {
+      writeFileSync(join(dir, bad, 'lastlog2', `${randomBytes(12).toString('hex')}.dat`), file);
+    }
+  }
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    chmodSync(join(e.parentPath, e.name), e.isDirectory() ? 0o755 : 0o644);
+  }
+  const byCommand = await count(full, '--remote-data-dir', dir);
+  const bySftp = await count(sftpOnly, '--remote-data-dir', dir);
+  assert.equal(byCommand.method, 'files by command');
+  assert.deepEqual(byCommand.hosts, bySftp.hosts);
+  assert.deepEqual(Object.keys(byCommand.hosts).sort(), ['a.test', 'z.test']);
 });
 
 /** What the script prints for `dir`, run by the sh, find and awk of this machine (`awk` names it). */

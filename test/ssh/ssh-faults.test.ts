@@ -382,6 +382,45 @@ describe('a server that stalls', () => {
   });
 });
 
+describe('a stream the reader holds back', () => {
+  test('takes nothing while held, is not timed out for it, and arrives whole', LIMIT, async () => {
+    const sent = randomBytes(4 * 1024 * 1024);
+    const s = await serve({
+      exec: ({ channel }) => {
+        for (let at = 0; at < sent.length; at += 64 * 1024) {
+          channel.write(sent.subarray(at, at + 64 * 1024));
+        }
+        channel.exit(0);
+        channel.end();
+      },
+    });
+    const conn = await connect(s);
+    try {
+      const got: Buffer[] = [];
+      let held = false;
+      let whileHeld = 0;
+      const ran = await conn.execStream('x', '', 'reading', 1, (chunk) => {
+        if (held) whileHeld++;
+        got.push(chunk);
+        if (got.length !== 1) return null;
+        // Held for longer than the 1 s the server may be silent.
+        held = true;
+        return new Promise<void>((resolve) =>
+          setTimeout(() => {
+            held = false;
+            resolve();
+          }, 2500),
+        );
+      });
+      assert.equal(ran.ok, true, JSON.stringify(ran));
+      assert.equal(whileHeld, 0, 'no chunk came while the stream was held');
+      assert.equal(Buffer.concat(got).equals(sent), true);
+    } finally {
+      conn.close();
+    }
+  });
+});
+
 describe('garbage on the wire', () => {
   test('instead of a key exchange is a remote-protocol failure', LIMIT, async () => {
     const s = await serve({ login: 'garbage-key-exchange' });
