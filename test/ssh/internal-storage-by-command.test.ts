@@ -205,6 +205,18 @@ test('with the cache, later counts by command equal a count without it', async (
   assert.match(second.method, /^files by command: 0 read, [1-9]\d+ unchanged from the cache$/);
 });
 
+/** `dir` made readable and counted by command and by SFTP: the same figures, by command's. */
+async function countBothWays(dir: string): Promise<Run> {
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    chmodSync(join(e.parentPath, e.name), e.isDirectory() ? 0o755 : 0o644);
+  }
+  const byCommand = await count(full, '--remote-data-dir', dir);
+  const bySftp = await count(sftpOnly, '--remote-data-dir', dir);
+  assert.equal(byCommand.method, 'files by command');
+  assert.deepEqual(byCommand.hosts, bySftp.hosts);
+  return byCommand;
+}
+
 test('thousands of accounts whose two folders the server walks at once count as by SFTP', async () => {
   // Enough records that each folder's awk writes many times while the other does: the records
   // interleave on one pipe, and must arrive whole.
@@ -228,13 +240,7 @@ test('thousands of accounts whose two folders the server walks at once count as 
       );
     }
   }
-  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    chmodSync(join(e.parentPath, e.name), e.isDirectory() ? 0o755 : 0o644);
-  }
-  const byCommand = await count(full, '--remote-data-dir', dir);
-  const bySftp = await count(sftpOnly, '--remote-data-dir', dir);
-  assert.equal(byCommand.method, 'files by command');
-  assert.deepEqual(byCommand.hosts, bySftp.hosts);
+  const byCommand = await countBothWays(dir);
   const b = byCommand.hosts['b.test'] as { mau: number; excludedDisabled: number };
   assert.ok(b.mau > 0 && b.excludedDisabled > 0, JSON.stringify(b));
 });
@@ -261,13 +267,7 @@ test('hosts the reader skips, walked between those it counts, do not hold the st
       writeFileSync(join(dir, bad, 'lastlog2', `${randomBytes(12).toString('hex')}.dat`), file);
     }
   }
-  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    chmodSync(join(e.parentPath, e.name), e.isDirectory() ? 0o755 : 0o644);
-  }
-  const byCommand = await count(full, '--remote-data-dir', dir);
-  const bySftp = await count(sftpOnly, '--remote-data-dir', dir);
-  assert.equal(byCommand.method, 'files by command');
-  assert.deepEqual(byCommand.hosts, bySftp.hosts);
+  const byCommand = await countBothWays(dir);
   assert.deepEqual(Object.keys(byCommand.hosts).sort(), ['a.test', 'z.test']);
 });
 
