@@ -10,7 +10,7 @@ import {
   NotOurScript,
 } from './files-stream.js';
 import type { SshConnection } from './ssh-connection.js';
-import type { StoreListing } from './store-listing.js';
+import { StoreListing, entryType } from './store-listing.js';
 import { StreamHold } from './stream-hold.js';
 
 /**
@@ -34,8 +34,7 @@ function asLuaData(sent: { disabled: boolean }): string {
 }
 
 function storageEntry(e: ListedEntry): StorageEntry {
-  const type =
-    e.type === 'f' ? 'file' : e.type === 'l' ? 'link' : e.type === 'd' ? undefined : 'special';
+  const type = entryType(e.type.charCodeAt(0));
   return { name: e.name, isDir: e.type === 'd', size: e.size, mtime: e.mtime, type };
 }
 
@@ -119,31 +118,24 @@ export function commandStorageFs(
   };
 
   /**
-   * A folder's entries; a walked store folder's go to `visit` one by one instead when it is
-   * given ([] is returned then), so that they are never all objects at once.
+   * A store folder the stream walked, once its host is all here; undefined for one it did not
+   * walk (changed between the listing and the walk, or skipped by the script: SFTP lists it).
    */
-  const listVia = async (
-    path: string,
-    visit: ((entry: StorageEntry) => void) | null,
-  ): Promise<StorageEntry[] | null> => {
+  const walkedFolder = async (parts: string[]): Promise<StoreListing | undefined> => {
+    await hostSent(parts[0]!);
+    return stream?.stores.get(parts.join('/'));
+  };
+
+  /** A folder's entries, or the stream's listing of it when it walked it; null when absent. */
+  const listed = async (path: string): Promise<StorageEntry[] | StoreListing | null> => {
     const parts = relative(path);
     if (stream !== null && parts !== null && parts.length === 0) {
       return (stream.folders.get('') ?? []).map(storageEntry);
     }
     const known = storeFolder(parts);
     if (known === 'absent') return null;
-    if (known === 'listed') {
-      await hostSent(parts![0]!);
-      // Not walked (it changed between the listing and the walk, or the script skipped it):
-      // SFTP lists it.
-      const walked = stream?.stores.get(parts!.join('/'));
-      if (walked !== undefined && visit !== null) {
-        walked.each(visit);
-        return [];
-      }
-      if (walked !== undefined) return walked.entries();
-    }
-    return sftp.list(path);
+    const walked = known === 'listed' ? await walkedFolder(parts!) : undefined;
+    return walked ?? sftp.list(path);
   };
 
   return {
@@ -259,19 +251,23 @@ export function commandStorageFs(
       rest = null;
     },
 
-    list: (path) => listVia(path, null),
+    async list(path) {
+      const found = await listed(path);
+      return found instanceof StoreListing ? found.entries() : found;
+    },
 
     async listPacked(path) {
       const parts = relative(path);
       if (storeFolder(parts) !== 'listed') return undefined;
-      await hostSent(parts![0]!);
-      return stream?.stores.get(parts!.join('/'))?.listedFiles();
+      return (await walkedFolder(parts!))?.listedFiles();
     },
 
     async listEach(path, visit) {
-      const entries = await listVia(path, visit);
-      if (entries === null) return false;
-      for (const e of entries) visit(e);
+      // A walked folder's entries go one by one: never all objects at once.
+      const found = await listed(path);
+      if (found === null) return false;
+      if (found instanceof StoreListing) found.each(visit);
+      else for (const e of found) visit(e);
       return true;
     },
 

@@ -106,7 +106,7 @@ export class StoreListing {
     const names = this.names!;
     for (let i = 0; i < this.count; i++) {
       const t = this.types[i]!;
-      const type = t === F ? 'file' : t === L ? 'link' : t === D ? undefined : 'special';
+      const type = entryType(t);
       visit({
         name: names.nameAt(i),
         isDir: t === D,
@@ -126,10 +126,7 @@ export class StoreListing {
     const names = this.names!;
     if (!names.allEndWith('.dat') || this.types.includes(D)) return undefined;
     const types = new Uint8Array(this.count);
-    for (let i = 0; i < this.count; i++) {
-      const t = this.types[i]!;
-      types[i] = TYPES.indexOf(t === F ? 'file' : t === L ? 'link' : 'special');
-    }
+    for (let i = 0; i < this.count; i++) types[i] = TYPES.indexOf(entryType(this.types[i]!));
     return new ListedFiles(names, this.listed, types);
   }
 
@@ -179,6 +176,11 @@ export class StoreListing {
 const SENT_ENABLED = 1;
 const SENT_DISABLED = 2;
 const SENT_SUMMARY = 3;
+/** What the reader calls an entry of find's %y (as a char code): undefined for a folder. */
+export function entryType(code: number): StorageEntry['type'] {
+  return code === F ? 'file' : code === L ? 'link' : code === D ? undefined : 'special';
+}
+
 const F = 'f'.charCodeAt(0);
 const L = 'l'.charCodeAt(0);
 const D = 'd'.charCodeAt(0);
