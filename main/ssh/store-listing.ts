@@ -34,10 +34,6 @@ export class StoreListing {
     this.skips = new Uint16Array(events ? 64 * 3 : 0);
   }
 
-  get size(): number {
-    return this.count;
-  }
-
   /**
    * Adds a listed entry (before seal()) and gives its place, for sentAccountAt / sentEventsAt; a
    * name listed twice makes seal() throw.
