@@ -1,6 +1,6 @@
 import type { ActivityQueryOutput, ActivityQueryTuple, HostTotals } from './activity-query.js';
 import type { ChangedAccount, DigestedTuple } from './row-digest.js';
-import type { FileTable } from './file-table.js';
+import type { FileRow, FileTable } from './file-table.js';
 
 /**
  * What a source remembers between refreshes (in the state folder), so that a refresh when little
@@ -53,6 +53,20 @@ export interface CachedFolder {
   files: FileTable;
 }
 
+/** What a folder is kept with besides its files. */
+export type FolderDates = Omit<CachedFolder, 'files'>;
+
+/**
+ * A folder's files, kept as they are read: nothing of them counts until commit(), and until then
+ * what was kept of the folder stands.
+ */
+export interface FolderWriter {
+  /** A file's row, each name once. Throws when the cache cannot be written. */
+  add(name: string, row: FileRow): void;
+  /** The folder is now the rows added, as listed at the dates it was started with. */
+  commit(): void;
+}
+
 /** A host's totals as a server sent them, with the digest of its accounts when it computes one. */
 export interface CheckedHostTotals extends HostTotals {
   /** account-digest.ts: catches a changed membership whose counts happen to agree. */
@@ -100,7 +114,8 @@ export interface AccountCache {
    * not be decoded to be dated); null when none is kept.
    */
   folderDates?(key: string, path: string): Pick<CachedFolder, 'listedAt' | 'fullAt'> | null;
-  saveFolder(key: string, path: string, folder: CachedFolder): void;
+  /** Starts keeping the folder at `path` anew. */
+  writeFolder(key: string, path: string, dates: FolderDates): FolderWriter;
   /** Drops what no longer exists: folders of `key` not in `keep`. */
   pruneFolders(key: string, keep: ReadonlySet<string>): void;
 }

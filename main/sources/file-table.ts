@@ -186,27 +186,42 @@ export class FileTable {
     };
   }
 
-  /**
-   * A table from what encode() gave; null when it is anything else (a cache is only a shortcut).
-   * The bytes become the table's where they are aligned: give it bytes nothing else writes (what
-   * a database read returned).
-   */
+  /** A table from one encode(); null when it is anything else (a cache is only a shortcut). */
   static decode(value: unknown): FileTable | null {
-    if (typeof value !== 'object' || value === null) return null;
-    const v = value as Record<string, unknown>;
-    if (typeof v.names !== 'string') return null;
-    if (![v.nums, v.skips, v.kinds].every((x) => x instanceof Uint8Array)) return null;
-    // Null when a name is empty or comes twice.
-    const index = PackedNames.fromJoined(v.names);
+    const kinds = (value as { kinds?: unknown } | null)?.kinds;
+    return kinds instanceof Uint8Array ? FileTable.decodeParts([value], kinds.length) : null;
+  }
+
+  /**
+   * A table from the parts encode() gave, in their order, with `files` rows in all; null when
+   * they are anything else. Each part is copied into arrays made once for `files` rows, so the
+   * caller says how many there are from what it holds (never a count it was merely told).
+   */
+  static decodeParts(parts: Iterable<unknown>, files: number): FileTable | null {
+    if (!Number.isSafeInteger(files) || files < 0) return null;
+    const t = FileTable.empty(files);
+    const names: string[] = [];
+    let at = 0;
+    for (const value of parts) {
+      if (typeof value !== 'object' || value === null) return null;
+      const { names: text, nums, skips, kinds } = value as Record<string, unknown>;
+      if (typeof text !== 'string') return null;
+      if (![nums, skips, kinds].every((x) => x instanceof Uint8Array)) return null;
+      const n = (kinds as Uint8Array).length;
+      if (at + n > files || nameCount(text) !== n) return null;
+      if (!copyInto(t.nums, nums as Uint8Array, at * NUMS, n * NUMS)) return null;
+      if (!copyInto(t.skips, skips as Uint8Array, at * SKIPS, n * SKIPS)) return null;
+      t.kinds.set(kinds as Uint8Array, at);
+      if (n > 0) names.push(text);
+      at += n;
+    }
+    if (at !== files) return null;
+    // Null when a name is empty or comes twice, within a part or across two.
+    const index = PackedNames.fromJoined(names.join(NAME_SEPARATOR));
     if (index === null) return null;
-    const n = index.size;
-    const nums = take(Float64Array, v.nums as Uint8Array, n * NUMS);
-    const skips = take(Uint16Array, v.skips as Uint8Array, n * SKIPS);
-    const kinds = take(Uint8Array, v.kinds as Uint8Array, n);
-    if (nums === null || skips === null || kinds === null) return null;
-    const t = new FileTable(nums, skips, kinds, n);
+    t.count = files;
     t.index = index;
-    for (let i = 0; i < n; i++) if (!t.validAt(i)) return null;
+    for (let i = 0; i < files; i++) if (!t.validAt(i)) return null;
     return t;
   }
 
@@ -309,33 +324,29 @@ export class FileTable {
   }
 }
 
-/** A summary the reader could have made: times finite or none, skips counted, a flag in range. */
 type Packed = Float64Array | Uint16Array | Uint8Array;
 
 /**
- * An array of `length` elements over bytes the database gave, or null when there are not just so
- * many. Viewed where they are aligned for it (a large Buffer has its own memory), copied where
- * not: a decoded folder of half a million files is not held twice.
+ * Copies `bytes`, `length` elements' worth exactly, into `into` from element `from`; false when
+ * there are not just so many.
  */
-function take<T extends Packed>(
-  kind: {
-    new (length: number): T;
-    new (buffer: ArrayBufferLike, offset: number, length: number): T;
-    BYTES_PER_ELEMENT: number;
-  },
-  bytes: Uint8Array,
-  length: number,
-): T | null {
-  if (bytes.length !== length * kind.BYTES_PER_ELEMENT) return null;
-  if (length > 0 && bytes.byteOffset % kind.BYTES_PER_ELEMENT === 0) {
-    return new kind(bytes.buffer, bytes.byteOffset, length);
-  }
-  // At least one element: grow() doubles what there is.
-  const out = new kind(Math.max(1, length));
-  new Uint8Array(out.buffer, out.byteOffset, bytes.length).set(bytes);
-  return out;
+function copyInto(into: Packed, bytes: Uint8Array, from: number, length: number): boolean {
+  const size = into.BYTES_PER_ELEMENT;
+  if (bytes.length !== length * size) return false;
+  new Uint8Array(into.buffer, into.byteOffset + from * size, bytes.length).set(bytes);
+  return true;
 }
 
+/** How many names a joined string holds ('' holds none). */
+function nameCount(text: string): number {
+  if (text === '') return 0;
+  let n = 1;
+  for (let at = text.indexOf(NAME_SEPARATOR); at >= 0; at = text.indexOf(NAME_SEPARATOR, at + 1))
+    n++;
+  return n;
+}
+
+/** A summary the reader could have made: times finite or none, skips counted, a flag in range. */
 export function isSummary(v: unknown): v is FileSummary | AccountSummary {
   if (typeof v === 'number') return v === 0 || v === 1 || v === 2;
   return (

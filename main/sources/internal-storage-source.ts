@@ -14,11 +14,16 @@ import { localStorageFs } from './local-storage-fs.js';
 import { decodeProsodyName } from './prosody-name-encoding.js';
 import type { ReadCapped, StorageFs } from './storage-fs.js';
 import { type ListedFile, ListedFiles, ListedFilesBuilder } from './listed-files.js';
-import { type AccountCache, type CachedFolder, FULL_RECHECK_SECONDS } from './account-cache.js';
+import {
+  type AccountCache,
+  type CachedFolder,
+  type FolderWriter,
+  FULL_RECHECK_SECONDS,
+} from './account-cache.js';
 import {
   type AccountSummary,
+  type FileRow,
   type FileSummary,
-  FileTable,
   SKIP_SLOTS,
   summarizeActivity,
 } from './file-table.js';
@@ -113,16 +118,22 @@ export class InternalStorageSource implements ActivitySource {
           for (const i of table.sortedBy(DAT.length)) yield table.nameAt(i, DAT.length);
         },
       };
-      return { path, files, held, next: null };
+      return { path, files, held, fresh: false, next: null };
     }
     // No folder, nothing to list (a host without accounts).
     const gone = cache !== undefined && this.fs.folderMtime !== undefined && mtime === null;
     const files = gone ? ListedFiles.gather([]) : await this.listFiles(path);
+    const fresh = cache !== undefined && mtime !== null;
+    // Its rows go to the cache as they are read: a million files' are never all held.
     const next =
-      cache && mtime !== null
-        ? { mtime, listedAt: now, fullAt: held?.fullAt ?? now, files: FileTable.empty(files.size) }
+      fresh && !this.cacheFailed
+        ? cache.store.writeFolder(cache.key, path, {
+            mtime,
+            listedAt: now,
+            fullAt: held?.fullAt ?? now,
+          })
         : null;
-    return { path, files, held, next };
+    return { path, files, held, fresh, next };
   }
 
   /** A folder's `.dat` files, packed as they are listed. */
@@ -152,7 +163,7 @@ export class InternalStorageSource implements ActivitySource {
       summary !== null &&
       before.size === entry.size &&
       before.mtime === entry.mtime &&
-      (folder.next === null || settled(before.readAt, before.mtime)) &&
+      (!folder.fresh || settled(before.readAt, before.mtime)) &&
       (store === 'accounts') === (typeof summary === 'number');
     let records: SourceRecord[];
     let readAt = before?.readAt ?? 0;
@@ -212,8 +223,8 @@ export class InternalStorageSource implements ActivitySource {
         records = lastlog2Records(host, user, file.text);
       }
     }
-    if (folder.next && entry.size !== undefined && entry.mtime !== undefined) {
-      folder.next.files.add(fileName, {
+    if (entry.size !== undefined && entry.mtime !== undefined) {
+      this.keepRow(folder, fileName, {
         size: entry.size,
         mtime: entry.mtime,
         readAt,
@@ -234,8 +245,8 @@ export class InternalStorageSource implements ActivitySource {
       // Kept in the folder's next listing all the same: a listing taken from the cache must
       // still hold the name, or the skip would vanish from later counts.
       const entry = folders.lastlog2.files.get(file);
-      if (folders.lastlog2.next && entry?.size !== undefined && entry.mtime !== undefined) {
-        folders.lastlog2.next.files.add(file, {
+      if (entry?.size !== undefined && entry.mtime !== undefined) {
+        this.keepRow(folders.lastlog2, file, {
           size: entry.size,
           mtime: entry.mtime,
           readAt: 0,
@@ -314,6 +325,7 @@ export class InternalStorageSource implements ActivitySource {
     // Only the paths are kept: a host's listings, cached rows and next rows go once it is counted.
     const seen: string[] = [];
     this.cacheFailed = false;
+    this.writeFailed = null;
     // Every host first: account_roles on any host makes the whole server Prosody 13, and a host
     // without accounts of its own must know that before it is read.
     for (const encodedHost of hostDirs) {
@@ -389,6 +401,18 @@ export class InternalStorageSource implements ActivitySource {
 
   /** The cache failed this count: it is not asked again, and said once. */
   private cacheFailed = false;
+  /** Why keeping a row failed during this count, said when the host's folders are kept. */
+  private writeFailed: unknown = null;
+
+  /** Keeps a file's row for the next count, unless the cache failed this one. */
+  private keepRow(folder: StoreFolder, name: string, row: FileRow): void {
+    if (folder.next === null || this.writeFailed !== null) return;
+    try {
+      folder.next.add(name, row);
+    } catch (e) {
+      this.writeFailed = e;
+    }
+  }
 
   /**
    * Keeps what this count listed and read of `folders`, for the next one, and with `keep` drops
@@ -398,10 +422,11 @@ export class InternalStorageSource implements ActivitySource {
     const cache = this.cache;
     if (!cache || this.cacheFailed) return;
     try {
+      if (this.writeFailed !== null) throw this.writeFailed;
       for (const f of folders) {
-        if (f.next) cache.store.saveFolder(cache.key, f.path, f.next);
-        // Its rows are written: they need not wait for the end of the count in memory.
+        f.next?.commit();
         f.next = null;
+        // The count is done with it: the cached rows need not wait for the end of the count.
         f.held = null;
       }
       if (keep) cache.store.pruneFolders(cache.key, keep);
@@ -458,8 +483,10 @@ interface StoreFolder {
   path: string;
   files: FileLookup;
   held: CachedFolder | null;
-  /** What to keep for next time; null when the listing came from the cache (nothing new). */
-  next: CachedFolder | null;
+  /** Listed by this count, to be kept for the next (false: the cache's listing stands). */
+  fresh: boolean;
+  /** Where its rows go for next time, while they do. */
+  next: FolderWriter | null;
 }
 
 /**

@@ -4,6 +4,7 @@
  * started, which costs one full fetch and nothing else. Durability is relaxed for the same reason
  * (WAL, synchronous NORMAL): a crash loses at most the last refresh's shortcut.
  */
+import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,11 +12,14 @@ import type {
   AccountCache,
   CachedFolder,
   CheckedHostTotals,
+  FolderDates,
+  FolderWriter,
   SnapshotInfo,
   StoredSnapshot,
   UnchangedProof,
 } from '../sources/account-cache.js';
 import { FileTable } from '../sources/file-table.js';
+import { FileTableWriter } from '../sources/file-table-writer.js';
 import { isFileState } from '../sources/file-state.js';
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
 import { accountDigestKey, digestTerm, hostDigest } from '../sources/account-digest.js';
@@ -30,7 +34,7 @@ import { makeDbFilesPrivate } from './private-files.js';
 import { sqliteBindingOptions } from './sqlite-binding.js';
 
 /** Bumped whenever the tables change: an older cache is simply started again. */
-const CACHE_VERSION = 7;
+const CACHE_VERSION = 8;
 const APPLICATION_ID = 0x50415543; // "PAUC"
 
 const SCHEMA = `
@@ -71,20 +75,32 @@ CREATE TABLE rest_account (
   rest INTEGER NOT NULL,
   PRIMARY KEY (key, host, user)
 ) STRICT, WITHOUT ROWID;
--- A folder of internal storage and its files' table (sources/file-table.ts encode()): the names
--- joined in one string, the numbers as the bytes of their typed arrays.
+-- A folder of internal storage as last listed; its files' table is the parts of write gen.
 CREATE TABLE folder (
   key TEXT NOT NULL,
   path TEXT NOT NULL,
   mtime REAL NOT NULL,
   listed_at REAL NOT NULL,
   full_at REAL NOT NULL,
+  gen INTEGER NOT NULL,
+  files INTEGER NOT NULL,
+  PRIMARY KEY (key, path)
+) STRICT, WITHOUT ROWID;
+-- A folder's files' table in parts (sources/file-table-writer.ts), each as encode() gives it: the
+-- names joined in one string, the numbers as the bytes of their typed arrays. Written as the
+-- count reads the files, under a write number of their own: a count that fails half-way leaves
+-- parts no folder row names, and the next write of the folder drops them.
+CREATE TABLE folder_part (
+  key TEXT NOT NULL,
+  path TEXT NOT NULL,
+  gen INTEGER NOT NULL,
+  part INTEGER NOT NULL,
   names TEXT NOT NULL,
   nums BLOB NOT NULL,
   skips BLOB NOT NULL,
   kinds BLOB NOT NULL,
-  PRIMARY KEY (key, path)
-) STRICT, WITHOUT ROWID;
+  PRIMARY KEY (key, path, gen, part)
+) STRICT;
 `;
 
 function open(path: string): Database.Database {
@@ -193,16 +209,31 @@ export class SqliteAccountCache implements AccountCache {
           `${hostDigest('digest')} AS digest FROM account WHERE key = ? GROUP BY host`,
       ),
       folder: db.prepare<[string, string], FolderRow>(
-        'SELECT mtime, listed_at AS listedAt, full_at AS fullAt, names, nums, skips, kinds FROM folder WHERE key = ? AND path = ?',
+        'SELECT mtime, listed_at AS listedAt, full_at AS fullAt, gen, files FROM folder WHERE key = ? AND path = ?',
+      ),
+      // What the parts hold, from their sizes alone: a folder row's count is never trusted to
+      // size what is made for them.
+      partsHeld: db.prepare<[string, string, number], PartsHeld>(
+        'SELECT count(*) AS parts, coalesce(max(part), -1) AS last, coalesce(sum(length(kinds)), 0) AS rows FROM folder_part WHERE key = ? AND path = ? AND gen = ?',
+      ),
+      parts: db.prepare<[string, string, number], unknown>(
+        'SELECT names, nums, skips, kinds FROM folder_part WHERE key = ? AND path = ? AND gen = ? ORDER BY part',
       ),
       folderDates: db.prepare<[string, string], { listedAt: unknown; fullAt: unknown }>(
         'SELECT listed_at AS listedAt, full_at AS fullAt FROM folder WHERE key = ? AND path = ?',
       ),
-      putFolder: db.prepare(
-        'INSERT OR REPLACE INTO folder (key, path, mtime, listed_at, full_at, names, nums, skips, kinds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      putPart: db.prepare(
+        'INSERT INTO folder_part (key, path, gen, part, names, nums, skips, kinds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      folderPaths: db.prepare<[string], { path: string }>('SELECT path FROM folder WHERE key = ?'),
+      putFolder: db.prepare(
+        'INSERT OR REPLACE INTO folder (key, path, mtime, listed_at, full_at, gen, files) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      dropOtherParts: db.prepare('DELETE FROM folder_part WHERE key = ? AND path = ? AND gen != ?'),
+      folderPaths: db.prepare<[string, string], { path: string }>(
+        'SELECT path FROM folder WHERE key = ? UNION SELECT path FROM folder_part WHERE key = ?',
+      ),
       dropFolder: db.prepare('DELETE FROM folder WHERE key = ? AND path = ?'),
+      dropParts: db.prepare('DELETE FROM folder_part WHERE key = ? AND path = ?'),
     };
   }
 
@@ -375,7 +406,24 @@ export class SqliteAccountCache implements AccountCache {
 
   folder(key: string, path: string): CachedFolder | null {
     const row = this.statements.folder.get(key, path);
-    return row ? readFolder(row) : null;
+    if (!row) return null;
+    const { mtime, listedAt, fullAt, gen, files } = row;
+    if (![mtime, listedAt, fullAt].every((n) => typeof n === 'number')) return null;
+    if (!Number.isSafeInteger(gen)) return null;
+    const held = this.statements.partsHeld.get(key, path, gen as number);
+    // Every part of the write, numbered 0 on without a gap, holding the folder's rows.
+    if (!held || held.last !== held.parts - 1 || held.rows !== files) return null;
+    const table = FileTable.decodeParts(
+      this.statements.parts.iterate(key, path, gen as number),
+      held.rows,
+    );
+    if (table === null) return null;
+    return {
+      mtime: mtime as number,
+      listedAt: listedAt as number,
+      fullAt: fullAt as number,
+      files: table,
+    };
   }
 
   folderDates(key: string, path: string): Pick<CachedFolder, 'listedAt' | 'fullAt'> | null {
@@ -384,16 +432,47 @@ export class SqliteAccountCache implements AccountCache {
     return { listedAt: row.listedAt, fullAt: row.fullAt };
   }
 
-  saveFolder(key: string, path: string, folder: CachedFolder): void {
-    const { mtime, listedAt, fullAt } = folder;
-    const { names, nums, skips, kinds } = folder.files.encode();
-    this.statements.putFolder.run(key, path, mtime, listedAt, fullAt, names, nums, skips, kinds);
+  writeFolder(key: string, path: string, dates: FolderDates): FolderWriter {
+    // Drawn, not counted up: another count writing the same folder at once takes another.
+    const gen = randomInt(1, 2 ** 47);
+    const writer = new FileTableWriter((part, index) => {
+      this.statements.putPart.run(
+        key,
+        path,
+        gen,
+        index,
+        part.names,
+        part.nums,
+        part.skips,
+        part.kinds,
+      );
+    });
+    return {
+      add: (name, row) => writer.add(name, row),
+      commit: () => {
+        const files = writer.end();
+        this.db.transaction(() => {
+          this.statements.putFolder.run(
+            key,
+            path,
+            dates.mtime,
+            dates.listedAt,
+            dates.fullAt,
+            gen,
+            files,
+          );
+          this.statements.dropOtherParts.run(key, path, gen);
+        })();
+      },
+    };
   }
 
   pruneFolders(key: string, keep: ReadonlySet<string>): void {
     this.db.transaction(() => {
-      for (const { path } of this.statements.folderPaths.all(key)) {
-        if (!keep.has(path)) this.statements.dropFolder.run(key, path);
+      for (const { path } of this.statements.folderPaths.all(key, key)) {
+        if (keep.has(path)) continue;
+        this.statements.dropFolder.run(key, path);
+        this.statements.dropParts.run(key, path);
       }
     })();
   }
@@ -403,21 +482,15 @@ interface FolderRow {
   mtime: unknown;
   listedAt: unknown;
   fullAt: unknown;
-  names: unknown;
-  nums: unknown;
-  skips: unknown;
-  kinds: unknown;
+  gen: unknown;
+  files: unknown;
 }
 
-/** A folder as saveFolder wrote it; anything else is none. */
-function readFolder(row: FolderRow): CachedFolder | null {
-  const { mtime, listedAt, fullAt, ...table } = row;
-  if (![mtime, listedAt, fullAt].every((n) => typeof n === 'number')) return null;
-  const files = FileTable.decode(table);
-  if (files === null) return null;
-  return { mtime: mtime as number, listedAt: listedAt as number, fullAt: fullAt as number, files };
+interface PartsHeld {
+  parts: number;
+  last: number;
+  rows: number;
 }
-
 /** The proof as kept; anything else (it is only a shortcut) is no proof. */
 function readProof(text: string | null): UnchangedProof | null {
   if (text === null) return null;

@@ -155,3 +155,30 @@ test('thousands of rows added come back in order, through the encoding too', () 
   assert.deepEqual(table.entries(), rows);
   assert.deepEqual(table.get('u2499.dat'), rows[2499]![1]);
 });
+
+test('parts come back as one table, in their order', () => {
+  const parts = [ROWS.slice(0, 3), ROWS.slice(3, 4), ROWS.slice(4)].map((rows) =>
+    copied(FileTable.of(rows).encode()),
+  );
+  assert.deepEqual(FileTable.decodeParts(parts, ROWS.length)?.entries(), ROWS);
+});
+
+test('parts are no table when they hold more or fewer rows than said', () => {
+  const parts = [ROWS.slice(0, 3), ROWS.slice(3)].map((rows) => FileTable.of(rows).encode());
+  assert.equal(FileTable.decodeParts(parts, ROWS.length - 1), null);
+  assert.equal(FileTable.decodeParts(parts, ROWS.length + 1), null);
+});
+
+test('a part whose names and rows disagree is no table, even when the totals agree', () => {
+  const [a, b] = [ROWS.slice(0, 3), ROWS.slice(3)].map((rows) => FileTable.of(rows).encode());
+  // One name moved from the second part to the first: as many names in all, misplaced.
+  const moved = b!.names.indexOf('/');
+  const first = { ...a!, names: `${a!.names}/${b!.names.slice(0, moved)}` };
+  const second = { ...b!, names: b!.names.slice(moved + 1) };
+  assert.equal(FileTable.decodeParts([first, second], ROWS.length), null);
+});
+
+test('the same name in two parts is no table', () => {
+  const parts = [ROWS.slice(0, 3), ROWS.slice(2)].map((rows) => FileTable.of(rows).encode());
+  assert.equal(FileTable.decodeParts(parts, ROWS.length + 1), null);
+});

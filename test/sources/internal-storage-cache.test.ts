@@ -20,6 +20,7 @@ import { countSources } from '../../main/core/activity-source.js';
 import { InternalStorageSource } from '../../main/sources/internal-storage-source.js';
 import { localStorageFs } from '../../main/sources/local-storage-fs.js';
 import type { StorageFs } from '../../main/sources/storage-fs.js';
+import type { AccountCache, FolderWriter } from '../../main/sources/account-cache.js';
 import { openAccountCache } from '../../main/store/account-cache-db.js';
 import { writeProsodyInternal } from '../fixtures/prosody-internal.js';
 
@@ -212,6 +213,51 @@ test('a count that fails at a later host keeps the rows of the hosts it counted'
   const r = await countSources([source], NOW);
   assert.ok(r.ok);
   assert.equal(r.value.total.accounts, 6);
+  assert.deepEqual(source.lastCount, { read: 3, fromCache: 3 }, "a.test's from the cache");
+  store.close();
+});
+
+test('a cache that cannot keep a row half-way through a host: the figures stand, a notice says so, and that host is read again next time', async () => {
+  const { data, store, clock } = twoHosts('write-fails');
+  let rows = 0;
+  // A stand-in for a disk that fills up: the real cache, whose fifth row (b.test's second
+  // file) cannot be written.
+  const failing = new Proxy(store, {
+    get(target, name) {
+      if (name !== 'writeFolder') return Reflect.get(target, name, target) as unknown;
+      return (...args: Parameters<AccountCache['writeFolder']>): FolderWriter => {
+        const writer = target.writeFolder(...args);
+        return {
+          add(file, row) {
+            if (++rows === 5) throw new Error('database or disk is full');
+            writer.add(file, row);
+          },
+          commit: () => writer.commit(),
+        };
+      };
+    },
+  });
+  const fs = sftpLike();
+  const first = new InternalStorageSource(data, {
+    fs,
+    cache: { store: failing, key: 'k', clock: () => clock },
+  });
+  const r = await countSources([first], NOW);
+  assert.ok(r.ok);
+  assert.equal(r.value.total.accounts, 6);
+  assert.deepEqual(
+    r.value.notices.filter((n) => n.includes('cache')),
+    [
+      'the local cache could not be kept (database or disk is full); the next count reads every file again',
+    ],
+  );
+  const source = new InternalStorageSource(data, {
+    fs,
+    cache: { store, key: 'k', clock: () => clock },
+  });
+  const again = await countSources([source], NOW);
+  assert.ok(again.ok);
+  assert.deepEqual(again.value.total, r.value.total);
   assert.deepEqual(source.lastCount, { read: 3, fromCache: 3 }, "a.test's from the cache");
   store.close();
 });

@@ -11,13 +11,28 @@ import Database from 'better-sqlite3';
 import type { CachedFolder } from '../../main/sources/account-cache.js';
 import type { ActivityQueryTuple } from '../../main/sources/activity-query.js';
 import type { DigestedTuple } from '../../main/sources/row-digest.js';
-import { FileTable } from '../../main/sources/file-table.js';
-import { ACCOUNT_PAGE, openAccountCache } from '../../main/store/account-cache-db.js';
+import { type FileRow, FileTable } from '../../main/sources/file-table.js';
+import { PART_ROWS } from '../../main/sources/file-table-writer.js';
+import {
+  ACCOUNT_PAGE,
+  type SqliteAccountCache,
+  openAccountCache,
+} from '../../main/store/account-cache-db.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pau-cache-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const info = { stamp: 'query', fullAt: 1000, serverNow: 2000 };
+
+/** Keeps `folder` as a count does: its rows as they are read, then the folder. */
+function save(cache: SqliteAccountCache, path: string, folder: CachedFolder): void {
+  const { files, ...dates } = folder;
+  const writer = cache.writeFolder('k', path, dates);
+  for (const [name, row] of files.entries()) writer.add(name, row);
+  writer.commit();
+}
+
+const plain = (f: CachedFolder | null) => f && { ...f, files: f.files.entries() };
 const a1: ActivityQueryTuple = ['a.test', 'u1', 100, null, 0, 0, 0, 1, 1];
 const a2: ActivityQueryTuple = ['a.test', 'u2', 200, 150, 0, 0, 0, 2, 1];
 const b1: ActivityQueryTuple = ['b.test', 'u1', null, null, 0, 1, 0, null, 0];
@@ -126,9 +141,8 @@ test('folders are kept as given and pruned to what still exists', () => {
       ['y.dat', { size: 4, mtime: 5, readAt: 6, summary: [7.5, null, 0, 2, 1] }],
     ]),
   };
-  const plain = (f: CachedFolder | null) => f && { ...f, files: f.files.entries() };
-  cache.saveFolder('k', '/d/a', folder);
-  cache.saveFolder('k', '/d/b', folder);
+  save(cache, '/d/a', folder);
+  save(cache, '/d/b', folder);
   assert.deepEqual(plain(cache.folder('k', '/d/a')), plain(folder));
   assert.deepEqual(cache.folderDates('k', '/d/a'), { listedAt: 70, fullAt: 70 });
   cache.pruneFolders('k', new Set(['/d/b']));
@@ -151,16 +165,108 @@ const FOLDER: CachedFolder = {
 test("a folder's numbers are kept as their bytes, not as text: 40 + 6 + 1 bytes a file", () => {
   const path = join(dir, 'bytes', 'cache.sqlite');
   const cache = openAccountCache(path);
-  cache.saveFolder('k', '/d/a', FOLDER);
+  save(cache, '/d/a', FOLDER);
   cache.close();
   const db = new Database(path, { readonly: true });
   const row = db
     .prepare(
-      "SELECT typeof(nums) || ' ' || length(nums) || ' ' || length(skips) || ' ' || length(kinds) AS kept FROM folder",
+      "SELECT typeof(nums) || ' ' || length(nums) || ' ' || length(skips) || ' ' || length(kinds) AS kept FROM folder_part",
     )
     .get() as { kept: string };
   db.close();
   assert.equal(row.kept, 'blob 80 12 2');
+});
+
+/** `n` rows named from `prefix`, each unlike the others. */
+function rows(n: number, prefix = 'u'): Array<[string, FileRow]> {
+  return Array.from({ length: n }, (_, i): [string, FileRow] => [
+    `${prefix}${i}.dat`,
+    { size: i, mtime: i + 1, readAt: i + 2, summary: i % 3 ? 2 : [i, null, 0, i % 4, 0] },
+  ]);
+}
+
+function partsOf(path: string): Array<{ path: string; part: number; files: number }> {
+  const db = new Database(path, { readonly: true });
+  const held = db
+    .prepare('SELECT path, part, length(kinds) AS files FROM folder_part ORDER BY path, gen, part')
+    .all() as Array<{ path: string; part: number; files: number }>;
+  db.close();
+  return held;
+}
+
+test('a folder of more files than a part holds is written in parts and comes back whole', () => {
+  const path = join(dir, 'parts', 'cache.sqlite');
+  const cache = openAccountCache(path);
+  const folder: CachedFolder = {
+    mtime: 5,
+    listedAt: 70,
+    fullAt: 60,
+    files: FileTable.of(rows(2 * PART_ROWS + 5)),
+  };
+  save(cache, '/d/a', folder);
+  assert.deepEqual(plain(cache.folder('k', '/d/a')), plain(folder));
+  cache.close();
+  assert.deepEqual(
+    partsOf(path).map((p) => [p.part, p.files]),
+    [
+      [0, PART_ROWS],
+      [1, PART_ROWS],
+      [2, 5],
+    ],
+  );
+});
+
+test('a folder without files is kept as none, with no part', () => {
+  const path = join(dir, 'no-files', 'cache.sqlite');
+  const cache = openAccountCache(path);
+  cache.writeFolder('k', '/d/a', { mtime: 5, listedAt: 70, fullAt: 60 }).commit();
+  assert.deepEqual(plain(cache.folder('k', '/d/a')), {
+    mtime: 5,
+    listedAt: 70,
+    fullAt: 60,
+    files: [],
+  });
+  cache.close();
+  assert.deepEqual(partsOf(path), []);
+});
+
+test('the parts of a write that never ended are not the folder, and its next write drops them', () => {
+  const path = join(dir, 'unended', 'cache.sqlite');
+  const cache = openAccountCache(path);
+  save(cache, '/d/a', FOLDER);
+  // A count that failed half-way: a part written, no commit.
+  const unended = cache.writeFolder('k', '/d/a', { mtime: 9, listedAt: 90, fullAt: 90 });
+  for (const [name, row] of rows(PART_ROWS + 1)) unended.add(name, row);
+  assert.equal(partsOf(path).length, 2);
+  assert.deepEqual(plain(cache.folder('k', '/d/a')), plain(FOLDER));
+  const next: CachedFolder = { mtime: 9, listedAt: 95, fullAt: 95, files: FileTable.of(rows(3)) };
+  save(cache, '/d/a', next);
+  assert.deepEqual(plain(cache.folder('k', '/d/a')), plain(next));
+  cache.close();
+  assert.deepEqual(partsOf(path), [{ path: '/d/a', part: 0, files: 3 }]);
+});
+
+test('pruning drops the parts of a folder that was never kept whole', () => {
+  const path = join(dir, 'prune-parts', 'cache.sqlite');
+  const cache = openAccountCache(path);
+  save(cache, '/d/a', FOLDER);
+  const unended = cache.writeFolder('k', '/d/gone', { mtime: 9, listedAt: 90, fullAt: 90 });
+  for (const [name, row] of rows(PART_ROWS)) unended.add(name, row);
+  cache.pruneFolders('k', new Set(['/d/a']));
+  cache.close();
+  assert.deepEqual(
+    partsOf(path).map((p) => p.path),
+    ['/d/a'],
+  );
+});
+
+test('a name in two parts of a write makes no folder', () => {
+  const cache = openAccountCache(join(dir, 'twice-across', 'cache.sqlite'));
+  const writer = cache.writeFolder('k', '/d/a', { mtime: 9, listedAt: 90, fullAt: 90 });
+  for (const [name, row] of [...rows(PART_ROWS), ...rows(1)]) writer.add(name, row);
+  writer.commit();
+  assert.equal(cache.folder('k', '/d/a'), null);
+  cache.close();
 });
 
 test('a cache of the version that kept folders as JSON is set aside: its folders are read again', () => {
@@ -185,24 +291,28 @@ test('a cache of the version that kept folders as JSON is set aside: its folders
   );
 });
 
-/** What a tampered or damaged row holds instead of what saveFolder wrote (STRICT keeps the types). */
-const ODD_FOLDERS: Array<[what: string, set: string]> = [
-  ['numbers cut short', 'nums = substr(nums, 2)'],
-  ['skips one byte longer', "skips = CAST(skips || x'00' AS BLOB)"],
-  ['kinds empty', "kinds = x''"],
-  ['a kind no table writes', "kinds = x'0700'"],
-  ['a name twice', "names = 'x.dat/x.dat'"],
-  ['an extra name', "names = names || '/z.dat'"],
+/** What a tampered or damaged row holds instead of what a count wrote (STRICT keeps the types). */
+const ODD_FOLDERS: Array<[what: string, change: string]> = [
+  ['numbers cut short', 'UPDATE folder_part SET nums = substr(nums, 2)'],
+  ['skips one byte longer', "UPDATE folder_part SET skips = CAST(skips || x'00' AS BLOB)"],
+  ['kinds empty', "UPDATE folder_part SET kinds = x''"],
+  ['a kind no table writes', "UPDATE folder_part SET kinds = x'0700'"],
+  ['a name twice', "UPDATE folder_part SET names = 'x.dat/x.dat'"],
+  ['an extra name', "UPDATE folder_part SET names = names || '/z.dat'"],
+  ['one file more than its parts hold', 'UPDATE folder SET files = files + 1'],
+  ['a million files more than its parts hold', 'UPDATE folder SET files = files + 1000000'],
+  ['the parts of another write', 'UPDATE folder SET gen = gen + 1'],
+  ['its only part numbered 1', 'UPDATE folder_part SET part = 1'],
 ];
 
-for (const [what, set] of ODD_FOLDERS) {
-  test(`a folder whose row was changed is no folder, so its files are read again: ${what}`, () => {
+for (const [what, change] of ODD_FOLDERS) {
+  test(`a folder whose rows were changed is no folder, so its files are read again: ${what}`, () => {
     const path = join(dir, 'odd', `${ODD_FOLDERS.findIndex(([w]) => w === what)}.sqlite`);
     const cache = openAccountCache(path);
-    cache.saveFolder('k', '/d/a', FOLDER);
+    save(cache, '/d/a', FOLDER);
     cache.close();
     const db = new Database(path);
-    assert.equal(db.prepare(`UPDATE folder SET ${set}`).run().changes, 1);
+    assert.equal(db.prepare(change).run().changes, 1);
     db.close();
     const again = openAccountCache(path);
     assert.equal(again.folder('k', '/d/a'), null);
