@@ -229,6 +229,9 @@ export class SqliteAccountCache implements AccountCache {
         'INSERT OR REPLACE INTO folder (key, path, mtime, listed_at, full_at, gen, files) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       dropOtherParts: db.prepare('DELETE FROM folder_part WHERE key = ? AND path = ? AND gen != ?'),
+      dropUnkeptParts: db.prepare(
+        'DELETE FROM folder_part WHERE key = ? AND path = ? AND gen IS NOT (SELECT gen FROM folder WHERE key = ? AND path = ?)',
+      ),
       folderPaths: db.prepare<[string, string], { path: string }>(
         'SELECT path FROM folder WHERE key = ? UNION SELECT path FROM folder_part WHERE key = ?',
       ),
@@ -435,6 +438,10 @@ export class SqliteAccountCache implements AccountCache {
   writeFolder(key: string, path: string, dates: FolderDates): FolderWriter {
     // Drawn, not counted up: another count writing the same folder at once takes another.
     const gen = randomInt(1, 2 ** 47);
+    // What writes that never ended left: a host whose count fails every hour would otherwise
+    // leave a folder's worth of parts each time. (A write running elsewhere at this moment
+    // loses its parts too, and its folder is then read whole again: a cache is only a shortcut.)
+    this.statements.dropUnkeptParts.run(key, path, key, path);
     const writer = new FileTableWriter((part, index) => {
       this.statements.putPart.run(
         key,

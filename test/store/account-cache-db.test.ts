@@ -246,6 +246,22 @@ test('the parts of a write that never ended are not the folder, and its next wri
   assert.deepEqual(partsOf(path), [{ path: '/d/a', part: 0, files: 3 }]);
 });
 
+test('writes of a folder that keep failing leave only the last one behind, beside what was kept', () => {
+  const path = join(dir, 'failing-writes', 'cache.sqlite');
+  const cache = openAccountCache(path);
+  save(cache, '/d/a', FOLDER);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const unended = cache.writeFolder('k', '/d/a', { mtime: 9, listedAt: 90, fullAt: 90 });
+    for (const [name, row] of rows(PART_ROWS)) unended.add(name, row);
+  }
+  assert.deepEqual(plain(cache.folder('k', '/d/a')), plain(FOLDER));
+  cache.close();
+  assert.deepEqual(
+    partsOf(path).map((p) => p.files),
+    [2, PART_ROWS].sort((a, b) => a - b),
+  );
+});
+
 test('pruning drops the parts of a folder that was never kept whole', () => {
   const path = join(dir, 'prune-parts', 'cache.sqlite');
   const cache = openAccountCache(path);
