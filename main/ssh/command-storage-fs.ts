@@ -11,6 +11,7 @@ import {
 } from './files-stream.js';
 import type { SshConnection } from './ssh-connection.js';
 import { StoreListing, entryType } from './store-listing.js';
+import { posixJoin } from './posix-join.js';
 import { StreamHold } from './stream-hold.js';
 
 /**
@@ -61,10 +62,11 @@ export function commandStorageFs(
   } | null = null;
   let stop = false;
   /**
-   * The folder readDigest found last, once its host was complete: a million files are asked
-   * about folder by folder, and finding the folder again each time cost more than the lookup.
+   * The folders readDigest found last (newest first), once their host was complete: a million
+   * files are asked about folder by folder, and finding the folder again each time cost more than
+   * the lookup. Two, as the reader asks of an account's lastlog2 file and then its accounts file.
    */
-  let last: { dir: string; store: StoreListing } | null = null;
+  let last: Array<{ dir: string; store: StoreListing }> = [];
 
   /** Woken after every chunk and at the end of the stream, to look again. */
   let waiting: Array<() => void> = [];
@@ -139,7 +141,7 @@ export function commandStorageFs(
   };
 
   return {
-    join: (...parts) => posix.join(...parts),
+    join: posixJoin,
 
     get method() {
       return method;
@@ -147,7 +149,7 @@ export function commandStorageFs(
 
     async prepare(since) {
       stream = null;
-      last = null;
+      last = [];
       method = 'SFTP files';
       rest = null;
       stop = false;
@@ -231,7 +233,7 @@ export function commandStorageFs(
     hostDone(hostDir) {
       const parts = relative(hostDir);
       if (stream === null || parts === null || parts.length !== 1) return;
-      last = null;
+      last = [];
       hold.hostCounted(parts[0]!);
       for (const key of [...stream.stores.keys()]) {
         if (key.startsWith(`${parts[0]}/`)) stream.stores.delete(key);
@@ -245,7 +247,7 @@ export function commandStorageFs(
 
     release() {
       stream = null;
-      last = null;
+      last = [];
       hold.drain();
       if (rest !== null) stop = true;
       rest = null;
@@ -286,16 +288,21 @@ export function commandStorageFs(
       // Only host/store/name paths, never with . or .. parts, are sent: no need to normalize.
       const slash = path.lastIndexOf('/');
       let store: StoreListing | undefined;
-      if (last !== null && slash === last.dir.length && path.startsWith(last.dir)) {
-        store = last.store;
-      } else {
+      for (const l of last) {
+        if (slash === l.dir.length && path.startsWith(l.dir)) {
+          store = l.store;
+          break;
+        }
+      }
+      if (store === undefined) {
         if (!path.startsWith(prefix) || slash < prefix.length) return null;
         const key = path.slice(prefix.length, slash);
         if (rest !== null && !rest.hostComplete(key.slice(0, key.indexOf('/')))) return null;
         store = stream.stores.get(key);
-        if (store !== undefined) last = { dir: path.slice(0, slash), store };
+        if (store === undefined) return null;
+        last = [{ dir: path.slice(0, slash), store }, ...last.slice(0, 1)];
       }
-      return store?.take(path.slice(slash + 1), maxBytes, listedSize) ?? null;
+      return store.take(path.slice(slash + 1), maxBytes, listedSize);
     },
 
     async readCapped(path, maxBytes, listedSize, listedPlain): Promise<ReadCapped> {
