@@ -61,14 +61,26 @@ export class PackedNames {
     return this.starts.length - 1;
   }
 
+  /**
+   * The name indexOf found last, and its index: the reader asks about the same file several
+   * times in a row (its listing, then what the server sent of it). No name is empty.
+   */
+  private lastName = '';
+  private lastIndex = -1;
+
   /** The index of `name`, or -1. */
   indexOf(name: string): number {
+    if (name === this.lastName) return this.lastIndex;
     const mask = this.slots.length - 1;
-    for (let s = hashOf(name, 0, name.length) & mask; ; s = (s + 1) & mask) {
-      const held = this.slots[s]!;
-      if (held === 0) return -1;
-      if (this.sameAt(held - 1, name, 0, name.length)) return held - 1;
+    let s = hashOf(name, 0, name.length) & mask;
+    let held = this.slots[s]!;
+    while (held !== 0 && !this.sameAt(held - 1, name, 0, name.length)) {
+      s = (s + 1) & mask;
+      held = this.slots[s]!;
     }
+    this.lastName = name;
+    this.lastIndex = held - 1;
+    return held - 1;
   }
 
   /** The name at index i, less its last `dropEnd` characters. */

@@ -56,6 +56,15 @@ for (const [what, name] of NOT_THERE) {
   });
 }
 
+test('a name asked again, right away or after others, is found at the same index', () => {
+  const p = packed(ODD_NAMES);
+  const asks = ['zoë.dat', 'zoë.dat', 'nope.dat', 'nope.dat', 'al.dat', 'zoë.dat', 'al.dat', ''];
+  assert.deepEqual(
+    asks.map((n) => p.indexOf(n)),
+    asks.map((n) => ODD_NAMES.indexOf(n)),
+  );
+});
+
 const NOT_A_TABLE: Array<[what: string, text: string]> = [
   ['a name twice', 'a.dat/b.dat/a.dat'],
   ['a name twice, next to each other', 'a.dat/a.dat'],
