@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { FailureError } from '../core/failure.js';
 import type { DiscoveryFs } from '../sources/discover-sources.js';
-import type { ReadCapped, StorageEntry, StorageFs } from '../sources/storage-fs.js';
+import type { FileDigest, ReadCapped, StorageEntry, StorageFs } from '../sources/storage-fs.js';
 import { FILES_SCRIPT, filesCommand } from './files-by-command.js';
 import {
   type FilesStreamResult,
@@ -66,7 +66,7 @@ export function commandStorageFs(
    * files are asked about folder by folder, and finding the folder again each time cost more than
    * the lookup. Two, as the reader asks of an account's lastlog2 file and then its accounts file.
    */
-  let last: Array<{ dir: string; store: StoreListing }> = [];
+  let last: Array<{ dir: string; store: StoreListing; normal: boolean }> = [];
 
   /** Woken after every chunk and at the end of the stream, to look again. */
   let waiting: Array<() => void> = [];
@@ -138,6 +138,32 @@ export function commandStorageFs(
     if (known === 'absent') return null;
     const walked = known === 'listed' ? await walkedFolder(parts!) : undefined;
     return walked ?? sftp.list(path);
+  };
+
+  /** What the server sent of the file at `path`, found by its folder (StorageFs.readDigest). */
+  const readDigest = (path: string, maxBytes: number, listedSize: number): FileDigest | null => {
+    if (stream === null) return null;
+    // Only host/store/name paths, never with . or .. parts, are sent: no need to normalize.
+    const slash = path.lastIndexOf('/');
+    let store: StoreListing | undefined;
+    for (const l of last) {
+      if (slash === l.dir.length && path.startsWith(l.dir)) {
+        store = l.store;
+        break;
+      }
+    }
+    if (store === undefined) {
+      if (!path.startsWith(prefix) || slash < prefix.length) return null;
+      const key = path.slice(prefix.length, slash);
+      if (rest !== null && !rest.hostComplete(key.slice(0, key.indexOf('/')))) return null;
+      store = stream.stores.get(key);
+      if (store === undefined) return null;
+      const dir = path.slice(0, slash);
+      // Whether join(dir, name) is dir/name, for readDigestIn.
+      const normal = posixJoin(dir, 'x') === `${dir}/x`;
+      last = [{ dir, store, normal }, ...last.slice(0, 1)];
+    }
+    return store.take(path.slice(slash + 1), maxBytes, listedSize);
   };
 
   return {
@@ -283,26 +309,15 @@ export function commandStorageFs(
       return sftp.folderMtime ? sftp.folderMtime(path) : null;
     },
 
-    readDigest(path, maxBytes, listedSize) {
-      if (stream === null) return null;
-      // Only host/store/name paths, never with . or .. parts, are sent: no need to normalize.
-      const slash = path.lastIndexOf('/');
-      let store: StoreListing | undefined;
-      for (const l of last) {
-        if (slash === l.dir.length && path.startsWith(l.dir)) {
-          store = l.store;
-          break;
+    readDigest,
+
+    readDigestIn(folder, name, maxBytes, listedSize) {
+      if (stream !== null && name !== '' && name !== '.' && name !== '..' && !name.includes('/')) {
+        for (const l of last) {
+          if (l.dir === folder && l.normal) return l.store.take(name, maxBytes, listedSize);
         }
       }
-      if (store === undefined) {
-        if (!path.startsWith(prefix) || slash < prefix.length) return null;
-        const key = path.slice(prefix.length, slash);
-        if (rest !== null && !rest.hostComplete(key.slice(0, key.indexOf('/')))) return null;
-        store = stream.stores.get(key);
-        if (store === undefined) return null;
-        last = [{ dir: path.slice(0, slash), store }, ...last.slice(0, 1)];
-      }
-      return store.take(path.slice(slash + 1), maxBytes, listedSize);
+      return readDigest(posixJoin(folder, name), maxBytes, listedSize);
     },
 
     async readCapped(path, maxBytes, listedSize, listedPlain): Promise<ReadCapped> {
