@@ -314,7 +314,10 @@ export function commandStorageFs(
     readDigestIn(folder, name, maxBytes, listedSize) {
       if (stream !== null && name !== '' && name !== '.' && name !== '..' && !name.includes('/')) {
         for (const l of last) {
-          if (l.dir === folder && l.normal) return l.store.take(name, maxBytes, listedSize);
+          if (l.dir !== folder || !l.normal) continue;
+          // The reader's own string from now on: the next comparisons need not read it.
+          l.dir = folder;
+          return l.store.take(name, maxBytes, listedSize);
         }
       }
       return readDigest(posixJoin(folder, name), maxBytes, listedSize);
