@@ -70,9 +70,23 @@ export class PackedNames {
   private lastName = '';
   private lastIndex = -1;
 
+  /** The index the next name asked about likely has (-1: none), tried before hashing it. */
+  private expected = -1;
+
+  /** The next name asked about is likely the one at index i. */
+  expect(i: number): void {
+    this.expected = i;
+  }
+
   /** The index of `name`, or -1. */
   indexOf(name: string): number {
     if (name === this.lastName) return this.lastIndex;
+    const e = this.expected;
+    if (e >= 0 && e < this.size && this.sameAt(e, name, 0, name.length)) {
+      this.lastName = name;
+      this.lastIndex = e;
+      return e;
+    }
     const mask = this.slots.length - 1;
     let s = hashOf(name, 0, name.length) & mask;
     let held = this.slots[s]!;
