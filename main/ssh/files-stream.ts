@@ -85,9 +85,15 @@ export class FilesStreamParser {
         if (this.state === 'banner') throw new NotOurScript('no banner');
         throw new Error(`a ${this.state === 'listing' ? 'name' : 'record'} too long`);
       }
+      at = end + 1;
+      if (end >= 0 && this.pending.length === 0) {
+        // A whole record in this chunk (most are): no list to gather it in.
+        this.pendingBytes = 0;
+        this.take(piece);
+        continue;
+      }
       this.pending.push(piece);
       if (end < 0) return;
-      at = end + 1;
       const whole = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
       this.pending = [];
       this.pendingBytes = 0;
