@@ -9,7 +9,7 @@ import { parseLuaData } from './lua-data-parser.js';
 /** Activity files are a few hundred bytes; anything far larger is not Prosody's activity data. */
 export const MAX_ACTIVITY_FILE_BYTES = 64 * 1024;
 
-const LASTLOG2_EVENTS: ReadonlySet<string> = new Set(['login', 'logout', 'registered']);
+export const LASTLOG2_EVENTS: ReadonlySet<string> = new Set(['login', 'logout', 'registered']);
 
 /** Reads one `<host>/lastlog2/<user>.dat` file's text into records. */
 export function lastlog2Records(host: string, user: string, text: string): SourceRecord[] {

@@ -41,20 +41,29 @@ export class ListedFiles {
   get(name: string): ListedFile | undefined {
     const i = this.names.indexOf(name);
     if (i < 0) return undefined;
-    const time = (t: number) => (Number.isNaN(t) ? undefined : t);
     const type = TYPES[this.types[i]!];
-    const out: ListedFile = { size: time(this.nums[i * 2]!), mtime: time(this.nums[i * 2 + 1]!) };
-    if (type !== undefined) out.type = type;
-    return out;
+    const size = orUndefined(this.nums[i * 2]!);
+    const mtime = orUndefined(this.nums[i * 2 + 1]!);
+    return type === undefined ? { size, mtime } : { size, mtime, type };
   }
 
-  /** The files' names less `.dat`, in the order sorting those strings gives. */
+  /**
+   * The files' names less `.dat`, in the order sorting those strings gives. The reader asks next
+   * about the file of the name it was given: its index is tried first.
+   */
   *users(): IterableIterator<string> {
-    for (const i of this.names.sortedBy(DAT.length)) yield this.names.nameAt(i, DAT.length);
+    for (const i of this.names.sortedBy(DAT.length)) {
+      this.names.expect(i);
+      yield this.names.nameAt(i, DAT.length);
+    }
   }
 }
 
 const DAT = '.dat';
+
+function orUndefined(t: number): number | undefined {
+  return Number.isNaN(t) ? undefined : t;
+}
 
 /** Takes a listing entry by entry, keeping the `.dat` files only. */
 export class ListedFilesBuilder {

@@ -4,6 +4,8 @@
  * row 6: decoding a cached folder of half a million files made about 80 MB of both).
  */
 
+import { asciiNameOrder } from './ascii-name-order.js';
+
 /** A file name never holds a slash: the names are kept joined by it. */
 export const NAME_SEPARATOR = '/';
 
@@ -61,14 +63,40 @@ export class PackedNames {
     return this.starts.length - 1;
   }
 
+  /**
+   * The name indexOf found last, and its index: the reader asks about the same file several
+   * times in a row (its listing, then what the server sent of it). No name is empty.
+   */
+  private lastName = '';
+  private lastIndex = -1;
+
+  /** The index the next name asked about likely has (-1: none), tried before hashing it. */
+  private expected = -1;
+
+  /** The next name asked about is likely the one at index i. */
+  expect(i: number): void {
+    this.expected = i;
+  }
+
   /** The index of `name`, or -1. */
   indexOf(name: string): number {
-    const mask = this.slots.length - 1;
-    for (let s = hashOf(name, 0, name.length) & mask; ; s = (s + 1) & mask) {
-      const held = this.slots[s]!;
-      if (held === 0) return -1;
-      if (this.sameAt(held - 1, name, 0, name.length)) return held - 1;
+    if (name === this.lastName) return this.lastIndex;
+    const e = this.expected;
+    if (e >= 0 && e < this.size && this.sameAt(e, name, 0, name.length)) {
+      this.lastName = name;
+      this.lastIndex = e;
+      return e;
     }
+    const mask = this.slots.length - 1;
+    let s = hashOf(name, 0, name.length) & mask;
+    let held = this.slots[s]!;
+    while (held !== 0 && !this.sameAt(held - 1, name, 0, name.length)) {
+      s = (s + 1) & mask;
+      held = this.slots[s]!;
+    }
+    this.lastName = name;
+    this.lastIndex = held - 1;
+    return held - 1;
   }
 
   /** The name at index i, less its last `dropEnd` characters. */
@@ -83,6 +111,8 @@ export class PackedNames {
    */
   sortedBy(dropEnd: number): Uint32Array {
     const { text, starts } = this;
+    const ascii = asciiNameOrder(text, starts, dropEnd);
+    if (ascii !== null) return ascii;
     const order = new Uint32Array(this.size);
     for (let i = 0; i < order.length; i++) order[i] = i;
     return order.sort((a, b) => {

@@ -29,15 +29,26 @@ export function encodeProsodyName(name: string): string {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** The bytes of a name being decoded, kept from one name to the next (a million a count). */
+let scratch = new Uint8Array(256);
+
 /**
  * The name behind an encoded folder or file name, or `null` when the text is not such an
  * encoding: a character other than an ASCII letter, digit or `%xx` escape, a stray `%`, bad hex,
  * or bytes that are not UTF-8. Upper-case hex is accepted.
  */
 export function decodeProsodyName(encoded: string): string | null {
-  const bytes = new Uint8Array(encoded.length);
-  let n = 0;
-  for (let i = 0; i < encoded.length; i++) {
+  let i = 0;
+  while (i < encoded.length && isAsciiAlnum(encoded.charCodeAt(i))) i++;
+  // Letters and digits only (as many are): the name is the text itself.
+  if (i === encoded.length) return encoded;
+  if (scratch.length < encoded.length) {
+    scratch = new Uint8Array(Math.max(encoded.length, scratch.length * 2));
+  }
+  const bytes = scratch;
+  for (let k = 0; k < i; k++) bytes[k] = encoded.charCodeAt(k);
+  let n = i;
+  for (; i < encoded.length; i++) {
     const c = encoded.charCodeAt(i);
     if (isAsciiAlnum(c)) {
       bytes[n++] = c;

@@ -78,6 +78,16 @@ export interface StorageFs {
    * null otherwise: then readCapped reads it. Taken once a count.
    */
   readDigest?(path: string, maxBytes: number, listedSize: number): FileDigest | null;
+  /**
+   * As readDigest(join(folder, name), …), without joining a path to split it again: a million
+   * files are asked about a count (issue 14). Optional, where readDigest is.
+   */
+  readDigestIn?(
+    folder: string,
+    name: string,
+    maxBytes: number,
+    listedSize: number,
+  ): FileDigest | null;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { FailureError } from '../core/failure.js';
 import type { DiscoveryFs } from '../sources/discover-sources.js';
-import type { ReadCapped, StorageEntry, StorageFs } from '../sources/storage-fs.js';
+import type { FileDigest, ReadCapped, StorageEntry, StorageFs } from '../sources/storage-fs.js';
 import { FILES_SCRIPT, filesCommand } from './files-by-command.js';
 import {
   type FilesStreamResult,
@@ -11,6 +11,7 @@ import {
 } from './files-stream.js';
 import type { SshConnection } from './ssh-connection.js';
 import { StoreListing, entryType } from './store-listing.js';
+import { posixJoin } from './posix-join.js';
 import { StreamHold } from './stream-hold.js';
 
 /**
@@ -61,10 +62,11 @@ export function commandStorageFs(
   } | null = null;
   let stop = false;
   /**
-   * The folder readDigest found last, once its host was complete: a million files are asked
-   * about folder by folder, and finding the folder again each time cost more than the lookup.
+   * The folders readDigest found last (newest first), once their host was complete: a million
+   * files are asked about folder by folder, and finding the folder again each time cost more than
+   * the lookup. Two, as the reader asks of an account's lastlog2 file and then its accounts file.
    */
-  let last: { dir: string; store: StoreListing } | null = null;
+  let last: Array<{ dir: string; store: StoreListing; normal: boolean }> = [];
 
   /** Woken after every chunk and at the end of the stream, to look again. */
   let waiting: Array<() => void> = [];
@@ -138,8 +140,34 @@ export function commandStorageFs(
     return walked ?? sftp.list(path);
   };
 
+  /** What the server sent of the file at `path`, found by its folder (StorageFs.readDigest). */
+  const readDigest = (path: string, maxBytes: number, listedSize: number): FileDigest | null => {
+    if (stream === null) return null;
+    // Only host/store/name paths, never with . or .. parts, are sent: no need to normalize.
+    const slash = path.lastIndexOf('/');
+    let store: StoreListing | undefined;
+    for (const l of last) {
+      if (slash === l.dir.length && path.startsWith(l.dir)) {
+        store = l.store;
+        break;
+      }
+    }
+    if (store === undefined) {
+      if (!path.startsWith(prefix) || slash < prefix.length) return null;
+      const key = path.slice(prefix.length, slash);
+      if (rest !== null && !rest.hostComplete(key.slice(0, key.indexOf('/')))) return null;
+      store = stream.stores.get(key);
+      if (store === undefined) return null;
+      const dir = path.slice(0, slash);
+      // Whether join(dir, name) is dir/name, for readDigestIn.
+      const normal = posixJoin(dir, 'x') === `${dir}/x`;
+      last = [{ dir, store, normal }, ...last.slice(0, 1)];
+    }
+    return store.take(path.slice(slash + 1), maxBytes, listedSize);
+  };
+
   return {
-    join: (...parts) => posix.join(...parts),
+    join: posixJoin,
 
     get method() {
       return method;
@@ -147,7 +175,7 @@ export function commandStorageFs(
 
     async prepare(since) {
       stream = null;
-      last = null;
+      last = [];
       method = 'SFTP files';
       rest = null;
       stop = false;
@@ -231,7 +259,7 @@ export function commandStorageFs(
     hostDone(hostDir) {
       const parts = relative(hostDir);
       if (stream === null || parts === null || parts.length !== 1) return;
-      last = null;
+      last = [];
       hold.hostCounted(parts[0]!);
       for (const key of [...stream.stores.keys()]) {
         if (key.startsWith(`${parts[0]}/`)) stream.stores.delete(key);
@@ -245,7 +273,7 @@ export function commandStorageFs(
 
     release() {
       stream = null;
-      last = null;
+      last = [];
       hold.drain();
       if (rest !== null) stop = true;
       rest = null;
@@ -281,21 +309,18 @@ export function commandStorageFs(
       return sftp.folderMtime ? sftp.folderMtime(path) : null;
     },
 
-    readDigest(path, maxBytes, listedSize) {
-      if (stream === null) return null;
-      // Only host/store/name paths, never with . or .. parts, are sent: no need to normalize.
-      const slash = path.lastIndexOf('/');
-      let store: StoreListing | undefined;
-      if (last !== null && slash === last.dir.length && path.startsWith(last.dir)) {
-        store = last.store;
-      } else {
-        if (!path.startsWith(prefix) || slash < prefix.length) return null;
-        const key = path.slice(prefix.length, slash);
-        if (rest !== null && !rest.hostComplete(key.slice(0, key.indexOf('/')))) return null;
-        store = stream.stores.get(key);
-        if (store !== undefined) last = { dir: path.slice(0, slash), store };
+    readDigest,
+
+    readDigestIn(folder, name, maxBytes, listedSize) {
+      if (stream !== null && name !== '' && name !== '.' && name !== '..' && !name.includes('/')) {
+        for (const l of last) {
+          if (l.dir !== folder || !l.normal) continue;
+          // The reader's own string from now on: the next comparisons need not read it.
+          l.dir = folder;
+          return l.store.take(name, maxBytes, listedSize);
+        }
       }
-      return store?.take(path.slice(slash + 1), maxBytes, listedSize) ?? null;
+      return readDigest(posixJoin(folder, name), maxBytes, listedSize);
     },
 
     async readCapped(path, maxBytes, listedSize, listedPlain): Promise<ReadCapped> {

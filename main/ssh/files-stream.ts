@@ -4,6 +4,7 @@
  * one short reason, and nothing in it is ever run or shown raw.
  */
 
+import { head, sentFileHead } from './sent-file-record.js';
 import { EVENTS_TEXT, StoreListing } from './store-listing.js';
 
 /** One entry as the server listed it (lstat: a link is a link). */
@@ -42,9 +43,6 @@ const MAX_RECORD = 16 * 1024;
 /** The script sends whole records under PIPE_BUF bytes. */
 const MAX_WALK_RECORD = 4096;
 
-/** The script's names are letters, digits, % and dots: nothing else comes in a verdict. */
-const EVENTS_RECORD = /^L (\d{1,9}) (-?\d{1,15}) ([A-Za-z0-9%.]{1,255})((?: [^ ]+)*)$/;
-const ACCOUNT_RECORD = /^A (\d{1,9}) (-?\d{1,15}) ([A-Za-z0-9%.]{1,255}) ([01])$/;
 const ENTRY_RECORD = /^([la]) ([a-zA-Z]) (\d{1,15}) (-?\d{1,15}) ([^/\0]{1,1024})$/s;
 const FOLDER_RECORD = /^S ([^/\0]{1,1024})\/(lastlog2|accounts)$/s;
 const STATUS_RECORD = /^Z (\d{1,3})$/;
@@ -87,9 +85,15 @@ export class FilesStreamParser {
         if (this.state === 'banner') throw new NotOurScript('no banner');
         throw new Error(`a ${this.state === 'listing' ? 'name' : 'record'} too long`);
       }
+      at = end + 1;
+      if (end >= 0 && this.pending.length === 0) {
+        // A whole record in this chunk (most are): no list to gather it in.
+        this.pendingBytes = 0;
+        this.take(piece);
+        continue;
+      }
       this.pending.push(piece);
       if (end < 0) return;
-      at = end + 1;
       const whole = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
       this.pending = [];
       this.pendingBytes = 0;
@@ -191,15 +195,21 @@ export class FilesStreamParser {
     }
     this.sawWalk = true;
     if (first === L || first === A) {
-      const text = piece.toString('latin1');
-      const m = (first === L ? EVENTS_RECORD : ACCOUNT_RECORD).exec(text);
-      if (!m)
+      const shaped =
+        sentFileHead(piece) &&
+        (first === L ? eventsShaped(piece, head.nameEnd) : accountShaped(piece, head.nameEnd));
+      if (!shaped)
         throw new Error(first === L ? 'an event out of shape' : 'an account record out of shape');
       const store = this.folder(first === L ? 'lastlog2' : 'accounts');
       if (store === null) return;
-      const i = store.add(m[3]!, 'f', Number(m[1]), Number(m[2]));
-      if (first === A) store.sentAccountAt(i, m[4] === '1');
-      else if (EVENTS_TEXT.test(m[4]!)) store.sentEventsAt(i, m[4]!);
+      const name = piece.toString('latin1', head.nameStart, head.nameEnd);
+      const i = store.add(name, 'f', head.size, head.mtime);
+      if (first === A) {
+        store.sentAccountAt(i, piece[head.nameEnd + 1] === ONE);
+        return;
+      }
+      const events = piece.toString('latin1', head.nameEnd);
+      if (EVENTS_TEXT.test(events)) store.sentEventsAt(i, events);
       else throw new Error('an event out of shape');
       return;
     }
@@ -274,6 +284,28 @@ export class FilesStreamParser {
   }
 }
 
+/** An accounts record's rest: ` 0` or ` 1`. */
+function accountShaped(piece: Buffer, at: number): boolean {
+  return (
+    piece.length === at + 2 &&
+    piece[at] === SPACE &&
+    (piece[at + 1] === ZERO || piece[at + 1] === ONE)
+  );
+}
+
+/** A lastlog2 record's rest: words each after one space (what EVENTS_TEXT then reads). */
+function eventsShaped(piece: Buffer, at: number): boolean {
+  if (at === piece.length) return true;
+  if (piece[at] !== SPACE || piece[piece.length - 1] === SPACE) return false;
+  for (let k = at + 1; k < piece.length; k++) {
+    if (piece[k] === SPACE && piece[k - 1] === SPACE) return false;
+  }
+  return true;
+}
+
+const SPACE = 0x20;
+const ZERO = 0x30;
+const ONE = 0x31;
 const L = 0x4c;
 const A = 0x41;
 const SMALL_L = 0x6c;

@@ -1,8 +1,8 @@
-import { posix } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import { type Failure, FailureError } from '../core/failure.js';
 import type { DiscoveryFs } from '../sources/discover-sources.js';
 import type { ReadCapped, StorageEntry } from '../sources/storage-fs.js';
+import { posixJoin } from './posix-join.js';
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02, section 7). */
 const SFTP_EOF = 1;
@@ -110,7 +110,7 @@ export function sftpStorageFs(
   };
 
   return {
-    join: (...parts) => posix.join(...parts),
+    join: posixJoin,
 
     async list(path) {
       let handle: Buffer;

@@ -1,8 +1,8 @@
 import type { FileSummary } from '../sources/file-table.js';
-import { lastlog2DigestSummary } from '../sources/internal-storage-records.js';
 import { ListedFiles, TYPES } from '../sources/listed-files.js';
 import { NameJoiner, PackedNames } from '../sources/packed-names.js';
 import type { FileDigest, StorageEntry } from '../sources/storage-fs.js';
+import { sentSummary, summarizeSentEvents } from './sent-events-summary.js';
 
 /**
  * One store folder's files as the server listed them (files-by-command.ts), with what it sent of
@@ -82,10 +82,13 @@ export class StoreListing {
   /** Keeps what the events of the lastlog2 file added at `i` come to. */
   sentEventsAt(i: number, events: string): void {
     if (!this.events) throw new Error('events sent for an accounts file');
-    const s = lastlog2DigestSummary(parseEvents(events));
-    this.times[i * 2] = s[0] ?? NaN;
-    this.times[i * 2 + 1] = s[1] ?? NaN;
-    this.skips.set([s[2], s[3], s[4]], i * 3);
+    summarizeSentEvents(events);
+    const s = sentSummary;
+    this.times[i * 2] = s.active;
+    this.times[i * 2 + 1] = s.registered;
+    this.skips[i * 3] = s.notAnEvent;
+    this.skips[i * 3 + 1] = s.malformed;
+    this.skips[i * 3 + 2] = s.noTimestamp;
     this.sent[i] = SENT_SUMMARY;
   }
 
@@ -137,11 +140,10 @@ export class StoreListing {
     const size = this.listed[i * 2]!;
     if (sent === 0 || size !== listedSize || size > maxBytes) return null;
     this.sent[i] = 0;
-    if (sent !== SENT_SUMMARY) return { disabled: sent === SENT_DISABLED };
-    const time = (t: number) => (Number.isNaN(t) ? null : t);
+    if (sent !== SENT_SUMMARY) return sent === SENT_DISABLED ? DISABLED : ENABLED;
     const summary: FileSummary = [
-      time(this.times[i * 2]!),
-      time(this.times[i * 2 + 1]!),
+      orNull(this.times[i * 2]!),
+      orNull(this.times[i * 2 + 1]!),
       this.skips[i * 3]!,
       this.skips[i * 3 + 1]!,
       this.skips[i * 3 + 2]!,
@@ -172,6 +174,14 @@ export class StoreListing {
 const SENT_ENABLED = 1;
 const SENT_DISABLED = 2;
 const SENT_SUMMARY = 3;
+/** An accounts file's digest: the same two for every file (nothing changes them). */
+const ENABLED: FileDigest = Object.freeze({ disabled: false });
+const DISABLED: FileDigest = Object.freeze({ disabled: true });
+
+function orNull(t: number): number | null {
+  return Number.isNaN(t) ? null : t;
+}
+
 /** What the reader calls an entry of find's %y (as a char code): undefined for a folder. */
 export function entryType(code: number): StorageEntry['type'] {
   return code === F ? 'file' : code === L ? 'link' : code === D ? undefined : 'special';
@@ -184,13 +194,3 @@ const D = 'd'.charCodeAt(0);
 /** A verdict's events: ` key=numeral` each, the numeral as written or empty (no timestamp). */
 export const EVENTS_TEXT =
   /^(?: [A-Za-z0-9_]{1,64}=(?:-?\d{1,40}(?:\.\d{1,40})?(?:[eE][-+]?\d{1,5})?)?)*$/;
-
-/** The events of a text EVENTS_TEXT matched. */
-function parseEvents(text: string): Array<[key: string, numeral: string | null]> {
-  const out: Array<[string, string | null]> = [];
-  for (const word of text === '' ? [] : text.slice(1).split(' ')) {
-    const at = word.indexOf('=');
-    out.push([word.slice(0, at), at === word.length - 1 ? null : word.slice(at + 1)]);
-  }
-  return out;
-}

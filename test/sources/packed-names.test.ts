@@ -56,6 +56,31 @@ for (const [what, name] of NOT_THERE) {
   });
 }
 
+test('a name asked again, right away or after others, is found at the same index', () => {
+  const p = packed(ODD_NAMES);
+  const asks = ['zoë.dat', 'zoë.dat', 'nope.dat', 'nope.dat', 'al.dat', 'zoë.dat', 'al.dat', ''];
+  assert.deepEqual(
+    asks.map((n) => p.indexOf(n)),
+    asks.map((n) => ODD_NAMES.indexOf(n)),
+  );
+});
+
+test('a name expected at an index is found at its own, whether the guess was right or not', () => {
+  const p = packed(ODD_NAMES);
+  const guesses: Array<[guess: number, name: string]> = [
+    [ODD_NAMES.indexOf('al.dat'), 'al.dat'],
+    [0, 'zoë.dat'],
+    [ODD_NAMES.length, 'b'],
+    [-1, 'a.dat'],
+    [2, 'nope.dat'],
+    [3, 'al.dat'],
+  ];
+  for (const [guess, name] of guesses) {
+    p.expect(guess);
+    assert.equal(p.indexOf(name), ODD_NAMES.indexOf(name), `${guess} ${name}`);
+  }
+});
+
 const NOT_A_TABLE: Array<[what: string, text: string]> = [
   ['a name twice', 'a.dat/b.dat/a.dat'],
   ['a name twice, next to each other', 'a.dat/a.dat'],

@@ -110,3 +110,13 @@ test('decoding never throws on arbitrary text', () => {
     { numRuns: 2000 },
   );
 });
+
+test('a name decoded after a longer one, and one longer than any before, are each whole', () => {
+  const long = 'z%c3%ab'.repeat(200);
+  assert.equal(decodeProsodyName('%41'.repeat(100)), 'A'.repeat(100));
+  assert.equal(decodeProsodyName('b%2ec'), 'b.c');
+  assert.equal(decodeProsodyName(long), 'zë'.repeat(200));
+  assert.equal(decodeProsodyName('%c3%ab'), 'ë');
+  assert.equal(decodeProsodyName('plain'), 'plain');
+  assert.equal(decodeProsodyName('%c3'), null);
+});

@@ -149,6 +149,21 @@ const hostile: Array<[string, string | Buffer, RegExp]> = [
     `${BANNER}${LISTING}S a%2etest/accounts\0A 12 1 u.dat yes\0`,
     /account record out of shape/,
   ],
+  [
+    'an account record with more after its flag',
+    `${BANNER}${LISTING}S a%2etest/accounts\0A 12 1 u.dat 1 \0`,
+    /account record out of shape/,
+  ],
+  [
+    'an event record with two spaces between its events',
+    `${BANNER}${LISTING}S a%2etest/lastlog2\0L 12 1 u.dat login=1  logout=2\0`,
+    /event out of shape/,
+  ],
+  [
+    'an event record ending in a space',
+    `${BANNER}${LISTING}S a%2etest/lastlog2\0L 12 1 u.dat login=1 \0`,
+    /event out of shape/,
+  ],
   ['a name with a slash', `${BANNER}${LISTING}S a%2etest/lastlog2\0l f 1 1 ../x\0`, /out of shape/],
   ['escape codes as a record', `${BANNER}${LISTING}\u001b[2J\0`, /out of place/],
   ['a stream cut short', `${BANNER}${LISTING}${A_FILES}`, /before its end/],
