@@ -3,6 +3,7 @@
  * `prosody-active-users`: the headless entry point. It builds the real adapters and hands them to
  * runCli; everything it does is tested in-process through runCli.
  */
+import './lean-heap.js';
 import { endQuietlyOnClosedOutput } from './cli/closed-output.js';
 import { realCliDeps } from './cli/real-cli-deps.js';
 import { runCli } from './cli/run-cli.js';

@@ -14,6 +14,7 @@
  * - Windows shows notifications only for an app with an AppUserModelId: the installer's appId
  *   (electron-builder.yml) is set here and given to the notifier.
  */
+import '../lean-heap.js';
 import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
