@@ -18,8 +18,8 @@
  *                                        and now; --no-openmetrics skips it
  *
  * Every measured count runs in a fresh process (a plain-JavaScript bundle of count-child.ts, so no
- * TypeScript loader is in the figures), after one unmeasured warm-up run: the figures are for a
- * warm page cache. Each run's figures are checked against what the generator says they must be.
+ * TypeScript loader is in the figures), after one unmeasured warm-up run (internal storage over
+ * SSH: until a run is no longer a tenth faster): the figures are for a warm page cache. Each run's figures are checked against what the generator says they must be.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -559,7 +559,7 @@ function report(m: Machine, results: CaseResult[], ssh: SshCase[], t: TargetResu
     `prosody-active-users benchmark: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB RAM, ${m.os}`,
     `Node ${m.node}, better-sqlite3 ${m.betterSqlite3} (SQLite ${m.sqliteInBetterSqlite3}), sqlite3 command ${m.sqlite3Command}`,
     `Load average (1 min) ${m.loadAverage.start.toFixed(2)} at the start, ${m.loadAverage.end.toFixed(2)} at the end.`,
-    'Warm page cache; every run a fresh process after one warm-up run; median [min–max]; MB = 2^20 bytes.',
+    'Warm page cache; every run a fresh process after unmeasured warm-up runs (internal storage over SSH: until one is no longer a tenth faster); median [min–max]; MB = 2^20 bytes.',
     '',
   );
   const head = ['data', 'accounts', 'size', 'runs', 'measured', 'time (s)', 'peak RSS (MB)'];
