@@ -11,23 +11,14 @@ export const head = { size: 0, mtime: 0, nameStart: 0, nameEnd: 0 };
 /** Reads `piece`'s head into `head`; false when it is out of shape. */
 export function sentFileHead(piece: Buffer): boolean {
   if (piece[1] !== SPACE) return false;
-  let at = 2;
-  let size = 0;
-  const sizeStart = at;
-  for (let c = piece[at]; c !== undefined && c >= ZERO && c <= NINE; c = piece[++at]) {
-    size = size * 10 + (c - ZERO);
-  }
-  if (at === sizeStart || at - sizeStart > 9 || piece[at] !== SPACE) return false;
-  at++;
+  const size = numberAt(piece, 2, 9);
+  if (size < 0) return false;
+  let at = numberEnd + 1;
   const negative = piece[at] === MINUS;
   if (negative) at++;
-  let mtime = 0;
-  const mtimeStart = at;
-  for (let c = piece[at]; c !== undefined && c >= ZERO && c <= NINE; c = piece[++at]) {
-    mtime = mtime * 10 + (c - ZERO);
-  }
-  if (at === mtimeStart || at - mtimeStart > 15 || piece[at] !== SPACE) return false;
-  at++;
+  const mtime = numberAt(piece, at, 15);
+  if (mtime < 0) return false;
+  at = numberEnd + 1;
   const nameStart = at;
   for (let c = piece[at]; c !== undefined && NAME_BYTE[c] === 1; c = piece[++at]);
   if (at === nameStart || at - nameStart > 255) return false;
@@ -37,6 +28,20 @@ export function sentFileHead(piece: Buffer): boolean {
   head.nameStart = nameStart;
   head.nameEnd = at;
   return true;
+}
+
+/** Where the last numberAt stopped. */
+let numberEnd = 0;
+
+/** The number of 1 to `most` digits at `at`, followed by a space; -1 when there is none. */
+function numberAt(piece: Buffer, at: number, most: number): number {
+  const start = at;
+  let n = 0;
+  for (let c = piece[at]; c !== undefined && c >= ZERO && c <= NINE; c = piece[++at]) {
+    n = n * 10 + (c - ZERO);
+  }
+  numberEnd = at;
+  return at === start || at - start > most || piece[at] !== SPACE ? -1 : n;
 }
 
 const SPACE = 0x20;
