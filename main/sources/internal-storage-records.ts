@@ -3,7 +3,6 @@ import {
   type SourceRecord,
   isUsableTimestamp,
 } from '../core/activity-record.js';
-import { type FileSummary, summarizeActivity } from './file-table.js';
 import { parseLuaData } from './lua-data-parser.js';
 
 /** Activity files are a few hundred bytes; anything far larger is not Prosody's activity data. */
@@ -37,47 +36,6 @@ export function lastlog2Records(host: string, user: string, text: string): Sourc
     }
   }
   return out;
-}
-
-/**
- * The records of a lastlog2 file that a server read for us (files-by-command.ts): its keys in
- * order, each with its timestamp's numeral as written, or null. The same records as the file's
- * text gives, without writing and parsing that text again.
- */
-export function lastlog2DigestRecords(
-  host: string,
-  user: string,
-  events: ReadonlyArray<readonly [key: string, numeral: string | null]>,
-): SourceRecord[] {
-  const where = 'lastlog2';
-  const out: SourceRecord[] = [];
-  for (let i = 0; i < events.length; i++) {
-    const [key, numeral] = events[i]!;
-    // A key twice is a file the parser refuses: one malformed record, as for the text.
-    for (let j = 0; j < i; j++) {
-      if (events[j]![0] === key) return [{ host, user, skipped: 'malformed', where }];
-    }
-    if (!LASTLOG2_EVENTS.has(key)) {
-      out.push({ host, user, skipped: 'not-an-event', where });
-    } else if (numeral === null) {
-      out.push({ host, user, skipped: 'no-timestamp', where });
-    } else {
-      const timestamp = Number(numeral);
-      out.push(
-        isUsableTimestamp(timestamp)
-          ? { host, user, event: key as ActivityEvent, timestamp }
-          : { host, user, skipped: 'malformed', where },
-      );
-    }
-  }
-  return out;
-}
-
-/** What the records of a lastlog2 file that a server read for us come to (file-table.ts). */
-export function lastlog2DigestSummary(
-  events: ReadonlyArray<readonly [key: string, numeral: string | null]>,
-): FileSummary {
-  return summarizeActivity(lastlog2DigestRecords('', '', events));
 }
 
 /** An accounts file is a few hundred bytes (salt, keys, times); more is not Prosody's. */

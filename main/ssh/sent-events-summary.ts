@@ -3,8 +3,8 @@ import { LASTLOG2_EVENTS } from '../sources/internal-storage-records.js';
 
 /**
  * What the events the server sent of a lastlog2 file come to, folded as they are read: exactly
- * what lastlog2DigestSummary gives for them, without a record or a word each on the way (a
- * million files a count; issue 14, row 5). NaN where the summary has null.
+ * the summary (file-table.ts) of the records the file's text gives, without a record or a word
+ * each on the way (a million files a count; issue 14, row 5). NaN where the summary has null.
  */
 export const sentSummary = {
   active: NaN,

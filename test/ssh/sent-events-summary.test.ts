@@ -1,22 +1,20 @@
 /**
  * The events the server sent of a lastlog2 file, folded as read (main/ssh/sent-events-summary.ts),
- * come to exactly what lastlog2DigestSummary makes of them: keys twice, odd keys, no timestamp,
- * timestamps out of range, in any order.
+ * come to exactly what the file's text they stand for gives through the reader's own parser: keys
+ * twice, odd keys, no timestamp, timestamps out of range, in any order.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { FileSummary } from '../../main/sources/file-table.js';
-import { lastlog2DigestSummary } from '../../main/sources/internal-storage-records.js';
+import { type FileSummary, summarizeActivity } from '../../main/sources/file-table.js';
+import { lastlog2Records } from '../../main/sources/internal-storage-records.js';
 import { sentSummary, summarizeSentEvents } from '../../main/ssh/sent-events-summary.js';
 import { EVENTS_TEXT } from '../../main/ssh/store-listing.js';
+import { lastlog2TextOf } from '../fixtures/sent-events-text.js';
 
-/** The events as the stream's reader split them before the fold. */
-function parseEvents(text: string): Array<[string, string | null]> {
-  return (text === '' ? [] : text.slice(1).split(' ')).map((word) => {
-    const at = word.indexOf('=');
-    return [word.slice(0, at), at === word.length - 1 ? null : word.slice(at + 1)];
-  });
+/** What the reader makes of the file text the sent events stand for. */
+function fromText(sent: string): FileSummary {
+  return summarizeActivity(lastlog2Records('h.test', 'u', lastlog2TextOf(sent)));
 }
 
 function folded(text: string): FileSummary {
@@ -49,7 +47,7 @@ const CASES = [
 for (const text of CASES) {
   test(`sent events are summed up as the records they stand for: ${JSON.stringify(text)}`, () => {
     assert.ok(EVENTS_TEXT.test(text));
-    assert.deepEqual(folded(text), lastlog2DigestSummary(parseEvents(text)));
+    assert.deepEqual(folded(text), fromText(text));
   });
 }
 
@@ -73,7 +71,7 @@ test('any sent events are summed up as the records they stand for', () => {
     fc.property(fc.array(fc.tuple(key, numeral), { maxLength: 6 }), (events) => {
       const text = events.map(([k, n]) => ` ${k}=${n}`).join('');
       assert.ok(EVENTS_TEXT.test(text));
-      assert.deepEqual(folded(text), lastlog2DigestSummary(parseEvents(text)));
+      assert.deepEqual(folded(text), fromText(text));
     }),
     { numRuns: 5000 },
   );
