@@ -146,7 +146,7 @@ export class FileTable {
 
   /**
    * Adds a row for a name not in the table yet, without looking it up (the reader's next table
-   * is only written). A name twice makes a table decode() refuses.
+   * is only written). A name twice makes a table decodeParts() refuses.
    */
   add(name: string, row: FileRow): void {
     if (this.index !== null) return this.set(name, row);
@@ -184,12 +184,6 @@ export class FileTable {
       skips: bytes(this.skips, n * SKIPS),
       kinds: bytes(this.kinds, n),
     };
-  }
-
-  /** A table from one encode(); null when it is anything else (a cache is only a shortcut). */
-  static decode(value: unknown): FileTable | null {
-    const kinds = (value as { kinds?: unknown } | null)?.kinds;
-    return kinds instanceof Uint8Array ? FileTable.decodeParts([value], kinds.length) : null;
   }
 
   /**
