@@ -307,10 +307,9 @@ export class FileTable {
     const at = i * NUMS;
     if (this.kinds[i] === ACCOUNT) return this.nums[at + 3]! as AccountSummary;
     if (this.kinds[i] !== ACTIVITY) return null; // NONE, or a byte no table wrote
-    const time = (t: number) => (Number.isNaN(t) ? null : t);
     return [
-      time(this.nums[at + 3]!),
-      time(this.nums[at + 4]!),
+      orNull(this.nums[at + 3]!),
+      orNull(this.nums[at + 4]!),
       this.skips[i * SKIPS]!,
       this.skips[i * SKIPS + 1]!,
       this.skips[i * SKIPS + 2]!,
@@ -319,6 +318,11 @@ export class FileTable {
 }
 
 type Packed = Float64Array | Uint16Array | Uint8Array;
+
+/** A time as the packed arrays keep it: NaN stands for none. */
+export function orNull(t: number): number | null {
+  return Number.isNaN(t) ? null : t;
+}
 
 /**
  * Copies `bytes`, `length` elements' worth exactly, into `into` from element `from`; false when

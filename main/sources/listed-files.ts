@@ -61,6 +61,7 @@ export class ListedFiles {
 
 const DAT = '.dat';
 
+/** A number as the packed arrays keep it: NaN stands for none. */
 function orUndefined(t: number): number | undefined {
   return Number.isNaN(t) ? undefined : t;
 }
@@ -112,8 +113,8 @@ export class ListedFilesBuilder {
       b.add({
         name,
         isDir: false,
-        size: Number.isNaN(nums[i * 2]!) ? undefined : nums[i * 2]!,
-        mtime: Number.isNaN(nums[i * 2 + 1]!) ? undefined : nums[i * 2 + 1]!,
+        size: orUndefined(nums[i * 2]!),
+        mtime: orUndefined(nums[i * 2 + 1]!),
         type: TYPES[types[i]!],
       });
     }

@@ -1,4 +1,4 @@
-import type { FileSummary } from '../sources/file-table.js';
+import { type FileSummary, orNull } from '../sources/file-table.js';
 import { ListedFiles, TYPES } from '../sources/listed-files.js';
 import { NameJoiner, PackedNames } from '../sources/packed-names.js';
 import type { FileDigest, StorageEntry } from '../sources/storage-fs.js';
@@ -177,10 +177,6 @@ const SENT_SUMMARY = 3;
 /** An accounts file's digest: the same two for every file (nothing changes them). */
 const ENABLED: FileDigest = Object.freeze({ disabled: false });
 const DISABLED: FileDigest = Object.freeze({ disabled: true });
-
-function orNull(t: number): number | null {
-  return Number.isNaN(t) ? null : t;
-}
 
 /** What the reader calls an entry of find's %y (as a char code): undefined for a folder. */
 export function entryType(code: number): StorageEntry['type'] {
