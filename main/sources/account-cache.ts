@@ -1,6 +1,7 @@
 import type { ActivityQueryOutput, ActivityQueryTuple, HostTotals } from './activity-query.js';
 import type { ChangedAccount, DigestedTuple } from './row-digest.js';
 import type { FileRow, FileTable } from './file-table.js';
+import type { AccountPack } from './account-packs.js';
 
 /**
  * What a source remembers between refreshes (in the state folder), so that a refresh when little
@@ -107,7 +108,14 @@ export interface AccountCache {
     changed: readonly ChangedAccount[],
     digest: number,
   ): boolean;
+  /** Every account held, by host and user: a row each, so slow at a million (see packs). */
   accounts(key: string): Iterable<ActivityQueryTuple>;
+  /** Every host's accounts as counting reads them (sources/feed-cached-accounts.ts). */
+  packs(key: string): Iterable<AccountPack>;
+  /** The accounts with a skip count above 0, and their slots in their host's pack. */
+  skippedAccounts(key: string): Iterable<HeldAccount>;
+  /** One account and its slot, or null when it is not held. */
+  account(key: string, host: string, user: string): HeldAccount | null;
   folder(key: string, path: string): CachedFolder | null;
   /**
    * Only when a folder was listed and last read whole, without its files (a million rows need
@@ -118,6 +126,12 @@ export interface AccountCache {
   writeFolder(key: string, path: string, dates: FolderDates): FolderWriter;
   /** Drops what no longer exists: folders of `key` not in `keep`. */
   pruneFolders(key: string, keep: ReadonlySet<string>): void;
+}
+
+/** An account as held, with its slot in its host's pack. */
+export interface HeldAccount {
+  tuple: ActivityQueryTuple;
+  slot: number;
 }
 
 /** The cache's file name in the state folder. */

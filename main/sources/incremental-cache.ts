@@ -6,7 +6,7 @@ import {
   type UnchangedProof,
 } from './account-cache.js';
 import type { ActivityQueryTuple } from './activity-query.js';
-import { feedQueryTuple } from './feed-query-rows.js';
+import { feedCachedAccounts } from './feed-cached-accounts.js';
 
 /** The account cache as one query source uses it: its key, and the clock for the daily full fetch. */
 export interface KeyedAccountCache {
@@ -60,8 +60,6 @@ export function mergeChanges(
     proof: answer.proof ?? null,
   };
   if (!cache.store.merge(cache.key, info, answer.accounts, answer.totals)) return false;
-  for (const a of cache.store.accounts(cache.key)) {
-    if (includeHost(a[0])) feedQueryTuple(into, a);
-  }
+  feedCachedAccounts(cache.store, cache.key, into, includeHost);
   return true;
 }

@@ -23,6 +23,7 @@ import {
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
 import { feedQueryTuple } from '../sources/feed-query-rows.js';
 import { GuardedCache } from '../sources/guarded-cache.js';
+import { feedCachedAccounts } from '../sources/feed-cached-accounts.js';
 import { SINCE_MARGIN_SECONDS, cachedSince } from '../sources/incremental-cache.js';
 import type { DigestedTuple } from '../sources/row-digest.js';
 import { SqliteSource } from '../sources/sqlite-source.js';
@@ -329,9 +330,7 @@ export class RemoteSqliteSource implements ActivitySource {
         if (!cache.store.mergeDigested(cache.key, info, changes, answer.changed, answer.digest)) {
           return false;
         }
-        for (const a of cache.store.accounts(cache.key)) {
-          if (this.options.includeHost(a[0])) feedQueryTuple(fromCache, a);
-        }
+        feedCachedAccounts(cache.store, cache.key, fromCache, this.options.includeHost);
         return true;
       });
       if (merged) {
@@ -370,9 +369,7 @@ export class RemoteSqliteSource implements ActivitySource {
   private countUnchanged(tally: ActivityTally): boolean {
     const fromCache = tally.fork();
     const counted = this.cache.use(tally, (cache) => {
-      for (const a of cache.store.accounts(cache.key)) {
-        if (this.options.includeHost(a[0])) feedQueryTuple(fromCache, a);
-      }
+      feedCachedAccounts(cache.store, cache.key, fromCache, this.options.includeHost);
       return true;
     });
     if (counted !== true) return false;
@@ -626,9 +623,7 @@ export class RemoteSqliteSource implements ActivitySource {
         if (now < held.fullAt || now - held.fullAt >= FULL_RECHECK_SECONDS) return false;
         this.options.onStep?.(`${this.path} has not changed since it was last copied`);
         const fromCache = tally.fork();
-        for (const a of cache.store.accounts(cache.key)) {
-          if (this.options.includeHost(a[0])) feedQueryTuple(fromCache, a);
-        }
+        feedCachedAccounts(cache.store, cache.key, fromCache, this.options.includeHost);
         tally.absorb(fromCache);
         if (mode === 'rollback')
           tally.notices.push(`${this.conn.host}:${this.path}: ${WAL_ADVICE}`);

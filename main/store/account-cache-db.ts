@@ -14,11 +14,14 @@ import type {
   CheckedHostTotals,
   FolderDates,
   FolderWriter,
+  HeldAccount,
   SnapshotInfo,
   StoredSnapshot,
   UnchangedProof,
 } from '../sources/account-cache.js';
 import { FileTable } from '../sources/file-table.js';
+import { type AccountPack, decodePack, newestInPacks } from '../sources/account-packs.js';
+import { AccountPackEdits } from './account-pack-edits.js';
 import { FileTableWriter } from '../sources/file-table-writer.js';
 import { isFileState } from '../sources/file-state.js';
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
@@ -27,6 +30,7 @@ import {
   type ChangedAccount,
   type DigestedTuple,
   ROW_DIGEST_P,
+  isRowDigest,
   isRowid,
 } from '../sources/row-digest.js';
 import { BUSY_TIMEOUT_MS } from './history-db.js';
@@ -34,7 +38,7 @@ import { makeDbFilesPrivate } from './private-files.js';
 import { sqliteBindingOptions } from './sqlite-binding.js';
 
 /** Bumped whenever the tables change: an older cache is simply started again. */
-const CACHE_VERSION = 8;
+const CACHE_VERSION = 9;
 const APPLICATION_ID = 0x50415543; // "PAUC"
 
 const SCHEMA = `
@@ -46,7 +50,10 @@ CREATE TABLE snapshot (
   -- JSON of the UnchangedProof, or NULL.
   proof TEXT,
   -- The remote query's digest of the rows no cached account holds (sources/row-digest.ts).
-  rest INTEGER
+  rest INTEGER,
+  -- The sum of the accounts' row_digest modulo its prime, kept with every write of them (a sum
+  -- over a million rows costs a tenth of a second); NULL when one has none.
+  held INTEGER
 ) STRICT;
 CREATE TABLE account (
   key TEXT NOT NULL,
@@ -64,8 +71,23 @@ CREATE TABLE account (
   digest INTEGER NOT NULL,
   -- The remote query's digest of the account's rows (sources/row-digest.ts), or NULL.
   row_digest INTEGER,
+  -- Where its figures are in its host's pack (account_pack).
+  slot INTEGER NOT NULL,
   PRIMARY KEY (key, host, user)
 ) STRICT, WITHOUT ROWID;
+-- The few accounts with a skipped row: a count reads them as rows, every other from the packs.
+CREATE INDEX account_skipped ON account (key)
+  WHERE not_an_event > 0 OR malformed > 0 OR no_timestamp > 0;
+-- Each host's accounts as a count reads them (sources/account-packs.ts): the same figures as
+-- their rows, by slot, in three blobs, written with the rows in each transaction.
+CREATE TABLE account_pack (
+  key TEXT NOT NULL,
+  host TEXT NOT NULL,
+  last_active BLOB NOT NULL,
+  registered BLOB NOT NULL,
+  flags BLOB NOT NULL,
+  PRIMARY KEY (key, host)
+) STRICT;
 -- Accounts without lastlog2 rows that a changes-only read sent (sources/row-digest.ts): their
 -- digest, which is in the snapshot's rest.
 CREATE TABLE rest_account (
@@ -171,16 +193,32 @@ export class SqliteAccountCache implements AccountCache {
           server_now: number | null;
           proof: string | null;
           rest: number | null;
+          held: number | null;
         }
-      >('SELECT stamp, full_at, server_now, proof, rest FROM snapshot WHERE key = ?'),
-      newest: db.prepare<[string], { newest: number | null }>(
-        'SELECT max(max(coalesce(last_active, -1), coalesce(registered, -1))) AS newest FROM account WHERE key = ?',
-      ),
+      >('SELECT stamp, full_at, server_now, proof, rest, held FROM snapshot WHERE key = ?'),
       putSnapshot: db.prepare(
-        'INSERT OR REPLACE INTO snapshot (key, stamp, full_at, server_now, proof, rest) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO snapshot (key, stamp, full_at, server_now, proof, rest, held) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       clearAccounts: db.prepare('DELETE FROM account WHERE key = ?'),
       clearRest: db.prepare('DELETE FROM rest_account WHERE key = ?'),
+      clearPacks: db.prepare('DELETE FROM account_pack WHERE key = ?'),
+      pack: db.prepare<[string, string], { la: Buffer; reg: Buffer; flags: Buffer }>(
+        'SELECT last_active AS la, registered AS reg, flags FROM account_pack WHERE key = ? AND host = ?',
+      ),
+      packs: db.prepare<[string], { host: string; la: Buffer; reg: Buffer; flags: Buffer }>(
+        'SELECT host, last_active AS la, registered AS reg, flags FROM account_pack WHERE key = ? ORDER BY host',
+      ),
+      putPack: db.prepare('INSERT OR REPLACE INTO account_pack VALUES (?, ?, ?, ?, ?)'),
+      slotOf: db.prepare<[string, string, string], { slot: number }>(
+        'SELECT slot FROM account WHERE key = ? AND host = ? AND user = ?',
+      ),
+      // The same condition as account_skipped's, word for word, or that index cannot be used.
+      skipped: db.prepare<[string], unknown[]>(
+        `SELECT ${TUPLE_COLUMNS}, slot FROM account INDEXED BY account_skipped WHERE key = ? AND (not_an_event > 0 OR malformed > 0 OR no_timestamp > 0)`,
+      ),
+      account: db.prepare<[string, string, string], unknown[]>(
+        `SELECT ${TUPLE_COLUMNS}, slot FROM account WHERE key = ? AND host = ? AND user = ?`,
+      ),
       restOf: db.prepare<[string, string, string], { rest: number }>(
         'SELECT rest FROM rest_account WHERE key = ? AND host = ? AND user = ?',
       ),
@@ -188,16 +226,12 @@ export class SqliteAccountCache implements AccountCache {
       dropRest: db.prepare('DELETE FROM rest_account WHERE key = ? AND host = ? AND user = ?'),
       // Each account's digest term is computed once, here, so that checking costs only a sum.
       putAccount: db.prepare(
-        `INSERT OR REPLACE INTO account SELECT ${ACCOUNT_COLUMNS}, ${digestTerm('k')}, row_digest FROM (SELECT *, ${accountDigestKey('sqlite')} AS k FROM (SELECT ? AS key, ? AS host, ? AS user, ? AS last_active, ? AS registered, ? AS not_an_event, ? AS malformed, ? AS no_timestamp, ? AS account, ? AS has_role, CAST(? AS INTEGER) AS row_digest) LIMIT -1)`,
+        `INSERT OR REPLACE INTO account SELECT ${ACCOUNT_COLUMNS}, ${digestTerm('k')}, row_digest, slot FROM (SELECT *, ${accountDigestKey('sqlite')} AS k FROM (SELECT ? AS key, ? AS host, ? AS user, ? AS last_active, ? AS registered, ? AS not_an_event, ? AS malformed, ? AS no_timestamp, ? AS account, ? AS has_role, CAST(? AS INTEGER) AS row_digest, ? AS slot) LIMIT -1)`,
       ),
       rowDigestOf: db.prepare<[string, string, string], { row_digest: number | null }>(
         'SELECT row_digest FROM account WHERE key = ? AND host = ? AND user = ?',
       ),
       dropAccount: db.prepare('DELETE FROM account WHERE key = ? AND host = ? AND user = ?'),
-      // NULL when any account lacks its digest: then nothing can be checked.
-      rowDigestSum: db.prepare<[string], { held: number | null }>(
-        `SELECT CASE WHEN count(row_digest) = count(*) THEN coalesce(sum(row_digest), 0) % ${ROW_DIGEST_P} END AS held FROM account WHERE key = ?`,
-      ),
       accounts: db.prepare<[string, number], AccountRow>(
         `SELECT ${TUPLE_COLUMNS} FROM account WHERE key = ? ORDER BY host, user LIMIT ?`,
       ),
@@ -247,10 +281,13 @@ export class SqliteAccountCache implements AccountCache {
   snapshot(key: string): StoredSnapshot | null {
     const row = this.statements.snapshot.get(key);
     if (!row) return null;
-    // A scan of every account: asked several times a refresh, so kept until the next write.
+    // A walk over every account: asked several times a refresh, so kept until the next write.
     let newest = this.newest.get(key);
     if (newest === undefined) {
-      newest = this.statements.newest.get(key)?.newest ?? null;
+      const packs = this.decodedPacks(key);
+      // Damaged packs: as if nothing were kept, so that the next read is whole and writes anew.
+      if (packs === null) return null;
+      newest = newestInPacks(packs);
       this.newest.set(key, newest);
     }
     return {
@@ -266,7 +303,8 @@ export class SqliteAccountCache implements AccountCache {
   /** The newest time held per key, as `snapshot` last read it; dropped by every write. */
   private readonly newest = new Map<string, number | null>();
 
-  private putSnapshot(key: string, info: SnapshotInfo): void {
+  /** `held`: the accounts' row_digest sum, as the write that calls this leaves them. */
+  private putSnapshot(key: string, info: SnapshotInfo, held: number | null): void {
     this.newest.delete(key);
     const proof = info.proof ? JSON.stringify(info.proof) : null;
     this.statements.putSnapshot.run(
@@ -276,23 +314,57 @@ export class SqliteAccountCache implements AccountCache {
       info.serverNow,
       proof,
       info.rest ?? null,
+      held,
     );
   }
 
   /**
    * Exactly the tuple's nine fields, and the remote query's digest of the account's rows when the
    * rows are DigestedTuples: any other row may carry more (ActivityQueryOutput's tenth field is
-   * account_updated), which is never kept.
+   * account_updated), which is never kept. The sum of the digests put, modulo their prime; null
+   * when not digested or one is not a digest.
    */
   private putAccounts(
     key: string,
     accounts: Iterable<AccountRow | ActivityQueryOutput | DigestedTuple>,
     digested: boolean,
-  ): void {
-    const put = this.statements.putAccount;
+    packs: AccountPackEdits,
+    fresh: boolean,
+  ): number | null {
+    const { putAccount: put, slotOf } = this.statements;
+    let sum: number | null = digested ? 0 : null;
     for (const a of accounts) {
-      put.run(key, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], digested ? a[9] : null);
+      if (sum !== null) sum = isRowDigest(a[9]) ? (sum + a[9]) % ROW_DIGEST_P : null;
+      const held = fresh ? undefined : slotOf.get(key, a[0], a[1])?.slot;
+      const slot = packs.put(a, held);
+      put.run(
+        key,
+        a[0],
+        a[1],
+        a[2],
+        a[3],
+        a[4],
+        a[5],
+        a[6],
+        a[7],
+        a[8],
+        digested ? a[9] : null,
+        slot,
+      );
     }
+    return sum;
+  }
+
+  /** Edits of `key`'s packs, to be ended in the same transaction. */
+  private packEdits(key: string, fresh: boolean): AccountPackEdits {
+    return new AccountPackEdits(
+      (host) => {
+        const row = this.statements.pack.get(key, host);
+        return row ? { lastActive: row.la, registered: row.reg, flags: row.flags } : null;
+      },
+      (host, b) => this.statements.putPack.run(key, host, b.lastActive, b.registered, b.flags),
+      fresh,
+    );
   }
 
   /** Every account of `key` replaced by `accounts`, the rest's digests dropped, in one write. */
@@ -305,8 +377,11 @@ export class SqliteAccountCache implements AccountCache {
     this.db.transaction(() => {
       this.statements.clearAccounts.run(key);
       this.statements.clearRest.run(key);
-      this.putAccounts(key, accounts, digested);
-      this.putSnapshot(key, info);
+      this.statements.clearPacks.run(key);
+      const packs = this.packEdits(key, true);
+      const held = this.putAccounts(key, accounts, digested, packs, true);
+      packs.end();
+      this.putSnapshot(key, info, held);
     })();
   }
 
@@ -322,15 +397,30 @@ export class SqliteAccountCache implements AccountCache {
     digest: number,
   ): boolean {
     const Mismatch = class extends Error {};
-    const rest = this.statements.snapshot.get(key)?.rest;
-    if (rest === null || rest === undefined) return false;
+    const kept = this.statements.snapshot.get(key);
+    const rest = kept?.rest;
+    const heldBefore = kept?.held;
+    if (rest === null || rest === undefined || heldBefore === null || heldBefore === undefined) {
+      return false;
+    }
     const sent = new Set(accounts.map((a) => JSON.stringify([a[0], a[1]])));
+    // The sums below take each account once: a server that names one twice is not followed.
+    const named = new Set(changed.map((c) => JSON.stringify([c.host, c.user])));
+    if (sent.size !== accounts.length || named.size !== changed.length) return false;
     try {
       this.db.transaction(() => {
+        const packs = this.packEdits(key, false);
         const P = ROW_DIGEST_P;
         let newRest = rest;
+        // The accounts' sum, less what the accounts sent again held before.
+        let held = heldBefore;
         for (const c of changed) {
-          const counted = this.statements.rowDigestOf.get(key, c.host, c.user) !== undefined;
+          const before = this.statements.rowDigestOf.get(key, c.host, c.user);
+          const counted = before !== undefined;
+          if (counted) {
+            if (!isRowDigest(before.row_digest)) throw new Mismatch();
+            held = (held - before.row_digest + P) % P;
+          }
           const inRest = this.statements.restOf.get(key, c.host, c.user)?.rest;
           // What the account had in the rest: known when a changes read sent it before without
           // lastlog2 rows; nothing when it was counted (the cached sum held it) or is new; else
@@ -342,6 +432,8 @@ export class SqliteAccountCache implements AccountCache {
             this.statements.dropRest.run(key, c.host, c.user);
           } else {
             // No lastlog2 rows (left): it counts nowhere, its rows are in the rest now.
+            const slot = this.statements.slotOf.get(key, c.host, c.user)?.slot;
+            if (slot !== undefined) packs.empty(c.host, slot);
             this.statements.dropAccount.run(key, c.host, c.user);
             this.statements.putRest.run(key, c.host, c.user, c.rest);
             now = c.rest;
@@ -350,12 +442,12 @@ export class SqliteAccountCache implements AccountCache {
         }
         // Every account line must be of an account named changed.
         if (sent.size > 0) throw new Mismatch();
-        this.putAccounts(key, accounts, true);
-        const held = this.statements.rowDigestSum.get(key)?.held;
-        if (held === null || held === undefined || (held + newRest) % P !== digest) {
-          throw new Mismatch();
-        }
-        this.putSnapshot(key, { ...info, rest: newRest });
+        const added = this.putAccounts(key, accounts, true, packs, false);
+        packs.end();
+        if (added === null) throw new Mismatch();
+        held = (held + added) % P;
+        if ((held + newRest) % P !== digest) throw new Mismatch();
+        this.putSnapshot(key, { ...info, rest: newRest }, held);
       })();
       return true;
     } catch (e) {
@@ -381,9 +473,11 @@ export class SqliteAccountCache implements AccountCache {
     const Mismatch = class extends Error {};
     try {
       this.db.transaction(() => {
-        this.putAccounts(key, changed, false);
+        const packs = this.packEdits(key, false);
+        this.putAccounts(key, changed, false, packs, false);
+        packs.end();
         if (!sameTotals(this.statements.totals.all(key), expected)) throw new Mismatch();
-        this.putSnapshot(key, info);
+        this.putSnapshot(key, info, null);
       })();
       return true;
     } catch (e) {
@@ -405,6 +499,36 @@ export class SqliteAccountCache implements AccountCache {
       const [host, user] = page[page.length - 1]!;
       page = accountsAfter.raw(true).all(key, host, user, ACCOUNT_PAGE) as unknown as AccountRow[];
     }
+  }
+
+  packs(key: string): Iterable<AccountPack> {
+    const packs = this.decodedPacks(key);
+    if (packs === null) throw new Error('the cached packs of accounts are damaged');
+    return packs;
+  }
+
+  /** Every pack of `key`, or null when one is damaged. A few blobs: read whole. */
+  private decodedPacks(key: string): AccountPack[] | null {
+    const packs: AccountPack[] = [];
+    for (const row of this.statements.packs.iterate(key)) {
+      const pack = decodePack(row.host, {
+        lastActive: row.la,
+        registered: row.reg,
+        flags: row.flags,
+      });
+      if (pack === null) return null;
+      packs.push(pack);
+    }
+    return packs;
+  }
+
+  *skippedAccounts(key: string): Iterable<HeldAccount> {
+    for (const row of this.statements.skipped.raw(true).iterate(key)) yield heldAccount(row);
+  }
+
+  account(key: string, host: string, user: string): HeldAccount | null {
+    const row = this.statements.account.raw(true).get(key, host, user);
+    return row === undefined ? null : heldAccount(row);
   }
 
   folder(key: string, path: string): CachedFolder | null {
@@ -483,6 +607,11 @@ export class SqliteAccountCache implements AccountCache {
       }
     })();
   }
+}
+
+/** A row of TUPLE_COLUMNS and the slot. */
+function heldAccount(row: unknown[]): HeldAccount {
+  return { tuple: row.slice(0, 9) as AccountRow, slot: row[9] as number };
 }
 
 interface FolderRow {

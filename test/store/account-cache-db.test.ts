@@ -399,3 +399,23 @@ test('every account comes back once, in order, across pages of the read, empty n
   assert.deepEqual([...cache.accounts('k')], expected);
   cache.close();
 });
+
+test('damaged packs of accounts leave the key as if nothing were kept, and a full read mends them', () => {
+  const path = join(dir, 'damaged-pack', 'cache.sqlite');
+  const cache = openAccountCache(path);
+  cache.replaceDigested('k', digested, [d1, d2]);
+  cache.close();
+  const db = new Database(path);
+  db.prepare("UPDATE account_pack SET flags = X'01' WHERE key = 'k'").run();
+  db.close();
+  const again = openAccountCache(path);
+  assert.equal(again.snapshot('k'), null, 'no since to ask from: everything is read');
+  assert.throws(() => again.packs('k'), /damaged/);
+  again.replaceDigested('k', digested, [d1, d2]);
+  assert.equal(again.snapshot('k')?.newest, 200);
+  assert.deepEqual(
+    [...again.packs('k')].map((p) => [p.host, [...p.lastActive]]),
+    [['a.test', [100, 200]]],
+  );
+  again.close();
+});
