@@ -1,13 +1,17 @@
 import type { ActivityQueryTuple } from './activity-query.js';
 
 /**
- * One host's cached accounts as a count reads them: by slot, in three typed arrays, without
- * names. A million accounts as rows cost a second to cross from SQLite into JavaScript (about
- * half a microsecond a row, whatever is in it); as three blobs, milliseconds (issue 14, row 3
- * after commits). The skip counts are not here: few accounts have any, and they are read as rows.
+ * A host's cached accounts as a count reads them: by slot, in parts of PACK_SLOTS slots, each three
+ * typed arrays without names. A million accounts as rows cost a second to cross from SQLite into
+ * JavaScript (about half a microsecond a row, whatever is in it); as blobs, milliseconds (issue 14,
+ * row 3 after commits). Parts rather than one pack a host: a full read holds one part at a time
+ * (issue 14, row 2: a host's arrays, doubled as they grow, sat beside the read's own memory). The
+ * skip counts are not here: few accounts have any, and they are read as rows.
  */
 export interface AccountPack {
   host: string;
+  /** The slot of the part's first entry. */
+  first: number;
   /** last_active, NaN for none. */
   lastActive: Float64Array;
   /** registered, NaN for none. */
@@ -15,6 +19,9 @@ export interface AccountPack {
   /** The account code in bits 0–1 (3: not read), ROLE_FLAG, EMPTY_FLAG for a slot no account holds. */
   flags: Uint8Array;
 }
+
+/** Slots a part holds: every part of a host but its last is full. */
+export const PACK_SLOTS = 65536;
 
 /** An ActivityQueryTuple, or a row that starts with one (the remote query's adds its digest). */
 export type AccountFields = readonly [...ActivityQueryTuple, ...unknown[]];
@@ -35,41 +42,45 @@ export function accountCodeOf(flags: number): 0 | 1 | 2 | null {
   return code === NO_ACCOUNT_CODE ? null : (code as 0 | 1 | 2);
 }
 
-/** A pack's blobs as SQLite keeps them. */
+/** A part's blobs as SQLite keeps them. */
 export interface PackBlobs {
   lastActive: Uint8Array;
   registered: Uint8Array;
   flags: Uint8Array;
 }
 
-/** The pack of `host` from its blobs; null when they do not agree on how many slots there are. */
-export function decodePack(host: string, blobs: PackBlobs): AccountPack | null {
+/**
+ * Part `part` of `host` from its blobs; null when they do not agree on how many slots there are,
+ * or hold none or more than a part may.
+ */
+export function decodePack(host: string, part: number, blobs: PackBlobs): AccountPack | null {
   const slots = blobs.flags.length;
+  if (slots === 0 || slots > PACK_SLOTS) return null;
   if (blobs.lastActive.length !== slots * 8 || blobs.registered.length !== slots * 8) return null;
   // Copied: a Float64Array needs its bytes aligned, and a blob's bytes need not be.
   const lastActive = new Float64Array(slots);
   new Uint8Array(lastActive.buffer).set(blobs.lastActive);
   const registered = new Float64Array(slots);
   new Uint8Array(registered.buffer).set(blobs.registered);
-  return { host, lastActive, registered, flags: Uint8Array.from(blobs.flags) };
+  const flags = Uint8Array.from(blobs.flags);
+  return { host, first: part * PACK_SLOTS, lastActive, registered, flags };
 }
 
-/**
- * A host's pack being written: slots set, added or emptied, then its blobs. Grows by doubling,
- * so that a million accounts added one by one are copied a few times, not a million.
- */
-export class PackBuilder {
-  private lastActive: Float64Array;
-  private registered: Float64Array;
-  private flags: Uint8Array;
-  private used: number;
+/** One part being written: slots set, added at its end, or emptied, then its blobs. */
+export class PartBuilder {
+  private readonly lastActive = new Float64Array(PACK_SLOTS);
+  private readonly registered = new Float64Array(PACK_SLOTS);
+  private readonly flags = new Uint8Array(PACK_SLOTS);
+  private used = 0;
 
+  /** Starts as `from` (a decoded part), or empty. */
   constructor(from?: AccountPack) {
+    if (from !== undefined) this.reset(from);
+  }
+
+  /** The part becomes `from`, or empty: a full read's arrays serve its next part. */
+  reset(from?: AccountPack): void {
     this.used = from?.flags.length ?? 0;
-    const capacity = Math.max(1024, this.used);
-    this.lastActive = new Float64Array(capacity);
-    this.registered = new Float64Array(capacity);
-    this.flags = new Uint8Array(capacity);
     if (from !== undefined) {
       this.lastActive.set(from.lastActive);
       this.registered.set(from.registered);
@@ -77,33 +88,29 @@ export class PackBuilder {
     }
   }
 
-  /** How many slots there are. */
+  /** How many slots are used. */
   get slots(): number {
     return this.used;
   }
 
-  /** Puts `t` in `slot`, or in a new slot when none is given; the slot. */
-  put(t: AccountFields, slot?: number): number {
-    const at = slot ?? this.grow();
-    if (!Number.isSafeInteger(at) || at < 0 || at >= this.used) {
-      throw new RangeError(`no slot ${at} in a pack of ${this.used}`);
-    }
-    this.lastActive[at] = t[2] ?? NaN;
-    this.registered[at] = t[3] ?? NaN;
-    this.flags[at] = packFlags(t);
-    return at;
+  /** Puts `t` at `offset`: a slot in use, or the next one. */
+  put(t: AccountFields, offset: number): void {
+    this.check(offset, this.used < PACK_SLOTS ? this.used + 1 : this.used);
+    if (offset === this.used) this.used++;
+    this.lastActive[offset] = t[2] ?? NaN;
+    this.registered[offset] = t[3] ?? NaN;
+    this.flags[offset] = packFlags(t);
   }
 
-  /** The account in `slot` is gone; the slot stays empty until the pack is written anew. */
-  empty(slot: number): void {
-    if (!Number.isSafeInteger(slot) || slot < 0 || slot >= this.used) {
-      throw new RangeError(`no slot ${slot} in a pack of ${this.used}`);
-    }
-    this.lastActive[slot] = NaN;
-    this.registered[slot] = NaN;
-    this.flags[slot] = EMPTY_FLAG;
+  /** The account at `offset` is gone; the slot stays empty until the host is written anew. */
+  empty(offset: number): void {
+    this.check(offset, this.used);
+    this.lastActive[offset] = NaN;
+    this.registered[offset] = NaN;
+    this.flags[offset] = EMPTY_FLAG;
   }
 
+  /** Views of the arrays' bytes: valid until the part is next changed. */
   blobs(): PackBlobs {
     const n = this.used;
     return {
@@ -113,20 +120,10 @@ export class PackBuilder {
     };
   }
 
-  private grow(): number {
-    if (this.used === this.flags.length) {
-      const capacity = this.flags.length * 2;
-      const la = new Float64Array(capacity);
-      la.set(this.lastActive);
-      const reg = new Float64Array(capacity);
-      reg.set(this.registered);
-      const flags = new Uint8Array(capacity);
-      flags.set(this.flags);
-      this.lastActive = la;
-      this.registered = reg;
-      this.flags = flags;
+  private check(offset: number, end: number): void {
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset >= end) {
+      throw new RangeError(`no slot ${offset} in a part of ${this.used}`);
     }
-    return this.used++;
   }
 }
 

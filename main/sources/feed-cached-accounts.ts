@@ -37,13 +37,13 @@ export function feedCachedAccounts(
     if (tuple[6] > 0) tally.addSkipped(host, 'no-timestamp', tuple[6]);
   }
   for (const pack of store.packs(key)) {
-    const { host, lastActive, registered, flags } = pack;
+    const { host, first, lastActive, registered, flags } = pack;
     if (!includeHost(host)) continue;
     const skip = asRows.get(host);
     const n = flags.length;
     for (let slot = 0; slot < n; slot++) {
       const f = flags[slot]!;
-      if (f & EMPTY_FLAG || skip?.has(slot) === true) continue;
+      if (f & EMPTY_FLAG || skip?.has(first + slot) === true) continue;
       if (f & ROLE_FLAG) tally.noteHasRoles(host);
       const last = lastActive[slot]!;
       const reg = registered[slot]!;

@@ -20,7 +20,12 @@ import type {
   UnchangedProof,
 } from '../sources/account-cache.js';
 import { FileTable } from '../sources/file-table.js';
-import { type AccountPack, decodePack, newestInPacks } from '../sources/account-packs.js';
+import {
+  type AccountPack,
+  PACK_SLOTS,
+  decodePack,
+  newestInPacks,
+} from '../sources/account-packs.js';
 import { AccountPackEdits } from './account-pack-edits.js';
 import { FileTableWriter } from '../sources/file-table-writer.js';
 import { isFileState } from '../sources/file-state.js';
@@ -79,14 +84,15 @@ CREATE TABLE account (
 CREATE INDEX account_skipped ON account (key)
   WHERE not_an_event > 0 OR malformed > 0 OR no_timestamp > 0;
 -- Each host's accounts as a count reads them (sources/account-packs.ts): the same figures as
--- their rows, by slot, in three blobs, written with the rows in each transaction.
+-- their rows, by slot, in parts of three blobs, written with the rows in each transaction.
 CREATE TABLE account_pack (
   key TEXT NOT NULL,
   host TEXT NOT NULL,
+  part INTEGER NOT NULL,
   last_active BLOB NOT NULL,
   registered BLOB NOT NULL,
   flags BLOB NOT NULL,
-  PRIMARY KEY (key, host)
+  PRIMARY KEY (key, host, part)
 ) STRICT;
 -- Accounts without lastlog2 rows that a changes-only read sent (sources/row-digest.ts): their
 -- digest, which is in the snapshot's rest.
@@ -202,13 +208,19 @@ export class SqliteAccountCache implements AccountCache {
       clearAccounts: db.prepare('DELETE FROM account WHERE key = ?'),
       clearRest: db.prepare('DELETE FROM rest_account WHERE key = ?'),
       clearPacks: db.prepare('DELETE FROM account_pack WHERE key = ?'),
-      pack: db.prepare<[string, string], { la: Buffer; reg: Buffer; flags: Buffer }>(
-        'SELECT last_active AS la, registered AS reg, flags FROM account_pack WHERE key = ? AND host = ?',
+      pack: db.prepare<[string, string, number], { la: Buffer; reg: Buffer; flags: Buffer }>(
+        'SELECT last_active AS la, registered AS reg, flags FROM account_pack WHERE key = ? AND host = ? AND part = ?',
       ),
-      packs: db.prepare<[string], { host: string; la: Buffer; reg: Buffer; flags: Buffer }>(
-        'SELECT host, last_active AS la, registered AS reg, flags FROM account_pack WHERE key = ? ORDER BY host',
+      packTail: db.prepare<[{ key: string; host: string }], { parts: number; lastSlots: number }>(
+        'SELECT count(*) AS parts, coalesce((SELECT length(flags) FROM account_pack WHERE key = @key AND host = @host ORDER BY part DESC LIMIT 1), 0) AS lastSlots FROM account_pack WHERE key = @key AND host = @host',
       ),
-      putPack: db.prepare('INSERT OR REPLACE INTO account_pack VALUES (?, ?, ?, ?, ?)'),
+      packs: db.prepare<
+        [string],
+        { host: string; part: number; la: Buffer; reg: Buffer; flags: Buffer }
+      >(
+        'SELECT host, part, last_active AS la, registered AS reg, flags FROM account_pack WHERE key = ? ORDER BY host, part',
+      ),
+      putPack: db.prepare('INSERT OR REPLACE INTO account_pack VALUES (?, ?, ?, ?, ?, ?)'),
       slotOf: db.prepare<[string, string, string], { slot: number }>(
         'SELECT slot FROM account WHERE key = ? AND host = ? AND user = ?',
       ),
@@ -357,12 +369,16 @@ export class SqliteAccountCache implements AccountCache {
 
   /** Edits of `key`'s packs, to be ended in the same transaction. */
   private packEdits(key: string, fresh: boolean): AccountPackEdits {
+    const { pack, packTail, putPack } = this.statements;
     return new AccountPackEdits(
-      (host) => {
-        const row = this.statements.pack.get(key, host);
-        return row ? { lastActive: row.la, registered: row.reg, flags: row.flags } : null;
+      {
+        load: (host, part) => {
+          const row = pack.get(key, host, part);
+          return row ? { lastActive: row.la, registered: row.reg, flags: row.flags } : null;
+        },
+        tail: (host) => packTail.get({ key, host }) ?? { parts: 0, lastSlots: 0 },
+        store: (host, part, b) => putPack.run(key, host, part, b.lastActive, b.registered, b.flags),
       },
-      (host, b) => this.statements.putPack.run(key, host, b.lastActive, b.registered, b.flags),
       fresh,
     );
   }
@@ -507,17 +523,26 @@ export class SqliteAccountCache implements AccountCache {
     return packs;
   }
 
-  /** Every pack of `key`, or null when one is damaged. A few blobs: read whole. */
+  /**
+   * Every part of `key`, or null when one is damaged, or a host's parts are not numbered from 0
+   * without a gap, each full but its last. Some blobs, 17 bytes an account: read whole.
+   */
   private decodedPacks(key: string): AccountPack[] | null {
     const packs: AccountPack[] = [];
+    let last: AccountPack | undefined;
     for (const row of this.statements.packs.iterate(key)) {
-      const pack = decodePack(row.host, {
+      const { host, part } = row;
+      const sameHost = last?.host === host;
+      if (part !== (sameHost ? last!.first / PACK_SLOTS + 1 : 0)) return null;
+      if (sameHost && last!.flags.length !== PACK_SLOTS) return null;
+      const pack = decodePack(host, part, {
         lastActive: row.la,
         registered: row.reg,
         flags: row.flags,
       });
       if (pack === null) return null;
       packs.push(pack);
+      last = pack;
     }
     return packs;
   }

@@ -1,70 +1,119 @@
 import {
   type AccountFields,
-  type AccountPack,
+  PACK_SLOTS,
   type PackBlobs,
-  PackBuilder,
+  PartBuilder,
   decodePack,
 } from '../sources/account-packs.js';
 
+/** Where the parts are kept: within the write's transaction. */
+export interface PackParts {
+  /** Part `part` of `host` as kept now, or null. */
+  load(host: string, part: number): PackBlobs | null;
+  /** How many parts `host` has, and how many slots its last one holds. */
+  tail(host: string): Tail;
+  store(host: string, part: number, blobs: PackBlobs): void;
+}
+
+interface Tail {
+  parts: number;
+  lastSlots: number;
+}
+
 /**
- * The packs one write of the cache changes (sources/account-packs.ts), written in the same
- * transaction as the account rows, so that rows and packs never disagree. A host's pack is read
- * when the write first touches it. A write of everything anew (`fresh`) keeps one host's pack in
- * memory at a time: the rows come host by host, and a million accounts' arrays, doubled as they
- * grow, would otherwise sit beside the first read's own memory (issue 14, row 2).
+ * The pack parts one write of the cache changes (sources/account-packs.ts), written in the same
+ * transaction as the account rows, so that rows and packs never disagree. A part is read when
+ * the write first touches it and written back at the end; a write of everything anew (`fresh`)
+ * writes each part as soon as it is full, and its arrays serve the next.
  */
 export class AccountPackEdits {
-  private readonly builders = new Map<string, PackBuilder>();
-  /** Hosts whose pack this write has stored already (a fresh write's earlier hosts). */
-  private readonly stored = new Set<string>();
-  private lastHost: string | null = null;
+  private readonly open = new Map<string, { host: string; part: number; b: PartBuilder }>();
+  private readonly tails = new Map<string, Tail>();
+  private spare: PartBuilder | undefined;
 
-  /** `load`: the host's pack as kept now, or null; `store` keeps one. */
   constructor(
-    private readonly load: (host: string) => PackBlobs | null,
-    private readonly store: (host: string, blobs: PackBlobs) => void,
+    private readonly kept: PackParts,
     private readonly fresh: boolean,
   ) {}
 
   /** Puts the account in `slot` (its slot so far), or in a new one; the slot it has now. */
   put(t: AccountFields, slot: number | undefined): number {
-    return this.builder(t[0]).put(t, slot);
+    const host = t[0];
+    const at = slot ?? this.append(host);
+    const part = this.partOf(at);
+    this.part(host, part).put(t, at - part * PACK_SLOTS);
+    return at;
   }
 
   /** The account in `slot` of `host` is gone. */
   empty(host: string, slot: number): void {
-    this.builder(host).empty(slot);
+    const part = this.partOf(slot);
+    this.part(host, part).empty(slot - part * PACK_SLOTS);
   }
 
-  /** Stores every pack still held. */
+  /** Stores every part still open. */
   end(): void {
-    for (const [host, b] of this.builders) this.store(host, b.blobs());
-    this.builders.clear();
+    for (const { host, part, b } of this.open.values()) this.kept.store(host, part, b.blobs());
+    this.open.clear();
   }
 
-  private builder(host: string): PackBuilder {
-    const held = this.builders.get(host);
-    if (held !== undefined) return held;
-    if (this.fresh && this.lastHost !== null) {
-      const last = this.builders.get(this.lastHost);
-      if (last !== undefined) {
-        this.store(this.lastHost, last.blobs());
-        this.builders.delete(this.lastHost);
-        this.stored.add(this.lastHost);
-      }
+  private partOf(slot: number): number {
+    if (!Number.isSafeInteger(slot) || slot < 0) throw new RangeError(`no slot ${slot}`);
+    return Math.floor(slot / PACK_SLOTS);
+  }
+
+  /** A new slot at the end of `host`'s last part, or of a part added after it. */
+  private append(host: string): number {
+    const tail = this.tail(host);
+    if (tail.parts === 0 || tail.lastSlots === PACK_SLOTS) {
+      if (this.fresh && tail.parts > 0) this.close(host, tail.parts - 1);
+      tail.parts++;
+      tail.lastSlots = 0;
+      const b = this.take();
+      b.reset();
+      this.open.set(partKey(host, tail.parts - 1), { host, part: tail.parts - 1, b });
     }
-    this.lastHost = host;
-    // A host seen again after its pack was stored goes on from that pack.
-    const b = new PackBuilder(this.fresh && !this.stored.has(host) ? undefined : this.kept(host));
-    this.builders.set(host, b);
+    return (tail.parts - 1) * PACK_SLOTS + tail.lastSlots++;
+  }
+
+  private tail(host: string): Tail {
+    let tail = this.tails.get(host);
+    if (tail === undefined) {
+      tail = this.fresh ? { parts: 0, lastSlots: 0 } : { ...this.kept.tail(host) };
+      this.tails.set(host, tail);
+    }
+    return tail;
+  }
+
+  private part(host: string, part: number): PartBuilder {
+    const open = this.open.get(partKey(host, part));
+    if (open !== undefined) return open.b;
+    if (part >= this.tail(host).parts) throw new RangeError(`no part ${part} of ${host}'s pack`);
+    // A part kept before, or (a full read of hosts not in order) stored earlier in this write.
+    const blobs = this.kept.load(host, part);
+    const pack = blobs && decodePack(host, part, blobs);
+    if (!pack) throw new Error(`the cached pack of ${host}'s accounts is damaged`);
+    const b = this.take();
+    b.reset(pack);
+    this.open.set(partKey(host, part), { host, part, b });
     return b;
   }
 
-  private kept(host: string): AccountPack | undefined {
-    const blobs = this.load(host);
-    if (blobs === null) return undefined;
-    const pack = decodePack(host, blobs);
-    if (pack === null) throw new Error(`the cached pack of ${host}'s accounts is damaged`);
-    return pack;
+  /** Stores a full part at once; its arrays serve the next. */
+  private close(host: string, part: number): void {
+    const key = partKey(host, part);
+    const open = this.open.get(key);
+    if (open === undefined) return;
+    this.kept.store(host, part, open.b.blobs());
+    this.open.delete(key);
+    this.spare = open.b;
+  }
+
+  private take(): PartBuilder {
+    const b = this.spare ?? new PartBuilder();
+    this.spare = undefined;
+    return b;
   }
 }
+
+const partKey = (host: string, part: number) => `${part}\u0000${host}`;

@@ -1,9 +1,10 @@
-/** The packs' own rules: slots kept as put, growth without loss, blobs that disagree refused. */
+/** A pack part's own rules: slots kept as put, slots out of range refused, blobs that disagree refused. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   EMPTY_FLAG,
-  PackBuilder,
+  PACK_SLOTS,
+  PartBuilder,
   ROLE_FLAG,
   accountCodeOf,
   decodePack,
@@ -24,16 +25,16 @@ const tuple = (i: number): ActivityQueryTuple => [
   (i % 2) as 0 | 1,
 ];
 
-test('a pack of many more accounts than it starts with keeps every slot as put', () => {
-  const b = new PackBuilder();
-  const n = 5000;
-  for (let i = 0; i < n; i++) assert.equal(b.put(tuple(i)), i);
+test('a full part keeps every slot as put, and a decoded part goes on where it was', () => {
+  const b = new PartBuilder();
+  for (let i = 0; i < PACK_SLOTS; i++) b.put(tuple(i), i);
   b.put(tuple(7000), 42);
   b.empty(43);
-  const pack = decodePack('h', b.blobs());
+  const pack = decodePack('h', 2, b.blobs());
   assert.ok(pack !== null);
-  assert.equal(pack.flags.length, n);
-  for (let i = 0; i < n; i++) {
+  assert.equal(pack.first, 2 * PACK_SLOTS);
+  assert.equal(pack.flags.length, PACK_SLOTS);
+  for (let i = 0; i < PACK_SLOTS; i++) {
     const t = i === 42 ? tuple(7000) : tuple(i);
     if (i === 43) {
       assert.equal(pack.flags[i], EMPTY_FLAG);
@@ -45,54 +46,63 @@ test('a pack of many more accounts than it starts with keeps every slot as put',
     assert.equal(accountCodeOf(pack.flags[i]!), t[7]);
     assert.equal((pack.flags[i]! & ROLE_FLAG) !== 0, t[8] === 1);
   }
-  // Going on from a decoded pack: the slots stay, new ones follow.
-  const again = new PackBuilder(pack);
-  assert.equal(again.put(tuple(1)), n);
-  assert.equal(again.slots, n + 1);
+  assert.throws(() => b.put(tuple(1), PACK_SLOTS), RangeError, 'a full part takes no more');
+  const again = new PartBuilder(decodePack('h', 0, { ...b.blobs() })!);
+  assert.equal(again.slots, PACK_SLOTS);
+  again.reset();
+  assert.equal(again.slots, 0);
 });
 
-test('a slot outside the pack is refused, never written past the end', () => {
-  const b = new PackBuilder();
-  b.put(tuple(1));
-  for (const slot of [1, -1, 0.5, NaN, 2 ** 53]) {
-    assert.throws(() => b.put(tuple(2), slot), RangeError);
-    assert.throws(() => b.empty(slot), RangeError);
+test('a slot beyond the next, or not a slot, is refused, never written', () => {
+  const b = new PartBuilder();
+  b.put(tuple(1), 0);
+  for (const offset of [2, -1, 0.5, NaN, 2 ** 53]) {
+    assert.throws(() => b.put(tuple(2), offset), RangeError);
   }
+  for (const offset of [1, -1, 0.5, NaN]) assert.throws(() => b.empty(offset), RangeError);
+  assert.equal(b.slots, 1);
 });
 
-test('blobs that disagree on how many slots there are make no pack', () => {
-  const b = new PackBuilder();
-  b.put(tuple(1));
-  b.put(tuple(2));
+test('blobs that disagree on how many slots there are, or hold none or too many, make no part', () => {
+  const b = new PartBuilder();
+  b.put(tuple(1), 0);
+  b.put(tuple(2), 1);
   const blobs = b.blobs();
-  assert.ok(decodePack('h', blobs) !== null);
-  assert.equal(decodePack('h', { ...blobs, flags: blobs.flags.subarray(0, 1) }), null);
-  assert.equal(decodePack('h', { ...blobs, lastActive: blobs.lastActive.subarray(0, 15) }), null);
-  assert.equal(decodePack('h', { ...blobs, registered: new Uint8Array(0) }), null);
+  assert.ok(decodePack('h', 0, blobs) !== null);
+  assert.equal(decodePack('h', 0, { ...blobs, flags: blobs.flags.subarray(0, 1) }), null);
+  assert.equal(
+    decodePack('h', 0, { ...blobs, lastActive: blobs.lastActive.subarray(0, 15) }),
+    null,
+  );
+  assert.equal(decodePack('h', 0, { ...blobs, registered: new Uint8Array(0) }), null);
+  const empty = new Uint8Array(0);
+  assert.equal(decodePack('h', 0, { lastActive: empty, registered: empty, flags: empty }), null);
+  const n = PACK_SLOTS + 1;
+  const big = { lastActive: new Uint8Array(n * 8), registered: new Uint8Array(n * 8) };
+  assert.equal(decodePack('h', 0, { ...big, flags: new Uint8Array(n) }), null);
 });
 
 test('a blob whose bytes are not aligned is read as well', () => {
-  const b = new PackBuilder();
-  b.put(tuple(1));
+  const b = new PartBuilder();
+  b.put(tuple(1), 0);
   const { lastActive, registered, flags } = b.blobs();
   const shifted = new Uint8Array(lastActive.length + 1).fill(9);
   shifted.set(lastActive, 1);
-  const pack = decodePack('h', { lastActive: shifted.subarray(1), registered, flags });
+  const pack = decodePack('h', 0, { lastActive: shifted.subarray(1), registered, flags });
   assert.equal(pack?.lastActive[0], 1.5);
 });
 
 test('the newest time is the greatest last_active or registered held, never an empty slot', () => {
-  const b = new PackBuilder();
-  b.put(['h', 'a', 10, 30, 0, 0, 0, 1, 0]);
-  b.put(['h', 'b', null, null, 0, 0, 0, 1, 0]);
-  b.put(['h', 'c', 99, null, 0, 0, 0, 1, 0]);
+  const b = new PartBuilder();
+  b.put(['h', 'a', 10, 30, 0, 0, 0, 1, 0], 0);
+  b.put(['h', 'b', null, null, 0, 0, 0, 1, 0], 1);
+  b.put(['h', 'c', 99, null, 0, 0, 0, 1, 0], 2);
   b.empty(2);
-  const pack = decodePack('h', b.blobs())!;
-  assert.equal(newestInPacks([pack]), 30);
+  assert.equal(newestInPacks([decodePack('h', 0, b.blobs())!]), 30);
   assert.equal(newestInPacks([]), null);
-  const none = new PackBuilder();
-  none.put(['h', 'b', null, null, 0, 0, 0, 1, 0]);
-  assert.equal(newestInPacks([decodePack('h', none.blobs())!]), null);
+  const none = new PartBuilder();
+  none.put(['h', 'b', null, null, 0, 0, 0, 1, 0], 0);
+  assert.equal(newestInPacks([decodePack('h', 0, none.blobs())!]), null);
 });
 
 test('an account code the packs do not know is kept as not read', () => {

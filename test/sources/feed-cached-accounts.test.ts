@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { ActivityTally } from '../../main/core/count-active.js';
 import type { AccountCache } from '../../main/sources/account-cache.js';
-import { EMPTY_FLAG, packFlags } from '../../main/sources/account-packs.js';
+import { EMPTY_FLAG, PACK_SLOTS, packFlags } from '../../main/sources/account-packs.js';
 import type { ActivityQueryTuple } from '../../main/sources/activity-query.js';
 import { feedCachedAccounts } from '../../main/sources/feed-cached-accounts.js';
 import { feedQueryTuple } from '../../main/sources/feed-query-rows.js';
@@ -26,7 +26,17 @@ const NOW = 1_800_000_000;
 const HOSTS = ['a.test', 'b.test', 'c.test'];
 const info = { stamp: 'query', fullAt: 1000, serverNow: NOW };
 
-const name = fc.constantFrom('', 'u1', 'u2', 'u3', 'émile', 'u\u{1F600}', 'z', 'ab', 'x y');
+const name: fc.Arbitrary<string> = fc.constantFrom(
+  '',
+  'u1',
+  'u2',
+  'u3',
+  'émile',
+  'u\u{1F600}',
+  'z',
+  'ab',
+  'x y',
+);
 const time = fc.oneof(
   fc.constant(null),
   fc.integer({ min: NOW - 40 * 86400, max: NOW + 3 * 86400 }),
@@ -37,7 +47,18 @@ const skips = fc.oneof(
   { weight: 4, arbitrary: fc.constant(0) },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) },
 );
-const account = fc.record({
+interface Account {
+  host: string;
+  user: string;
+  last: number | null;
+  reg: number | null;
+  skips: [number, number, number];
+  code: 0 | 1 | 2 | null;
+  role: 0 | 1;
+  digest: number;
+}
+
+const account: fc.Arbitrary<Account> = fc.record({
   host: fc.constantFrom(...HOSTS),
   user: name,
   last: time,
@@ -47,7 +68,6 @@ const account = fc.record({
   role: fc.constantFrom(0, 1),
   digest: fc.integer({ min: 0, max: P - 1 }),
 });
-type Account = typeof account extends fc.Arbitrary<infer T> ? T : never;
 
 const tupleOf = (a: Account): DigestedTuple => [
   a.host,
@@ -118,20 +138,51 @@ function oneByOne(
   return tally.report();
 }
 
-const moment = fc.record({
+interface Moment {
+  now: number;
+  past: boolean;
+  online: [string, string][];
+  excluded: string[];
+}
+
+const moment: fc.Arbitrary<Moment> = fc.record({
   now: fc.constantFrom(NOW, NOW - 86400, NOW + 0.5),
   past: fc.boolean(),
   online: fc.array(fc.tuple(fc.constantFrom(...HOSTS, 'd.test'), name), { maxLength: 5 }),
   excluded: fc.subarray(HOSTS, { maxLength: 2 }),
 });
 
-function tallyFor(m: typeof moment extends fc.Arbitrary<infer T> ? T : never): ActivityTally {
+function tallyFor(m: Moment): ActivityTally {
   const online = new Map<string, Set<string>>();
   for (const [h, u] of m.online) online.set(h, (online.get(h) ?? new Set()).add(u));
   return new ActivityTally(m.now, online, { pastMoment: m.past });
 }
 
 let run = 0;
+
+/** Every held account's figures are in its slot of its host's pack, and every other slot is empty. */
+function checkSlots(cache: AccountCache, model: Model): void {
+  const parts = new Map([...cache.packs('k')].map((p) => [`${p.host}:${p.first}`, p]));
+  const used = new Set<string>();
+  for (const t of model.accounts.values()) {
+    const held = cache.account('k', t[0], t[1]);
+    assert.ok(held !== null);
+    const first = held.slot - (held.slot % PACK_SLOTS);
+    const p = parts.get(`${t[0]}:${first}`);
+    assert.ok(p !== undefined, `a part for slot ${held.slot}`);
+    const i = held.slot - first;
+    assert.ok(!used.has(`${t[0]}:${held.slot}`), 'one account a slot');
+    used.add(`${t[0]}:${held.slot}`);
+    assert.ok(Object.is(p.lastActive[i], t[2] ?? NaN));
+    assert.ok(Object.is(p.registered[i], t[3] ?? NaN));
+    assert.equal(p.flags[i], packFlags(t));
+  }
+  for (const p of parts.values()) {
+    p.flags.forEach((f, i) => {
+      if (!used.has(`${p.host}:${p.first + i}`)) assert.equal(f, EMPTY_FLAG, 'a free slot');
+    });
+  }
+}
 
 /** An account for the other key when the first read had none. */
 const someAccount: Account = {
@@ -191,23 +242,7 @@ test("every held account's figures are in its slot of its host's pack, and no ot
           for (const a of first) model.accounts.set(id(a.host, a.user), tupleOf(a));
           cache.replaceDigested('k', { ...info, rest: 0 }, [...model.accounts.values()]);
           for (const c of changes) applyChange(cache, 'k', model, c);
-          const packs = new Map([...cache.packs('k')].map((p) => [p.host, p]));
-          const used = new Set<string>();
-          for (const t of model.accounts.values()) {
-            const held = cache.account('k', t[0], t[1]);
-            assert.ok(held !== null);
-            const p = packs.get(t[0])!;
-            assert.ok(!used.has(`${t[0]}:${held.slot}`), 'one account a slot');
-            used.add(`${t[0]}:${held.slot}`);
-            assert.ok(Object.is(p.lastActive[held.slot], t[2] ?? NaN));
-            assert.ok(Object.is(p.registered[held.slot], t[3] ?? NaN));
-            assert.equal(p.flags[held.slot], packFlags(t));
-          }
-          for (const p of packs.values()) {
-            p.flags.forEach((f, slot) => {
-              if (!used.has(`${p.host}:${slot}`)) assert.equal(f, EMPTY_FLAG, 'a free slot');
-            });
-          }
+          checkSlots(cache, model);
         } finally {
           cache.close();
         }
@@ -215,4 +250,76 @@ test("every held account's figures are in its slot of its host's pack, and no ot
     ),
     { numRuns: 100 },
   );
+});
+
+test('hosts of several parts, read out of order and merged across parts, count as their rows', () => {
+  const cache = openAccountCache(join(dir, 'parts', 'cache.sqlite'));
+  try {
+    const model: Model = { accounts: new Map(), rest: new Map(), restSum: 0 };
+    const n = 3 * PACK_SLOTS + 100;
+    const first: DigestedTuple[] = [];
+    for (let i = 0; i < n; i++) {
+      // Hosts interleaved, as a source that does not sort by host gives them.
+      const host = i % 5 === 0 ? 'b.test' : 'a.test';
+      const t: DigestedTuple = [
+        host,
+        `u${i}`,
+        NOW - (i % 50) * 86400,
+        null,
+        0,
+        0,
+        i % 7 === 0 ? 1 : 0,
+        1,
+        0,
+        i % P,
+      ];
+      first.push(t);
+      model.accounts.set(id(host, t[1]), t);
+    }
+    cache.replaceDigested('k', { ...info, rest: 0 }, first);
+    const inA = n - Math.ceil(n / 5);
+    const partsOf = (host: string, count: number) =>
+      Array.from({ length: Math.ceil(count / PACK_SLOTS) }, (_, part) =>
+        [host, part, Math.min(PACK_SLOTS, count - part * PACK_SLOTS)].join(':'),
+      );
+    assert.deepEqual(
+      [...cache.packs('k')].map((p) => [p.host, p.first / PACK_SLOTS, p.flags.length].join(':')),
+      [...partsOf('a.test', inA), ...partsOf('b.test', n - inA)],
+    );
+    assert.equal(partsOf('a.test', inA).length, 3);
+    // Changes in every part, an account dropped, and enough new ones to need a fourth part.
+    const sent: Account[] = [1, 3, PACK_SLOTS + 1, 2 * PACK_SLOTS + 1].map((i) => ({
+      ...someAccount,
+      host: 'a.test',
+      user: `u${i}`,
+      last: NOW - 10,
+      digest: 5,
+    }));
+    for (let i = 0; i < PACK_SLOTS; i++)
+      sent.push({ ...someAccount, host: 'a.test', user: `new${i}`, digest: 1 });
+    applyChange(cache, 'k', model, { sent, dropped: [7], rest: 3 });
+    checkSlots(cache, model);
+    const include = () => true;
+    const m: Moment = {
+      now: NOW,
+      past: false,
+      online: [
+        ['a.test', `u${2 * PACK_SLOTS + 1}`],
+        ['a.test', `u${PACK_SLOTS + 3}`],
+      ],
+      excluded: [],
+    };
+    const fromPacks = tallyFor(m);
+    feedCachedAccounts(cache, 'k', fromPacks, include);
+    assert.deepEqual(
+      fromPacks.report(),
+      oneByOne(
+        [...model.accounts.values()].map((t) => t.slice(0, 9) as ActivityQueryTuple),
+        tallyFor(m),
+        include,
+      ),
+    );
+  } finally {
+    cache.close();
+  }
 });

@@ -13,6 +13,7 @@ import type { ActivityQueryTuple } from '../../main/sources/activity-query.js';
 import type { DigestedTuple } from '../../main/sources/row-digest.js';
 import { type FileRow, FileTable } from '../../main/sources/file-table.js';
 import { PART_ROWS } from '../../main/sources/file-table-writer.js';
+import { PACK_SLOTS } from '../../main/sources/account-packs.js';
 import {
   ACCOUNT_PAGE,
   type SqliteAccountCache,
@@ -419,3 +420,34 @@ test('damaged packs of accounts leave the key as if nothing were kept, and a ful
   );
   again.close();
 });
+
+for (const [what, tamper] of [
+  [
+    "a part that is not its host's last holds fewer slots",
+    'UPDATE account_pack SET last_active = substr(last_active, 1, 8), registered = substr(registered, 1, 8), flags = substr(flags, 1, 1) WHERE part = 0',
+  ],
+  ['a part is missing between two', 'DELETE FROM account_pack WHERE part = 1'],
+  [
+    'the parts are numbered from 1',
+    'UPDATE account_pack SET part = -part - 1; UPDATE account_pack SET part = -part',
+  ],
+] as const) {
+  test(`packs whose parts do not fit together are no cache: ${what}`, () => {
+    const path = join(dir, `parts-${what.length}`, 'cache.sqlite');
+    const cache = openAccountCache(path);
+    const tuples: DigestedTuple[] = [];
+    for (let i = 0; i < 2 * PACK_SLOTS + 5; i++) {
+      tuples.push(['a.test', `u${i}`, i, null, 0, 0, 0, 1, 0, 1]);
+    }
+    cache.replaceDigested('k', digested, tuples);
+    assert.equal(cache.snapshot('k')?.newest, 2 * PACK_SLOTS + 4);
+    cache.close();
+    const db = new Database(path);
+    db.exec(tamper);
+    db.close();
+    const again = openAccountCache(path);
+    assert.equal(again.snapshot('k'), null);
+    assert.throws(() => again.packs('k'), /damaged/);
+    again.close();
+  });
+}
