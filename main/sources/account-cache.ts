@@ -108,8 +108,6 @@ export interface AccountCache {
     changed: readonly ChangedAccount[],
     digest: number,
   ): boolean;
-  /** Every account held, by host and user: a row each, so slow at a million (see packs). */
-  accounts(key: string): Iterable<ActivityQueryTuple>;
   /** Every host's accounts as counting reads them (sources/feed-cached-accounts.ts). */
   packs(key: string): Iterable<AccountPack>;
   /** The accounts with a skip count above 0, and their slots in their host's pack. */

@@ -17,6 +17,7 @@ import { feedCachedAccounts } from '../../main/sources/feed-cached-accounts.js';
 import { feedQueryTuple } from '../../main/sources/feed-query-rows.js';
 import type { ChangedAccount, DigestedTuple } from '../../main/sources/row-digest.js';
 import { openAccountCache } from '../../main/store/account-cache-db.js';
+import { cachedAccounts } from '../helpers/cached-accounts.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pau-packs-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -203,7 +204,8 @@ test('counting from the packs equals feeding every cached account, after reads a
       fc.array(change, { maxLength: 4 }),
       moment,
       (first, changes, m) => {
-        const cache = openAccountCache(join(dir, `p${run++}`, 'cache.sqlite'));
+        const path = join(dir, `p${run++}`, 'cache.sqlite');
+        const cache = openAccountCache(path);
         try {
           const model: Model = { accounts: new Map(), rest: new Map(), restSum: 7 };
           for (const a of first) model.accounts.set(id(a.host, a.user), tupleOf(a));
@@ -220,7 +222,7 @@ test('counting from the packs equals feeding every cached account, after reads a
             include,
           );
           assert.deepEqual(fromPacks.report(), expected);
-          assert.deepEqual(oneByOne(cache.accounts('k'), tallyFor(m), include), expected);
+          assert.deepEqual(oneByOne(cachedAccounts(path, 'k'), tallyFor(m), include), expected);
         } finally {
           cache.close();
         }
