@@ -1,4 +1,4 @@
-import mysql from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
 import type { Failure, Result } from '../core/failure.js';
 import { fail, ok } from '../core/failure.js';
 import type { ActivityQueryTuple, HostTotals } from './activity-query.js';
@@ -57,8 +57,10 @@ export async function fetchMysql(
   if (!(await socket.connected())) {
     return fail(socket.failure ?? { kind: 'db-unreachable', where, detail: 'no connection' });
   }
-  let conn: mysql.Connection | undefined;
+  let conn: Connection | undefined;
   try {
+    // Loaded here, not with the module: as pg in postgres-activity.ts.
+    const { default: mysql } = await import('mysql2/promise');
     conn = await mysql.createConnection({
       user: target.user,
       password: target.password,
