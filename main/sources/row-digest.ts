@@ -12,18 +12,24 @@ import {
  * sum against the one it predicts from its cache. Equal: no row of an account that was not sent
  * again has changed, so every cached account still stands. Any difference means a full read.
  *
- * Each row's term, below P, comes from its rowid and cheap text functions only (no JSON parse,
- * which costs more than the scan; each function called costs about a tenth of it at 1 M): the
- * rowid stands for the row's identity (host, user, store, key: Prosody 0.12 writes a row again by
- * DELETE and INSERT, and SQLite gives a new row the next rowid, so a row added, moved or put back
- * from a copy shows); for the rows whose content moves a figure, that content: a lastlog2 row's
- * key, type, length, whether it is JSON at all (cheap beside parsing it) and its timestamp as CAST
- * reads it after `"timestamp":`, in thousandths (an UPDATE in place, as Prosody 13's upsert,
- * keeps the rowid); an account's `disabled` and `updated` values (never a password field: a
- * password change must not look like a changed account). The sum of terms mod P is exact in
- * 64-bit integers. Only the server computes these numbers, so nothing here needs to agree with
- * another database's spelling; a sqlite3 upgraded in between, or a VACUUM (which may number the
- * rows again), at worst costs one full read.
+ * Each row's term comes from its rowid and cheap text functions only (no JSON parse, which costs
+ * more than the scan; each function called costs about a tenth of it at 1 M): the rowid stands for
+ * the row's identity (host, user, store, key: Prosody 0.12 writes a row again by DELETE and
+ * INSERT, and SQLite gives a new row the next rowid, so a row added, moved or put back from a copy
+ * shows); for the rows whose content moves a figure, that content: a lastlog2 row's key, type,
+ * length, whether it is wrapped in braces and its timestamp as CAST reads it after `"timestamp":`,
+ * in thousandths (an UPDATE in place, as Prosody 13's upsert, keeps the rowid); an account's
+ * `disabled` and `updated` values (never a password field: a password change must not look like a
+ * changed account); any other row's store (accounts or account_roles). The sum of terms mod P is
+ * exact in 64-bit integers up to 2^31 rows. Only the server computes these numbers, so nothing
+ * here needs to agree with another database's spelling; a sqlite3 upgraded in between, or a VACUUM
+ * (which may number the rows again), at worst costs one full read.
+ *
+ * Braces (`GLOB '{*}'`), not json_valid, which parses and cost a quarter of the whole scan: what
+ * the digest no longer sees at once is a lastlog2 value broken in place inside its braces with its
+ * length and timestamp digits kept (a quote, colon or comma changed by hand, or a damaged page).
+ * Prosody writes these values only through its JSON encoder, whole, so it never does that; the
+ * daily full read (FULL_RECHECK_SECONDS) counts such a row as malformed at the latest.
  */
 
 export const ROW_DIGEST_P = 2147483647;
@@ -33,23 +39,33 @@ const STEP = 1000003;
 /** The text right after a row's first `"timestamp":`, read as a number by CAST (0 when none). */
 export const TIMESTAMP_TEXT = `CAST(substr(value, instr(value, '"timestamp":') + 12) AS REAL)`;
 
+/** A sum of terms as a digest: in [0, P) whatever the signs of the rowids. */
+export const digestOf = (sum: string) => `(${sum} % ${P} + ${P}) % ${P}`;
+
 /**
- * One row's term in [0, P) (`t`: TIMESTAMP_TEXT): its rowid's number times its content's, so
- * that a content changed on one row, or two rows trading theirs, moves the sum (P is prime). No
- * square of a number computed once: that takes a subquery, which costs more than the functions.
- * Never NULL: no row may drop out of the sum.
+ * One row's term (`t`: TIMESTAMP_TEXT), NULL exactly for the rows ACTIVITY_ROWS leaves out, so
+ * that the scan needs no WHERE of its own and sorts the rows by store and key once (each test of
+ * a column costs about a twentieth of the scan). A row whose content moves a figure: its
+ * identity times its content's number, mod P, so that a content changed on one row, or two rows
+ * trading theirs, moves the sum (P is prime). Any other row: its rowid, doubled, plus 1 for
+ * accounts and 2 for account_roles. No square of a number computed once: that takes a subquery,
+ * which costs more than the functions. Never NULL for a row ACTIVITY_ROWS reads: none may drop out
+ * of the sum.
  */
 export function rowDigestTerm(t: string): string {
   const shape = (extra: string) =>
     `(length(value) * 1114112 + length(key) * 4096 + coalesce(unicode(type), 0) * 2 + ${extra}) % ${P} * ${STEP}`;
-  const content = `CASE
-      WHEN store = 'lastlog2' THEN ${shape('json_valid(value)')}
-        + coalesce(CAST(${t} * 1000 AS INTEGER) % ${P}, 7)
-      WHEN key = 'disabled' OR key = 'updated' THEN ${shape('1')} + CAST(value AS INTEGER) % ${P}
-      WHEN store = 'accounts' THEN 3
-      ELSE 5 END`;
-  const identity = `(rowid % ${P} * ${STEP} + 12345) % ${P}`;
-  return `coalesce((${identity} * ((${content}) % ${P}) % ${P} + ${P}) % ${P}, 1)`;
+  const times = (content: string) =>
+    `coalesce((rowid % ${P} + 1) * ((${content}) % ${P}) % ${P}, 1)`;
+  return `CASE store
+    WHEN 'accounts' THEN CASE
+      WHEN key = 'salt' OR key = 'server_key' OR key = 'iteration_count' THEN NULL
+      WHEN key = 'disabled' OR key = 'updated'
+        THEN ${times(`${shape('1')} + CAST(value AS INTEGER) % ${P}`)}
+      ELSE rowid % ${P} * 2 + 1 END
+    WHEN 'lastlog2'
+      THEN ${times(`${shape("(value GLOB '{*}')")} + CAST(${t} * 1000 AS INTEGER) % ${P}`)}
+    WHEN 'account_roles' THEN rowid % ${P} * 2 + 2 END`;
 }
 
 /**
@@ -66,42 +82,45 @@ export function rowDigestTerm(t: string): string {
  */
 export function mayBeSince(since: string): string {
   // CASE, not AND: SQLite evaluates both sides of an AND that gives a value, JSON included.
-  return `CASE WHEN key IN ('login', 'logout', 'registered')
-    AND (value >= '{"timestamp":${since}' OR value < '{"timestamp":1000000000'
+  // The text first: it settles almost every row, where the list of keys costs a lookup.
+  return `CASE WHEN (value >= '{"timestamp":${since}' OR value < '{"timestamp":1000000000'
       OR ${since} NOT BETWEEN 1000000000 AND 9999999999)
+    AND key IN ('login', 'logout', 'registered')
     AND json_valid(value) AND json_type(value, '$.timestamp') IN ('integer', 'real')
     THEN json_extract(value, '$.timestamp') >= ${since} ELSE 0 END`;
 }
 
 /**
- * The changes-only answer's first step: one scan of ACTIVITY_ROWS giving the digest of every row
- * (`d`) and, JSON-listed, the accounts sent again, whole (`c`): those with a row whose rowid is
- * above `afterRowid` (the table's highest at the last read, or NULL when unknown), or an event or an
- * account `updated` at or after `since`. Prosody 0.12 writes a row again by DELETE and INSERT,
- * which gives it a rowid above every one before: its accounts are found by rowid alone, whatever
- * the time they carry, and the accounts active just before the last read are not sent again.
- * Prosody 13's upsert keeps the rowid, but writes the time it runs: `since` finds those. Anything
- * else (a rowid freed and used again, an old time written in place) the digest catches.
- * The list is an aggregate FILTERed, so that no function runs for a row that is not in it.
+ * The changes-only answer's first step: one scan giving the digest of every row ACTIVITY_ROWS
+ * reads (`d`) and, JSON-listed, the accounts sent again, whole (`c`): those with such a row whose
+ * rowid is above `afterRowid` (the table's highest at the last read, or NULL when unknown), or an
+ * event or an account `updated` at or after `since`. Prosody 0.12 writes a row again by DELETE
+ * and INSERT, which gives it a rowid above every one before: its accounts are found by rowid
+ * alone, whatever the time they carry, and the accounts active just before the last read are not
+ * sent again. Prosody 13's upsert keeps the rowid, but writes the time it runs: `since` finds
+ * those. Anything else (a rowid freed and used again, an old time written in place) the digest
+ * catches. The list is an aggregate FILTERed, so that no function runs for a row that is not in
+ * it; its test is one CASE whose first branches (rowid, store, key) settle almost every row.
  * `within`: a condition on the rows, for a scan of part of the table.
  */
 export function changesScan(since: string, afterRowid: string, within?: string): string {
-  return `SELECT coalesce(sum(k), 0) % ${P} AS d,
+  return `SELECT ${digestOf('coalesce(sum(k), 0)')} AS d,
   group_concat(json_array(host, user)) FILTER (WHERE c) AS c
 FROM (SELECT host, user, ${rowDigestTerm(TIMESTAMP_TEXT)} AS k,
-    rowid > ${afterRowid} OR CASE WHEN store = 'lastlog2' THEN ${mayBeSince(since)}
-      WHEN store = 'accounts' AND key = 'updated' AND type = 'number'
+    CASE WHEN rowid > ${afterRowid} THEN CASE WHEN ${ACTIVITY_ROWS} THEN 1 ELSE 0 END
+      WHEN store = 'lastlog2' THEN ${mayBeSince(since)}
+      WHEN key = 'updated' AND store = 'accounts' AND type = 'number'
         THEN CAST(value AS INTEGER) >= ${since}
       ELSE 0 END AS c
-  FROM main.prosody WHERE (${ACTIVITY_ROWS})${within === undefined ? '' : ` AND ${within}`})`;
+  FROM main.prosody${within === undefined ? '' : ` WHERE ${within}`})`;
 }
 
 /** ACTIVITY_QUERY with each account's digest of its rows (`row_digest`), and of its rows but
  * lastlog2's (`rest_digest`: what it leaves in the remainder when it has no lastlog2 rows). */
 export const DIGESTED_ACTIVITY_QUERY = activityQueryText({
   rowKey: rowDigestTerm(TIMESTAMP_TEXT),
-  aggregates: `sum(rk) % ${P} AS row_digest,
-  coalesce(sum(CASE WHEN class >= 5 THEN rk END), 0) % ${P} AS rest_digest`,
+  aggregates: `${digestOf('sum(rk)')} AS row_digest,
+  ${digestOf('coalesce(sum(CASE WHEN class >= 5 THEN rk END), 0)')} AS rest_digest`,
 } satisfies RowDigestColumns);
 
 /** An account as the remote query sends it: ACTIVITY_QUERY's tuple, then its digest of its rows. */

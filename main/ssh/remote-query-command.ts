@@ -4,6 +4,7 @@ import {
   DIGESTED_ACTIVITY_QUERY,
   ROW_DIGEST_P,
   changesScan,
+  digestOf,
   isRowid,
 } from '../sources/row-digest.js';
 import { FILE_STATE_FIELDS, isFileState } from '../sources/file-state.js';
@@ -88,24 +89,37 @@ SELECT json_array(1, d, ${HIGHEST_ROWID}) FROM g`;
 export const CHANGES = changesFrom(changesScan('SINCE', 'AFTER_ROWID'));
 
 /**
- * The scan in two halves by rowid, each its own sqlite3 process, so that a server with two cores
- * scans in half the time; only for a rollback-journal file, which the script reads `immutable=1`
- * and whose change counter, read before the first and after the last, proves that the three
- * processes read the same file (a WAL commit leaves that counter alone: there one statement, one
- * snapshot, does it all). Each half prints `[d, c]`, its changesScan answer, into a file of a
- * private folder; CHANGES_FROM_HALVES, given on sqlite3's input with each answer in place of
- * LOW_HALF and HIGH_HALF as a string (every quote doubled by sed), sums them (a half missing
- * leaves the digest NULL, which the client refuses) and goes on as CHANGES. Through the input,
- * not the command line: the answers have no length limit there, and no sqlite3 extension is
- * needed to read a file.
+ * The scan in CHUNKS parts by rowid, each its own sqlite3 process, two at a time, so that a server
+ * with two cores scans in half the time, however unevenly the costly rows (lastlog2's, which
+ * Prosody writes last) spread; no more than two, on someone's production machine. Only for a
+ * rollback-journal file, which the script reads `immutable=1` and whose change counter, read
+ * before the first and after the last, proves that every process read the same file (a WAL commit
+ * leaves that counter alone: there one statement, one snapshot, does it all). Part CHUNK (1 to
+ * CHUNKS) holds the rows between CHUNK - 1 and CHUNK CHUNKSths of the highest rowid; the first and
+ * the last are open-ended, so that every rowid, negative ones too, falls in exactly one. Each prints
+ * `[d, c]`, its changesScan answer, into a file of a private folder; changesFromChunks, given on
+ * sqlite3's input with every answer in place of CHUNK_ANSWER as a string (every quote doubled by
+ * sed), sums them (a part missing leaves the digest NULL, which the client refuses) and goes on as
+ * CHANGES. Through the input, not the command line: the answers have no length limit there, and no
+ * sqlite3 extension is needed to read a file.
  */
-const MIDDLE_ROWID = '(SELECT max(rowid) FROM main.prosody) / 2';
-export const CHANGES_LOW = `SELECT json_array(d, c) FROM (${changesScan('SINCE', 'AFTER_ROWID', `rowid <= ${MIDDLE_ROWID}`)})`;
-export const CHANGES_HIGH = `SELECT json_array(d, c) FROM (${changesScan('SINCE', 'AFTER_ROWID', `rowid > ${MIDDLE_ROWID}`)})`;
-export const CHANGES_FROM_HALVES = changesFrom(`SELECT
-  CASE WHEN count(x ->> 0) = 2 THEN coalesce(sum(x ->> 0), 0) % ${ROW_DIGEST_P} END AS d,
+export const CHUNKS = 8;
+const bound = (chunks: number, part: string) =>
+  `max((SELECT max(rowid) FROM main.prosody), 0) / ${chunks} * (${part})`;
+export const changesChunk = (chunks: number) =>
+  `SELECT json_array(d, c) FROM (${changesScan(
+    'SINCE',
+    'AFTER_ROWID',
+    `rowid >= CASE WHEN CHUNK = 1 THEN -9223372036854775808 ELSE ${bound(chunks, 'CHUNK - 1')} + 1 END
+    AND rowid <= CASE WHEN CHUNK = ${chunks} THEN 9223372036854775807 ELSE ${bound(chunks, 'CHUNK')} END`,
+  )})`;
+export const changesFromChunks = (chunks: number) =>
+  changesFrom(`SELECT
+  CASE WHEN count(x ->> 0) = ${chunks} THEN ${digestOf('coalesce(sum(x ->> 0), 0)')} END AS d,
   group_concat(x ->> 1) AS c
-FROM (SELECT 'LOW_HALF' AS x UNION ALL SELECT 'HIGH_HALF')`);
+FROM (SELECT 'CHUNK_ANSWER' AS x)`);
+/** What goes between two answers in changesFromChunks. */
+const ANSWERS_BETWEEN = `' AS x UNION ALL SELECT '`;
 
 const sqlText = (sql: string) => sql.replace(/\s+/g, ' ').trim();
 
@@ -116,19 +130,23 @@ const FORMAT = `PAU:v${FORMAT_VERSION}`;
 
 /**
  * One shell word: `text` quoted, with each SINCE replaced by the value of the shell's $s and each
- * AFTER_ROWID by $r's.
+ * AFTER_ROWID by $r's, each CHUNK by $i's.
  */
-const SHELL_VALUES: Record<string, string> = { SINCE: '"$s"', AFTER_ROWID: '"$r"' };
+const SHELL_VALUES: Record<string, string> = {
+  SINCE: '"$s"',
+  AFTER_ROWID: '"$r"',
+  CHUNK: '"$i"',
+};
 const word = (sql: string) =>
   sql
-    .split(/(SINCE|AFTER_ROWID)/)
+    .split(/(SINCE|AFTER_ROWID|CHUNK)/)
     .map((part, i) => (i % 2 === 0 ? shellQuote(part) : SHELL_VALUES[part]!))
     .join('');
 const CHANGES_WORD = word(sqlText(CHANGES));
 const SQLITE = 'sqlite3 -readonly -batch -bail -list "$u"';
 const EVERYTHING_WORD = shellQuote(sqlText(EVERYTHING));
 
-function script(path: string): string {
+function script(path: string, chunks: number): string {
   return [
     // The time to start from, the file state last seen and the highest rowid then (`since`,
     // `since_state` or `since_state_rowid`, see file-state.ts): the last word of the command. A
@@ -167,26 +185,31 @@ function script(path: string): string {
     // Unchanged: a rollback-journal file (versions 1 1; a WAL commit leaves the main file's counter
     // alone) with no live journal (a hot one would be rolled back by the next reader), whose state
     // is byte for byte the one the client sent. Then sqlite3 does not run at all.
-    `if [ -n "$p" ] && [ "$s" != NULL ] && [ -n "$k" ] && [ "$k" = "$p" ] && [ "$1" = 1 ] && [ "$2" = 1 ] && [ ! -e "$f-journal" ]; then echo PAU:unchanged; elif [ "$s" = NULL ]; then sqlite3 -readonly -batch -bail -list "$u" ${EVERYTHING_WORD} || exit $?; else ${changesInHalves()}; fi`,
+    `if [ -n "$p" ] && [ "$s" != NULL ] && [ -n "$k" ] && [ "$k" = "$p" ] && [ "$1" = 1 ] && [ "$2" = 1 ] && [ ! -e "$f-journal" ]; then echo PAU:unchanged; elif [ "$s" = NULL ]; then sqlite3 -readonly -batch -bail -list "$u" ${EVERYTHING_WORD} || exit $?; else ${changesInChunks(chunks)}; fi`,
     `echo "PAU:after:$(${HEADER})"`,
     // One line: it must also fit in an authorized_keys command="…" option.
   ].join('; ');
 }
 
 /**
- * The changes-only read: in halves (CHANGES_LOW) for a rollback-journal file when a private
- * folder can be made for their answers; else one statement. Either way a failing sqlite3 ends the script with its status, before `PAU:after:`.
+ * The changes-only read: in `chunks` parts (changesChunk) for a rollback-journal file when a private
+ * folder can be made for their answers; else one statement. Two workers (`x`) take the parts, the
+ * highest rowids first (lastlog2's rows, the costliest, are there), each part claimed by the one
+ * that makes its folder first (mkdir is atomic). Either way a failing sqlite3 ends the script with
+ * its status, before `PAU:after:`.
  */
-function changesInHalves(): string {
-  const [before, between, after] = sqlText(CHANGES_FROM_HALVES).split(/LOW_HALF|HIGH_HALF/);
-  const half = (file: string) => `sed "s/'/''/g" "$q/${file}"`;
+function changesInChunks(chunks: number): string {
+  const [before, after] = sqlText(changesFromChunks(chunks)).split('CHUNK_ANSWER');
+  const ascending = Array.from({ length: chunks }, (_, i) => i + 1);
+  const parts = [...ascending].reverse().join(' ');
   return [
     `q=$(mktemp -d 2>/dev/null) || q=`,
     `case $q in /?*) ;; *) q=;; esac`,
-    `if [ -n "$q" ] && [ "$1" = 1 ]; then ${SQLITE} ${word(sqlText(CHANGES_LOW))} > "$q/l" & j=$!`,
-    `${SQLITE} ${word(sqlText(CHANGES_HIGH))} > "$q/h"; e=$?`,
+    `if [ -n "$q" ] && [ "$1" = 1 ]; then x() { for i in ${parts}; do mkdir "$q/$i.c" 2>/dev/null || continue; ${SQLITE} ${word(sqlText(changesChunk(chunks)))} > "$q/$i" || return; done; }`,
+    `x & j=$!`,
+    `x; e=$?`,
     `wait $j || e=$?`,
-    `[ $e = 0 ] && { { printf %s ${word(before!)}; ${half('l')}; printf %s ${word(between!)}; ${half('h')}; printf %s ${word(after!)}; } | ${SQLITE}; e=$?; }`,
+    `[ $e = 0 ] && { { printf %s ${word(before!)}; for i in ${ascending.join(' ')}; do [ $i = 1 ] || printf %s ${word(ANSWERS_BETWEEN)}; sed "s/'/''/g" "$q/$i"; done; printf %s ${word(after!)}; } | ${SQLITE}; e=$?; }`,
     `rm -rf "$q"`,
     `[ $e = 0 ] || exit $e`,
     `else [ -n "$q" ] && rm -rf "$q"; ${SQLITE} ${CHANGES_WORD} || exit $?; fi`,
@@ -198,16 +221,21 @@ function changesInHalves(): string {
  * only accounts active or registered at or after it come back (and every host's totals); with
  * `state` too (file-state.ts, as the server printed it last time), nothing but `PAU:unchanged` when
  * the file is still in that state; with `afterRowid` too (the highest rowid it printed), also the
- * accounts with a row written since, whatever their times.
+ * accounts with a row written since, whatever their times. `chunks`: the parts of a changes-only
+ * scan (CHUNKS; other counts for the tests).
  */
 export function remoteQueryCommand(
   dbPath: string,
   since?: number,
   state?: string,
   afterRowid?: number,
+  chunks = CHUNKS,
 ): string | null {
   if (!isSafeRemotePath(dbPath)) return null;
-  const base = `sh -c ${shellQuote(script(dbPath))}`;
+  if (!Number.isSafeInteger(chunks) || chunks < 1 || chunks > 99) {
+    throw new RangeError(`bad chunk count: ${chunks}`);
+  }
+  const base = `sh -c ${shellQuote(script(dbPath, chunks))}`;
   if (since === undefined) return base;
   if (!Number.isSafeInteger(since) || since < 0) throw new RangeError(`bad since: ${since}`);
   if (state !== undefined && !isFileState(state)) throw new RangeError(`bad file state: ${state}`);

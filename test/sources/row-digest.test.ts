@@ -10,7 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { type ProsodyRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
-import { changesScan } from '../../main/sources/row-digest.js';
+import { ACTIVITY_ROWS } from '../../main/sources/activity-query.js';
+import {
+  DIGESTED_ACTIVITY_QUERY,
+  ROW_DIGEST_P,
+  TIMESTAMP_TEXT,
+  changesScan,
+  rowDigestTerm,
+} from '../../main/sources/row-digest.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pau-row-digest-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -127,4 +134,46 @@ test('a row written after the highest rowid of the last read lists its account, 
   // writeProsodySqlite numbers the rows from 1 in order: rows 3 and 4 come after rowid 2.
   assert.deepEqual(scan('after-rowid', rows, SINCE, '2').c, ['after1', 'after2']);
   assert.deepEqual(scan('no-rowid', rows, SINCE, 'NULL').c, []);
+});
+
+test('each row has a term exactly when ACTIVITY_ROWS reads it, and the scan sums what the accounts’ digests sum', () => {
+  const kinds: Array<[string, string, string, string]> = [
+    ['lastlog2', 'login', 'json', `{"timestamp":${SINCE - 5}}`],
+    ['lastlog2', 'logout', 'json', `{"ip":"192.0.2.1","timestamp":${SINCE}.5}`],
+    ['lastlog2', 'other', 'json', 'not json'],
+    ['lastlog2', 'registered', '', '{"timestamp":1.795536e9}'],
+    ['accounts', 'updated', 'number', String(SINCE - 9)],
+    ['accounts', 'disabled', 'boolean', 'true'],
+    ['accounts', 'created', 'number', '-5'],
+    ['accounts', 'stored_key', 'string', 'k'],
+    ['accounts', 'salt', 'string', 's'],
+    ['accounts', 'server_key', 'string', 's'],
+    ['accounts', 'iteration_count', 'number', '4096'],
+    ['account_roles', '_default', 'string', 'prosody:member'],
+    ['account_activity', 'timestamp', 'number', String(SINCE)],
+    ['roster', 'x', 'json', '{}'],
+  ];
+  const rows: ProsodyRow[] = [];
+  for (let user = 0; user < 6; user++) {
+    kinds.forEach(([store, key, type, value], i) => {
+      if ((user + i) % 3 !== 0)
+        rows.push({ host: 'a.test', user: `u${user}`, store, key, type, value });
+    });
+  }
+  const path = join(dir, 'kinds.sqlite');
+  writeProsodySqlite(path, rows);
+  // Rowids far from 1 and below 0 too: the digest must not depend on their signs.
+  execFileSync('sqlite3', [path, 'UPDATE prosody SET rowid = (rowid - 40) * 1000003']);
+  const one = (sql: string) => execFileSync('sqlite3', ['-readonly', path, sql]).toString().trim();
+  assert.equal(
+    one(
+      `SELECT count(*) FROM prosody WHERE (${rowDigestTerm(TIMESTAMP_TEXT)} IS NOT NULL) <> (${ACTIVITY_ROWS})`,
+    ),
+    '0',
+  );
+  const perAccount = one(
+    `SELECT coalesce(sum(row_digest), 0) % ${ROW_DIGEST_P} FROM (${DIGESTED_ACTIVITY_QUERY})`,
+  );
+  assert.equal(one(`SELECT d FROM (${changesScan(String(SINCE), 'NULL')})`), perAccount);
+  assert.ok(Number(one('SELECT min(rowid) FROM prosody')) < 0);
 });

@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import { DAY } from '../../main/core/windows.js';
 import { type ProsodyRow, activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 import { runBuiltCliAsync } from '../fixtures/run-built-cli.js';
+import { CHUNKS } from '../../main/ssh/remote-query-command.js';
 import {
   type GeneratedKey,
   type SshdInstance,
@@ -351,7 +352,7 @@ describe('changes-only refreshes checked by the digest of every row', () => {
 });
 
 describe('the server side of a changes-only refresh', () => {
-  test('scans a rollback-journal file in two halves, each its own sqlite3 process, with the figures of one', async () => {
+  test('scans a rollback-journal file in parts, each its own sqlite3 process, with the figures of one', async () => {
     const bin = mkdtempSync(join(sshd.dir, 'bin-'));
     const log = join(bin, 'runs.log');
     writeFileSync(log, '');
@@ -371,7 +372,7 @@ describe('the server side of a changes-only refresh', () => {
     assert.equal((await count(dir, counted)).method, FULL);
     change((db) => {
       for (let i = 0; i < 100; i++) put(db, login(i * 7, NOW - 60 - i));
-      // A name that quoting must carry whole from a half's answer into the last statement.
+      // A name that quoting must carry whole from a part's answer into the last statement.
       put(
         db,
         activityRow({
@@ -385,8 +386,8 @@ describe('the server side of a changes-only refresh', () => {
     writeFileSync(log, '');
     const refreshed = await count(dir, counted);
     assert.equal(refreshed.method, CHANGES);
-    // Two halves, then the accounts they found read again.
-    assert.equal(readFileSync(log, 'utf8'), 'run\nrun\nrun\n');
+    // The parts, then the accounts they found read again.
+    assert.equal(readFileSync(log, 'utf8'), 'run\n'.repeat(CHUNKS + 1));
     assert.deepEqual(refreshed.hosts, (await count(null, counted)).hosts);
   });
 

@@ -1,0 +1,193 @@
+/**
+ * The remote query's changes-only scan in parts (remote-query-command.ts changesInChunks), run as
+ * the server runs it: the real script by `sh` (dash here), the real sqlite3 command, real SQLite
+ * files in rollback-journal mode. Its answer is the one statement's (CHANGES) for any count of
+ * parts and any spread of rowids, and a part that fails fails the whole command.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { type ProsodyRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
+import { CHANGES, CHUNKS, remoteQueryCommand } from '../../main/ssh/remote-query-command.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pau-chunks-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const SINCE = 1_795_536_000;
+/** A file state no file has: the script never answers "unchanged". */
+const OTHER_STATE = '1.1.0.64.32.32.0.0.0.1.1.1.1.1';
+
+/** A sqlite3 that logs each run (and fails on the part named by FAIL_PART), then runs the real one. */
+const bin = mkdtempSync(join(dir, 'bin-'));
+const runs = join(bin, 'runs.log');
+writeFileSync(
+  join(bin, 'sqlite3'),
+  `#!/bin/sh
+echo run >> '${runs}'
+case "$*" in *"CASE WHEN $FAIL_PART = 1 THEN"*) echo '[5,"partial"]'; exit 3;; esac
+exec /usr/bin/sqlite3 "$@"
+`,
+);
+chmodSync(join(bin, 'sqlite3'), 0o755);
+
+/** Rows at the given rowids (any, negative and far apart too), in one rollback-journal file. */
+function database(name: string, rows: ReadonlyArray<[rowid: number, row: ProsodyRow]>): string {
+  const path = join(dir, `${name}.sqlite`);
+  writeProsodySqlite(path, []);
+  const db = new Database(path);
+  try {
+    const insert = db.prepare(
+      'INSERT INTO prosody (rowid, host, user, store, key, type, value) VALUES (?, @host, @user, @store, @key, @type, @value)',
+    );
+    db.transaction(() => {
+      for (const [rowid, row] of rows) insert.run(rowid, row);
+    })();
+  } finally {
+    db.close();
+  }
+  return path;
+}
+
+/** What the server prints but its PAU: lines, sorted: the accounts, the changed, the digest. */
+const answer = (out: string) =>
+  out
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('PAU:'))
+    .sort();
+
+function chunked(
+  path: string,
+  chunks: number,
+  afterRowid: number,
+  failPart = 0,
+): { status: number | null; lines: string[]; runs: number } {
+  writeFileSync(runs, '');
+  const command = remoteQueryCommand(path, SINCE, OTHER_STATE, afterRowid, chunks)!;
+  const run = spawnSync('sh', ['-c', command], {
+    encoding: 'utf8',
+    env: { ...process.env, PATH: `${bin}:/usr/bin:/bin`, FAIL_PART: String(failPart) },
+  });
+  return {
+    status: run.status,
+    lines: answer(run.stdout),
+    runs: readFileSync(runs, 'utf8').split('\n').length - 1,
+  };
+}
+
+function oneStatement(path: string, afterRowid: number): string[] {
+  const sql = CHANGES.replace(/SINCE/g, String(SINCE)).replace(/AFTER_ROWID/g, String(afterRowid));
+  const run = spawnSync('/usr/bin/sqlite3', ['-readonly', '-batch', '-bail', '-list', path, sql], {
+    encoding: 'utf8',
+  });
+  assert.equal(run.status, 0, run.stderr);
+  return answer(run.stdout);
+}
+
+/** A small deterministic generator (mulberry32), so that a failure can be run again. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ (t >>> 14);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Rows of every kind the scan sorts: counted, digested only, left out, odd. */
+function randomRows(seed: number, count: number): ProsodyRow[] {
+  const next = random(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
+  const time = () => SINCE + Math.floor((next() - 0.8) * 40 * 86400);
+  return Array.from({ length: count }, () => {
+    const host = pick(['a.test', 'b.test']);
+    const user = `u${Math.floor(next() * 40)}${pick(['', "o'q", '"x"', 'é'])}`;
+    const [store, key, type, value] = pick<[string, string, string, () => string]>([
+      ['lastlog2', 'login', 'json', () => `{"timestamp":${time()}}`],
+      ['lastlog2', 'logout', 'json', () => `{"ip":"192.0.2.1","timestamp":${time()}.5}`],
+      ['lastlog2', 'registered', 'json', () => `{"timestamp":${time() / 1e9}e9}`],
+      ['lastlog2', 'login', 'json', () => 'not json'],
+      ['lastlog2', 'other', 'json', () => `{"timestamp":${time()}}`],
+      ['accounts', 'updated', 'number', () => String(time())],
+      ['accounts', 'disabled', 'boolean', () => pick(['true', 'false'])],
+      ['accounts', 'stored_key', 'string', () => `k${next()}`],
+      ['accounts', 'salt', 'string', () => `s${next()}`],
+      ['account_roles', '_default', 'string', () => 'prosody:member'],
+      ['roster', 'x', 'json', () => '{}'],
+    ]);
+    return { host, user, store, key, type, value: value() };
+  });
+}
+
+test('in any count of parts, the parts give the one statement’s answer', () => {
+  for (const [seed, chunks] of [
+    [1, 1],
+    [2, 2],
+    [3, 3],
+    [4, CHUNKS],
+    [5, 13],
+  ] as const) {
+    const rows = randomRows(seed, 400);
+    const path = database(
+      `random${seed}`,
+      rows.map((row, i) => [i + 1, row]),
+    );
+    const afterRowid = 350;
+    const got = chunked(path, chunks, afterRowid);
+    assert.equal(got.status, 0, `seed ${seed}`);
+    assert.equal(got.runs, chunks + 1, `seed ${seed}: ${chunks} parts and the last statement`);
+    assert.deepEqual(got.lines, oneStatement(path, afterRowid), `seed ${seed}, ${chunks} parts`);
+    assert.ok(
+      got.lines.some((l) => l.startsWith('[2,')),
+      `seed ${seed}: some accounts changed`,
+    );
+  }
+});
+
+test('rowids far apart, negative or zero each fall in exactly one part', () => {
+  const rows = randomRows(7, 60);
+  const rowids = [-9_000_000_000_000, -5, 0, 1, 2, 3, 1000, 1001, 50_000, 9_000_000_000_000_000];
+  const path = database(
+    'gaps',
+    rows.map((row, i) => [rowids[i % rowids.length]! + 1e6 * Math.floor(i / rowids.length), row]),
+  );
+  for (const chunks of [2, CHUNKS, 7]) {
+    const got = chunked(path, chunks, 1001);
+    assert.equal(got.status, 0);
+    assert.deepEqual(got.lines, oneStatement(path, 1001), `${chunks} parts`);
+  }
+});
+
+test('an empty table and a table of one row give the one statement’s answer', () => {
+  const empty = database('empty', []);
+  assert.deepEqual(chunked(empty, CHUNKS, 0).lines, ['[1,0,0]']);
+  assert.deepEqual(chunked(empty, CHUNKS, 0).lines, oneStatement(empty, 0));
+  const one = database('one', [
+    [1, { ...randomRows(9, 1)[0]!, store: 'lastlog2', key: 'login', value: '{"timestamp":1}' }],
+  ]);
+  for (const afterRowid of [0, 1]) {
+    const got = chunked(one, CHUNKS, afterRowid);
+    assert.equal(got.status, 0);
+    assert.deepEqual(got.lines, oneStatement(one, afterRowid));
+  }
+});
+
+test('a part whose sqlite3 fails fails the whole command, with no digest', () => {
+  const path = database(
+    'failing',
+    randomRows(11, 200).map((row, i) => [i + 1, row]),
+  );
+  for (const part of [1, 4, CHUNKS]) {
+    const got = chunked(path, CHUNKS, 150, part);
+    assert.equal(got.status, 3, `part ${part}`);
+    assert.deepEqual(
+      got.lines.filter((l) => l.startsWith('[1,')),
+      [],
+      `part ${part}: no digest printed`,
+    );
+  }
+});
