@@ -183,6 +183,10 @@ const TUPLE_COLUMNS =
 const ACCOUNT_COLUMNS =
   'key, host, user, last_active, registered, not_an_event, malformed, no_timestamp, account, has_role';
 
+/** The statement that keeps one account, with its digest term and its slot. */
+const putAccountSql = (verb: string) =>
+  `${verb} INTO account SELECT ${ACCOUNT_COLUMNS}, ${digestTerm('k')}, row_digest, slot FROM (SELECT *, ${accountDigestKey('sqlite')} AS k FROM (SELECT ? AS key, ? AS host, ? AS user, ? AS last_active, ? AS registered, ? AS not_an_event, ? AS malformed, ? AS no_timestamp, ? AS account, ? AS has_role, CAST(? AS INTEGER) AS row_digest, ? AS slot) LIMIT -1)`;
+
 export class SqliteAccountCache implements AccountCache {
   private readonly statements;
 
@@ -234,9 +238,9 @@ export class SqliteAccountCache implements AccountCache {
       putRest: db.prepare('INSERT OR REPLACE INTO rest_account VALUES (?, ?, ?, ?)'),
       dropRest: db.prepare('DELETE FROM rest_account WHERE key = ? AND host = ? AND user = ?'),
       // Each account's digest term is computed once, here, so that checking costs only a sum.
-      putAccount: db.prepare(
-        `INSERT OR REPLACE INTO account SELECT ${ACCOUNT_COLUMNS}, ${digestTerm('k')}, row_digest, slot FROM (SELECT *, ${accountDigestKey('sqlite')} AS k FROM (SELECT ? AS key, ? AS host, ? AS user, ? AS last_active, ? AS registered, ? AS not_an_event, ? AS malformed, ? AS no_timestamp, ? AS account, ? AS has_role, CAST(? AS INTEGER) AS row_digest, ? AS slot) LIMIT -1)`,
-      ),
+      putAccount: db.prepare(putAccountSql('INSERT OR REPLACE')),
+      // A write of everything anew: an account given twice would hold two slots, so it fails.
+      addAccount: db.prepare(putAccountSql('INSERT')),
       rowDigestOf: db.prepare<[string, string, string], { row_digest: number | null }>(
         'SELECT row_digest FROM account WHERE key = ? AND host = ? AND user = ?',
       ),
@@ -334,7 +338,8 @@ export class SqliteAccountCache implements AccountCache {
     packs: AccountPackEdits,
     fresh: boolean,
   ): number | null {
-    const { putAccount: put, slotOf } = this.statements;
+    const { slotOf } = this.statements;
+    const put = fresh ? this.statements.addAccount : this.statements.putAccount;
     let sum: number | null = digested ? 0 : null;
     for (const a of accounts) {
       if (sum !== null) sum = isRowDigest(a[9]) ? (sum + a[9]) % ROW_DIGEST_P : null;

@@ -435,3 +435,20 @@ for (const [what, tamper] of [
     again.close();
   });
 }
+
+test('a full read that names an account twice is not kept, and what was kept stands', () => {
+  const path = join(dir, 'twice', 'cache.sqlite');
+  const cache = openAccountCache(path);
+  cache.replaceDigested('k', digested, [d1, d2]);
+  const again: DigestedTuple = ['a.test', 'u1', 500, null, 0, 0, 0, 1, 1, 10];
+  assert.throws(() => cache.replaceDigested('k', digested, [d1, again]), /UNIQUE/);
+  assert.deepEqual(
+    cachedAccounts(path, 'k'),
+    [d1, d2].map((t) => t.slice(0, 9)),
+  );
+  assert.deepEqual(
+    [...cache.packs('k')].map((p) => [...p.lastActive]),
+    [[100, 200]],
+  );
+  cache.close();
+});
