@@ -117,6 +117,24 @@ test('the digest moves with a timestamp, a malformed value, a disable and a row 
   moved.forEach((rows, i) => assert.notEqual(digest(`moved${i}`, rows), d0, `change ${i}`));
 });
 
+test('the digest moves with a value broken inside its braces, its length and timestamp kept', () => {
+  const account = {
+    host: 'a.test',
+    user: 'u1',
+    store: 'accounts',
+    key: 'stored_key',
+    type: 'string',
+    value: 'k',
+  };
+  const d = (name: string, value: string) =>
+    scan(name, [lastlog2('u1', 'login', value), account]).d;
+  // A comma made a semicolon: the same length, braces and timestamp; a malformed row now.
+  assert.notEqual(
+    d('whole', `{"timestamp":${SINCE - 100},"ip":"192.0.2.1"}`),
+    d('broken', `{"timestamp":${SINCE - 100};"ip":"192.0.2.1"}`),
+  );
+});
+
 test('a row written after the highest rowid of the last read lists its account, whatever its time; the rows before it do not', () => {
   const old = (user: string, t: number) => lastlog2(user, 'login', `{"timestamp":${t}}`);
   const rows = [
