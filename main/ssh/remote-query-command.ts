@@ -104,6 +104,14 @@ export const CHANGES = changesFrom(changesScan('SINCE', 'AFTER_ROWID'));
  * sqlite3 extension is needed to read a file.
  */
 export const CHUNKS = 8;
+/**
+ * Below this size a file is scanned by one statement: the parts cost about nine sqlite3 starts
+ * (tens of milliseconds), which a small file's whole scan does not, and every millisecond between
+ * the change counter read before and after is one in which a commit makes the read worthless and
+ * asks for it again (on a busy small server, every read). Near here, at about 0.8 GB/s, the parts
+ * start to save more than they cost.
+ */
+export const CHUNK_FROM_BYTES = 64 * 1024 * 1024;
 const bound = (chunks: number, part: string) =>
   `max((SELECT max(rowid) FROM main.prosody), 0) / ${chunks} * (${part})`;
 export const changesChunk = (chunks: number) =>
@@ -146,7 +154,7 @@ const CHANGES_WORD = word(sqlText(CHANGES));
 const SQLITE = 'sqlite3 -readonly -batch -bail -list "$u"';
 const EVERYTHING_WORD = shellQuote(sqlText(EVERYTHING));
 
-function script(path: string, chunks: number): string {
+function script(path: string, chunks: number, chunkFromBytes: number): string {
   return [
     // The time to start from, the file state last seen and the highest rowid then (`since`,
     // `since_state` or `since_state_rowid`, see file-state.ts): the last word of the command. A
@@ -167,17 +175,24 @@ function script(path: string, chunks: number): string {
     `command -v sqlite3 >/dev/null 2>&1 || { echo PAU:no-sqlite3; exit 0; }`,
     `[ -e "$f" ] || { echo PAU:not-found; exit 0; }`,
     `[ -r "$f" ] || { echo PAU:permission-denied; exit 0; }`,
+    // The installed Prosody's version (see PROSODY_VERSION_FILES), as plain version characters, and
+    // the server's clock (taken early, it only widens the margin of the next changes-only read),
+    // both before the header: from the header read to the one after the rows, a commit makes the
+    // read worthless, so that span starts no process it can do without.
+    `v=$(cat ${PROSODY_VERSION_FILES.join(' ')} 2>/dev/null | head -n 1 | tr -cd '0-9A-Za-z.+~-' | cut -c1-40)`,
+    `d=$(date +%s)`,
     `h=$(${HEADER})`,
     // The file's state (file-state.ts) right after its header, before any row is read: what the
     // client keeps is never newer than the rows it gets (a commit in between moves the after line).
     `t=$(stat -L -c '%i %s %.9Y %.9Z' "$f" 2>/dev/null | tr -d .)`,
+    `z=\${t#* }`,
+    `z=\${z%% *}`,
+    `case $z in ''|*[!0-9]*|???????????????????*) z=0;; esac`,
     `echo "PAU:before:$h"`,
-    // The installed Prosody's version (see PROSODY_VERSION_FILES), as plain version characters.
-    `v=$(cat ${PROSODY_VERSION_FILES.join(' ')} 2>/dev/null | head -n 1 | tr -cd '0-9A-Za-z.+~-' | cut -c1-40)`,
-    `echo "${FORMAT}:$(date +%s):$v"`,
+    `echo "${FORMAT}:$d:$v"`,
     `k=`,
     `set -- $h $t`,
-    `[ $# = ${FILE_STATE_FIELDS} ] && k=$(echo "$*" | tr ' ' .)`,
+    `[ $# = ${FILE_STATE_FIELDS} ] && { o=$IFS; IFS=.; k="$*"; IFS=$o; }`,
     `case $k in *[!0-9.]*) k=;; esac`,
     `echo "PAU:state:$k"`,
     `set -- $h`,
@@ -185,34 +200,34 @@ function script(path: string, chunks: number): string {
     // Unchanged: a rollback-journal file (versions 1 1; a WAL commit leaves the main file's counter
     // alone) with no live journal (a hot one would be rolled back by the next reader), whose state
     // is byte for byte the one the client sent. Then sqlite3 does not run at all.
-    `if [ -n "$p" ] && [ "$s" != NULL ] && [ -n "$k" ] && [ "$k" = "$p" ] && [ "$1" = 1 ] && [ "$2" = 1 ] && [ ! -e "$f-journal" ]; then echo PAU:unchanged; elif [ "$s" = NULL ]; then sqlite3 -readonly -batch -bail -list "$u" ${EVERYTHING_WORD} || exit $?; else ${changesInChunks(chunks)}; fi`,
+    `if [ -n "$p" ] && [ "$s" != NULL ] && [ -n "$k" ] && [ "$k" = "$p" ] && [ "$1" = 1 ] && [ "$2" = 1 ] && [ ! -e "$f-journal" ]; then echo PAU:unchanged; elif [ "$s" = NULL ]; then sqlite3 -readonly -batch -bail -list "$u" ${EVERYTHING_WORD} || exit $?; else ${changesInChunks(chunks, chunkFromBytes)}; fi`,
     `echo "PAU:after:$(${HEADER})"`,
     // One line: it must also fit in an authorized_keys command="…" option.
   ].join('; ');
 }
 
 /**
- * The changes-only read: in `chunks` parts (changesChunk) for a rollback-journal file when a private
- * folder can be made for their answers; else one statement. Two workers (`x`) take the parts, the
+ * The changes-only read: in `chunks` parts (changesChunk) for a rollback-journal file of `fromBytes`
+ * or more ($z, its size) when a private folder can be made for their answers; else one statement. Two workers (`x`) take the parts, the
  * highest rowids first (lastlog2's rows, the costliest, are there), each part claimed by the one
  * that makes its folder first (mkdir is atomic). Either way a failing sqlite3 ends the script with
  * its status, before `PAU:after:`.
  */
-function changesInChunks(chunks: number): string {
+function changesInChunks(chunks: number, fromBytes: number): string {
   const [before, after] = sqlText(changesFromChunks(chunks)).split('CHUNK_ANSWER');
   const ascending = Array.from({ length: chunks }, (_, i) => i + 1);
   const parts = [...ascending].reverse().join(' ');
   return [
-    `q=$(mktemp -d 2>/dev/null) || q=`,
-    `case $q in /?*) ;; *) q=;; esac`,
-    `if [ -n "$q" ] && [ "$1" = 1 ]; then x() { for i in ${parts}; do mkdir "$q/$i.c" 2>/dev/null || continue; ${SQLITE} ${word(sqlText(changesChunk(chunks)))} > "$q/$i" || return; done; }`,
+    `q=`,
+    `if [ "$1" = 1 ] && [ "$z" -ge ${fromBytes} ]; then q=$(mktemp -d 2>/dev/null) || q=; case $q in /?*) ;; *) q=;; esac; fi`,
+    `if [ -n "$q" ]; then x() { for i in ${parts}; do mkdir "$q/$i.c" 2>/dev/null || continue; ${SQLITE} ${word(sqlText(changesChunk(chunks)))} > "$q/$i" || return; done; }`,
     `x & j=$!`,
     `x; e=$?`,
     `wait $j || e=$?`,
     `[ $e = 0 ] && { { printf %s ${word(before!)}; for i in ${ascending.join(' ')}; do [ $i = 1 ] || printf %s ${word(ANSWERS_BETWEEN)}; sed "s/'/''/g" "$q/$i"; done; printf %s ${word(after!)}; } | ${SQLITE}; e=$?; }`,
     `rm -rf "$q"`,
     `[ $e = 0 ] || exit $e`,
-    `else [ -n "$q" ] && rm -rf "$q"; ${SQLITE} ${CHANGES_WORD} || exit $?; fi`,
+    `else ${SQLITE} ${CHANGES_WORD} || exit $?; fi`,
   ].join('; ');
 }
 
@@ -222,7 +237,8 @@ function changesInChunks(chunks: number): string {
  * `state` too (file-state.ts, as the server printed it last time), nothing but `PAU:unchanged` when
  * the file is still in that state; with `afterRowid` too (the highest rowid it printed), also the
  * accounts with a row written since, whatever their times. `chunks`: the parts of a changes-only
- * scan (CHUNKS; other counts for the tests).
+ * scan (CHUNKS), for a file of `chunkFromBytes` or more (CHUNK_FROM_BYTES; other values for the
+ * tests).
  */
 export function remoteQueryCommand(
   dbPath: string,
@@ -230,12 +246,16 @@ export function remoteQueryCommand(
   state?: string,
   afterRowid?: number,
   chunks = CHUNKS,
+  chunkFromBytes = CHUNK_FROM_BYTES,
 ): string | null {
   if (!isSafeRemotePath(dbPath)) return null;
   if (!Number.isSafeInteger(chunks) || chunks < 1 || chunks > 99) {
     throw new RangeError(`bad chunk count: ${chunks}`);
   }
-  const base = `sh -c ${shellQuote(script(dbPath, chunks))}`;
+  if (!Number.isSafeInteger(chunkFromBytes) || chunkFromBytes < 0) {
+    throw new RangeError(`bad chunk size: ${chunkFromBytes}`);
+  }
+  const base = `sh -c ${shellQuote(script(dbPath, chunks, chunkFromBytes))}`;
   if (since === undefined) return base;
   if (!Number.isSafeInteger(since) || since < 0) throw new RangeError(`bad since: ${since}`);
   if (state !== undefined && !isFileState(state)) throw new RangeError(`bad file state: ${state}`);

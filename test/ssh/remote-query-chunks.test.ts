@@ -6,13 +6,18 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { type ProsodyRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
-import { CHANGES, CHUNKS, remoteQueryCommand } from '../../main/ssh/remote-query-command.js';
+import {
+  CHANGES,
+  CHUNK_FROM_BYTES,
+  CHUNKS,
+  remoteQueryCommand,
+} from '../../main/ssh/remote-query-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pau-chunks-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,9 +69,10 @@ function chunked(
   chunks: number,
   afterRowid: number,
   failPart = 0,
+  fromBytes = 0,
 ): { status: number | null; lines: string[]; runs: number } {
   writeFileSync(runs, '');
-  const command = remoteQueryCommand(path, SINCE, OTHER_STATE, afterRowid, chunks)!;
+  const command = remoteQueryCommand(path, SINCE, OTHER_STATE, afterRowid, chunks, fromBytes)!;
   const run = spawnSync('sh', ['-c', command], {
     encoding: 'utf8',
     env: { ...process.env, PATH: `${bin}:/usr/bin:/bin`, FAIL_PART: String(failPart) },
@@ -190,4 +196,26 @@ test('a part whose sqlite3 fails fails the whole command, with no digest', () =>
       `part ${part}: no digest printed`,
     );
   }
+});
+
+test('a file smaller than the threshold is scanned by one statement, from its size on in parts', () => {
+  const path = database(
+    'threshold',
+    randomRows(13, 300).map((row, i) => [i + 1, row]),
+  );
+  const size = statSync(path).size;
+  const whole = oneStatement(path, 250);
+  for (const [fromBytes, runs] of [
+    [CHUNK_FROM_BYTES, 1],
+    [size + 1, 1],
+    [size, CHUNKS + 1],
+    [0, CHUNKS + 1],
+  ] as const) {
+    const got = chunked(path, CHUNKS, 250, 0, fromBytes);
+    assert.equal(got.status, 0, `from ${fromBytes} B`);
+    assert.equal(got.runs, runs, `a ${size} B file, parts from ${fromBytes} B`);
+    assert.deepEqual(got.lines, whole, `parts from ${fromBytes} B`);
+  }
+  assert.throws(() => remoteQueryCommand(path, SINCE, OTHER_STATE, 250, CHUNKS, -1), RangeError);
+  assert.throws(() => remoteQueryCommand(path, SINCE, OTHER_STATE, 250, CHUNKS, 0.5), RangeError);
 });
