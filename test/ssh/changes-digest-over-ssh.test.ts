@@ -6,7 +6,15 @@
  * count with no cache, by a full read when the cache cannot be trusted.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -14,7 +22,7 @@ import Database from 'better-sqlite3';
 import { DAY } from '../../main/core/windows.js';
 import { type ProsodyRow, activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
 import { runBuiltCliAsync } from '../fixtures/run-built-cli.js';
-import { CHUNKS } from '../../main/ssh/remote-query-command.js';
+import { CHUNK_FROM_BYTES, CHUNKS } from '../../main/ssh/remote-query-command.js';
 import {
   type GeneratedKey,
   type SshdInstance,
@@ -352,7 +360,7 @@ describe('changes-only refreshes checked by the digest of every row', () => {
 });
 
 describe('the server side of a changes-only refresh', () => {
-  test('scans a rollback-journal file in parts, each its own sqlite3 process, with the figures of one', async () => {
+  test('scans a small rollback-journal file by one statement, one of 64 MiB or more in parts, each its own sqlite3 process, with the figures of one', async () => {
     const bin = mkdtempSync(join(sshd.dir, 'bin-'));
     const log = join(bin, 'runs.log');
     writeFileSync(log, '');
@@ -370,7 +378,19 @@ describe('the server side of a changes-only refresh', () => {
     chownSync(remoteDb, counted.uid, counted.gid);
     const dir = mkdtempSync(join(work, 'state-'));
     assert.equal((await count(dir, counted)).method, FULL);
+    change((db) => put(db, login(3, NOW - 30)));
+    writeFileSync(log, '');
+    const small = await count(dir, counted);
+    assert.equal(small.method, CHANGES);
+    assert.equal(readFileSync(log, 'utf8'), 'run\n', 'a small file: one statement');
+    assert.deepEqual(small.hosts, (await count(null, counted)).hosts);
     change((db) => {
+      // Rosters, whose rows the scan passes over, enough to bring the file to the threshold.
+      const roster = db.prepare("INSERT INTO prosody VALUES ('a.test', ?, 'roster', ?, 'json', ?)");
+      const value = JSON.stringify({ name: 'x'.repeat(4000), subscription: 'both' });
+      for (let i = 0; i * 4000 < CHUNK_FROM_BYTES + 1e6; i++) {
+        roster.run(`user${i % 50}`, `contact${i}@b.test`, value);
+      }
       for (let i = 0; i < 100; i++) put(db, login(i * 7, NOW - 60 - i));
       // A name that quoting must carry whole from a part's answer into the last statement.
       put(
@@ -383,6 +403,7 @@ describe('the server side of a changes-only refresh', () => {
         }),
       );
     });
+    assert.ok(statSync(remoteDb).size >= CHUNK_FROM_BYTES);
     writeFileSync(log, '');
     const refreshed = await count(dir, counted);
     assert.equal(refreshed.method, CHANGES);
