@@ -14,3 +14,7 @@ const FILE_STATE = new RegExp(`^\\d{1,20}(?:\\.\\d{1,20}){${FILE_STATE_FIELDS - 
 /** A file state as the server prints it and the cache keeps it: 14 decimal numbers, dot-joined. */
 export const isFileState = (s: unknown): s is string =>
   typeof s === 'string' && s.length <= 300 && FILE_STATE.test(s);
+
+/** The file's size in bytes as a state gives it (the field after the inode). */
+export const fileSizeOf = (state: string): number =>
+  Number(state.split('.')[FILE_STATE_FIELDS - 3]);

@@ -178,13 +178,14 @@ function script(path: string, chunks: number, chunkFromBytes: number): string {
     // The installed Prosody's version (see PROSODY_VERSION_FILES), as plain version characters, and
     // the server's clock (taken early, it only widens the margin of the next changes-only read),
     // both before the header: from the header read to the one after the rows, a commit makes the
-    // read worthless, so that span starts no process it can do without.
+    // read worthless, so that span starts no process but sqlite3.
     `v=$(cat ${PROSODY_VERSION_FILES.join(' ')} 2>/dev/null | head -n 1 | tr -cd '0-9A-Za-z.+~-' | cut -c1-40)`,
     `d=$(date +%s)`,
-    `h=$(${HEADER})`,
-    // The file's state (file-state.ts) right after its header, before any row is read: what the
-    // client keeps is never newer than the rows it gets (a commit in between moves the after line).
+    // The file's state (file-state.ts) before its header, and so before any row is read: what the
+    // client keeps is never newer than the rows it gets. A commit in between leaves it older, which
+    // costs one changes-only read next time; a commit after the header moves the after line.
     `t=$(stat -L -c '%i %s %.9Y %.9Z' "$f" 2>/dev/null | tr -d .)`,
+    `h=$(${HEADER})`,
     `z=\${t#* }`,
     `z=\${z%% *}`,
     `case $z in ''|*[!0-9]*|???????????????????*) z=0;; esac`,

@@ -27,7 +27,8 @@ import { feedCachedAccounts } from '../sources/feed-cached-accounts.js';
 import { SINCE_MARGIN_SECONDS, cachedSince } from '../sources/incremental-cache.js';
 import type { DigestedTuple } from '../sources/row-digest.js';
 import { SqliteSource } from '../sources/sqlite-source.js';
-import { remoteQueryCommand } from './remote-query-command.js';
+import { fileSizeOf } from '../sources/file-state.js';
+import { CHUNK_FROM_BYTES, remoteQueryCommand } from './remote-query-command.js';
 import { RemoteQueryReader, type StreamedQueryOutput } from './remote-query-reader.js';
 import type { SshConnection } from './ssh-connection.js';
 
@@ -80,8 +81,17 @@ const ATTEMPTS = 3;
  * longer each time, with jitter, so that it can fall between Prosody's writes.
  */
 export const QUERY_ATTEMPTS = 6;
-const pauseBeforeRetry = (attempt: number) =>
-  new Promise((resolve) => setTimeout(resolve, 150 * attempt + Math.random() * 250));
+/**
+ * A file the server scans by one statement (under CHUNK_FROM_BYTES, as its state says) costs it a
+ * few tens of milliseconds a read, so it is asked more often, with short pauses: a small server
+ * with a steady stream of logins commits every few tens of milliseconds, and each read needs one
+ * quiet span as long as itself.
+ */
+export const SMALL_FILE_QUERY_ATTEMPTS = 20;
+const pauseBeforeRetry = (attempt: number, small: boolean) =>
+  new Promise((resolve) =>
+    setTimeout(resolve, small ? 50 + Math.random() * 200 : 150 * attempt + Math.random() * 250),
+  );
 
 const WAL_ADVICE =
   'the database is in rollback-journal mode, where a reader can make Prosody 0.12\u2019s writes fail; WAL mode is safer (Prosody 13: sqlite_tune = "normal"; 0.12: PRAGMA journal_mode=WAL while Prosody is stopped). Reads here take no lock, so they stay harmless.';
@@ -386,9 +396,9 @@ export class RemoteSqliteSource implements ActivitySource {
   }
 
   /** Every lock-free read overlapped a commit: the file kept changing, nothing held it locked. */
-  private keptChanging(): Failure {
+  private keptChanging(attempts: number): Failure {
     const path = `${this.conn.host}:${this.path}`;
-    return { kind: 'kept-changing', path, attempts: QUERY_ATTEMPTS, method: 'query' };
+    return { kind: 'kept-changing', path, attempts, method: 'query' };
   }
 
   /** Runs the query, asking again while commits overlap it (the lock-free read may be torn). */
@@ -409,8 +419,10 @@ export class RemoteSqliteSource implements ActivitySource {
     // between tries tells that from a database that is really damaged.
     let lastHeader: string | undefined;
     let writerSeen = false;
-    for (let attempt = 1; attempt <= QUERY_ATTEMPTS; attempt++) {
-      if (attempt > 1) await pauseBeforeRetry(attempt);
+    let attempts = QUERY_ATTEMPTS;
+    let attempt = 1;
+    for (; attempt <= attempts; attempt++) {
+      if (attempt > 1) await pauseBeforeRetry(attempt, attempts === SMALL_FILE_QUERY_ATTEMPTS);
       this.options.onStep?.(
         since === undefined
           ? `querying ${this.path}`
@@ -465,8 +477,8 @@ export class RemoteSqliteSource implements ActivitySource {
         if (/no such table: (main\.)?prosody\b/.test(stderr))
           return fail({ kind: 'no-activity-records', source: this.label });
         if (/not a database|malformed/.test(stderr)) {
-          if (attempt < QUERY_ATTEMPTS) continue;
-          if (writerSeen) return fail(this.keptChanging());
+          if (attempt < attempts) continue;
+          if (writerSeen) return fail(this.keptChanging(attempt));
           return fail({
             kind: 'corrupt',
             path: `${host}:${this.path}`,
@@ -478,13 +490,16 @@ export class RemoteSqliteSource implements ActivitySource {
         return fail({ kind: 'remote-protocol', host, detail });
       }
       if (!out.consistent) writerSeen = true;
-      if (!out.consistent && attempt < QUERY_ATTEMPTS) continue;
+      if (out.state !== null && fileSizeOf(out.state) < CHUNK_FROM_BYTES) {
+        attempts = SMALL_FILE_QUERY_ATTEMPTS;
+      }
+      if (!out.consistent && attempt < attempts) continue;
       if (!out.consistent) {
-        return fail(this.keptChanging());
+        return fail(this.keptChanging(attempt));
       }
       return ok({ ...out, since });
     }
-    return fail(this.keptChanging());
+    return fail(this.keptChanging(attempt - 1));
   }
 
   private async copy(tally: ActivityTally): Promise<Result<void>> {

@@ -21,7 +21,12 @@ import { InternalStorageSource } from '../../main/sources/internal-storage-sourc
 import { loadPrivateKey } from '../../main/ssh/private-keys.js';
 import { remoteSources } from '../../main/ssh/remote-sources.js';
 import { sftpStorageFs } from '../../main/ssh/sftp-storage-fs.js';
-import { QUERY_ATTEMPTS, type SqlMethod } from '../../main/ssh/remote-sqlite-source.js';
+import {
+  QUERY_ATTEMPTS,
+  SMALL_FILE_QUERY_ATTEMPTS,
+  type SqlMethod,
+} from '../../main/ssh/remote-sqlite-source.js';
+import { CHUNK_FROM_BYTES } from '../../main/ssh/remote-query-command.js';
 import { SshConnection } from '../../main/ssh/ssh-connection.js';
 import { writeProsodyInternal } from '../fixtures/prosody-internal.js';
 import { activityRow, writeProsodySqlite } from '../fixtures/prosody-sqlite.js';
@@ -484,6 +489,31 @@ describe('a query racing a writer', () => {
     );
     assert.equal(s.stats.commands.length, QUERY_ATTEMPTS);
   });
+
+  test(
+    'of a small file is asked more often, of a large one as often as before',
+    LIMIT,
+    async () => {
+      // The state: header, inode, then the size, on either side of CHUNK_FROM_BYTES.
+      for (const [size, attempts] of [
+        [CHUNK_FROM_BYTES - 1, SMALL_FILE_QUERY_ATTEMPTS],
+        [CHUNK_FROM_BYTES, QUERY_ATTEMPTS],
+      ] as const) {
+        const state = `1.1.0.64.32.32.0.0.0.1.77.${size}.1796392048493478853.1796392048493478853`;
+        const s = await serve({
+          exec: answer(
+            `PAU:before: 1 1 0 64 32 32 0 0 0 1 \nPAU:v7:${NOW}\nPAU:state:${state}\n[1,0]\nPAU:after: 1 1 0 64 32 32 0 0 0 2 \n`,
+          ),
+        });
+        const failure = await failureOf(await readOver(s, { method: 'query' }), 'kept-changing');
+        assert.match(
+          describeFailure(failure),
+          new RegExp(`changed during each of ${attempts} reads`),
+        );
+        assert.equal(s.stats.commands.length, attempts, `a file of ${size} bytes`);
+      }
+    },
+  );
 
   test(
     'that makes sqlite3 say "malformed" while the file changes kept changing, not corrupt',
