@@ -209,9 +209,9 @@ function script(path: string, chunks: number, chunkFromBytes: number): string {
 
 /**
  * The changes-only read: in `chunks` parts (changesChunk) for a rollback-journal file of `fromBytes`
- * or more ($z, its size) when a private folder can be made for their answers; else one statement. Two workers (`x`) take the parts, the
- * highest rowids first (lastlog2's rows, the costliest, are there), each part claimed by the one
- * that makes its folder first (mkdir is atomic). Either way a failing sqlite3 ends the script with
+ * or more ($z, its size) when a private folder can be made for their answers; else one statement.
+ * Two workers (`x`) take the parts, the highest rowids first (lastlog2's rows, the costliest, are
+ * there), each part claimed by the one that makes its folder first (mkdir is atomic). Either way a failing sqlite3 ends the script with
  * its status, before `PAU:after:`.
  */
 function changesInChunks(chunks: number, fromBytes: number): string {

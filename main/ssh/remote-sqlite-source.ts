@@ -419,10 +419,12 @@ export class RemoteSqliteSource implements ActivitySource {
     // between tries tells that from a database that is really damaged.
     let lastHeader: string | undefined;
     let writerSeen = false;
-    let attempts = QUERY_ATTEMPTS;
+    // The file's state said it is under CHUNK_FROM_BYTES: cheap to read again.
+    let small = false;
+    const attempts = () => (small ? SMALL_FILE_QUERY_ATTEMPTS : QUERY_ATTEMPTS);
     let attempt = 1;
-    for (; attempt <= attempts; attempt++) {
-      if (attempt > 1) await pauseBeforeRetry(attempt, attempts === SMALL_FILE_QUERY_ATTEMPTS);
+    for (; attempt <= attempts(); attempt++) {
+      if (attempt > 1) await pauseBeforeRetry(attempt, small);
       this.options.onStep?.(
         since === undefined
           ? `querying ${this.path}`
@@ -477,7 +479,7 @@ export class RemoteSqliteSource implements ActivitySource {
         if (/no such table: (main\.)?prosody\b/.test(stderr))
           return fail({ kind: 'no-activity-records', source: this.label });
         if (/not a database|malformed/.test(stderr)) {
-          if (attempt < attempts) continue;
+          if (attempt < attempts()) continue;
           if (writerSeen) return fail(this.keptChanging(attempt));
           return fail({
             kind: 'corrupt',
@@ -490,10 +492,8 @@ export class RemoteSqliteSource implements ActivitySource {
         return fail({ kind: 'remote-protocol', host, detail });
       }
       if (!out.consistent) writerSeen = true;
-      if (out.state !== null && fileSizeOf(out.state) < CHUNK_FROM_BYTES) {
-        attempts = SMALL_FILE_QUERY_ATTEMPTS;
-      }
-      if (!out.consistent && attempt < attempts) continue;
+      if (out.state !== null && fileSizeOf(out.state) < CHUNK_FROM_BYTES) small = true;
+      if (!out.consistent && attempt < attempts()) continue;
       if (!out.consistent) {
         return fail(this.keptChanging(attempt));
       }
