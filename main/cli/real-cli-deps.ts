@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { stateDir } from '../config/state-dir.js';
 import { stateFolderWarning } from '../config/state-folder-check.js';
 import { openProfilesStore } from '../config/profiles-store.js';
-import { DesktopNotifier } from '../notify/desktop-notifier.js';
+import type { Notifier } from '../notify/notifier.js';
 import { DB_MAX_BYTES, DB_STEP_SECONDS, discoverLocalSources } from '../sources/discover-local.js';
 import { SqlServerSource } from '../sources/sql-server-source.js';
 import { DB_PASSWORD_ENV } from '../ssh/ssh-options.js';
@@ -41,6 +41,20 @@ function untilStopped(): Promise<void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+/**
+ * The desktop notifier, loaded on the first notification: node-notifier takes about 50 ms to load,
+ * which every one-shot count would pay and only `watch` with alerts uses.
+ */
+function lazyDesktopNotifier(): Notifier {
+  let notifier: Promise<Notifier> | undefined;
+  return {
+    notify: async (n) => {
+      notifier ??= import('../notify/desktop-notifier.js').then((m) => new m.DesktopNotifier());
+      return (await notifier).notify(n);
+    },
+  };
 }
 
 /** The CLI's composition root: every real adapter, built once. */
@@ -85,7 +99,7 @@ export function realCliDeps(): CliDeps {
     },
     readHistory: (path) => HistoryDb.openReadOnly(path),
     stateFolderWarning: (dir) => stateFolderWarning(dir, process.platform),
-    notifier: new DesktopNotifier(),
+    notifier: lazyDesktopNotifier(),
     untilStopped,
   };
 }
