@@ -23,10 +23,11 @@ import { FileTable } from '../sources/file-table.js';
 import {
   type AccountPack,
   PACK_SLOTS,
+  type PackBlobs,
   decodePack,
-  newestInPacks,
 } from '../sources/account-packs.js';
 import { AccountPackEdits } from './account-pack-edits.js';
+import { type Held, HeldPacks } from './held-packs.js';
 import { FileTableWriter } from '../sources/file-table-writer.js';
 import { isFileState } from '../sources/file-state.js';
 import type { ActivityQueryOutput, ActivityQueryTuple } from '../sources/activity-query.js';
@@ -288,15 +289,9 @@ export class SqliteAccountCache implements AccountCache {
   snapshot(key: string): StoredSnapshot | null {
     const row = this.statements.snapshot.get(key);
     if (!row) return null;
-    // A walk over every account: asked several times a refresh, so kept until the next write.
-    let newest = this.newest.get(key);
-    if (newest === undefined) {
-      const packs = this.decodedPacks(key);
-      // Damaged packs: as if nothing were kept, so that the next read is whole and writes anew.
-      if (packs === null) return null;
-      newest = newestInPacks(packs);
-      this.newest.set(key, newest);
-    }
+    const newest = this.held.newest(key, () => this.decodedPacks(key));
+    // Damaged packs: as if nothing were kept, so that the next read is whole and writes anew.
+    if (newest === undefined) return null;
     return {
       stamp: row.stamp,
       fullAt: row.full_at,
@@ -307,12 +302,14 @@ export class SqliteAccountCache implements AccountCache {
     };
   }
 
-  /** The newest time held per key, as `snapshot` last read it; dropped by every write. */
-  private readonly newest = new Map<string, number | null>();
+  /** Each key's packs as last decoded, while no other connection has written. */
+  private readonly held = new HeldPacks(
+    () => this.db.pragma('data_version', { simple: true }) as number,
+  );
 
   /** `held`: the accounts' row_digest sum, as the write that calls this leaves them. */
   private putSnapshot(key: string, info: SnapshotInfo, held: number | null): void {
-    this.newest.delete(key);
+    this.held.drop(key);
     const proof = info.proof ? JSON.stringify(info.proof) : null;
     this.statements.putSnapshot.run(
       key,
@@ -363,20 +360,43 @@ export class SqliteAccountCache implements AccountCache {
     return sum;
   }
 
-  /** Edits of `key`'s packs, to be ended in the same transaction. */
-  private packEdits(key: string, fresh: boolean): AccountPackEdits {
+  /**
+   * Edits of `key`'s packs, to be ended in the same transaction, and what to call once it has
+   * committed. Made first in that transaction: the data_version read here is that of the rows the
+   * write sees, so the packs held are used in place of its rows only when they are those rows.
+   */
+  private packEdits(
+    key: string,
+    fresh: boolean,
+  ): { edits: AccountPackEdits; committed: () => void } {
     const { pack, packTail, putPack } = this.statements;
-    return new AccountPackEdits(
+    const base: Held | null = fresh ? null : this.held.current(key);
+    const heldPart = new Map((base?.packs ?? []).map((p) => [partKey(p.host, p.first), p]));
+    const written: AccountPack[] = [];
+    const edits = new AccountPackEdits(
       {
         load: (host, part) => {
+          const p = heldPart.get(partKey(host, part * PACK_SLOTS));
+          if (p !== undefined) return blobsOf(p);
           const row = pack.get(key, host, part);
           return row ? { lastActive: row.la, registered: row.reg, flags: row.flags } : null;
         },
         tail: (host) => packTail.get({ key, host }) ?? { parts: 0, lastSlots: 0 },
-        store: (host, part, b) => putPack.run(key, host, part, b.lastActive, b.registered, b.flags),
+        store: (host, part, b) => {
+          putPack.run(key, host, part, b.lastActive, b.registered, b.flags);
+          // A copy: the edit's arrays serve its next part.
+          if (base !== null) written.push(decodePack(host, part, b) ?? damaged(host));
+        },
       },
       fresh,
     );
+    return {
+      edits,
+      committed: () => {
+        if (base === null) this.held.drop(key);
+        else this.held.patch(key, base, written);
+      },
+    };
   }
 
   /** Every account of `key` replaced by `accounts`, the rest's digests dropped, in one write. */
@@ -386,15 +406,17 @@ export class SqliteAccountCache implements AccountCache {
     accounts: Iterable<AccountRow | ActivityQueryOutput | DigestedTuple>,
     digested: boolean,
   ): void {
-    this.db.transaction(() => {
+    const committed = this.db.transaction(() => {
       this.statements.clearAccounts.run(key);
       this.statements.clearRest.run(key);
       this.statements.clearPacks.run(key);
-      const packs = this.packEdits(key, true);
-      const held = this.putAccounts(key, accounts, digested, packs, true);
-      packs.end();
+      const { edits, committed } = this.packEdits(key, true);
+      const held = this.putAccounts(key, accounts, digested, edits, true);
+      edits.end();
       this.putSnapshot(key, info, held);
+      return committed;
     })();
+    committed();
   }
 
   replaceDigested(key: string, info: SnapshotInfo, accounts: Iterable<DigestedTuple>): void {
@@ -420,8 +442,8 @@ export class SqliteAccountCache implements AccountCache {
     const named = new Set(changed.map((c) => JSON.stringify([c.host, c.user])));
     if (sent.size !== accounts.length || named.size !== changed.length) return false;
     try {
-      this.db.transaction(() => {
-        const packs = this.packEdits(key, false);
+      const committed = this.db.transaction(() => {
+        const { edits: packs, committed } = this.packEdits(key, false);
         const P = ROW_DIGEST_P;
         let newRest = rest;
         // The accounts' sum, less what the accounts sent again held before.
@@ -460,7 +482,9 @@ export class SqliteAccountCache implements AccountCache {
         held = (held + added) % P;
         if ((held + newRest) % P !== digest) throw new Mismatch();
         this.putSnapshot(key, { ...info, rest: newRest }, held);
+        return committed;
       })();
+      committed();
       return true;
     } catch (e) {
       if (e instanceof Mismatch) return false;
@@ -484,13 +508,15 @@ export class SqliteAccountCache implements AccountCache {
   ): boolean {
     const Mismatch = class extends Error {};
     try {
-      this.db.transaction(() => {
-        const packs = this.packEdits(key, false);
-        this.putAccounts(key, changed, false, packs, false);
-        packs.end();
+      const committed = this.db.transaction(() => {
+        const { edits, committed } = this.packEdits(key, false);
+        this.putAccounts(key, changed, false, edits, false);
+        edits.end();
         if (!sameTotals(this.statements.totals.all(key), expected)) throw new Mismatch();
         this.putSnapshot(key, info, null);
+        return committed;
       })();
+      committed();
       return true;
     } catch (e) {
       if (e instanceof Mismatch) return false;
@@ -499,7 +525,7 @@ export class SqliteAccountCache implements AccountCache {
   }
 
   packs(key: string): Iterable<AccountPack> {
-    const packs = this.decodedPacks(key);
+    const packs = this.held.packs(key, () => this.decodedPacks(key)).packs;
     if (packs === null) throw new Error('the cached packs of accounts are damaged');
     return packs;
   }
@@ -613,6 +639,29 @@ export class SqliteAccountCache implements AccountCache {
       }
     })();
   }
+}
+
+/** The bytes of a decoded pack, as its blobs. */
+function blobsOf(p: AccountPack): PackBlobs {
+  return {
+    lastActive: new Uint8Array(
+      p.lastActive.buffer,
+      p.lastActive.byteOffset,
+      p.lastActive.byteLength,
+    ),
+    registered: new Uint8Array(
+      p.registered.buffer,
+      p.registered.byteOffset,
+      p.registered.byteLength,
+    ),
+    flags: p.flags,
+  };
+}
+
+const partKey = (host: string, first: number) => `${first}\u0000${host}`;
+
+function damaged(host: string): never {
+  throw new Error(`the cached pack of ${host}'s accounts is damaged`);
 }
 
 /** A row of TUPLE_COLUMNS and the slot. */
