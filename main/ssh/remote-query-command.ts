@@ -97,11 +97,11 @@ export const CHANGES = changesFrom(changesScan('SINCE', 'AFTER_ROWID'));
  * leaves that counter alone: there one statement, one snapshot, does it all). Part CHUNK (1 to
  * CHUNKS) holds the rows between CHUNK - 1 and CHUNK CHUNKSths of the highest rowid; the first and
  * the last are open-ended, so that every rowid, negative ones too, falls in exactly one. Each prints
- * `[d, c]`, its changesScan answer, into a file of a private folder; changesFromChunks, given on
- * sqlite3's input with every answer in place of CHUNK_ANSWER as a string (every quote doubled by
- * sed), sums them (a part missing leaves the digest NULL, which the client refuses) and goes on as
- * CHANGES. Through the input, not the command line: the answers have no length limit there, and no
- * sqlite3 extension is needed to read a file.
+ * `[d, c]`, its changesScan answer, as a term of an SQL list (changesChunk) into a file of a
+ * private folder; changesFromChunks, given on sqlite3's input with every answer in place of
+ * CHUNK_ANSWERS, sums them (a part missing leaves the digest NULL, which the client refuses) and
+ * goes on as CHANGES. Through the input, not the command line: the answers have no length limit
+ * there, and no sqlite3 extension is needed to read a file.
  */
 export const CHUNKS = 8;
 /**
@@ -114,8 +114,13 @@ export const CHUNKS = 8;
 export const CHUNK_FROM_BYTES = 64 * 1024 * 1024;
 const bound = (chunks: number, part: string) =>
   `max((SELECT max(rowid) FROM main.prosody), 0) / ${chunks} * (${part})`;
+/**
+ * Part CHUNK's answer as the next term of changesFromChunks' list: ` UNION ALL SELECT '…'`, its
+ * `[d, c]` quoted by SQLite itself (every quote doubled), so that the answers need only be put
+ * one after the other.
+ */
 export const changesChunk = (chunks: number) =>
-  `SELECT json_array(d, c) FROM (${changesScan(
+  `SELECT ' UNION ALL SELECT ' || quote(json_array(d, c)) FROM (${changesScan(
     'SINCE',
     'AFTER_ROWID',
     `rowid >= CASE WHEN CHUNK = 1 THEN -9223372036854775808 ELSE ${bound(chunks, 'CHUNK - 1')} + 1 END
@@ -125,14 +130,15 @@ export const changesFromChunks = (chunks: number) =>
   changesFrom(`SELECT
   CASE WHEN count(x ->> 0) = ${chunks} THEN ${digestOf('coalesce(sum(x ->> 0), 0)')} END AS d,
   group_concat(x ->> 1) AS c
-FROM (SELECT 'CHUNK_ANSWER' AS x)`);
-/** What goes between two answers in changesFromChunks. */
-const ANSWERS_BETWEEN = `' AS x UNION ALL SELECT '`;
+FROM (SELECT NULL AS x WHERE 0 CHUNK_ANSWERS)`);
 
 const sqlText = (sql: string) => sql.replace(/\s+/g, ' ').trim();
 
-/** Header bytes 18..27: the write version (2 = WAL) and, at 24..27, the file change counter. */
-const HEADER = `od -An -tu1 -j18 -N10 "$f" | tr -s ' \\n' ' '`;
+/**
+ * Header bytes 18..27: the write version (2 = WAL) and, at 24..27, the file change counter, as
+ * `od` spaces them (one line): both lines are printed alike, and the shell splits them itself.
+ */
+const HEADER = `od -An -tu1 -j18 -N10 "$f"`;
 
 const FORMAT = `PAU:v${FORMAT_VERSION}`;
 
@@ -215,18 +221,20 @@ function script(path: string, chunks: number, chunkFromBytes: number): string {
  * its status, before `PAU:after:`.
  */
 function changesInChunks(chunks: number, fromBytes: number): string {
-  const [before, after] = sqlText(changesFromChunks(chunks)).split('CHUNK_ANSWER');
+  const [before, after] = sqlText(changesFromChunks(chunks)).split('CHUNK_ANSWERS');
   const ascending = Array.from({ length: chunks }, (_, i) => i + 1);
   const parts = [...ascending].reverse().join(' ');
   return [
     `q=`,
-    `if [ "$1" = 1 ] && [ "$z" -ge ${fromBytes} ]; then q=$(mktemp -d 2>/dev/null) || q=; case $q in /?*) ;; *) q=;; esac; fi`,
+    // The folder goes when the script ends, however it ends, and after the header is read again:
+    // removing it is no part of the span a commit must miss.
+    `if [ "$1" = 1 ] && [ "$z" -ge ${fromBytes} ]; then q=$(mktemp -d 2>/dev/null) || q=; case $q in /?*) trap 'rm -rf "$q"' EXIT;; *) q=;; esac; fi`,
     `if [ -n "$q" ]; then x() { for i in ${parts}; do mkdir "$q/$i.c" 2>/dev/null || continue; ${SQLITE} ${word(sqlText(changesChunk(chunks)))} > "$q/$i" || return; done; }`,
     `x & j=$!`,
     `x; e=$?`,
     `wait $j || e=$?`,
-    `[ $e = 0 ] && { { printf %s ${word(before!)}; for i in ${ascending.join(' ')}; do [ $i = 1 ] || printf %s ${word(ANSWERS_BETWEEN)}; sed "s/'/''/g" "$q/$i"; done; printf %s ${word(after!)}; } | ${SQLITE}; e=$?; }`,
-    `rm -rf "$q"`,
+    // One cat for every answer, in order: a part missing makes cat fail and the sum NULL.
+    `[ $e = 0 ] && { { printf %s ${word(before!)}; cat ${ascending.map((i) => `"$q/${i}"`).join(' ')}; printf %s ${word(after!)}; } | ${SQLITE}; e=$?; }`,
     `[ $e = 0 ] || exit $e`,
     `else ${SQLITE} ${CHANGES_WORD} || exit $?; fi`,
   ].join('; ');

@@ -6,7 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -38,6 +46,9 @@ exec /usr/bin/sqlite3 "$@"
 `,
 );
 chmodSync(join(bin, 'sqlite3'), 0o755);
+
+/** Where the script makes its folder for the parts' answers (mktemp -d reads TMPDIR). */
+const scratch = mkdtempSync(join(dir, 'tmp-'));
 
 /** Rows at the given rowids (any, negative and far apart too), in one rollback-journal file. */
 function database(name: string, rows: ReadonlyArray<[rowid: number, row: ProsodyRow]>): string {
@@ -75,7 +86,12 @@ function chunked(
   const command = remoteQueryCommand(path, SINCE, OTHER_STATE, afterRowid, chunks, fromBytes)!;
   const run = spawnSync('sh', ['-c', command], {
     encoding: 'utf8',
-    env: { ...process.env, PATH: `${bin}:/usr/bin:/bin`, FAIL_PART: String(failPart) },
+    env: {
+      ...process.env,
+      PATH: `${bin}:/usr/bin:/bin`,
+      FAIL_PART: String(failPart),
+      TMPDIR: scratch,
+    },
   });
   return {
     status: run.status,
@@ -218,4 +234,17 @@ test('a file smaller than the threshold is scanned by one statement, from its si
   }
   assert.throws(() => remoteQueryCommand(path, SINCE, OTHER_STATE, 250, CHUNKS, -1), RangeError);
   assert.throws(() => remoteQueryCommand(path, SINCE, OTHER_STATE, 250, CHUNKS, 0.5), RangeError);
+});
+
+test("the parts' folder is gone when the script ends, whether it succeeded or a part failed", () => {
+  const path = database(
+    'folder',
+    randomRows(17, 200).map((row, i) => [i + 1, row]),
+  );
+  for (const part of [0, 1, CHUNKS]) {
+    const got = chunked(path, CHUNKS, 150, part);
+    assert.equal(got.status, part === 0 ? 0 : 3, `part ${part} failing`);
+    assert.equal(got.runs, part === 0 ? CHUNKS + 1 : got.runs, 'the parts ran');
+    assert.deepEqual(readdirSync(scratch), [], `part ${part} failing: nothing left behind`);
+  }
 });
