@@ -24,6 +24,8 @@ import {
   type AccountPack,
   PACK_SLOTS,
   type PackBlobs,
+  type SlotEdit,
+  applySlotEdits,
   decodePack,
 } from '../sources/account-packs.js';
 import { AccountPackEdits } from './account-pack-edits.js';
@@ -44,7 +46,7 @@ import { makeDbFilesPrivate } from './private-files.js';
 import { sqliteBindingOptions } from './sqlite-binding.js';
 
 /** Bumped whenever the tables change: an older cache is simply started again. */
-const CACHE_VERSION = 9;
+const CACHE_VERSION = 10;
 const APPLICATION_ID = 0x50415543; // "PAUC"
 
 const SCHEMA = `
@@ -95,6 +97,18 @@ CREATE TABLE account_pack (
   flags BLOB NOT NULL,
   PRIMARY KEY (key, host, part)
 ) STRICT;
+-- Slots changed since their part was written (store/account-pack-edits.ts SlotEdit): read over
+-- the parts; dropped with them by a write of everything anew.
+CREATE TABLE account_pack_edit (
+  key TEXT NOT NULL,
+  host TEXT NOT NULL,
+  slot INTEGER NOT NULL,
+  -- NULL for none.
+  last_active REAL,
+  registered REAL,
+  flags INTEGER NOT NULL,
+  PRIMARY KEY (key, host, slot)
+) STRICT, WITHOUT ROWID;
 -- Accounts without lastlog2 rows that a changes-only read sent (sources/row-digest.ts): their
 -- digest, which is in the snapshot's rest.
 CREATE TABLE rest_account (
@@ -223,6 +237,14 @@ export class SqliteAccountCache implements AccountCache {
         'SELECT host, part, last_active AS la, registered AS reg, flags FROM account_pack WHERE key = ? ORDER BY host, part',
       ),
       putPack: db.prepare('INSERT OR REPLACE INTO account_pack VALUES (?, ?, ?, ?, ?, ?)'),
+      clearEdits: db.prepare('DELETE FROM account_pack_edit WHERE key = ?'),
+      putEdit: db.prepare('INSERT OR REPLACE INTO account_pack_edit VALUES (?, ?, ?, ?, ?, ?)'),
+      edits: db.prepare<
+        [string],
+        { host: unknown; slot: unknown; la: unknown; reg: unknown; flags: unknown }
+      >(
+        'SELECT host, slot, last_active AS la, registered AS reg, flags FROM account_pack_edit WHERE key = ?',
+      ),
       slotOf: db.prepare<[string, string, string], { slot: number }>(
         'SELECT slot FROM account WHERE key = ? AND host = ? AND user = ?',
       ),
@@ -369,10 +391,11 @@ export class SqliteAccountCache implements AccountCache {
     key: string,
     fresh: boolean,
   ): { edits: AccountPackEdits; committed: () => void } {
-    const { pack, packTail, putPack } = this.statements;
+    const { pack, packTail, putPack, putEdit } = this.statements;
     const base: Held | null = fresh ? null : this.held.current(key);
     const heldPart = new Map((base?.packs ?? []).map((p) => [partKey(p.host, p.first), p]));
     const written: AccountPack[] = [];
+    const edited: SlotEdit[] = [];
     const edits = new AccountPackEdits(
       {
         load: (host, part) => {
@@ -387,6 +410,11 @@ export class SqliteAccountCache implements AccountCache {
           // A copy: the edit's arrays serve its next part.
           if (base !== null) written.push(decodePack(host, part, b) ?? damaged(host));
         },
+        edit: (e) => {
+          const none = (t: number) => (Number.isNaN(t) ? null : t);
+          putEdit.run(key, e.host, e.slot, none(e.lastActive), none(e.registered), e.flags);
+          if (base !== null) edited.push(e);
+        },
       },
       fresh,
     );
@@ -394,7 +422,7 @@ export class SqliteAccountCache implements AccountCache {
       edits,
       committed: () => {
         if (base === null) this.held.drop(key);
-        else this.held.patch(key, base, written);
+        else this.held.patch(key, base, written, edited);
       },
     };
   }
@@ -410,6 +438,7 @@ export class SqliteAccountCache implements AccountCache {
       this.statements.clearAccounts.run(key);
       this.statements.clearRest.run(key);
       this.statements.clearPacks.run(key);
+      this.statements.clearEdits.run(key);
       const { edits, committed } = this.packEdits(key, true);
       const held = this.putAccounts(key, accounts, digested, edits, true);
       edits.end();
@@ -551,7 +580,17 @@ export class SqliteAccountCache implements AccountCache {
       packs.push(pack);
       last = pack;
     }
-    return packs;
+    const edits: SlotEdit[] = [];
+    for (const { host, slot, la, reg, flags } of this.statements.edits.iterate(key)) {
+      const time = (t: unknown) => (t === null ? NaN : typeof t === 'number' ? t : undefined);
+      const lastActive = time(la);
+      const registered = time(reg);
+      if (typeof host !== 'string' || typeof slot !== 'number') return null;
+      if (lastActive === undefined || registered === undefined) return null;
+      if (!Number.isInteger(flags) || (flags as number) < 0 || (flags as number) > 255) return null;
+      edits.push({ host, slot, lastActive, registered, flags: flags as number });
+    }
+    return applySlotEdits(packs, edits) ? packs : null;
   }
 
   *skippedAccounts(key: string): Iterable<HeldAccount> {

@@ -1,9 +1,12 @@
 import {
   type AccountFields,
+  EMPTY_FLAG,
   PACK_SLOTS,
   type PackBlobs,
   PartBuilder,
+  type SlotEdit,
   decodePack,
+  packFlags,
 } from '../sources/account-packs.js';
 
 /** Where the parts are kept: within the write's transaction. */
@@ -13,6 +16,8 @@ export interface PackParts {
   /** How many parts `host` has, and how many slots its last one holds. */
   tail(host: string): Tail;
   store(host: string, part: number, blobs: PackBlobs): void;
+  /** Slot `slot` of `host` is now `edit`, whatever its part holds: see SlotEdit. */
+  edit(edit: SlotEdit): void;
 }
 
 interface Tail {
@@ -22,9 +27,10 @@ interface Tail {
 
 /**
  * The pack parts one write of the cache changes (sources/account-packs.ts), written in the same
- * transaction as the account rows, so that rows and packs never disagree. A part is read when
- * the write first touches it and written back at the end; a write of everything anew (`fresh`)
- * writes each part as soon as it is full, and its arrays serve the next.
+ * transaction as the account rows, so that rows and packs never disagree. An account in a slot it
+ * already had is a SlotEdit; a new account goes in a new slot at its host's end, whose part is read
+ * when the write first touches it and written back at the end. A write of everything anew
+ * (`fresh`) writes each part as soon as it is full, and its arrays serve the next.
  */
 export class AccountPackEdits {
   private readonly open = new Map<string, { host: string; part: number; b: PartBuilder }>();
@@ -39,7 +45,11 @@ export class AccountPackEdits {
   /** Puts the account in `slot` (its slot so far), or in a new one; the slot it has now. */
   put(t: AccountFields, slot: number | undefined): number {
     const host = t[0];
-    const at = slot ?? this.append(host);
+    if (slot !== undefined) {
+      this.edit(host, slot, t[2] ?? NaN, t[3] ?? NaN, packFlags(t));
+      return slot;
+    }
+    const at = this.append(host);
     const part = this.partOf(at);
     this.part(host, part).put(t, at - part * PACK_SLOTS);
     return at;
@@ -47,14 +57,28 @@ export class AccountPackEdits {
 
   /** The account in `slot` of `host` is gone. */
   empty(host: string, slot: number): void {
-    const part = this.partOf(slot);
-    this.part(host, part).empty(slot - part * PACK_SLOTS);
+    this.edit(host, slot, NaN, NaN, EMPTY_FLAG);
   }
 
   /** Stores every part still open. */
   end(): void {
     for (const { host, part, b } of this.open.values()) this.kept.store(host, part, b.blobs());
     this.open.clear();
+  }
+
+  private edit(
+    host: string,
+    slot: number,
+    lastActive: number,
+    registered: number,
+    flags: number,
+  ): void {
+    const tail = this.tail(host);
+    const slots = tail.parts === 0 ? 0 : (tail.parts - 1) * PACK_SLOTS + tail.lastSlots;
+    if (!Number.isSafeInteger(slot) || slot < 0 || slot >= slots) {
+      throw new RangeError(`no slot ${slot} in ${host}'s pack of ${slots}`);
+    }
+    this.kept.edit({ host, slot, lastActive, registered, flags });
   }
 
   private partOf(slot: number): number {

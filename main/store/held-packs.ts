@@ -1,4 +1,10 @@
-import { type AccountPack, PACK_SLOTS, newestInPacks } from '../sources/account-packs.js';
+import {
+  type AccountPack,
+  PACK_SLOTS,
+  type SlotEdit,
+  applySlotEdits,
+  newestInPacks,
+} from '../sources/account-packs.js';
 
 /** A key's packs as decoded at one data_version of the cache's database; null: damaged. */
 export interface Held {
@@ -14,7 +20,7 @@ export interface Held {
  * the database's data_version is the one it was read at: another process's commit (a CLI run
  * beside the app, on the same state folder) moves it, and the next read decodes again. This
  * connection's own writes leave data_version as it is, so every write drops the key or patches in
- * the parts it wrote.
+ * the parts and slots it wrote.
  */
 export class HeldPacks {
   private readonly held = new Map<string, Held>();
@@ -51,10 +57,15 @@ export class HeldPacks {
   }
 
   /**
-   * After this connection committed `written` (decoded copies of the parts it stored) over what
-   * `base` held: the packs as they now are in the database.
+   * After this connection committed `written` (decoded copies of the parts it stored) and `edited`
+   * over what `base` held: the packs as they now are in the database.
    */
-  patch(key: string, base: Held, written: readonly AccountPack[]): void {
+  patch(
+    key: string,
+    base: Held,
+    written: readonly AccountPack[],
+    edited: readonly SlotEdit[],
+  ): void {
     if (base.packs === null) return this.drop(key);
     const byHost = new Map<string, AccountPack[]>();
     for (const p of [...base.packs, ...written]) {
@@ -74,6 +85,8 @@ export class HeldPacks {
         packs.push(p);
       }
     }
+    // The edits are kept beside the parts, so a part written here does not hold them yet.
+    if (!applySlotEdits(packs, edited)) return this.drop(key);
     this.held.set(key, { version: base.version, packs });
   }
 }
