@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -105,6 +105,17 @@ test('the SQLite file has exactly the schema Prosody 0.12 creates', async () => 
   } finally {
     db.close();
   }
+});
+
+test('internal storage folders are dated as the data, not as the moment they were made', async () => {
+  const m = await ensureDataset('internal', spec, { root });
+  const folders = [m.path];
+  for (const host of readdirSync(m.path)) {
+    folders.push(join(m.path, host));
+    for (const store of readdirSync(join(m.path, host))) folders.push(join(m.path, host, store));
+  }
+  assert.ok(folders.length > 8, 'hosts and their stores');
+  for (const f of folders) assert.equal(statSync(f).mtimeMs / 1000, m.now, f);
 });
 
 test('internal storage files are what util.serialization writes and parse as data', async () => {
