@@ -102,14 +102,6 @@ export class PartBuilder {
     this.flags[offset] = packFlags(t);
   }
 
-  /** The account at `offset` is gone; the slot stays empty until the host is written anew. */
-  empty(offset: number): void {
-    this.check(offset, this.used);
-    this.lastActive[offset] = NaN;
-    this.registered[offset] = NaN;
-    this.flags[offset] = EMPTY_FLAG;
-  }
-
   /** Views of the arrays' bytes: valid until the part is next changed. */
   blobs(): PackBlobs {
     const n = this.used;
@@ -143,16 +135,13 @@ export interface SlotEdit {
   flags: number;
 }
 
-/**
- * Sets each edit's slot in `packs` (each host's parts in order, numbered from 0), in place;
- * false when a slot is in no part.
- */
+/** Sets each edit's slot in the part of `packs` that holds it, in place; false when none does. */
 export function applySlotEdits(packs: readonly AccountPack[], edits: Iterable<SlotEdit>): boolean {
   const parts = new Map<string, AccountPack[]>();
   for (const p of packs) {
     let list = parts.get(p.host);
     if (list === undefined) parts.set(p.host, (list = []));
-    list.push(p);
+    list[p.first / PACK_SLOTS] = p;
   }
   for (const e of edits) {
     if (!Number.isSafeInteger(e.slot) || e.slot < 0) return false;

@@ -28,7 +28,7 @@ import {
   applySlotEdits,
   decodePack,
 } from '../sources/account-packs.js';
-import { AccountPackEdits } from './account-pack-edits.js';
+import { AccountPackEdits, damagedPack } from './account-pack-edits.js';
 import { type Held, HeldPacks } from './held-packs.js';
 import { FileTableWriter } from '../sources/file-table-writer.js';
 import { isFileState } from '../sources/file-state.js';
@@ -408,7 +408,7 @@ export class SqliteAccountCache implements AccountCache {
         store: (host, part, b) => {
           putPack.run(key, host, part, b.lastActive, b.registered, b.flags);
           // A copy: the edit's arrays serve its next part.
-          if (base !== null) written.push(decodePack(host, part, b) ?? damaged(host));
+          if (base !== null) written.push(decodePack(host, part, b) ?? damagedPack(host));
         },
         edit: (e) => {
           const none = (t: number) => (Number.isNaN(t) ? null : t);
@@ -698,10 +698,6 @@ function blobsOf(p: AccountPack): PackBlobs {
 }
 
 const partKey = (host: string, first: number) => `${first}\u0000${host}`;
-
-function damaged(host: string): never {
-  throw new Error(`the cached pack of ${host}'s accounts is damaged`);
-}
 
 /** A row of TUPLE_COLUMNS and the slot. */
 function heldAccount(row: unknown[]): HeldAccount {

@@ -116,7 +116,7 @@ export class AccountPackEdits {
     // A part kept before, or (a full read of hosts not in order) stored earlier in this write.
     const blobs = this.kept.load(host, part);
     const pack = blobs && decodePack(host, part, blobs);
-    if (!pack) throw new Error(`the cached pack of ${host}'s accounts is damaged`);
+    if (!pack) damagedPack(host);
     const b = this.take();
     b.reset(pack);
     this.open.set(partKey(host, part), { host, part, b });
@@ -138,6 +138,11 @@ export class AccountPackEdits {
     this.spare = undefined;
     return b;
   }
+}
+
+/** A part that cannot be decoded: the write fails, and the cache is left aside. */
+export function damagedPack(host: string): never {
+  throw new Error(`the cached pack of ${host}'s accounts is damaged`);
 }
 
 const partKey = (host: string, part: number) => `${part}\u0000${host}`;

@@ -7,6 +7,7 @@ import {
   PartBuilder,
   ROLE_FLAG,
   accountCodeOf,
+  applySlotEdits,
   decodePack,
   newestInPacks,
   packFlags,
@@ -29,9 +30,10 @@ test('a full part keeps every slot as put, and a decoded part goes on where it w
   const b = new PartBuilder();
   for (let i = 0; i < PACK_SLOTS; i++) b.put(tuple(i), i);
   b.put(tuple(7000), 42);
-  b.empty(43);
   const pack = decodePack('h', 2, b.blobs());
   assert.ok(pack !== null);
+  const gone = { host: 'h', slot: 2 * PACK_SLOTS + 43, lastActive: NaN, registered: NaN };
+  assert.equal(applySlotEdits([pack], [{ ...gone, flags: EMPTY_FLAG }]), true);
   assert.equal(pack.first, 2 * PACK_SLOTS);
   assert.equal(pack.flags.length, PACK_SLOTS);
   for (let i = 0; i < PACK_SLOTS; i++) {
@@ -59,8 +61,17 @@ test('a slot beyond the next, or not a slot, is refused, never written', () => {
   for (const offset of [2, -1, 0.5, NaN, 2 ** 53]) {
     assert.throws(() => b.put(tuple(2), offset), RangeError);
   }
-  for (const offset of [1, -1, 0.5, NaN]) assert.throws(() => b.empty(offset), RangeError);
   assert.equal(b.slots, 1);
+  const pack = decodePack('h', 0, b.blobs())!;
+  for (const slot of [1, -1, 0.5, NaN]) {
+    const edit = { host: 'h', slot, lastActive: 5, registered: NaN, flags: 1 };
+    assert.equal(applySlotEdits([pack], [edit]), false, `slot ${slot}`);
+  }
+  assert.equal(
+    applySlotEdits([pack], [{ host: 'x', slot: 0, lastActive: 5, registered: NaN, flags: 1 }]),
+    false,
+  );
+  assert.equal(pack.lastActive[0], tuple(1)[2], 'nothing written');
 });
 
 test('blobs that disagree on how many slots there are, or hold none or too many, make no part', () => {
@@ -97,8 +108,12 @@ test('the newest time is the greatest last_active or registered held, never an e
   b.put(['h', 'a', 10, 30, 0, 0, 0, 1, 0], 0);
   b.put(['h', 'b', null, null, 0, 0, 0, 1, 0], 1);
   b.put(['h', 'c', 99, null, 0, 0, 0, 1, 0], 2);
-  b.empty(2);
-  assert.equal(newestInPacks([decodePack('h', 0, b.blobs())!]), 30);
+  const pack = decodePack('h', 0, b.blobs())!;
+  applySlotEdits(
+    [pack],
+    [{ host: 'h', slot: 2, lastActive: NaN, registered: NaN, flags: EMPTY_FLAG }],
+  );
+  assert.equal(newestInPacks([pack]), 30);
   assert.equal(newestInPacks([]), null);
   const none = new PartBuilder();
   none.put(['h', 'b', null, null, 0, 0, 0, 1, 0], 0);
