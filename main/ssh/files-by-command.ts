@@ -3,7 +3,7 @@ import { isSafeRemotePath } from './remote-query-command.js';
 /**
  * Internal storage in one stream from the server, instead of an SFTP round trip per file: a POSIX
  * sh script (fed on stdin, so no login shell ever parses it) using only what a Debian server has
- * by default (GNU find, awk: mawk or gawk, date, cat). After the banner every record ends in a NUL
+ * by default (GNU find, perl or else awk: mawk or gawk, date, cat). After the banner every record ends in a NUL
  * byte, so a name may hold anything but NUL (newlines included).
  *
  * 1. `PAU-FILES 2 <server time>\n`: the banner. Anything else first means the account did not run
@@ -21,22 +21,27 @@ import { isSafeRemotePath } from './remote-query-command.js';
  *    false). Nothing else of a file leaves the server: no IP address, salt or key. Any other
  *    entry comes as `l|a <type> <size> <mtime> <name>` (lastlog2 or accounts) and the reader reads
  *    it by SFTP when it needs it, so odd files are classified by the same parser either way. Each
- *    folder's walk ends with `Z <find's exit status>`, and the host with `E <host>`.
+ *    folder's walk ends with `Z <0, or 1 when it could not be listed whole>`, and the host with `E <host>`.
  * 4. `PAU-END`: the stream is whole.
  *
- * A host's two folders are read at once, each in two halves by name, by four awk processes: on a
+ * A host's two folders are read at once, each in two halves by name, by four processes: on a
  * cold disk the reads overlap (issue 14: a million accounts are two million small files, and four
  * readers took a cold first read at 1 M from about 112 s to 98 s, a warm one from 28 s to 22 s).
  * Their records interleave on one pipe, so each says its folder (L/l or A/a; each half starts
- * with its folder's S) and each awk writes whole records, under PIPE_BUF bytes a write (fflush
+ * with its folder's S) and each writes whole records, under PIPE_BUF bytes a write (fflush
  * before the buffer would split one): a pipe never splits such a write.
  */
 const SCRIPT = String.raw`
 export LC_ALL=C
-# mawk where there is one (Debian's default awk): it reads these files in half gawk's time. $3
-# names another, for tests.
+# perl where it runs with its core modules (Debian's perl-base is essential): one process that
+# stats, reads and judges each file with four system calls where find and awk take six (issue 14:
+# 100 k accounts in 2.8 s and 5.3 s of CPU, against 3.5 s and 6.9 s). Else mawk where there is one
+# (Debian's default awk): it reads these files in half gawk's time. $3 names either, for tests.
 awk="$3"
-if [ -z "$awk" ]; then if command -v mawk >/dev/null 2>&1; then awk=mawk; else awk=awk; fi; fi
+if [ -z "$awk" ]; then
+  if perl -MPOSIX -MFcntl -e 1 >/dev/null 2>&1; then awk=perl
+  elif command -v mawk >/dev/null 2>&1; then awk=mawk; else awk=awk; fi
+fi
 printf 'PAU-FILES 2 %s\n' "$(date +%s)"
 cd "$1" 2>/dev/null || { printf '\0PAU-FALLBACK\0'; exit 0; }
 since=$2
@@ -101,17 +106,76 @@ prog='
     if (v == "!" || length(rec) > 2048) rec = (acct ? "a " : "l ") y " " size " " mtime " " name
     put(rec)
   }'
+# The same records as find and awk make, from perl: argument 1 the folder (host/store), 2 the
+# half, 3 since, 4 the store. lstat first, so nothing but a regular file is ever opened; the read
+# asks one byte more than the size, so a file that grew reads as changed.
+walker='
+  use POSIX (); use Fcntl qw(O_RDONLY O_NOFOLLOW O_NONBLOCK);
+  my ($dir, $half, $since, $store) = @ARGV;
+  my $acct = $store eq "accounts"; my $cap = $acct ? 16384 : 65536; my $out = "";
+  sub flush { my $at = 0; while ($at < length $out) { my $n = syswrite(STDOUT, $out, length($out) - $at, $at); exit 1 unless $n; $at += $n } $out = "" }
+  sub put { flush() if length($out) + length($_[0]) + 1 > 3072; $out .= "$_[0]\0" }
+  sub judge {
+    my @line = split /\n/, $_[0], -1; my $n = @line;
+    return "!" if $n < 3 || $line[-1] ne "" || $line[0] ne "return {";
+    my ($state, $res, $disabled, $key, $ts, $ips, %seen) = (1, "", 0);
+    for my $s (@line[1 .. $n - 2]) {
+      if ($acct) {
+        if ($state == 1 && $s eq "};") { $state = 2 }
+        elsif ($state == 1 && $s =~ /\A\t\["([A-Za-z0-9_]+)"\] = (?:true|false|-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|"[^"\\]*");\z/) {
+          return "!" if $seen{$1}++;
+          $disabled = 1 if $1 eq "disabled" && $s !~ /= false;\z/;
+        } else { return "!" }
+      } elsif ($state == 1) {
+        if ($s eq "};") { $state = 3 }
+        elsif ($s =~ /\A\t\["([A-Za-z0-9_]+)"\] = \{\z/) {
+          return "!" if $seen{$1}++;
+          ($key, $ts, $ips, $state) = ($1, "", 0, 2);
+        } else { return "!" }
+      } elsif ($state == 2) {
+        if ($s eq "\t};") { $res .= " $key=$ts"; $state = 1 }
+        elsif ($ts eq "" && $s =~ /\A\t\t\["timestamp"\] = (-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?);\z/) { $ts = $1 }
+        elsif (!$ips && $s =~ /\A\t\t\["ip"\] = "[^"\\]*";\z/) { $ips = 1 }
+        else { return "!" }
+      } else { return "!" }
+    }
+    return $acct ? ($state == 2 ? " $disabled" : "!") : ($state == 3 ? $res : "!");
+  }
+  put("S $dir");
+  my $status = 0; my $dh;
+  if (!chdir($dir) || !opendir($dh, ".")) { put("Z 1"); flush(); exit 0 }
+  while (1) {
+    $! = 0; my $f = readdir $dh;
+    if (!defined $f) { $status = 1 if $!; last }
+    next if $f eq "." || $f eq ".." || ($f =~ /[0-4a-mA-M]\.dat\z/ ? $half != 1 : $half == 1);
+    my @st = lstat $f;
+    if (!@st) { $status = 1 unless $!{ENOENT}; next }
+    my $y = -f _ ? "f" : -d _ ? "d" : -l _ ? "l" : -p _ ? "p" : -S _ ? "s" : -b _ ? "b" : -c _ ? "c" : "U";
+    my ($size, $mtime, $v) = ($st[7], $st[9], "!");
+    if ($y eq "f" && $size <= $cap && $mtime >= $since && $f =~ /\A[A-Za-z0-9%.]+\.dat\z/) {
+      my $fd = POSIX::open($f, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+      if (defined $fd) {
+        my $text = ""; my $got = POSIX::read($fd, $text, $size + 1); POSIX::close($fd);
+        $v = judge($text) if defined $got && $got == $size && index($text, "\0") < 0;
+      }
+    }
+    my $rec = ($acct ? "A " : "L ") . "$size $mtime $f$v";
+    $rec = ($acct ? "a " : "l ") . "$y $size $mtime $f" if $v eq "!" || length($rec) > 2048;
+    put($rec);
+  }
+  put("Z $status"); flush();'
 # Half of one folder ($3: the names whose last character before .dat is in the first set, or all
 # others): the folder's name, then those entries, then find's status.
 walk() {
   if [ "$3" = 1 ]; then half=""; else half="!"; fi
-  { if [ -n "$(find "./$1/$2" -prune -type d $newer -readable -executable -print 2>/dev/null)" ]
-    then
-      printf '%s\0' "$1/$2"
-      find "./$1/$2/" -ignore_readdir_race -mindepth 1 -maxdepth 1 $half -name '*[0-4a-mA-M].dat' \
-        -printf '%y %s %T@ %f\0' 2>/dev/null
-      printf '= %s\0' "$?"
-    fi
+  if [ -z "$(find "./$1/$2" -prune -type d $newer -readable -executable -print 2>/dev/null)" ]
+  then return
+  fi
+  if [ "$awk" = perl ]; then perl -e "$walker" -- "$1/$2" "$3" "$since" "$2" 2>/dev/null; return; fi
+  { printf '%s\0' "$1/$2"
+    find "./$1/$2/" -ignore_readdir_race -mindepth 1 -maxdepth 1 $half -name '*[0-4a-mA-M].dat' \
+      -printf '%y %s %T@ %f\0' 2>/dev/null
+    printf '= %s\0' "$?"
   } | "$awk" -v since="$since" -v store="$2" "$prog" 2>/dev/null
 }
 # Host by host, so the reader counts a host while the next one is read: in the order of their

@@ -218,7 +218,7 @@ async function countBothWays(dir: string): Promise<Run> {
 }
 
 test('thousands of accounts whose two folders the server walks at once count as by SFTP', async () => {
-  // Enough records that each folder's awk writes many times while the other does: the records
+  // Enough records that each folder's reader writes many times while the others do: the records
   // interleave on one pipe, and must arrive whole.
   const remote = mkdtempSync(join(sshd.dir, 'many-'));
   chmodSync(remote, 0o755);
@@ -243,6 +243,11 @@ test('thousands of accounts whose two folders the server walks at once count as 
   const byCommand = await countBothWays(dir);
   const b = byCommand.hosts['b.test'] as { mau: number; excludedDisabled: number };
   assert.ok(b.mau > 0 && b.excludedDisabled > 0, JSON.stringify(b));
+  // The CLI's server ran perl; mawk's records, interleaved the same way, are the same.
+  assertSameOutputs({
+    perl: comparable(scriptOutput(dir, 'perl')),
+    mawk: comparable(scriptOutput(dir, 'mawk')),
+  });
 });
 
 test('hosts the reader skips, walked between those it counts, do not hold the stream back for good', async () => {
@@ -271,9 +276,9 @@ test('hosts the reader skips, walked between those it counts, do not hold the st
   assert.deepEqual(Object.keys(byCommand.hosts).sort(), ['a.test', 'z.test']);
 });
 
-/** What the script prints for `dir`, run by the sh, find and awk of this machine (`awk` names it). */
-function scriptOutput(dir: string, awk?: string, since = 0): Buffer {
-  return execFileSync('sh', ['-s', dir, String(since), ...(awk ? [awk] : [])], {
+/** What the script prints for `dir`, run by the sh, find, perl and awk of this machine (`reader` names one). */
+function scriptOutput(dir: string, reader?: string, since = 0): Buffer {
+  return execFileSync('sh', ['-s', dir, String(since), ...(reader ? [reader] : [])], {
     input: FILES_SCRIPT,
   });
 }
@@ -294,32 +299,64 @@ function comparable(out: Buffer): string {
   return [...records.slice(0, listingEnd + 1), ...sections.flatMap((s) => s.sort())].join('\n');
 }
 
-test('the script uses mawk where there is one', () => {
-  // A mawk first on PATH that leaves a mark, then runs the real one.
-  const bin = mkdtempSync(join(work, 'mawk-'));
-  const mark = join(bin, 'ran');
-  writeFileSync(join(bin, 'mawk'), `#!/bin/sh\n: > '${mark}'\nexec /usr/bin/mawk "$@"\n`, {
-    mode: 0o755,
-  });
-  execFileSync('sh', ['-s', data, '0'], {
-    input: FILES_SCRIPT,
-    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
-  });
-  assert.equal(existsSync(mark), true);
+/** A folder of tools: a `perl` and a `mawk` that leave a mark and run the real one, or fail. */
+function wrappedTools(perlRuns: boolean): { bin: string; ran: (tool: string) => boolean } {
+  const bin = mkdtempSync(join(work, 'tools-'));
+  for (const tool of ['perl', 'mawk']) {
+    const body =
+      tool === 'perl' && !perlRuns
+        ? 'exit 127'
+        : `: > '${bin}/${tool}.ran'\nexec /usr/bin/${tool} "$@"`;
+    writeFileSync(join(bin, tool), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  }
+  return { bin, ran: (tool) => existsSync(join(bin, `${tool}.ran`)) };
+}
+
+function runScriptWith(bin: string): string {
+  return comparable(
+    execFileSync('sh', ['-s', data, '0'], {
+      input: FILES_SCRIPT,
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    }),
+  );
+}
+
+test('the script reads the files with perl where it runs, and with mawk where it does not', () => {
+  const withPerl = wrappedTools(true);
+  const byPerl = runScriptWith(withPerl.bin);
+  assert.equal(withPerl.ran('perl'), true);
+  assert.equal(withPerl.ran('mawk'), false);
+  const withoutPerl = wrappedTools(false);
+  const byMawk = runScriptWith(withoutPerl.bin);
+  assert.equal(withoutPerl.ran('mawk'), true);
+  assert.equal(byMawk, byPerl);
 });
 
-test('no salt, key or IP address of any file leaves the server, with gawk or mawk', () => {
-  const outputs = [scriptOutput(data, 'gawk'), scriptOutput(data, 'mawk')];
-  const [gawk, mawkOut] = outputs.map(comparable);
-  let at = 0;
-  while (at < gawk!.length && gawk![at] === mawkOut![at]) at++;
-  assert.equal(
-    mawkOut,
-    gawk,
-    `gawk and mawk differ at ${at}: ${JSON.stringify(gawk!.slice(at - 80, at + 80))} / ${JSON.stringify(mawkOut!.slice(at - 80, at + 80))}`,
-  );
-  for (const secret of [SALT, STORED_KEY, '2001:db8::1', '1.2.3.4']) {
-    assert.equal(outputs[0]!.includes(secret), false, secret);
+/** The outputs equal, or the first place they differ. */
+function assertSameOutputs(outputs: Record<string, string>): void {
+  const [firstName, first] = Object.entries(outputs)[0]!;
+  for (const [name, other] of Object.entries(outputs).slice(1)) {
+    let at = 0;
+    while (at < first.length && first[at] === other[at]) at++;
+    assert.equal(
+      other,
+      first,
+      `${firstName} and ${name} differ at ${at}: ${JSON.stringify(first.slice(at - 80, at + 80))} / ${JSON.stringify(other.slice(at - 80, at + 80))}`,
+    );
+  }
+}
+
+test('no salt, key or IP address of any file leaves the server, by perl, gawk or mawk', () => {
+  const outputs = { perl: scriptOutput(data, 'perl'), gawk: scriptOutput(data, 'gawk') };
+  assertSameOutputs({
+    perl: comparable(outputs.perl),
+    gawk: comparable(outputs.gawk),
+    mawk: comparable(scriptOutput(data, 'mawk')),
+  });
+  for (const out of Object.values(outputs)) {
+    for (const secret of [SALT, STORED_KEY, '2001:db8::1', '1.2.3.4']) {
+      assert.equal(out.includes(secret), false, secret);
+    }
   }
 });
 
