@@ -285,6 +285,15 @@ export class ActivityTally {
     return decideRule(mergeFacts(this.facts.get(null) ?? {}, this.facts.get(host) ?? {}));
   }
 
+  /** The rule a host would be counted by were account_roles entries found. */
+  ruleWithRoles(host: string): RuleDecision {
+    return decideRule(
+      mergeFacts(mergeFacts(this.facts.get(null) ?? {}, this.facts.get(host) ?? {}), {
+        hasRoles: true,
+      }),
+    );
+  }
+
   /** Makes a host appear in the report even when it has no usable records. */
   touchHost(name: string): void {
     this.host(name);

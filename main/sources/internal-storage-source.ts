@@ -12,7 +12,7 @@ import {
 } from './internal-storage-records.js';
 import { localStorageFs } from './local-storage-fs.js';
 import { decodeProsodyName } from './prosody-name-encoding.js';
-import type { ReadCapped, StorageFs } from './storage-fs.js';
+import type { AccountsWanted, ReadCapped, StorageFs } from './storage-fs.js';
 import { type ListedFile, ListedFiles, ListedFilesBuilder } from './listed-files.js';
 import {
   type AccountCache,
@@ -299,11 +299,27 @@ export class InternalStorageSource implements ActivitySource {
       .map((e) => e.name)
       .sort();
     try {
-      await this.fs.prepare?.(this.changedSince(hostDirs));
+      await this.fs.prepare?.(this.changedSince(hostDirs), this.accountsWanted(tally, hostDirs));
       await this.feedHosts(tally, hostDirs);
     } finally {
       this.fs.release?.();
     }
+  }
+
+  /**
+   * Which accounts folders this count may read, by what the rules know before any is listed: a
+   * server of Prosody 0.12 (nothing but lastlog2 to read) is not asked for files that hold
+   * password hashes. Before the listing nobody knows yet whether account_roles is there.
+   */
+  private accountsWanted(tally: ActivityTally, hostDirs: readonly string[]): AccountsWanted {
+    let withRoles = false;
+    for (const encodedHost of hostDirs) {
+      const host = decodeProsodyName(encodedHost);
+      if (host === null || !this.includeHost(host)) continue;
+      if (ruleNeedsAccounts(tally.ruleFor(host).rule)) return 'all';
+      withRoles ||= ruleNeedsAccounts(tally.ruleWithRoles(host).rule);
+    }
+    return withRoles ? 'roles' : 'none';
   }
 
   /**

@@ -17,6 +17,12 @@ export interface StorageEntry {
   mtime?: number;
 }
 
+/**
+ * Which hosts' accounts folders a count needs: every host's, only where some host has an
+ * account_roles folder (Prosody 13's data; then the rule may need them), or none.
+ */
+export type AccountsWanted = 'all' | 'roles' | 'none';
+
 export interface StorageFs {
   /** Joins path parts the way this file system does (POSIX over SFTP). */
   join(...parts: string[]): string;
@@ -46,9 +52,10 @@ export interface StorageFs {
   /**
    * Called once a count has listed the data folder, before it lists or reads anything in it:
    * where one request can fetch what the count needs (a command over SSH), it does so here, with
-   * the contents of files changed since `since` (the server's seconds; null for every file).
+   * the contents of files changed since `since` (the server's seconds; null for every file), and
+   * of the accounts files `accounts` asks for (every host's when not said).
    */
-  prepare?(since: number | null): Promise<void>;
+  prepare?(since: number | null, accounts?: AccountsWanted): Promise<void>;
   /**
    * Called once the count has read every host, before it keeps or reports anything: where what
    * prepare started still runs (the files' lines come host by host), resolves when it ended whole

@@ -1,7 +1,13 @@
 import { posix } from 'node:path';
 import { FailureError } from '../core/failure.js';
 import type { DiscoveryFs } from '../sources/discover-sources.js';
-import type { FileDigest, ReadCapped, StorageEntry, StorageFs } from '../sources/storage-fs.js';
+import type {
+  AccountsWanted,
+  FileDigest,
+  ReadCapped,
+  StorageEntry,
+  StorageFs,
+} from '../sources/storage-fs.js';
 import { FILES_SCRIPT, filesCommand } from './files-by-command.js';
 import {
   type FilesStreamResult,
@@ -21,7 +27,7 @@ import { StreamHold } from './stream-hold.js';
 const MAX_STREAM_BYTES = 4 * 1024 ** 3;
 
 export interface CommandStorageFs extends StorageFs {
-  prepare(since: number | null): Promise<void>;
+  prepare(since: number | null, accounts?: AccountsWanted): Promise<void>;
   /** How the last count got its files, for `fetch.method`. */
   readonly method: string;
 }
@@ -173,14 +179,18 @@ export function commandStorageFs(
       return method;
     },
 
-    async prepare(since) {
+    async prepare(since, accounts = 'all') {
       stream = null;
       last = [];
       method = 'SFTP files';
       rest = null;
       stop = false;
       hold.drain();
-      const command = filesCommand(root, since === null ? 0 : Math.max(0, Math.floor(since)));
+      const command = filesCommand(
+        root,
+        since === null ? 0 : Math.max(0, Math.floor(since)),
+        accounts,
+      );
       if (command === null || !conn.isOpen) return;
       const parser = new FilesStreamParser();
       hold = new StreamHold(parser.walkedHosts);

@@ -1,3 +1,4 @@
+import type { AccountsWanted } from '../sources/storage-fs.js';
 import { isSafeRemotePath } from './remote-query-command.js';
 
 /**
@@ -13,7 +14,7 @@ import { isSafeRemotePath } from './remote-query-command.js';
  *    seconds, with a fraction here only), a lastlog2 or accounts folder unchanged since `since` as type U; then an empty
  *    record. When the data folder cannot be entered or listed whole, the record `PAU-FALLBACK`
  *    follows instead and the reader uses SFTP (whose messages say what is wrong).
- * 3. Host by host, each changed lastlog2 and accounts folder: `S <host>/<store>` (once a half),
+ * 3. Host by host, each changed lastlog2 folder and accounts folder (those the third argument asks for): `S <host>/<store>` (once a half),
  *    then a record a file. A file changed since `since` (server time; every file when 0) whose name Prosody could
  *    have written (letters, digits, %) and that is written exactly as Prosody writes it comes as
  *    `L <size> <mtime> <name> <key>=<timestamp>…` (lastlog2: the timestamp's numeral as written,
@@ -36,8 +37,8 @@ export LC_ALL=C
 # perl where it runs with its core modules (Debian's perl-base is essential): one process that
 # stats, reads and judges each file with four system calls where find and awk take six (issue 14:
 # 100 k accounts in 2.8 s and 5.3 s of CPU, against 3.5 s and 6.9 s). Else mawk where there is one
-# (Debian's default awk): it reads these files in half gawk's time. $3 names either, for tests.
-awk="$3"
+# (Debian's default awk): it reads these files in half gawk's time. $4 names either, for tests.
+awk="$4"
 if [ -z "$awk" ]; then
   if perl -MPOSIX -MFcntl -e 1 >/dev/null 2>&1; then awk=perl
   elif command -v mawk >/dev/null 2>&1; then awk=mawk; else awk=awk; fi
@@ -50,6 +51,14 @@ find . -ignore_readdir_race -mindepth 1 -maxdepth 2 \( -path './*/*' \
   \( -name lastlog2 -o -name accounts \) -type d $old -printf 'U %s %T@ %P\0' \) -o \
   -printf '%y %s %T@ %P\0' 2>/dev/null || { printf '\0PAU-FALLBACK\0'; exit 0; }
 printf '\0'
+# The accounts folders ($3): walked for every host, only when some host has account_roles (then
+# the server is Prosody 13, and the reader's rule may need them), or never. A folder the reader
+# needs and did not get, it reads by SFTP.
+accounts=$3
+case $accounts in all|none) ;; roles)
+  if [ -n "$(find . -mindepth 2 -maxdepth 2 -name account_roles -type d -print -quit 2>/dev/null)" ]
+  then accounts=all; else accounts=none; fi ;;
+*) accounts=all ;; esac
 # A file is one record up to a NUL byte: a second record means it holds one, and it is not sent
 # (mawk's regular expressions would stop at the NUL where its strings do not).
 prog='
@@ -188,7 +197,9 @@ find . -ignore_readdir_race -mindepth 2 -maxdepth 2 \( -name lastlog2 -o -name a
 while IFS=/ read -r dot h rest; do
   if [ -n "$h" ] && [ -d "$h" ] && [ ! -L "$h" ]; then
     walk "$h" lastlog2 1 </dev/null & walk "$h" lastlog2 2 </dev/null &
-    walk "$h" accounts 1 </dev/null & walk "$h" accounts 2 </dev/null &
+    if [ "$accounts" = all ]; then
+      walk "$h" accounts 1 </dev/null & walk "$h" accounts 2 </dev/null &
+    fi
     wait
     printf 'E %s\0' "$h"
   fi
@@ -203,8 +214,12 @@ export const FILES_SCRIPT = SCRIPT;
  * The command line that runs the script on `dataDir`, sending contents of files changed since
  * `since` (server seconds; 0 for all); null when the path is not one we pass to a shell.
  */
-export function filesCommand(dataDir: string, since: number): string | null {
+export function filesCommand(
+  dataDir: string,
+  since: number,
+  accounts: AccountsWanted = 'all',
+): string | null {
   if (!isSafeRemotePath(dataDir)) return null;
   if (!Number.isSafeInteger(since) || since < 0) throw new RangeError(`bad since: ${since}`);
-  return `sh -s ${dataDir} ${since}`;
+  return `sh -s ${dataDir} ${since} ${accounts}`;
 }

@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FILES_SCRIPT } from '../../main/ssh/files-by-command.js';
+import type { AccountsWanted } from '../../main/sources/storage-fs.js';
 import { writeDatFile, writeProsodyInternal } from '../fixtures/prosody-internal.js';
 import type { ActivitySeed } from '../fixtures/prosody-sqlite.js';
 import { runBuiltCliAsync } from '../fixtures/run-built-cli.js';
@@ -250,6 +251,32 @@ test('thousands of accounts whose two folders the server walks at once count as 
   });
 });
 
+test('Prosody 0.12 data with accounts folders counts as by SFTP, disabled accounts included', async () => {
+  // No account_roles anywhere and no version known: 0.12's rule, which never asks about
+  // accounts, so the stream does not walk their folders.
+  const remote = mkdtempSync(join(sshd.dir, 'twelve-'));
+  chmodSync(remote, 0o755);
+  const dir = join(remote, 'data');
+  writeProsodyInternal(
+    dir,
+    Array.from({ length: 20 }, (_, i) => ({
+      host: 'a.test',
+      user: `u${i}`,
+      event: 'login' as const,
+      timestamp: NOW - 60,
+    })),
+  );
+  mkdirSync(join(dir, 'a%2etest', 'accounts'));
+  for (let i = 0; i < 20; i++) {
+    writeFileSync(
+      join(dir, 'a%2etest', 'accounts', `u${i}.dat`),
+      account(i % 2 ? '\t["disabled"] = true;\n' : ''),
+    );
+  }
+  const byCommand = await countBothWays(dir);
+  assert.equal((byCommand.hosts['a.test'] as { dau: number }).dau, 20);
+});
+
 test('hosts the reader skips, walked between those it counts, do not hold the stream back for good', async () => {
   // The stream is held back while two walked hosts wait to be counted; a host whose folder name
   // Prosody could not have written is walked but never counted.
@@ -277,8 +304,13 @@ test('hosts the reader skips, walked between those it counts, do not hold the st
 });
 
 /** What the script prints for `dir`, run by the sh, find, perl and awk of this machine (`reader` names one). */
-function scriptOutput(dir: string, reader?: string, since = 0): Buffer {
-  return execFileSync('sh', ['-s', dir, String(since), ...(reader ? [reader] : [])], {
+function scriptOutput(
+  dir: string,
+  reader?: string,
+  since = 0,
+  accounts: AccountsWanted = 'all',
+): Buffer {
+  return execFileSync('sh', ['-s', dir, String(since), accounts, ...(reader ? [reader] : [])], {
     input: FILES_SCRIPT,
   });
 }
@@ -314,7 +346,7 @@ function wrappedTools(perlRuns: boolean): { bin: string; ran: (tool: string) => 
 
 function runScriptWith(bin: string): string {
   return comparable(
-    execFileSync('sh', ['-s', data, '0'], {
+    execFileSync('sh', ['-s', data, '0', 'all'], {
       input: FILES_SCRIPT,
       env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
     }),
@@ -358,6 +390,34 @@ test('no salt, key or IP address of any file leaves the server, by perl, gawk or
       assert.equal(out.includes(secret), false, secret);
     }
   }
+});
+
+/** The store folders the script walked for `dir`, asked for `accounts`. */
+function walkedFolders(dir: string, accounts: AccountsWanted): string[] {
+  const records = scriptOutput(dir, undefined, 0, accounts).toString('latin1').split('\0');
+  return [...new Set(records.filter((r) => r.startsWith('S ')))].sort();
+}
+
+test('accounts folders are walked for every host, for none, or where some host has account_roles', () => {
+  // a.test has account_roles: the server is Prosody 13, so b.test's accounts are walked too.
+  const dir = mkdtempSync(join(work, 'accounts-wanted-'));
+  writeProsodyInternal(dir, [
+    { host: 'a.test', user: 'u', event: 'login', timestamp: NOW },
+    { host: 'b.test', user: 'v', event: 'login', timestamp: NOW },
+  ]);
+  for (const host of ['a%2etest', 'b%2etest']) {
+    mkdirSync(join(dir, host, 'accounts'));
+    writeFileSync(join(dir, host, 'accounts', 'u.dat'), account());
+  }
+  const lastlog2 = ['S a%2etest/lastlog2', 'S b%2etest/lastlog2'];
+  const all = [...lastlog2, 'S a%2etest/accounts', 'S b%2etest/accounts'].sort();
+  // No account_roles yet: what Prosody 0.12 leaves.
+  assert.deepEqual(walkedFolders(dir, 'roles'), lastlog2);
+  assert.deepEqual(walkedFolders(dir, 'none'), lastlog2);
+  assert.deepEqual(walkedFolders(dir, 'all'), all);
+  mkdirSync(join(dir, 'a%2etest', 'account_roles'));
+  assert.deepEqual(walkedFolders(dir, 'roles'), all);
+  assert.deepEqual(walkedFolders(dir, 'none'), lastlog2);
 });
 
 test('folders unchanged since the given time are named, not listed, and no file is sent', () => {
