@@ -216,8 +216,9 @@ function script(path: string, chunks: number, chunkFromBytes: number): string {
 /**
  * The changes-only read: in `chunks` parts (changesChunk) for a rollback-journal file of `fromBytes`
  * or more ($z, its size) when a private folder can be made for their answers; else one statement.
- * Two workers (`x`) take the parts, the highest rowids first (lastlog2's rows, the costliest, are
- * there), each part claimed by the one that makes its folder first (mkdir is atomic). Either way a failing sqlite3 ends the script with
+ * Workers (`x`: half the server's cores, two to four) take the parts, the highest rowids first
+ * (lastlog2's rows, the costliest, are there), each part claimed by the one that makes its folder
+ * first (mkdir is atomic). Either way a failing sqlite3 ends the script with
  * its status, before `PAU:after:`.
  */
 function changesInChunks(chunks: number, fromBytes: number): string {
@@ -230,9 +231,11 @@ function changesInChunks(chunks: number, fromBytes: number): string {
     // removing it is no part of the span a commit must miss.
     `if [ "$1" = 1 ] && [ "$z" -ge ${fromBytes} ]; then q=$(mktemp -d 2>/dev/null) || q=; case $q in /?*) trap 'rm -rf "$q"' EXIT;; *) q=;; esac; fi`,
     `if [ -n "$q" ]; then x() { for i in ${parts}; do mkdir "$q/$i.c" 2>/dev/null || continue; ${SQLITE} ${word(sqlText(changesChunk(chunks)))} > "$q/$i" || return; done; }`,
-    `x & j=$!`,
+    // Half the server's cores, two to four: the rest stay Prosody's.
+    `w=$(nproc 2>/dev/null); case $w in ''|*[!0-9]*|?????*) w=2;; esac; w=$((w / 2)); [ $w -ge 2 ] || w=2; [ $w -le 4 ] || w=4`,
+    `js=; while [ $w -gt 1 ]; do x & js="$js $!"; w=$((w - 1)); done`,
     `x; e=$?`,
-    `wait $j || e=$?`,
+    `for j in $js; do wait $j || e=$?; done`,
     // One cat for every answer, in order: a part missing makes cat fail and the sum NULL.
     `[ $e = 0 ] && { { printf %s ${word(before!)}; cat ${ascending.map((i) => `"$q/${i}"`).join(' ')}; printf %s ${word(after!)}; } | ${SQLITE}; e=$?; }`,
     `[ $e = 0 ] || exit $e`,

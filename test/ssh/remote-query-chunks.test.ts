@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -40,8 +42,10 @@ const runs = join(bin, 'runs.log');
 writeFileSync(
   join(bin, 'sqlite3'),
   `#!/bin/sh
-echo run >> '${runs}'
+echo "run $PPID" >> '${runs}'
 case "$*" in *"CASE WHEN $FAIL_PART = 1 THEN"*) echo '[5,"partial"]'; exit 3;; esac
+# A slow part: every worker has claimed one before the first ends.
+case "$*" in *"CASE WHEN"*) [ -z "$SLOW_PARTS" ] || sleep "$SLOW_PARTS";; esac
 exec /usr/bin/sqlite3 "$@"
 `,
 );
@@ -75,29 +79,47 @@ const answer = (out: string) =>
     .filter((line) => line !== '' && !line.startsWith('PAU:'))
     .sort();
 
+/** The server's core count as `nproc` tells it (unset: this machine's). */
+let cores: number | undefined;
+
 function chunked(
   path: string,
   chunks: number,
   afterRowid: number,
   failPart = 0,
   fromBytes = 0,
-): { status: number | null; lines: string[]; runs: number } {
+): { status: number | null; lines: string[]; runs: number; workers: number } {
   writeFileSync(runs, '');
   const command = remoteQueryCommand(path, SINCE, OTHER_STATE, afterRowid, chunks, fromBytes)!;
+  const tools = cores === undefined ? bin : coresBin(cores);
   const run = spawnSync('sh', ['-c', command], {
     encoding: 'utf8',
     env: {
       ...process.env,
-      PATH: `${bin}:/usr/bin:/bin`,
+      PATH: `${tools}:${bin}:/usr/bin:/bin`,
       FAIL_PART: String(failPart),
       TMPDIR: scratch,
+      SLOW_PARTS: cores === undefined ? '' : '0.3',
     },
   });
+  const logged = readFileSync(runs, 'utf8').split('\n').slice(0, -1);
   return {
     status: run.status,
     lines: answer(run.stdout),
-    runs: readFileSync(runs, 'utf8').split('\n').length - 1,
+    runs: logged.length,
+    // The parts' sqlite3 runs by parent: each worker is a shell of its own.
+    workers: new Set(logged.slice(0, -1).map((l) => l.split(' ')[1])).size,
   };
+}
+
+/** A folder whose `nproc` says `n`. */
+function coresBin(n: number): string {
+  const folder = join(dir, `cores-${n}`);
+  if (!existsSync(folder)) {
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'nproc'), `#!/bin/sh\necho ${n}\n`, { mode: 0o755 });
+  }
+  return folder;
 }
 
 function oneStatement(path: string, afterRowid: number): string[] {
@@ -195,6 +217,33 @@ test('an empty table and a table of one row give the one statement’s answer', 
     const got = chunked(one, CHUNKS, afterRowid);
     assert.equal(got.status, 0);
     assert.deepEqual(got.lines, oneStatement(one, afterRowid));
+  }
+});
+
+test('half the server’s cores take the parts, two to four, with the one statement’s answer', () => {
+  const path = database(
+    'cores',
+    randomRows(21, 300).map((row, i) => [i + 1, row]),
+  );
+  const truth = oneStatement(path, 250);
+  try {
+    for (const [n, workers] of [
+      [1, 2],
+      [2, 2],
+      [6, 3],
+      [64, 4],
+    ] as const) {
+      cores = n;
+      const got = chunked(path, CHUNKS, 250);
+      assert.equal(got.status, 0, `${n} cores`);
+      assert.deepEqual(got.lines, truth, `${n} cores`);
+      assert.equal(got.workers, workers, `${n} cores`);
+    }
+    cores = 64;
+    const failed = chunked(path, CHUNKS, 250, 2);
+    assert.equal(failed.status, 3, 'a failing part fails the command with four workers too');
+  } finally {
+    cores = undefined;
   }
 });
 
