@@ -4,33 +4,36 @@ import { isSafeRemotePath } from './remote-query-command.js';
 /**
  * Internal storage in one stream from the server, instead of an SFTP round trip per file: a POSIX
  * sh script (fed on stdin, so no login shell ever parses it) using only what a Debian server has
- * by default (GNU find, perl or else awk: mawk or gawk, date, cat). After the banner every record ends in a NUL
- * byte, so a name may hold anything but NUL (newlines included).
+ * by default (GNU find, perl or else awk: mawk or gawk, date, cat). After the banner every record
+ * ends in a NUL byte, so a name may hold anything but NUL (newlines included).
  *
  * 1. `PAU-FILES 2 <server time>\n`: the banner. Anything else first means the account did not run
  *    our script (an sftp-only key runs sftp-server, which sees our script as garbage on stdin and
  *    says nothing): the caller falls back to SFTP.
  * 2. The data folder's entries and each host folder's, `<type> <size> <mtime> <path>` (find's %y,
- *    seconds, with a fraction here only), a lastlog2 or accounts folder unchanged since `since` as type U; then an empty
- *    record. When the data folder cannot be entered or listed whole, the record `PAU-FALLBACK`
- *    follows instead and the reader uses SFTP (whose messages say what is wrong).
- * 3. Host by host, each changed lastlog2 folder and accounts folder (those the third argument asks for): `S <host>/<store>` (once a half),
- *    then a record a file. A file changed since `since` (server time; every file when 0) whose name Prosody could
- *    have written (letters, digits, %) and that is written exactly as Prosody writes it comes as
+ *    seconds, with a fraction here only), a lastlog2 or accounts folder unchanged since `since` as
+ *    type U; then an empty record. When the data folder cannot be entered or listed whole, the
+ *    record `PAU-FALLBACK` follows instead and the reader uses SFTP (whose messages say what is
+ *    wrong).
+ * 3. Host by host, each changed lastlog2 folder, and each changed accounts folder the third
+ *    argument asks for: `S <host>/<store>` (once a half), then a record a file. A file changed
+ *    since `since` (server time; every file when 0) whose name Prosody could have written
+ *    (letters, digits, %) and that is written exactly as Prosody writes it comes as
  *    `L <size> <mtime> <name> <key>=<timestamp>…` (lastlog2: the timestamp's numeral as written,
  *    or nothing) or `A <size> <mtime> <name> <0|1>` (accounts; 1: `disabled` set to anything but
  *    false). Nothing else of a file leaves the server: no IP address, salt or key. Any other
  *    entry comes as `l|a <type> <size> <mtime> <name>` (lastlog2 or accounts) and the reader reads
  *    it by SFTP when it needs it, so odd files are classified by the same parser either way. Each
- *    folder's walk ends with `Z <0, or 1 when it could not be listed whole>`, and the host with `E <host>`.
+ *    folder's walk ends with `Z <0, or 1 when it could not be listed whole>`, and the host with
+ *    `E <host>`.
  * 4. `PAU-END`: the stream is whole.
  *
  * A host's two folders are read at once, each in two halves by name, by four processes: on a
  * cold disk the reads overlap (issue 14: a million accounts are two million small files, and four
  * readers took a cold first read at 1 M from about 112 s to 98 s, a warm one from 28 s to 22 s).
  * Their records interleave on one pipe, so each says its folder (L/l or A/a; each half starts
- * with its folder's S) and each writes whole records, under PIPE_BUF bytes a write (fflush
- * before the buffer would split one): a pipe never splits such a write.
+ * with its folder's S) and each process writes whole records, under PIPE_BUF bytes a write: a
+ * pipe never splits such a write.
  */
 const SCRIPT = String.raw`
 export LC_ALL=C
@@ -122,7 +125,15 @@ walker='
   use POSIX (); use Fcntl qw(O_RDONLY O_NOFOLLOW O_NONBLOCK);
   my ($dir, $half, $since, $store) = @ARGV;
   my $acct = $store eq "accounts"; my $cap = $acct ? 16384 : 65536; my $out = "";
-  sub flush { my $at = 0; while ($at < length $out) { my $n = syswrite(STDOUT, $out, length($out) - $at, $at); exit 1 unless $n; $at += $n } $out = "" }
+  sub flush {
+    my $at = 0;
+    while ($at < length $out) {
+      my $n = syswrite(STDOUT, $out, length($out) - $at, $at);
+      exit 1 unless $n;
+      $at += $n;
+    }
+    $out = "";
+  }
   sub put { flush() if length($out) + length($_[0]) + 1 > 3072; $out .= "$_[0]\0" }
   sub judge {
     my @line = split /\n/, $_[0], -1; my $n = @line;
