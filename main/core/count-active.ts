@@ -282,16 +282,17 @@ export class ActivityTally {
 
   /** The rule a host is counted by, from what is known so far. */
   ruleFor(host: string): RuleDecision {
-    return decideRule(mergeFacts(this.facts.get(null) ?? {}, this.facts.get(host) ?? {}));
+    return decideRule(this.factsFor(host));
   }
 
   /** The rule a host would be counted by were account_roles entries found. */
   ruleWithRoles(host: string): RuleDecision {
-    return decideRule(
-      mergeFacts(mergeFacts(this.facts.get(null) ?? {}, this.facts.get(host) ?? {}), {
-        hasRoles: true,
-      }),
-    );
+    return decideRule(mergeFacts(this.factsFor(host), { hasRoles: true }));
+  }
+
+  /** What is known of a host: the server's facts, then its own. */
+  private factsFor(host: string): HostFacts {
+    return mergeFacts(this.facts.get(null) ?? {}, this.facts.get(host) ?? {});
   }
 
   /** Makes a host appear in the report even when it has no usable records. */

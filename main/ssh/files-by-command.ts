@@ -228,7 +228,7 @@ export const FILES_SCRIPT = SCRIPT;
 export function filesCommand(
   dataDir: string,
   since: number,
-  accounts: AccountsWanted = 'all',
+  accounts: AccountsWanted,
 ): string | null {
   if (!isSafeRemotePath(dataDir)) return null;
   if (!Number.isSafeInteger(since) || since < 0) throw new RangeError(`bad since: ${since}`);

@@ -218,8 +218,8 @@ function script(path: string, chunks: number, chunkFromBytes: number): string {
  * or more ($z, its size) when a private folder can be made for their answers; else one statement.
  * Workers (`x`: half the server's cores, two to four) take the parts, the highest rowids first
  * (lastlog2's rows, the costliest, are there), each part claimed by the one that makes its folder
- * first (mkdir is atomic). Either way a failing sqlite3 ends the script with
- * its status, before `PAU:after:`.
+ * first (mkdir is atomic). Either way a failing sqlite3 ends the script with its status, before
+ * `PAU:after:`.
  */
 function changesInChunks(chunks: number, fromBytes: number): string {
   const [before, after] = sqlText(changesFromChunks(chunks)).split('CHUNK_ANSWERS');

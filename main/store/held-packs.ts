@@ -16,9 +16,9 @@ export interface Held {
 /**
  * Each key's packs as last decoded, so that one refresh decodes them once: it reads them for the
  * newest time held, for the merge and for the count, and each decode reads 17 bytes an account out
- * of SQLite (16–30 ms at 1 M here, several times that on a cold start). What is held stands only while
- * the database's data_version is the one it was read at: another process's commit (a CLI run
- * beside the app, on the same state folder) moves it, and the next read decodes again. This
+ * of SQLite (16–30 ms at 1 M here, several times that on a cold start). What is held stands only
+ * while the database's data_version is the one it was read at: another process's commit (a CLI
+ * run beside the app, on the same state folder) moves it, and the next read decodes again. This
  * connection's own writes leave data_version as it is, so every write drops the key or patches in
  * the parts and slots it wrote.
  */

@@ -723,7 +723,6 @@ export interface EnsureOptions {
   log?: (line: string) => void;
 }
 
-/** The dataset for these parameters: reused from the cache when there, generated otherwise. */
 /**
  * Dates every folder below `dataDir` (hosts and stores, not files) at `when`, as on a server where
  * no account was made or removed lately: the files are dated by their newest event, and a folder
@@ -742,6 +741,7 @@ function dateFolders(dataDir: string, when: number): void {
   walk(dataDir, 0);
 }
 
+/** The dataset for these parameters: reused from the cache when there, generated otherwise. */
 export async function ensureDataset(
   layout: Layout,
   spec: DatasetSpec,
