@@ -203,19 +203,15 @@ export class InternalStorageSource implements ActivitySource {
             : [{ host, user, skipped: 'malformed', where: store }];
       return this.kept(folder, fileName, entry, readAt, records);
     }
-    // A FIFO, socket or device is never opened: the listing said what it is.
-    if (entry.type === 'special') {
-      const records = this.fileRecords(folder, store, host, user, fileName, {
-        unreadable: 'not a plain file',
-      });
+    const fromFile = (file: ReadCapped): SourceRecord[] => {
+      const records = this.fileRecords(folder, store, host, user, fileName, file);
       return records === null ? [] : this.kept(folder, fileName, entry, readAt, records);
-    }
+    };
+    // A FIFO, socket or device is never opened: the listing said what it is.
+    if (entry.type === 'special') return fromFile({ unreadable: 'not a plain file' });
     return this.fs
       .readCapped(this.fs.join(folder.path, fileName), maxBytes, entry.size, entry.type === 'file')
-      .then((file) => {
-        const records = this.fileRecords(folder, store, host, user, fileName, file);
-        return records === null ? [] : this.kept(folder, fileName, entry, readAt, records);
-      });
+      .then(fromFile);
   }
 
   /** A file's records from what reading it gave; null for a lastlog2 file gone since listed. */

@@ -41,10 +41,10 @@ export LC_ALL=C
 # stats, reads and judges each file with four system calls where find and awk take six (issue 14:
 # 100 k accounts in 2.8 s and 5.3 s of CPU, against 3.5 s and 6.9 s). Else mawk where there is one
 # (Debian's default awk): it reads these files in half gawk's time. $4 names either, for tests.
-awk="$4"
-if [ -z "$awk" ]; then
-  if perl -MPOSIX -MFcntl -e 1 >/dev/null 2>&1; then awk=perl
-  elif command -v mawk >/dev/null 2>&1; then awk=mawk; else awk=awk; fi
+reader="$4"
+if [ -z "$reader" ]; then
+  if perl -MPOSIX -MFcntl -e 1 >/dev/null 2>&1; then reader=perl
+  elif command -v mawk >/dev/null 2>&1; then reader=mawk; else reader=awk; fi
 fi
 printf 'PAU-FILES 2 %s\n' "$(date +%s)"
 cd "$1" 2>/dev/null || { printf '\0PAU-FALLBACK\0'; exit 0; }
@@ -191,12 +191,12 @@ walk() {
   if [ -z "$(find "./$1/$2" -prune -type d $newer -readable -executable -print 2>/dev/null)" ]
   then return
   fi
-  if [ "$awk" = perl ]; then perl -e "$walker" -- "$1/$2" "$3" "$since" "$2" 2>/dev/null; return; fi
+  if [ "$reader" = perl ]; then perl -e "$walker" -- "$1/$2" "$3" "$since" "$2" 2>/dev/null; return; fi
   { printf '%s\0' "$1/$2"
     find "./$1/$2/" -ignore_readdir_race -mindepth 1 -maxdepth 1 $half -name '*[0-4a-mA-M].dat' \
       -printf '%y %s %T@ %f\0' 2>/dev/null
     printf '= %s\0' "$?"
-  } | "$awk" -v since="$since" -v store="$2" "$prog" 2>/dev/null
+  } | "$reader" -v since="$since" -v store="$2" "$prog" 2>/dev/null
 }
 # Host by host, so the reader counts a host while the next one is read: in the order of their
 # names, which is the reader's (it counts them sorted), and only the hosts with a changed folder
