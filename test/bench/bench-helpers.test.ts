@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { abandonedNamespaces, parseCounter } from './bench-host.js';
-import { negotiatedCompression, stat } from './bench-util.js';
+import { machineTicks, negotiatedCompression, parseMachineTicks, stat } from './bench-util.js';
 
 test('an interface counter is read as a whole number of bytes', () => {
   assert.equal(parseCounter('123456789\n', 'rx_bytes'), 123456789);
@@ -45,4 +45,23 @@ test("the compression a connection negotiated is read off sshd's DEBUG1 log", ()
   ].join('\n');
   assert.equal(negotiatedCompression(log), 'zlib@openssh.com');
   assert.equal(negotiatedCompression('Accepted publickey for x'), undefined);
+});
+
+test("the machine's busy and total CPU ticks are read off /proc/stat's first line", () => {
+  const text = [
+    'cpu  100 2 30 800 40 5 6 7 0 0',
+    'cpu0 50 1 15 400 20 2 3 3 0 0',
+    'intr 12345',
+  ].join('\n');
+  assert.deepEqual(parseMachineTicks(text), { busy: 150, total: 990 });
+  // A kernel before steal (2.6.11) had seven fields; fewer is not the line this reads.
+  assert.throws(() => parseMachineTicks('cpu  1 2 3 4\n'), /no cpu line/);
+  assert.throws(() => parseMachineTicks('intr 1 2 3 4 5 6 7 8\n'), /no cpu line/);
+});
+
+test('this machine has /proc/stat, and its ticks only grow', () => {
+  const a = machineTicks();
+  const b = machineTicks();
+  assert.ok(a.total > 0 && a.busy > 0 && a.busy <= a.total);
+  assert.ok(b.total >= a.total && b.busy >= a.busy);
 });

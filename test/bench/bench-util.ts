@@ -1,5 +1,5 @@
 /** What the benchmark's parts share: statistics, running a process, the table a person reads. */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 
 export interface Stat {
@@ -113,3 +113,34 @@ export function opensshClientOptions(key: string, knownHosts: string): string[] 
     'BatchMode=yes',
   ];
 }
+
+/** The whole machine's CPU time from /proc/stat's first line, in clock ticks. */
+export interface MachineTicks {
+  /** Every state but idle and iowait: user, nice, system, irq, softirq, steal. */
+  busy: number;
+  /** All of them, idle included: what the cores had. */
+  total: number;
+}
+
+/**
+ * `cpu  user nice system idle iowait irq softirq steal …` (proc(5)). The first-read rows are
+ * bound by CPU, and the bench runs the server's part and the client on one machine: the busy
+ * share says how much of the cores both took (issue 14).
+ */
+export function parseMachineTicks(text: string): MachineTicks {
+  const m = /^cpu +(\d+(?: +\d+){7,})/.exec(text);
+  if (!m) throw new Error('/proc/stat has no cpu line');
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = m[1]!.split(/ +/).map(Number);
+  const busy = user! + nice! + system! + irq! + softirq! + steal!;
+  return { busy, total: busy + idle! + iowait! };
+}
+
+export function machineTicks(): MachineTicks {
+  return parseMachineTicks(readFileSync('/proc/stat', 'latin1'));
+}
+
+/** Clock ticks a second (USER_HZ), as /proc/stat counts them. */
+export const TICKS_PER_SECOND = (() => {
+  const n = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim());
+  return Number.isInteger(n) && n > 0 ? n : 100;
+})();

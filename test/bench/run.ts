@@ -452,7 +452,8 @@ function sshTargets(cases: SshCase[]): TargetResult[] {
       limit: `≤ ${SSH_TARGETS.unchangedQuerySeconds} s (about 14 s before)`,
       measured:
         `${fewQuery.seconds.median.toFixed(2)} s (${fewQuery.said ?? ''})` +
-        (unchangedQuery ? `; untouched: ${unchangedQuery.seconds.median.toFixed(2)} s` : ''),
+        (unchangedQuery ? `; untouched: ${unchangedQuery.seconds.median.toFixed(2)} s` : '') +
+        `; machine ${(fewQuery.machineBusy.median * 100).toFixed(0)} % busy, the client ${fewQuery.clientCpuSeconds.median.toFixed(2)} s of CPU`,
       met: fewQuery.seconds.median <= SSH_TARGETS.unchangedQuerySeconds,
     });
   }
@@ -470,7 +471,9 @@ function sshTargets(cases: SshCase[]): TargetResult[] {
     out.push({
       target: `Internal storage over SSH, ${fmtCount(size)} accounts, first read by command: time`,
       limit: `≤ ${limit} s`,
-      measured: `${c.seconds.median.toFixed(2)} s (SFTP only: ${sftp ? `${sftp.seconds.median.toFixed(2)} s` : 'not run'}); peak RSS ${c.peakRssMb.median.toFixed(0)} MB`,
+      measured:
+        `${c.seconds.median.toFixed(2)} s (SFTP only: ${sftp ? `${sftp.seconds.median.toFixed(2)} s` : 'not run'}); peak RSS ${c.peakRssMb.median.toFixed(0)} MB; ` +
+        `machine ${(c.machineBusy.median * 100).toFixed(0)} % busy, the client ${c.clientCpuSeconds.median.toFixed(1)} s of CPU`,
       met: c.seconds.median <= limit,
     });
   }
@@ -519,6 +522,8 @@ function sshTable(cases: SshCase[]): string {
       'received',
       'per account',
       'peak RSS (MB)',
+      'client CPU (s)',
+      'machine busy',
       'ratio to baseline',
       'compression',
     ],
@@ -545,6 +550,8 @@ function sshTable(cases: SshCase[]): string {
       fmtBytes(c.bytesReceived.median),
       `${c.bytesPerAccount.toFixed(c.bytesPerAccount < 10 ? 2 : 0)} B`,
       fmtStat(c.peakRssMb, 0),
+      fmtStat(c.clientCpuSeconds, 2),
+      `${(c.machineBusy.median * 100).toFixed(0)} %`,
       ratio,
       c.compression ?? '',
     ]);

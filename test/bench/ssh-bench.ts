@@ -30,6 +30,8 @@ import { type BenchHost, LINK_RATE, createBenchHost } from './bench-host.js';
 import {
   GNU_TIME,
   type Stat,
+  TICKS_PER_SECOND,
+  machineTicks,
   negotiatedCompression,
   opensshClientOptions,
   runProcess,
@@ -63,6 +65,13 @@ export interface SshCase {
   bytesSent: Stat;
   bytesPerAccount: number;
   peakRssMb: Stat;
+  /** The command's own CPU (user + system), children included. */
+  clientCpuSeconds: Stat;
+  /**
+   * The whole machine's busy share of its cores while the command ran: the server's part (sshd,
+   * its shell and readers) runs on this machine too.
+   */
+  machineBusy: Stat;
   /** What the CLI itself says it received inside SSH (ours only). */
   sshPayloadBytes?: Stat;
   /** The method line of ours, as --json says it. */
@@ -191,6 +200,12 @@ export interface OneRun {
   rx: number;
   tx: number;
   rssMb: number;
+  /** The command's user + system CPU, from GNU time. */
+  clientCpu: number;
+  /** CPU the whole machine spent (every core, every process) while the command ran. */
+  machineCpu: number;
+  /** machineCpu's share of what the cores had in that time (0 to 1). */
+  machineBusy: number;
   payload?: number;
   said?: string;
   fetch?: Fetch[];
@@ -209,24 +224,42 @@ async function measured(
   rx: number;
   tx: number;
   rssMb: number;
+  clientCpu: number;
+  machineCpu: number;
+  machineBusy: number;
   compression?: string;
 }> {
   const timeFile = join(s.work, 'time.out');
   const logFrom = s.sshd.log().length;
   const before = s.host.counters();
-  const run = await runProcess(GNU_TIME, ['-f', '%M', '-o', timeFile, command, ...args]);
+  const ticksBefore = machineTicks();
+  const run = await runProcess(GNU_TIME, ['-f', '%M %U %S', '-o', timeFile, command, ...args]);
+  const ticksAfter = machineTicks();
   const after = s.host.counters();
   if (run.code !== 0) throw new Error(`${command} failed (${run.code}): ${run.stderr}`);
-  const rssKb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
+  const [rssKb, user, system] = (readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '')
+    .split(' ')
+    .map(Number);
+  const busy = ticksAfter.busy - ticksBefore.busy;
   const compression = negotiatedCompression(s.sshd.log().slice(logFrom));
   return {
     run,
     rx: after.rx - before.rx,
     tx: after.tx - before.tx,
-    rssMb: rssKb / 1024,
+    rssMb: (rssKb ?? NaN) / 1024,
+    clientCpu: (user ?? NaN) + (system ?? NaN),
+    machineCpu: busy / TICKS_PER_SECOND,
+    machineBusy: busy / Math.max(1, ticksAfter.total - ticksBefore.total),
     ...(compression !== undefined ? { compression } : {}),
   };
 }
+
+/** The CPU figures of a measured command, as a run keeps them. */
+const cpuOf = (m: { clientCpu: number; machineCpu: number; machineBusy: number }) => ({
+  clientCpu: m.clientCpu,
+  machineCpu: m.machineCpu,
+  machineBusy: m.machineBusy,
+});
 
 function cliArgs(s: Server, source: string[], stateDir: string, user: TestUser): string[] {
   return [
@@ -263,6 +296,7 @@ async function ours(
     rx: m.rx,
     tx: m.tx,
     rssMb: m.rssMb,
+    ...cpuOf(m),
     ...(m.compression !== undefined ? { compression: m.compression } : {}),
     payload: out.fetch.reduce((n, f) => n + f.bytesReceived, 0),
     said: out.fetch[0]?.method,
@@ -305,6 +339,7 @@ async function serverAggregate(s: Server, manifest: Manifest): Promise<OneRun> {
     rx: m.rx,
     tx: m.tx,
     rssMb: m.rssMb,
+    ...cpuOf(m),
     ...(m.compression !== undefined ? { compression: m.compression } : {}),
     // No validation and no account rule: near the generator's figures, not equal to them.
     exact: dau >= expectedDau,
@@ -338,6 +373,11 @@ async function baseline(s: Server, manifest: Manifest): Promise<OneRun> {
     rx: after.rx - before.rx,
     tx: after.tx - before.tx,
     rssMb: Math.max(scp.rssMb, query.rssMb),
+    clientCpu: scp.clientCpu + query.clientCpu,
+    machineCpu: scp.machineCpu + query.machineCpu,
+    machineBusy:
+      (scp.machineBusy * scp.run.seconds + query.machineBusy * query.run.seconds) /
+      (scp.run.seconds + query.run.seconds),
     ...(scp.compression !== undefined ? { compression: scp.compression } : {}),
     // The command prints a row an account: at least every account the generator counted.
     exact:
@@ -369,6 +409,8 @@ function summarize(
     bytesSent: stat(runs.map((r) => r.tx)),
     bytesPerAccount: rx.median / manifest.spec.accounts,
     peakRssMb: stat(runs.map((r) => r.rssMb)),
+    clientCpuSeconds: stat(runs.map((r) => r.clientCpu)),
+    machineBusy: stat(runs.map((r) => r.machineBusy)),
     ...(payloads.length > 0 ? { sshPayloadBytes: stat(payloads) } : {}),
     ...(runs[runs.length - 1]?.said ? { said: runs[runs.length - 1]?.said } : {}),
     exact: runs.every((r) => r.exact),
