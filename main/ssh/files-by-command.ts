@@ -4,8 +4,9 @@ import { isSafeRemotePath } from './remote-query-command.js';
 /**
  * Internal storage in one stream from the server, instead of an SFTP round trip per file: a POSIX
  * sh script (fed on stdin, so no login shell ever parses it) using only what a Debian server has
- * by default (GNU find, perl or else awk: mawk or gawk, date, cat). After the banner every record
- * ends in a NUL byte, so a name may hold anything but NUL (newlines included).
+ * by default (GNU find, perl or else awk: mawk or gawk, date, cat; nice and ionice where they
+ * work). After the banner every record ends in a NUL byte, so a name may hold anything but NUL
+ * (newlines included).
  *
  * 1. `PAU-FILES 2 <server time>\n`: the banner. Anything else first means the account did not run
  *    our script (an sftp-only key runs sftp-server, which sees our script as garbage on stdin and
@@ -47,6 +48,13 @@ if [ -z "$reader" ]; then
   elif command -v mawk >/dev/null 2>&1; then reader=mawk; else reader=awk; fi
 fi
 printf 'PAU-FILES 2 %s\n' "$(date +%s)"
+# The readers yield to Prosody: a first read of a million accounts keeps the server's cores busy
+# for tens of seconds and reads gigabytes of small files on a cold disk. Each tool only where it
+# works here (ionice sets no I/O class on a kernel or account that refuses it, and then would not
+# run the reader at all).
+low=
+if nice -n 10 true >/dev/null 2>&1; then low="nice -n 10"; fi
+if ionice -c 2 -n 7 true >/dev/null 2>&1; then low="$low ionice -c 2 -n 7"; fi
 cd "$1" 2>/dev/null || { printf '\0PAU-FALLBACK\0'; exit 0; }
 since=$2
 if [ "$since" -gt 0 ]; then newer="-newermt @$since"; old="! $newer"; else newer=""; old="-false"; fi
@@ -191,12 +199,12 @@ walk() {
   if [ -z "$(find "./$1/$2" -prune -type d $newer -readable -executable -print 2>/dev/null)" ]
   then return
   fi
-  if [ "$reader" = perl ]; then perl -e "$walker" -- "$1/$2" "$3" "$since" "$2" 2>/dev/null; return; fi
+  if [ "$reader" = perl ]; then $low perl -e "$walker" -- "$1/$2" "$3" "$since" "$2" 2>/dev/null; return; fi
   { printf '%s\0' "$1/$2"
     find "./$1/$2/" -ignore_readdir_race -mindepth 1 -maxdepth 1 $half -name '*[0-4a-mA-M].dat' \
       -printf '%y %s %T@ %f\0' 2>/dev/null
     printf '= %s\0' "$?"
-  } | "$reader" -v since="$since" -v store="$2" "$prog" 2>/dev/null
+  } | $low "$reader" -v since="$since" -v store="$2" "$prog" 2>/dev/null
 }
 # Host by host, so the reader counts a host while the next one is read: in the order of their
 # names, which is the reader's (it counts them sorted), and only the hosts with a changed folder

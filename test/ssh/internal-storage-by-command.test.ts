@@ -364,6 +364,58 @@ test('the script reads the files with perl where it runs, and with mawk where it
   assert.equal(byMawk, byPerl);
 });
 
+/**
+ * A folder of tools: a `perl` that notes the CPU niceness and I/O class it runs at, and its first
+ * argument, then runs the real one; and, when `refused`, a `nice` and an `ionice` that refuse as a
+ * server may (an account or kernel that allows no change).
+ */
+function priorityTools(refused: boolean): { bin: string; seen: () => string[] } {
+  const bin = mkdtempSync(join(work, 'priority-'));
+  const log = join(bin, 'seen');
+  const script = (lines: string[]) => ['#!/bin/sh', ...lines, ''].join('\n');
+  writeFileSync(
+    join(bin, 'perl'),
+    script([
+      `echo "$(/usr/bin/nice) $(/usr/bin/ionice -p $$) $1" >> '${log}'`,
+      'exec /usr/bin/perl "$@"',
+    ]),
+    { mode: 0o755 },
+  );
+  if (refused) {
+    for (const tool of ['nice', 'ionice']) {
+      writeFileSync(join(bin, tool), script([`echo "${tool}: not permitted" >&2`, 'exit 1']), {
+        mode: 0o755,
+      });
+    }
+  }
+  // The readers' lines (perl -e), not the check that perl runs (perl -MPOSIX …).
+  const seen = () =>
+    readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((line) => line.endsWith(' -e'))
+      .map((line) => line.slice(0, -' -e'.length));
+  return { bin, seen };
+}
+
+test('the readers run below Prosody, CPU and disk, and run all the same where the server refuses that', () => {
+  const own = Number(execFileSync('nice', { encoding: 'utf8' }).trim());
+  const plain = comparable(scriptOutput(data, 'perl'));
+  // Each reader starts its half of a folder with the folder's name.
+  const readers = plain.split('\n').filter((r) => r.startsWith('S ')).length;
+  assert.ok(readers >= 4);
+  const lowered = priorityTools(false);
+  assert.equal(runScriptWith(lowered.bin), plain);
+  const seen = lowered.seen();
+  assert.equal(seen.length, readers);
+  for (const line of seen) assert.equal(line, `${Math.min(own + 10, 19)} best-effort: prio 7`);
+  const refused = priorityTools(true);
+  assert.equal(runScriptWith(refused.bin), plain);
+  const asIs = refused.seen();
+  assert.equal(asIs.length, readers);
+  for (const line of asIs) assert.match(line, new RegExp(`^${own} `));
+});
+
 /** The outputs equal, or the first place they differ. */
 function assertSameOutputs(outputs: Record<string, string>): void {
   const [firstName, first] = Object.entries(outputs)[0]!;
