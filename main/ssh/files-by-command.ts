@@ -51,10 +51,14 @@ printf 'PAU-FILES 2 %s\n' "$(date +%s)"
 # The readers yield to Prosody: a first read of a million accounts keeps the server's cores busy
 # for tens of seconds and reads gigabytes of small files on a cold disk. Each tool only where it
 # works here (ionice sets no I/O class on a kernel or account that refuses it, and then would not
-# run the reader at all).
-low=
-if nice -n 10 true >/dev/null 2>&1; then low="nice -n 10"; fi
-if ionice -c 2 -n 7 true >/dev/null 2>&1; then low="$low ionice -c 2 -n 7"; fi
+# run the reader at all). Tried once, at the first host walked: a refresh with nothing changed
+# walks none and starts neither (until then low is -).
+low=-
+lower() {
+  low=
+  if nice -n 10 true >/dev/null 2>&1; then low="nice -n 10"; fi
+  if ionice -c 2 -n 7 true >/dev/null 2>&1; then low="$low ionice -c 2 -n 7"; fi
+}
 cd "$1" 2>/dev/null || { printf '\0PAU-FALLBACK\0'; exit 0; }
 since=$2
 if [ "$since" -gt 0 ]; then newer="-newermt @$since"; old="! $newer"; else newer=""; old="-false"; fi
@@ -215,6 +219,7 @@ find . -ignore_readdir_race -mindepth 2 -maxdepth 2 \( -name lastlog2 -o -name a
   -type d $newer -printf '%h\n' 2>/dev/null | sort -u |
 while IFS=/ read -r dot h rest; do
   if [ -n "$h" ] && [ -d "$h" ] && [ ! -L "$h" ]; then
+    [ "$low" != - ] || lower
     walk "$h" lastlog2 1 </dev/null & walk "$h" lastlog2 2 </dev/null &
     if [ "$accounts" = all ]; then
       walk "$h" accounts 1 </dev/null & walk "$h" accounts 2 </dev/null &

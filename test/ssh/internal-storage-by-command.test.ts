@@ -367,9 +367,13 @@ test('the script reads the files with perl where it runs, and with mawk where it
 /**
  * A folder of tools: a `perl` that notes the CPU niceness and I/O class it runs at, and its first
  * argument, then runs the real one; and, when `refused`, a `nice` and an `ionice` that refuse as a
- * server may (an account or kernel that allows no change).
+ * server may (an account or kernel that allows no change), each noting that it was tried.
  */
-function priorityTools(refused: boolean): { bin: string; seen: () => string[] } {
+function priorityTools(refused: boolean): {
+  bin: string;
+  seen: () => string[];
+  tried: () => string[];
+} {
   const bin = mkdtempSync(join(work, 'priority-'));
   const log = join(bin, 'seen');
   const script = (lines: string[]) => ['#!/bin/sh', ...lines, ''].join('\n');
@@ -383,9 +387,11 @@ function priorityTools(refused: boolean): { bin: string; seen: () => string[] } 
   );
   if (refused) {
     for (const tool of ['nice', 'ionice']) {
-      writeFileSync(join(bin, tool), script([`echo "${tool}: not permitted" >&2`, 'exit 1']), {
-        mode: 0o755,
-      });
+      writeFileSync(
+        join(bin, tool),
+        script([`echo ${tool} >> '${bin}/tried'`, `echo "${tool}: not permitted" >&2`, 'exit 1']),
+        { mode: 0o755 },
+      );
     }
   }
   // The readers' lines (perl -e), not the check that perl runs (perl -MPOSIX …).
@@ -395,7 +401,11 @@ function priorityTools(refused: boolean): { bin: string; seen: () => string[] } 
       .split('\n')
       .filter((line) => line.endsWith(' -e'))
       .map((line) => line.slice(0, -' -e'.length));
-  return { bin, seen };
+  const tried = () =>
+    existsSync(join(bin, 'tried'))
+      ? readFileSync(join(bin, 'tried'), 'utf8').trim().split('\n')
+      : [];
+  return { bin, seen, tried };
 }
 
 test('the readers run below Prosody, CPU and disk, and run all the same where the server refuses that', () => {
@@ -414,6 +424,20 @@ test('the readers run below Prosody, CPU and disk, and run all the same where th
   const asIs = refused.seen();
   assert.equal(asIs.length, readers);
   for (const line of asIs) assert.match(line, new RegExp(`^${own} `));
+  // Tried once for the whole stream, not once a host or a reader.
+  assert.deepEqual(refused.tried(), ['nice', 'ionice']);
+});
+
+test('a refresh with nothing changed walks no folder and tries neither nice nor ionice', () => {
+  const tools = priorityTools(true);
+  const later = Math.floor(Date.now() / 1000) + 3600;
+  const out = execFileSync('sh', ['-s', data, String(later), 'all'], {
+    input: FILES_SCRIPT,
+    env: { ...process.env, PATH: `${tools.bin}:${process.env.PATH}` },
+  }).toString('latin1');
+  assert.equal(out.includes('\0S '), false);
+  assert.match(out, /PAU-END\0$/);
+  assert.deepEqual(tools.tried(), []);
 });
 
 /** The outputs equal, or the first place they differ. */
